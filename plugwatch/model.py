@@ -1,0 +1,142 @@
+"""The one data model every platform is mapped into.
+
+Plain slotted dataclasses, not pydantic: a scan builds millions of these and
+validation already happened in the importer that made them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class ItemKind(StrEnum):
+    POST = "post"
+    COMMENT = "comment"
+    REPLY = "reply"
+    DIRECT_MESSAGE = "direct_message"
+    CHANNEL_MESSAGE = "channel_message"
+    LISTING = "listing"
+
+
+class OfferKind(StrEnum):
+    OFFER = "offer"
+    REQUEST = "request"
+
+
+@dataclass(slots=True)
+class Account:
+    """The author of an item as the platform showed it at collection time."""
+
+    platform: str
+    handle: str | None = None
+    native_id: str | None = None
+    display_name: str | None = None
+    bio: str | None = None
+    created_at: datetime | None = None
+    followers: int | None = None
+    url: str | None = None
+
+    @property
+    def key(self) -> str:
+        """`platform:handle` (or the native id when no handle is known)."""
+        return f"{self.platform}:{(self.handle or self.native_id or '?').lower()}"
+
+
+@dataclass(slots=True)
+class MediaRef:
+    """A picture, video or file attached to an item; the bytes are not fetched."""
+
+    url: str | None = None
+    kind: str | None = None  # photo, video, file, sticker, ...
+    name: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(slots=True)
+class SourceRef:
+    """Where a record came from, so a reviewer or a reject file can point at it."""
+
+    path: str
+    line: int
+
+
+@dataclass(slots=True)
+class Item:
+    platform: str
+    native_id: str
+    text: str
+    kind: ItemKind = ItemKind.POST
+    author: Account | None = None
+    created_at: datetime | None = None
+    reply_to: str | None = None  # item id (`platform:native`) of the parent
+    thread_id: str | None = None  # item id of the thread root / chat / subreddit
+    url: str | None = None
+    links: list[str] = field(default_factory=list)  # links the platform gave as entities
+    mentions: list[str] = field(default_factory=list)
+    media: list[MediaRef] = field(default_factory=list)
+    lang: str | None = None
+    reach: int | None = None  # likes + replies + reposts when the platform gives them
+    raw: dict[str, Any] | None = None  # the record as received, kept for evidence
+    source: SourceRef | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.platform}:{self.native_id}"
+
+
+@dataclass(slots=True, frozen=True)
+class Identifier:
+    """A contact, payment or web identifier found in text.
+
+    `value` is the span as written (after de-obfuscation of that span), `canonical`
+    the form used to link accounts and hash for sharing, `valid` is True/False when a
+    checksum or format could be checked and None when nothing can be checked.
+    """
+
+    type: str
+    value: str
+    canonical: str
+    valid: bool | None = None
+    start: int = -1  # offsets into the item's original text
+    end: int = -1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "value": self.value,
+            "canonical": self.canonical,
+            "valid": self.valid,
+            "span": [self.start, self.end],
+        }
+
+
+@dataclass(slots=True)
+class Reason:
+    """One piece of evidence for a verdict, pointing at the text the user sees."""
+
+    signal: str
+    meaning: str
+    text: str | None = None
+    start: int = -1
+    end: int = -1
+    weight: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"signal": self.signal, "meaning": self.meaning}
+        if self.text is not None:
+            d["text"] = self.text
+            d["span"] = [self.start, self.end]
+        return d
+
+
+@dataclass(slots=True)
+class Verdict:
+    score: float = 0.0
+    flagged: bool = False
+    kind: OfferKind | None = None
+    drugs: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    model_only: bool = False

@@ -1,0 +1,13 @@
+"""Cost-ordered evidence signals. Importing this package registers them all."""
+
+from plugwatch.signals import commerce, cues, drug_terms, identifiers  # noqa: F401  (registration)
+from plugwatch.signals.base import REGISTRY, Context, Hit, Signal, ordered
+
+
+def run_signals(ctx: Context) -> list[Hit]:
+    for signal in ordered():
+        ctx.hits.extend(signal.run(ctx))
+    return ctx.hits
+
+
+__all__ = ["REGISTRY", "Context", "Hit", "Signal", "ordered", "run_signals"]

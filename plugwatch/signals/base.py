@@ -1,0 +1,61 @@
+"""Signals: small named detectors of evidence, each with a cost, run cheapest first.
+
+A signal reads a `Context` (the item, its normalised text, its identifiers) and
+returns `Hit`s. A hit names a feature the model weighs (`cue:shipping`,
+`drug:low`) and points at the text a reviewer should look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from plugwatch.model import Identifier, Item
+from plugwatch.text.normalize import NormText
+
+
+@dataclass(slots=True)
+class Hit:
+    signal: str
+    feature: str
+    meaning: str
+    start: int = -1  # offsets into the normalised text (-1: not tied to a span)
+    end: int = -1
+    category: str | None = None  # drug category, for drug hits
+    in_bio: bool = False
+    original: bool = False  # True when start/end already index the original text
+
+
+@dataclass(slots=True)
+class Context:
+    item: Item
+    norm: NormText
+    identifiers: list[Identifier]
+    bio: NormText | None = None
+    hits: list[Hit] = field(default_factory=list)
+
+    def has(self, prefix: str) -> bool:
+        return any(h.feature.startswith(prefix) for h in self.hits)
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    name: str
+    cost: int  # relative cost; signals run in increasing cost
+    run: Callable[[Context], list[Hit]]
+    doc: str = ""
+
+
+REGISTRY: dict[str, Signal] = {}
+
+
+def register(name: str, cost: int, doc: str = "") -> Callable[[Callable[[Context], list[Hit]]], Callable]:
+    def deco(fn: Callable[[Context], list[Hit]]):
+        REGISTRY[name] = Signal(name, cost, fn, doc or (fn.__doc__ or "").strip().split("\n")[0])
+        return fn
+
+    return deco
+
+
+def ordered() -> list[Signal]:
+    return sorted(REGISTRY.values(), key=lambda s: (s.cost, s.name))

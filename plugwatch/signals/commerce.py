@@ -1,0 +1,51 @@
+"""Prices, quantities and menus: the arithmetic of a sale."""
+
+from __future__ import annotations
+
+import regex
+
+from plugwatch.signals.base import Context, Hit, register
+
+_NUM = r"\d{1,6}(?:[.,]\d{1,3})?"
+_CUR_BEFORE = r"(?:[$€£₽¥]|usd\s?|eur\s?|r\$\s?|us\$)"
+_CUR_AFTER = r"(?:\s?(?:[$€£₽¥]|usd|eur|euros?|dollars?|bucks|quid|pounds?|rub|руб\w*|р\b|reais|zl|kr|chf|btc|eth|usdt|k\b))"
+_UNIT = (
+    r"(?:g|gr|grs|gram|grams|gramm|gramme|grammes|gramos|grammi|kg|kilo|kilos|oz|ozs|ounce|ounces|lb|lbs|"
+    r"mg|mcg|ug|µg|ml|ct|count|pcs|pc|pills?|tabs?|caps?|bars?|carts?|pens?|vials?|strips?|blotters?|"
+    r"гр|грамм\w*|г|шт|таб\w*)"
+)
+_PRICE = regex.compile(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?<![\w.]){_NUM}{_CUR_AFTER}", regex.I)
+_PER_UNIT = regex.compile(
+    rf"(?:{_CUR_BEFORE}?{_NUM}{_CUR_AFTER}?)\s?(?:/|per|a|each|por|le|pro|al|per\s|за)\s?(?:{_UNIT}|zip|qp|hp|p|each|ea|unit|gram)\b",
+    regex.I,
+)
+_QUANTITY = regex.compile(
+    rf"(?<![\w.]){_NUM}\s?{_UNIT}(?!\w)|"
+    r"\b(?:zips?|qps?|hps?|half\s?zips?|eighths?|8ths?|8\s?balls?|eight\s?balls?|quarters?|onions?|elbows?|bricks?|"
+    r"1/8|1/4|1/2|3\.5s?|7s|14s|28s|100ct|dubs?|dimes?|nicks?|z's)\b",
+    regex.I,
+)
+_MENU_LINE = regex.compile(rf"(?:{_CUR_BEFORE}{_NUM}|{_NUM}{_CUR_AFTER}|{_NUM}\s?{_UNIT}\b)", regex.I)
+_DIGIT = regex.compile(r"\d")
+
+
+@register("commerce", cost=2)
+def commerce(ctx: Context) -> list[Hit]:
+    """Prices, per-unit prices, quantities and menu-like price lists."""
+    text = ctx.norm.text
+    if not _DIGIT.search(text) and "zip" not in text and "qp" not in text and "eighth" not in text:
+        return []
+    hits: list[Hit] = []
+    for m in _PER_UNIT.finditer(text):
+        hits.append(Hit("commerce", "price:per_unit", "price per unit", m.start(), m.end()))
+    for m in _PRICE.finditer(text):
+        hits.append(Hit("commerce", "price", "price", m.start(), m.end()))
+    for m in _QUANTITY.finditer(text):
+        hits.append(Hit("commerce", "quantity", "quantity or weight", m.start(), m.end()))
+    # Menus are line-structured: count lines of the original text that carry a price or weight.
+    original = ctx.norm.original
+    if original.count("\n") >= 2:
+        priced = sum(1 for line in original.lower().splitlines() if _MENU_LINE.search(line))
+        if priced >= 3:
+            hits.append(Hit("commerce", "menu", f"menu: {priced} priced lines"))
+    return hits

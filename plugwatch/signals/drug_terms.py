@@ -1,0 +1,29 @@
+"""Drug names, street terms, pill imprints and emoji codes from the vocabulary."""
+
+from __future__ import annotations
+
+from plugwatch.signals.base import Context, Hit, register
+from plugwatch.text.vocabulary import Vocabulary
+
+
+def _meaning(term) -> str:
+    what = term.drug if term.drug and term.drug.lower() != term.term else term.category
+    return f"= {what} ({term.category}, {term.ambiguity} ambiguity)"
+
+
+def _term_hits(text: str, in_bio: bool) -> list[Hit]:
+    hits = []
+    for m in Vocabulary.default().find(text):
+        t = m.term
+        feature = f"drug:{'emoji' if t.kind == 'emoji' else t.ambiguity}"
+        hits.append(Hit("drug_term", feature, _meaning(t), m.start, m.end, category=t.category, in_bio=in_bio))
+    return hits
+
+
+@register("drug_terms", cost=1)
+def drug_terms(ctx: Context) -> list[Hit]:
+    """Vocabulary matches in the text and the author's bio, with category and ambiguity."""
+    hits = _term_hits(ctx.norm.text, False)
+    if ctx.bio is not None:
+        hits.extend(_term_hits(ctx.bio.text, True))
+    return hits

@@ -1,0 +1,13 @@
+"""Importers that turn platform exports into `plugwatch.model.Item`s, streaming and in constant memory.
+
+    for out in read(["export.jsonl.gz", "telegram/"], SourceOptions()):
+        if isinstance(out, Reject): ...   # a record (or input) that gave no item, and why
+
+Formats: generic `jsonl` / `csv`, `x` (API v2 responses), `telegram` (Desktop export), `reddit`
+(Pushshift / Arctic Shift dumps), `mastodon` (REST API statuses), `bluesky` (Jetstream events).
+"""
+
+from plugwatch.sources.base import FORMATS, Reject, SourceOptions, read
+from plugwatch.sources.common import RecordError
+
+__all__ = ["FORMATS", "RecordError", "Reject", "SourceOptions", "read"]

@@ -1,0 +1,258 @@
+"""Reading inputs into items: paths and folders, framing (JSONL, JSON document, CSV), format
+detection per file, and dispatch of each record to its format. User errors never raise: they
+become Rejects, in input order, where the bad record was."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
+
+from plugwatch.model import Item
+from plugwatch.sources import bluesky, csv_rows, jsondoc, jsonl, mastodon, reddit, telegram, x
+from plugwatch.sources.common import FileContext, Format, RecordError, Reject, SourceOptions
+from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, StreamBroken, broken_reason, text_reader, walk
+
+__all__ = ["FORMATS", "Reject", "SourceOptions", "read"]
+
+_ALL = (jsonl, csv_rows, x, telegram, reddit, mastodon, bluesky)
+FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _ALL}
+# Most specific first: a Telegram message also has the generic `id` and `text`.
+_SNIFF_ORDER = (x.FORMAT, bluesky.FORMAT, mastodon.FORMAT, reddit.FORMAT, telegram.FORMAT, jsonl.FORMAT)
+_ALIASES = {"twitter": "x", "json": "jsonl", "ndjson": "jsonl", "tsv": "csv"}
+UNKNOWN = "unknown format: not JSON, JSONL or CSV"
+_UNRECOGNISED = (
+    "unrecognised record: not an X response, Telegram message, Reddit dump record, Mastodon status, "
+    "Bluesky Jetstream event, or a generic record with a text field"
+)
+_STDIN = "<stdin>"
+
+Unit = tuple[int, Any, "dict[str, Any] | None", "str | None"] | Reject  # (line, record, chat, raw line)
+
+
+def read(paths: Iterable[str], options: SourceOptions | None = None) -> Iterator[Item | Reject]:
+    """Items and Rejects from files, folders (walked in sorted order) and `-` (stdin), in input order."""
+    options = options or SourceOptions()
+    forced, problem = _forced_format(options.format)
+    unknown = sorted(set(options.field_map) - set(jsonl.FIELDS))
+    if unknown:
+        problem = f"unknown field in field_map: {', '.join(unknown)} (known: {', '.join(jsonl.FIELDS)})"
+    for path in map(os.fspath, paths):
+        if problem:
+            yield Reject(path, 0, problem)
+        elif path == "-":
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:
+                yield Reject(_STDIN, 0, "no standard input to read")
+            else:
+                yield from _read_stream(_STDIN, stdin, options, forced)
+        elif os.path.isdir(path):
+            yield from _read_folder(path, options, forced)
+        else:
+            yield from _read_path(path, options, forced)
+
+
+def _forced_format(name: str | None) -> tuple[Format | None, str | None]:
+    if not name:
+        return None, None
+    found = FORMATS.get(_ALIASES.get(name.lower(), name.lower()))
+    if found is None:
+        return None, f"unknown format name {name!r}: use one of {', '.join(FORMATS)}"
+    return found, None
+
+
+def _read_folder(folder: str, options: SourceOptions, forced: Format | None) -> Iterator[Item | Reject]:
+    files = items = 0
+    for path, problem in walk(folder):
+        if problem:
+            yield Reject(path, 0, problem)
+            continue
+        files += 1
+        for out in _read_path(path, options, forced):
+            if out.__class__ is not Reject:
+                items += 1
+            yield out
+    if not files:
+        yield Reject(folder, 0, "folder has no files to read (hidden files are skipped)")
+    elif not items:
+        yield Reject(folder, 0, f"nothing usable in folder: none of its {files} files gave an item")
+
+
+def _read_path(path: str, options: SourceOptions, forced: Format | None) -> Iterator[Item | Reject]:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the generator is done with it
+    except FileNotFoundError:
+        yield Reject(path, 0, "no such file or directory")
+        return
+    except OSError as error:
+        yield Reject(path, 0, f"cannot open file: {error.strerror or error}")
+        return
+    with handle:
+        yield from _read_stream(path, handle, options, forced)
+
+
+def _read_stream(
+    path: str, raw: BinaryIO, options: SourceOptions, forced: Format | None
+) -> Iterator[Item | Reject]:
+    try:
+        peeked = Peeked(raw)
+    except STREAM_ERRORS as error:
+        yield Reject(path, 0, broken_reason(error))
+        return
+    lines = peeked.content_lines()
+    if not lines:
+        if peeked.error:
+            yield Reject(path, 1, broken_reason(peeked.error))  # it broke before line 1 was whole
+        else:
+            yield Reject(path, 0, "empty file")
+        return
+    first = lines[0].lstrip()
+    units: Iterator[Unit]
+    if forced is csv_rows.FORMAT or (forced is None and not first.startswith((b"{", b"["))):
+        if forced is None and (_binary(first) or not csv_rows.has_text_column(first, options)):
+            hint = "binary data" if _binary(first) else "a CSV needs a header row with a text column"
+            yield Reject(path, 0, f"{UNKNOWN} ({hint})")
+            return
+        units = csv_rows.rows(peeked.stream(), path, first)
+    elif _is_document(peeked, lines[0]):
+        units = _document_units(path, peeked.stream())
+    else:
+        units = _jsonl_units(path, peeked.stream())
+    yield from _dispatch(units, FileContext(path, options), forced)
+
+
+def _binary(line: bytes) -> bool:
+    """A first line that is not UTF-8 text (the JSON readers reject bad lines one by one instead)."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return b"\x00" in line or sum(byte < 9 or 13 < byte < 32 for byte in line[:512]) > 4
+
+
+def _is_document(peeked: Peeked, first_line: bytes) -> bool:
+    """A JSON document spanning lines (pretty-printed, or one huge line), as opposed to JSONL.
+
+    JSONL when the first line is a complete value. When it is not, it is a document only if it
+    merely stops early (as `{` or `[` does) and the next line is not a value of its own either; a
+    JSONL file whose first line is broken is still JSONL.
+    """
+    if peeked.first_long:
+        return True
+    try:
+        first = first_line.decode("utf-8")
+        json.loads(first)
+        return False
+    except (UnicodeDecodeError, RecursionError):
+        return False
+    except json.JSONDecodeError as error:
+        if not (error.msg.startswith("Unterminated string") or error.pos >= len(first.rstrip()) - 16):
+            return False
+    second = peeked.next_content_line()
+    if second is None:
+        return True
+    try:
+        return not isinstance(json.loads(second), dict | list)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return True
+
+
+def _jsonl_units(path: str, stream: BinaryIO) -> Iterator[Unit]:
+    loads = json.loads
+    number = 0
+    try:
+        for number, data in enumerate(stream, 1):
+            if data.isspace():
+                continue
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raw = data.decode("utf-8", "replace").rstrip("\r\n")
+                yield Reject(path, number, f"invalid UTF-8 at byte {error.start + 1}", raw)
+                continue
+            try:
+                value = loads(text)
+            except (json.JSONDecodeError, RecursionError):
+                line = text.rstrip("\r\n")
+                yield Reject(path, number, _json_error(line), line)
+                continue
+            if value.__class__ is list:  # a whole API page on one line (Mastodon, a list of X responses)
+                for element in value:
+                    yield number, element, None, text
+            else:
+                yield number, value, None, text
+    except STREAM_ERRORS as error:
+        yield Reject(path, number + 1, broken_reason(error))
+
+
+def _json_error(line: str) -> str:
+    # Decoded again without the line end, so a cut-off string reads "Unterminated string", not
+    # "Invalid control character" (the newline).
+    try:
+        json.loads(line)
+    except json.JSONDecodeError as error:
+        return f"invalid JSON: {error.msg.removesuffix(' at')} at column {error.colno}"
+    except RecursionError:
+        return "invalid JSON: nested too deeply"
+    return "invalid JSON"
+
+
+def _document_units(path: str, stream: BinaryIO) -> Iterator[Unit]:
+    doc = jsondoc.JsonDocument(text_reader(stream))
+    try:
+        for line, record, chat in jsondoc.records(doc):
+            if isinstance(record, jsondoc.BadBytes):
+                yield Reject(path, record.line, record.reason, record.raw)
+            else:
+                yield line, record, chat, None
+    except jsondoc.DocumentError as error:
+        yield Reject(path, error.line, f"{error.reason}; the rest of the document cannot be read", error.raw)
+    except StreamBroken as error:
+        yield Reject(path, doc.last_line(), error.reason)
+
+
+def _raw(raw: str | None, record: Any) -> str | None:
+    if raw is not None:
+        return raw.rstrip("\r\n")
+    try:
+        return json.dumps(record, ensure_ascii=False)[:2000]
+    except (TypeError, ValueError):
+        return None
+
+
+def _dispatch(units: Iterator[Unit], ctx: FileContext, forced: Format | None) -> Iterator[Item | Reject]:
+    path = ctx.path
+    fmt = forced
+    records = 0
+    for unit in units:
+        if unit.__class__ is Reject:
+            records += 1
+            yield unit  # type: ignore[misc]
+            continue
+        line, record, chat, raw = unit  # type: ignore[misc]
+        records += 1
+        if record.__class__ is not dict:
+            yield Reject(path, line, "record is not a JSON object", _raw(raw, record))
+            continue
+        if fmt is None:
+            fmt = next((f for f in _SNIFF_ORDER if f.sniff(record, ctx.options)), None)
+            if fmt is None:
+                yield Reject(path, line, _UNRECOGNISED, _raw(raw, record))
+                continue
+        ctx.chat = chat
+        try:
+            items = fmt.to_items(record, line, ctx)
+        except RecordError as error:
+            yield Reject(path, line, error.reason, _raw(raw, record))
+            continue
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError) as error:
+            # A field of an unexpected type deep inside a record (a string where the platform sends
+            # an object): one odd record must not end a long read.
+            reason = f"malformed {fmt.name} record: a field has an unexpected type ({error})"
+            yield Reject(path, line, reason, _raw(raw, record))
+            continue
+        yield from items
+    if not records:
+        yield Reject(path, 0, "no records in file")

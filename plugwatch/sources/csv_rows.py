@@ -1,0 +1,97 @@
+"""Generic CSV (or TSV / semicolon-separated) with a header row; rows map like generic JSONL records.
+
+Quoted fields may span lines; a record's line number is the physical line where it starts.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from plugwatch.model import Item
+from plugwatch.sources.common import FileContext, Reject, SourceOptions
+from plugwatch.sources.inputs import STREAM_ERRORS, broken_reason
+from plugwatch.sources.jsonl import field_names, generic_item
+
+_DELIMITERS = (",", "\t", ";")
+
+
+def delimiter_of(header: str) -> str:
+    return max(_DELIMITERS, key=header.count)
+
+
+def header_of(first_line: bytes) -> list[str]:
+    text = first_line.decode("utf-8", "replace")
+    row = next(csv.reader([text], delimiter=delimiter_of(text)), [])
+    return [name.strip() for name in row]
+
+
+def has_text_column(first_line: bytes, options: SourceOptions | None) -> bool:
+    """Whether the first line is a CSV header we can use: it must name the text column."""
+    return field_names(options)[1] in header_of(first_line)
+
+
+def rows(
+    stream: BinaryIO, path: str, first_line: bytes
+) -> Iterator[tuple[int, dict[str, str], None, None] | Reject]:
+    """(line, row as {column: value}, None, None) per record, or a Reject for a bad one."""
+    bad_bytes: list[tuple[int, int]] = []  # (line, 1-based byte) of undecodable lines in this record
+
+    def lines() -> Iterator[str]:
+        for number, data in enumerate(stream, 1):
+            try:
+                yield data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                bad_bytes.append((number, error.start + 1))
+                yield data.decode("utf-8", "replace")
+
+    delimiter = delimiter_of(first_line.decode("utf-8", "replace"))
+    reader = csv.reader(lines(), delimiter=delimiter)
+    header: list[str] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Reject(path, start, f"invalid CSV: {error}")
+            continue
+        except STREAM_ERRORS as error:
+            yield Reject(path, reader.line_num + 1, broken_reason(error))
+            return
+        if not header:
+            header = [name.strip() for name in row]
+            bad_bytes.clear()  # a bad byte in the header only garbles a column name
+            continue
+        if bad_bytes:
+            line, byte = bad_bytes[0]
+            bad_bytes.clear()
+            yield Reject(path, line, f"invalid UTF-8 at byte {byte}", delimiter.join(row))
+            continue
+        if not row:
+            continue
+        if len(row) != len(header):
+            reason = f"row has {len(row)} fields but the header has {len(header)}"
+            yield Reject(path, start, reason, delimiter.join(row))
+            continue
+        yield start, dict(zip(header, row, strict=True)), None, None
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+class CsvFormat:
+    name = "csv"
+
+    def sniff(self, record: dict[str, Any], options: SourceOptions | None = None) -> bool:
+        return isinstance(record, dict) and field_names(options)[1] in record
+
+    def to_items(self, record: Any, line: int, ctx: FileContext) -> list[Item]:
+        return [generic_item(record, line, ctx)]
+
+
+FORMAT = CsvFormat()

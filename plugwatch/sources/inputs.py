@@ -1,0 +1,151 @@
+"""Byte streams: walking folders, opening files, transparent gzip, and reading ahead for detection."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class StreamBroken(Exception):
+    """The byte stream itself failed part-way (truncated or corrupt gzip, read error)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def broken_reason(error: BaseException) -> str:
+    if isinstance(error, EOFError):
+        return "truncated gzip stream"
+    if isinstance(error, gzip.BadGzipFile | zlib.error):
+        return f"corrupt gzip stream: {error}"
+    if isinstance(error, OSError):
+        return f"read error: {error.strerror or error}"
+    return f"read error: {error}"
+
+
+STREAM_ERRORS = (EOFError, OSError, zlib.error)  # BadGzipFile is an OSError
+
+
+def walk(folder: str) -> Iterator[tuple[str, str | None]]:
+    """(path, None) for the files under `folder` in sorted order, skipping hidden files and folders,
+    or (folder, reason) for a folder that cannot be listed. Symlinked folders are not followed, so a
+    link loop cannot trap the walk."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as error:
+        yield folder, f"cannot list folder: {error.strerror or error}"
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from walk(entry.path)
+        elif entry.is_file():
+            yield entry.path, None
+
+
+class _Prefixed(io.RawIOBase):
+    """Bytes already read for detection, then the rest of the underlying stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        # read1: hand over what is there, so a live pipe (a firehose on stdin) is not held back
+        # until a whole buffer fills.
+        data = self._rest.read1(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class _Broken:
+    """Stands in for a stream that failed while the head was read, failing again once the head is
+    served, so the records before the break still come out and the break lands on its line."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def read1(self, size: int = -1) -> bytes:
+        raise self.error
+
+    read = read1
+
+
+class Peeked:
+    """A decompressed byte stream whose first non-blank line (or two) was read ahead to detect the
+    format; `stream()` then gives the whole stream again from its start."""
+
+    LINE_LIMIT = 1 << 20  # a first line longer than this is a one-line JSON document, not JSONL
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.lines: list[bytes] = []  # the lines read ahead, blank ones included
+        self.first_long = False
+        self.error: BaseException | None = None
+        head = raw.read(2)
+        self._source: BinaryIO = io.BufferedReader(_Prefixed(head, raw), 1 << 16)  # type: ignore[arg-type]
+        if head == GZIP_MAGIC:
+            self._source = gzip.GzipFile(fileobj=self._source, mode="rb")  # type: ignore[assignment]
+        self.next_content_line()
+
+    def next_content_line(self) -> bytes | None:
+        """Read ahead to the next non-blank line (None at the end or when the stream broke). Only as
+        much is read as detection needs, so a live pipe's first record is not held back."""
+        if self.error is not None:
+            return None
+        first = not self.content_lines()
+        try:
+            while line := self._source.readline(self.LINE_LIMIT):
+                if not self.lines and line.startswith(UTF8_BOM):
+                    line = line[len(UTF8_BOM) :]
+                self.lines.append(line)
+                if line.strip():
+                    if first and len(line) >= self.LINE_LIMIT and not line.endswith(b"\n"):
+                        self.first_long = True
+                    return line
+        except STREAM_ERRORS as error:
+            # Fail again once the lines read so far are served, so the break lands on its line.
+            self.error = error
+            self._source = _Broken(error)  # type: ignore[assignment]
+        return None
+
+    def content_lines(self) -> list[bytes]:
+        return [line for line in self.lines if line.strip()]
+
+    def stream(self) -> BinaryIO:
+        return io.BufferedReader(_Prefixed(b"".join(self.lines), self._source), 1 << 16)  # type: ignore[arg-type, return-value]
+
+
+def text_reader(stream: BinaryIO) -> Callable[[int], str]:
+    """read(n) -> decoded text of about n bytes ('' only at the end). Bad bytes become lone surrogates
+    (surrogateescape) so the JSON document reader can reject just the record holding them."""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+
+    def read(size: int) -> str:
+        while True:
+            try:
+                data = stream.read(size)
+            except STREAM_ERRORS as error:
+                raise StreamBroken(broken_reason(error)) from None
+            text = decoder.decode(data, final=not data)
+            if text or not data:
+                return text
+
+    return read
