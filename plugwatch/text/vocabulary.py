@@ -1,0 +1,203 @@
+"""Drug vocabulary: every term carries its drug category and how ambiguous it is.
+
+The table ships as plugwatch/data/vocabulary.tsv (rebuilt by `plugwatch.text.vocab_build`).
+`Vocabulary.find` takes text that `plugwatch.text.normalize` already lowercased and folded, and
+returns whole-word matches from a single Aho-Corasick pass:
+
+* Word terms are keyed as " term " and searched in a copy of the text where every character that is
+  not a letter or digit became a space (same length, so offsets hold).  That gives word boundaries
+  for any script (Cyrillic letters are word characters) without a Python loop over the text, and
+  makes "m-30", "m 30" and "m.30" the same key.
+* Emoji terms need no boundary and are searched in the text as given, only when it is not ASCII.
+* Plurals: a Latin term of 3+ characters also matches with "s" ("perc" -> "percs", "m30" -> "m30s"),
+  a consonant + "y" term with "ies" ("roxy" -> "roxies").  Russian terms also match their common
+  case endings ("кокаин" -> "кокаина", "травка" -> "травку").
+* Leftmost-longest: at a position the longest term wins and shorter terms inside it are dropped,
+  so "crystal meth" is one match, not "crystal" + "meth".  A term with several categories yields
+  one match per category, same span.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import ahocorasick
+
+CATEGORIES = (
+    "cannabis", "cocaine", "opioid", "benzodiazepine", "stimulant", "mdma", "psychedelic",
+    "ketamine", "ghb", "steroid", "nps", "prescription", "equipment", "other",
+)  # fmt: skip
+AMBIGUITIES = ("low", "medium", "high")
+LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "multi")
+KINDS = ("name", "street", "imprint", "emoji", "unit", "misspelling")
+COLUMNS = ("term", "drug", "category", "ambiguity", "lang", "kind", "source")
+_AMBIGUITY_RANK = {a: i for i, a in enumerate(AMBIGUITIES)}
+
+_NON_WORD = re.compile(r"[\W_]")
+# bytes.translate is the cheapest way to blank punctuation in the (common) all-ASCII post.
+_ASCII_BLANK = bytes(c if chr(c).isalnum() else 0x20 for c in range(256))
+_RU_VOWELS = set("аеиоуыэюя")
+_RU_CONSONANT_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "и", "ам", "ами", "ах")
+_RU_A_ENDINGS = ("ы", "и", "у", "ой", "е", "ам", "ами", "ах")
+_RU_SOFT_ENDINGS = ("и", "ю", "ей", "я", "ям")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    term: str
+    drug: str
+    category: str
+    ambiguity: str
+    lang: str
+    kind: str
+    source: str = field(default="", compare=False)
+
+
+@dataclass(slots=True)
+class TermMatch:
+    start: int  # offsets into the normalised text given to `find`
+    end: int
+    term: Term
+
+
+def blank_non_word(text: str) -> str:
+    """`text` with every non-letter, non-digit character replaced by a space (same length)."""
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_BLANK).decode("ascii")
+    return _NON_WORD.sub(" ", text)
+
+
+def is_emoji_term(term: str) -> bool:
+    return not any(ch.isalnum() for ch in term)
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u04ff"
+
+
+def _russian_forms(word: str) -> list[str]:
+    if len(word) < 4:
+        return []
+    last, stem = word[-1], word[:-1]
+    if last in ("а", "я"):
+        return [stem + e for e in _RU_A_ENDINGS]
+    if last == "ь":
+        return [stem + e for e in _RU_SOFT_ENDINGS]
+    if last in _RU_VOWELS or last == "й":
+        return []
+    return [word + e for e in _RU_CONSONANT_ENDINGS]
+
+
+def term_variants(term: str) -> list[str]:
+    """Surface forms a word term is matched under, canonical (blanked) form first."""
+    base = " ".join(blank_non_word(term).split())
+    forms = [base]
+    if "-" in term and any(ch.isdigit() for ch in term):
+        forms.append(" ".join(blank_non_word(term.replace("-", "")).split()))  # "m-30" also as "m30"
+    if " " in term:
+        forms.append(blank_non_word(term))  # keeps double blanks from "dr. feel good", "#9"
+    last = base[-1]
+    extra = []
+    for form in forms:
+        if _is_cyrillic(last):
+            extra += _russian_forms(form)
+        elif last.isascii() and len(form) >= 3 and not form.endswith("s"):
+            extra.append(form + "s")
+            if form.endswith("y") and form[-2] not in "aeiou":
+                extra.append(form[:-1] + "ies")
+    return list(dict.fromkeys(forms + extra))
+
+
+class Vocabulary:
+    def __init__(self, terms: list[Term]):
+        self.terms: tuple[Term, ...] = tuple(terms)
+        self._words = ahocorasick.Automaton()
+        self._emoji = ahocorasick.Automaton()
+        self._has_emoji = False
+        words: dict[str, dict[str, tuple[tuple[int, int], Term]]] = {}
+        emoji: dict[str, dict[str, tuple[tuple[int, int], Term]]] = {}
+        for t in self.terms:
+            if is_emoji_term(t.term):
+                _add(emoji, t.term, t, 0)
+                continue
+            for rank, form in enumerate(term_variants(t.term)):
+                _add(words, f" {form} ", t, min(rank, 1))
+        for key, by_cat in words.items():
+            self._words.add_word(key, (len(key) - 2, _ordered(by_cat)))
+        for key, by_cat in emoji.items():
+            self._emoji.add_word(key, (len(key), _ordered(by_cat)))
+        if words:
+            self._words.make_automaton()
+        if emoji:
+            self._emoji.make_automaton()
+            self._has_emoji = True
+
+    @classmethod
+    @cache
+    def default(cls) -> Vocabulary:
+        ref = resources.files("plugwatch") / "data" / "vocabulary.tsv"
+        return cls(read_terms(ref.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Vocabulary:
+        return cls(read_terms(Path(path).read_text(encoding="utf-8")))
+
+    def categories(self) -> set[str]:
+        return {t.category for t in self.terms}
+
+    def find(self, normtext: str) -> list[TermMatch]:
+        if not normtext:
+            return []
+        spans: list[tuple[int, int, tuple[Term, ...]]] = []
+        if len(self._words):
+            padded = f" {blank_non_word(normtext)} "
+            for last, (n, terms) in self._words.iter(padded):
+                start = last - n - 1  # key " term " ends at `last`; padded index i is text index i - 1
+                spans.append((start, start + n, terms))
+        if self._has_emoji and not normtext.isascii():
+            for last, (n, terms) in self._emoji.iter(normtext):
+                spans.append((last - n + 1, last + 1, terms))
+        if not spans:
+            return []
+        spans.sort(key=lambda s: (s[0], s[0] - s[1]))
+        out: list[TermMatch] = []
+        taken_to = -1
+        for start, end, terms in spans:
+            if start < taken_to:
+                continue  # inside or overlapping a longer match that starts earlier
+            taken_to = end
+            out.extend(TermMatch(start, end, t) for t in terms)
+        return out
+
+
+def _add(index: dict[str, dict[str, tuple[tuple[int, int], Term]]], key: str, term: Term, rank: int) -> None:
+    """Keep one term per category per key: the exact spelling over a derived form ("bars" over
+    "bar" + s), then the least ambiguous reading ("m30" + s over DEA's "m-30s")."""
+    by_cat = index.setdefault(key, {})
+    order = (rank, _AMBIGUITY_RANK[term.ambiguity])
+    old = by_cat.get(term.category)
+    if old is None or order < old[0]:
+        by_cat[term.category] = (order, term)
+
+
+def _ordered(by_cat: dict[str, tuple[tuple[int, int], Term]]) -> tuple[Term, ...]:
+    return tuple(by_cat[c][1] for c in sorted(by_cat))
+
+
+def read_terms(text: str) -> list[Term]:
+    lines = text.splitlines()
+    if not lines or tuple(lines[0].split("\t")) != COLUMNS:
+        raise ValueError("vocabulary table must start with the header: " + " ".join(COLUMNS))
+    terms = []
+    for n, line in enumerate(lines[1:], start=2):
+        if not line:
+            continue
+        cols = line.split("\t")
+        if len(cols) != len(COLUMNS):
+            raise ValueError(f"line {n}: expected {len(COLUMNS)} tab-separated columns, got {len(cols)}")
+        terms.append(Term(*cols))
+    return terms
