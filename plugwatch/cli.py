@@ -106,8 +106,10 @@ def scan(
     """Read posts from any supported format and write one JSON object per item."""
     from plugwatch.scan import run_scan
     from plugwatch.sources import FORMATS, SourceOptions, read
+    from plugwatch.sources.base import resolve_format
+    from plugwatch.sources.jsonl import FIELDS
 
-    if format is not None and format not in FORMATS:
+    if format is not None and resolve_format(format) is None:
         _fail(f"unknown format {format!r}; choose one of: {', '.join(sorted(FORMATS))}")
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         _fail(f"--threshold must be between 0 and 1, got {threshold}")
@@ -116,6 +118,8 @@ def scan(
         ours, sep, theirs = f.partition("=")
         if not sep or not ours or not theirs:
             _fail(f"--field takes OURS=THEIRS (e.g. text=body), got {f!r}")
+        if ours.strip() not in FIELDS:
+            _fail(f"--field {f!r}: {ours.strip()!r} is not one of our fields ({', '.join(FIELDS)})")
         field_map[ours.strip()] = theirs.strip()
     if region is not None:
         region = region.upper()
@@ -124,12 +128,17 @@ def scan(
         if region not in phonenumbers.SUPPORTED_REGIONS:
             _fail(f"unknown region {region!r}: use a two-letter country code such as US, GB, DE")
 
-    detector = None if no_model and threshold is None else _load_detector(model, threshold, no_model)
+    detector = None if no_model else _load_detector(model, threshold, no_model)
     reject_path = rejects or (out.with_suffix(".rejects.jsonl") if out else Path("rejects.jsonl"))
     writer = _RejectWriter(reject_path)
     options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw)
 
-    fh = out.open("w", encoding="utf-8") if out else sys.stdout
+    try:
+        if out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        fh = out.open("w", encoding="utf-8") if out else sys.stdout
+    except OSError as e:
+        _fail(f"cannot write {out}: {e.strerror}")
     started = time.perf_counter()
     try:
         stats = _run_with_progress(run_scan, read(inputs, options), fh, writer, detector, region)
@@ -171,7 +180,7 @@ def _run_with_progress(run_scan, stream, fh, writer, detector, region):
 
 
 DEFAULT_DATA = Path("../shared/data")
-DEFAULT_DEV = Path("devdata/train.jsonl")
+DEFAULT_DEV = "devdata/train*.jsonl"  # the hand-written social-media sets, when run from the repo
 
 
 def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
@@ -181,7 +190,7 @@ def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
     try:
         if not no_proxies:
             examples.extend(proxies(data, "train"))
-        for path in dev if dev is not None else ([DEFAULT_DEV] if DEFAULT_DEV.exists() else []):
+        for path in dev if dev is not None else sorted(Path().glob(DEFAULT_DEV)):
             examples.extend(read_labelled(path, source="dev"))
     except DataError as e:
         _fail(str(e))
@@ -194,7 +203,8 @@ def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
 def train(
     data: Annotated[Path, typer.Option(help="Shared data folder (darknet listings, Reddit, lexicons).")] = DEFAULT_DATA,
     dev: Annotated[
-        list[Path] | None, typer.Option(help="Labelled social-media JSONL (id, text, label). Repeatable.")
+        list[Path] | None,
+        typer.Option(help="Labelled social-media JSONL (id, text, label). Repeatable. Default: devdata/train*.jsonl"),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Model file to write (default: the package's).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 0,

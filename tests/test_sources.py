@@ -215,9 +215,9 @@ def test_empty_folder_and_folder_with_nothing_usable(tmp_path):
     empty.mkdir()
     useless = tmp_path / "useless"
     useless.mkdir()
-    (useless / "readme.txt").write_text("Just some notes about the project, nothing else.\n")
+    (useless / "notes.txt").write_text("Just some notes about the project, nothing else.\n")
     out = run(empty, useless)
-    assert [(Path(o.path).name, o.line) for o in out] == [("empty", 0), ("readme.txt", 0), ("useless", 0)]
+    assert [(Path(o.path).name, o.line) for o in out] == [("empty", 0), ("notes.txt", 0), ("useless", 0)]
     assert out[0].reason.startswith("folder has no files")
     assert out[2].reason == "nothing usable in folder: none of its 1 files gave an item"
 
@@ -408,3 +408,11 @@ def test_every_record_gives_an_item_or_exactly_one_reject(tmp_path):
     path.write_text(jsonl(*records))
     lines = [o.source.line if isinstance(o, Item) else o.line for o in run(path)]
     assert lines == [1, 2, 3, 4, 5]
+
+
+def test_documentation_beside_data_is_skipped(tmp_path):
+    (tmp_path / "README.md").write_text("# what these files are\n")
+    (tmp_path / "LICENSE").write_text("MIT\n")
+    (tmp_path / "posts.jsonl").write_text(jsonl({"id": "p1", "text": "hello"}))
+    out = run(tmp_path)
+    assert [o.id for o in out] == ["generic:p1"]

@@ -15,6 +15,22 @@ from plugwatch.signals import Context, Hit, run_signals
 from plugwatch.text.normalize import NormText, normalize
 
 SALE, BUY = 1, 2
+DRUG_CLEAR = frozenset({"drug:low", "drug:medium", "drug:emoji"})
+OFF_PLATFORM = frozenset({"id:contact", "id:wallet", "id:payment", "cue:no_rx", "quantity", "price:per_unit", "menu"})
+SALE_TALK = frozenset({"cue:stock", "cue:contact", "cue:shipping", "cue:payment", "cue:selling", "cue:quality",
+                       "cue:request", "price", "price:per_unit", "quantity", "menu", "id:phone", "id:url"})
+
+
+def has_evidence(ctx: Context) -> bool:
+    """Whether anything in the item could make it an offer or a request: a drug term that
+    is not an everyday word, an off-platform contact or payment, a weight or per-unit
+    price, or an everyday drug word
+    together with sale talk. Items without any stop at the gate, whatever its prior says:
+    the text models would only be weighing the prior."""
+    features = {h.feature for h in ctx.hits}
+    if features & DRUG_CLEAR or features & OFF_PLATFORM:
+        return True
+    return "drug:high" in features and bool(features & SALE_TALK)
 REASON_FLOOR = 0.2  # below this score an item gets no reasons: nobody will review it
 
 
@@ -23,7 +39,7 @@ class Detector:
         self.model = model
         self.threshold = model.threshold if threshold is None else threshold
         self.use_model = use_model
-        self.full_model_runs = 0  # how often the cheap gate asked for the embedding model
+        self.stage_runs = {"text": 0, "full": 0}  # how often each costlier stage was needed
 
     @classmethod
     def load(cls, path: Path | None = None, threshold: float | None = None, use_model: bool = True) -> Detector:
@@ -38,15 +54,27 @@ class Detector:
         return ctx
 
     def probabilities(self, contexts: list[Context]) -> np.ndarray:
+        """Each stage decides what it is sure of and passes the rest on."""
+        m = self.model
         feats = np.vstack([feature_vector(c.hits, c.norm.text) for c in contexts])
-        proba = self.model.gate.proba(feats)
+        proba = m.gate.proba(feats)
         if not self.use_model:
             return proba
-        doubt = np.flatnonzero(proba[:, SALE] + proba[:, BUY] >= self.model.gate_threshold)
-        if doubt.size:
-            self.full_model_runs += int(doubt.size)
-            emb = embedding.embed([contexts[i].norm.text for i in doubt])
-            proba[doubt] = self.model.full.proba(feats[doubt], emb)
+        evidence = np.fromiter(map(has_evidence, contexts), dtype=bool, count=len(contexts))
+        doubt = np.flatnonzero(evidence & (proba[:, SALE] + proba[:, BUY] >= m.gate_threshold))
+        if not doubt.size:
+            return proba
+        self.stage_runs["text"] += int(doubt.size)
+        texts = [contexts[i].norm.text for i in doubt]
+        p_text = m.text.proba(feats[doubt], None, texts)
+        proba[doubt] = p_text
+        lo, hi = m.text_band
+        unsure = ((p_text[:, SALE] >= lo) & (p_text[:, SALE] <= hi)) | ((p_text[:, BUY] >= lo) & (p_text[:, BUY] <= hi))
+        if unsure.any():
+            idx = doubt[unsure]
+            self.stage_runs["full"] += int(idx.size)
+            sub = [texts[j] for j in np.flatnonzero(unsure)]
+            proba[idx] = m.full.proba(feats[idx], embedding.embed(sub), sub)
         return proba
 
     def verdicts(self, batch: list[tuple[Item, list[Identifier]]]) -> list[Verdict]:
@@ -67,6 +95,7 @@ class Detector:
             kind = OfferKind.REQUEST
         drug_hits = [h for h in ctx.hits if h.signal == "drug_term" and not h.in_bio]
         clear = [h for h in drug_hits if not h.feature.endswith(("high", "emoji"))]
+        # Everyday words ("gras", "snow") name a drug only once the item is an offer or request.
         drugs = sorted({h.category for h in (drug_hits if kind else clear) if h.category and h.category != "other"})
         v = Verdict(score=score, flagged=flagged, kind=kind, drugs=drugs)
         if kind is None and score < REASON_FLOOR:

@@ -27,7 +27,7 @@ FEATURES: tuple[str, ...] = (
     "price", "price:per_unit", "quantity", "menu",
     *(f"id:{g}" for g in ID_GROUPS),
     "x:specific_drug_and_sale", "x:ambiguous_drug_and_sale", "x:drug_and_contact_id",
-    "x:drug_and_request", "x:drug_and_context", "x:sale_cues_distinct",
+    "x:drug_and_payment", "x:drug_and_request", "x:drug_and_context", "x:sale_cues_distinct",
     "text:length", "text:question", "text:lines",
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
@@ -53,6 +53,8 @@ def feature_vector(hits: list[Hit], text: str) -> np.ndarray:
     counts["x:specific_drug_and_sale"] = min(specific, 3) * min(sale, 3)
     counts["x:ambiguous_drug_and_sale"] = min(ambiguous, 3) * min(sale, 3)
     counts["x:drug_and_contact_id"] = min(specific + ambiguous, 3) * min(counts["id:contact"], 2)
+    paying = counts["cue:payment"] + counts["id:payment"] + counts["id:wallet"]
+    counts["x:drug_and_payment"] = min(specific, 3) * min(paying, 2)
     counts["x:drug_and_request"] = min(specific + ambiguous, 3) * counts["cue:request"]
     counts["x:drug_and_context"] = min(specific + ambiguous, 3) * (counts["cue:news"] + counts["cue:care"])
     counts["x:sale_cues_distinct"] = sale_kinds

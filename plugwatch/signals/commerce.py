@@ -20,8 +20,8 @@ _PER_UNIT = regex.compile(
     regex.I,
 )
 _QUANTITY = regex.compile(
-    rf"(?<![\w.]){_NUM}\s?{_UNIT}(?!\w)|"
-    r"\b(?:zips?|qps?|hps?|half\s?zips?|eighths?|8ths?|8\s?balls?|eight\s?balls?|quarters?|onions?|elbows?|bricks?|"
+    rf"(?<![\w.]){_NUM}\s?{_UNIT}(?!\w)|(?<![\w.])\d{{1,5}}\s?(?:x|-ct|-count|-pack)(?!\w)|"
+    r"\b(?:lbs?|ozs?|half\s?(?:pound|lb|p)|quarter\s?(?:pound|lb|p)|pounds?\s+of|zips?|qps?|hps?|half\s?zips?|eighths?|8ths?|8\s?balls?|eight\s?balls?|quarters?|onions?|elbows?|bricks?|"
     r"1/8|1/4|1/2|3\.5s?|7s|14s|28s|100ct|dubs?|dimes?|nicks?|z's)\b",
     regex.I,
 )

@@ -54,10 +54,15 @@ def read(paths: Iterable[str], options: SourceOptions | None = None) -> Iterator
             yield from _read_path(path, options, forced)
 
 
+def resolve_format(name: str) -> Format | None:
+    """A format by name or alias (twitter, json, ndjson, tsv), any case."""
+    return FORMATS.get(_ALIASES.get(name.lower(), name.lower()))
+
+
 def _forced_format(name: str | None) -> tuple[Format | None, str | None]:
     if not name:
         return None, None
-    found = FORMATS.get(_ALIASES.get(name.lower(), name.lower()))
+    found = resolve_format(name)
     if found is None:
         return None, f"unknown format name {name!r}: use one of {', '.join(FORMATS)}"
     return found, None

@@ -35,6 +35,12 @@ def broken_reason(error: BaseException) -> str:
 STREAM_ERRORS = (EOFError, OSError, zlib.error)  # BadGzipFile is an OSError
 
 
+def _is_documentation(name: str) -> bool:
+    """A README or licence beside the data describes it; it is not a record file."""
+    upper = name.upper()
+    return upper.startswith(("README", "LICENSE", "LICENCE")) or upper.endswith(".MD")
+
+
 def walk(folder: str) -> Iterator[tuple[str, str | None]]:
     """(path, None) for the files under `folder` in sorted order, skipping hidden files and folders,
     or (folder, reason) for a folder that cannot be listed. Symlinked folders are not followed, so a
@@ -45,7 +51,7 @@ def walk(folder: str) -> Iterator[tuple[str, str | None]]:
         yield folder, f"cannot list folder: {error.strerror or error}"
         return
     for entry in entries:
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or _is_documentation(entry.name):
             continue
         if entry.is_dir(follow_symlinks=False):
             yield from walk(entry.path)

@@ -92,6 +92,19 @@ def _russian_forms(word: str) -> list[str]:
     return [word + e for e in _RU_CONSONANT_ENDINGS]
 
 
+_DOUBLE = re.compile(r"([a-z])\1")
+
+
+def _squeeze_doubles(form: str) -> str:
+    """The form a stretched term takes after normalisation, which squeezes a run of 3+
+    letters to one, except e, o, l (and s, f, z at a word end), kept double."""
+    def one(m: re.Match) -> str:
+        letter, at_end = m.group(1), m.end() == len(form) or not form[m.end()].isalpha()
+        return m.group(0) if letter in ("eolsfz" if at_end else "eol") else letter
+
+    return _DOUBLE.sub(one, form) if len(form) >= 5 else form
+
+
 def term_variants(term: str) -> list[str]:
     """Surface forms a word term is matched under, canonical (blanked) form first."""
     base = " ".join(blank_non_word(term).split())
@@ -100,6 +113,9 @@ def term_variants(term: str) -> list[str]:
         forms.append(" ".join(blank_non_word(term.replace("-", "")).split()))  # "m-30" also as "m30"
     if " " in term:
         forms.append(blank_non_word(term))  # keeps double blanks from "dr. feel good", "#9"
+    squeezed = _squeeze_doubles(base)
+    if squeezed != base:
+        forms.append(squeezed)  # "adddderall" normalises to "aderall": match it too
     last = base[-1]
     extra = []
     for form in forms:

@@ -1,0 +1,480 @@
+"""End-to-end tests of the command line: the README quick start on examples/, the output contract, bad
+input and exit codes, stdin and gzip, thresholds, reject files, and the train / eval / model-file paths."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from plugwatch.cli import app
+from plugwatch.detect import DetectorModel
+from plugwatch.sources import Reject, read
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+FIXTURES = ROOT / "tests" / "fixtures" / "sources"
+DEV_TRAIN = ROOT / "devdata" / "train.jsonl"
+
+RECORD_FIELDS = {"id", "platform", "item_kind", "author", "created_at", "url", "reply_to", "text", "identifiers",
+                 "score", "flagged", "kind", "drugs", "reasons", "source"}
+IDENTIFIER_FIELDS = {"type", "value", "canonical", "valid", "span"}
+REJECT_FIELDS = {"path", "line", "reason"}
+
+
+def cli(*args, input: bytes | str | None = None):
+    """Run `plugwatch ARGS` in-process. Whatever the input, it must end by a deliberate exit, not a crash."""
+    result = CliRunner().invoke(app, [str(a) for a in args], input=input)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def flat(text: str) -> str:
+    """Console output is wrapped at the terminal width: compare messages with whitespace collapsed."""
+    return " ".join(text.split())
+
+
+def jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def write_jsonl(path: Path, *records) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records),
+                    encoding="utf-8")
+    return path
+
+
+def check_record(rec: dict, threshold: float | None) -> None:
+    """The documented shape of one output line."""
+    assert RECORD_FIELDS <= rec.keys(), RECORD_FIELDS - rec.keys()
+    platform, text = rec["platform"], rec["text"]
+    assert rec["id"].startswith(f"{platform}:") and len(rec["id"]) > len(platform) + 1
+    assert isinstance(text, str)
+    assert set(rec["source"]) == {"path", "line"} and rec["source"]["line"] >= 1
+    for ident in rec["identifiers"]:
+        assert set(ident) == IDENTIFIER_FIELDS
+        assert ident["type"] and ident["value"] and ident["canonical"]
+        assert ident["valid"] in (True, False, None)
+        start, end = ident["span"]
+        assert (start, end) == (-1, -1) or 0 <= start < end <= len(text), ident
+    if threshold is None:  # --no-model: identifiers only
+        assert (rec["score"], rec["flagged"], rec["kind"], rec["drugs"], rec["reasons"]) == (None, None, None, [], [])
+        return
+    assert 0.0 <= rec["score"] <= 1.0
+    assert isinstance(rec["flagged"], bool)
+    # flagged is decided on the unrounded score; the output score is rounded to 4 places
+    assert rec["flagged"] == (rec["score"] >= threshold) or abs(rec["score"] - threshold) <= 5e-5
+    assert rec["kind"] in ("offer", "request", None)
+    assert (rec["kind"] == "offer") == rec["flagged"]
+    assert all(isinstance(d, str) and d for d in rec["drugs"])
+    for reason in rec["reasons"]:
+        assert isinstance(reason["signal"], str) and reason["signal"]
+        assert isinstance(reason["meaning"], str) and reason["meaning"]
+        if "span" in reason:
+            start, end = reason["span"]
+            if reason["signal"].startswith("bio:"):
+                assert (start, end) == (-1, -1)  # bio evidence does not index the post
+            else:
+                assert 0 <= start < end <= len(text), reason
+                assert reason["text"] == text[start:end], reason
+
+
+def shipped_threshold() -> float:
+    return DetectorModel.load().threshold
+
+
+# -- the README quick start ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def quickstart(tmp_path, monkeypatch) -> Path:
+    """A fresh working folder holding a copy of examples/, as after `git clone`."""
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_quickstart_scans_every_example_in_input_order(quickstart):
+    (quickstart / "out").mkdir()
+    result = cli("scan", "examples/", "-o", "out/example-scan.jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert not (quickstart / "out" / "example-scan.rejects.jsonl").exists()
+    recs = jsonl((quickstart / "out" / "example-scan.jsonl").read_text(encoding="utf-8"))
+
+    expected = list(read(["examples/"]))
+    assert not [x for x in expected if isinstance(x, Reject)], "examples/ must scan without rejects"
+    assert [r["id"] for r in recs] == [x.id for x in expected]
+    assert [(r["source"]["path"], r["source"]["line"]) for r in recs] == [
+        (x.source.path, x.source.line) for x in expected
+    ]
+    threshold = shipped_threshold()
+    for rec in recs:
+        check_record(rec, threshold)
+
+    # several formats, detected from content, and a realistic mix of offers and ordinary posts
+    assert {"x", "telegram", "reddit", "mastodon", "bluesky"} <= {r["platform"] for r in recs}
+    assert len({r["source"]["path"] for r in recs}) >= 6
+    assert 0 < sum(r["flagged"] for r in recs) < len(recs) / 2
+    assert any(r["kind"] == "request" for r in recs)
+    assert {"telegram", "wickr", "btc"} <= {i["type"] for r in recs for i in r["identifiers"]}
+    assert f"items read: {len(recs)}" in flat(result.stderr)
+
+
+def test_quickstart_creates_the_output_folder(quickstart):
+    result = CliRunner().invoke(app, ["scan", "examples/", "-o", "out/example-scan.jsonl"])
+    assert result.exit_code == 0
+    assert (quickstart / "out" / "example-scan.jsonl").stat().st_size > 0
+
+
+def test_unwritable_output_is_a_usage_error(tmp_path):
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "hello"})
+    result = CliRunner().invoke(app, ["scan", str(posts), "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "error" in result.stderr
+
+
+# -- bad input: the scan goes on, every reject is written, exit 3 or 4 ----------------------------
+
+
+@pytest.fixture
+def bad_inputs(tmp_path) -> dict[str, Path]:
+    good = lambda i, text: {"id": str(i), "text": text}  # noqa: E731
+    files = {
+        "malformed": write_jsonl(tmp_path / "malformed.jsonl", good(1, "first post"), '{"id": "2", "text": "cut',
+                                 good(3, "third post")),
+        "no_text": write_jsonl(tmp_path / "no_text.jsonl", good(1, "has text"), {"id": "2", "author": "x"},
+                               good(3, "has text too")),
+        "bad_utf8": tmp_path / "bad_utf8.jsonl",
+        "truncated_gz": tmp_path / "truncated.jsonl.gz",
+        "prose": tmp_path / "notes.txt",
+        "empty": tmp_path / "empty.jsonl",
+        "missing": tmp_path / "missing.jsonl",
+    }
+    files["bad_utf8"].write_bytes(b'{"id": "1", "text": "ok"}\n{"id": "2", "text": "caf\xe9"}\n'
+                                  b'{"id": "3", "text": "ok again"}\n')
+    whole = gzip.compress("".join(json.dumps(good(i, f"gzipped post {i}")) + "\n" for i in range(300)).encode())
+    files["truncated_gz"].write_bytes(whole[: len(whole) // 2])
+    files["prose"].write_text("Dear diary,\nToday I walked to the market and bought apples.\n", encoding="utf-8")
+    files["empty"].write_bytes(b"")
+    return files
+
+
+def test_each_bad_input_is_rejected_and_the_scan_goes_on(tmp_path, bad_inputs, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out.jsonl"
+    result = cli("scan", *bad_inputs.values(), "-o", out)
+    assert result.exit_code == 3, result.stderr
+
+    rejects = jsonl((tmp_path / "out.rejects.jsonl").read_text(encoding="utf-8"))
+    for rej in rejects:
+        assert REJECT_FIELDS <= rej.keys() and rej["reason"]
+    where = {(Path(r["path"]).name, r["line"]): r["reason"] for r in rejects}
+    assert len(rejects) == len(where) == 7, rejects
+    assert where[("malformed.jsonl", 2)].startswith("invalid JSON")
+    assert "no text" in where[("no_text.jsonl", 2)]
+    assert "UTF-8" in where[("bad_utf8.jsonl", 2)]
+    gz_line = next(line for (name, line) in where if name == "truncated.jsonl.gz")
+    assert gz_line > 1 and "gzip" in where[("truncated.jsonl.gz", gz_line)]
+    assert "unknown format" in where[("notes.txt", 0)]
+    assert "empty" in where[("empty.jsonl", 0)]
+    assert "no such file" in where[("missing.jsonl", 0)]
+
+    ids = [r["id"] for r in jsonl(out.read_text(encoding="utf-8"))]
+    # the good records around each bad one, and everything the gzip held before the cut
+    assert ids[:6] == ["generic:1", "generic:3", "generic:1", "generic:3", "generic:1", "generic:3"]
+    assert len(ids) == 6 + gz_line - 1
+    summary = flat(result.stderr)
+    assert f"items read: {len(ids)}" in summary and "rejected: 7" in summary
+
+
+def test_nothing_readable_exits_4(tmp_path, bad_inputs):
+    empty_folder = tmp_path / "nothing_here"
+    empty_folder.mkdir()
+    paths = [bad_inputs["empty"], bad_inputs["missing"], bad_inputs["prose"], empty_folder]
+    out = tmp_path / "none.jsonl"
+    result = cli("scan", *paths, "-o", out)
+    assert result.exit_code == 4, result.stderr
+    assert out.read_text(encoding="utf-8") == ""
+    rejects = jsonl((tmp_path / "none.rejects.jsonl").read_text(encoding="utf-8"))
+    assert [Path(r["path"]).name for r in rejects] == ["empty.jsonl", "missing.jsonl", "notes.txt", "nothing_here"]
+
+
+def test_bad_input_in_a_real_process_gives_exit_codes_and_no_traceback(tmp_path, bad_inputs):
+    def run(*paths):
+        return subprocess.run([sys.executable, "-m", "plugwatch.cli", "scan", "--no-model", *map(str, paths)],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    some = run(*bad_inputs.values())
+    assert some.returncode == 3
+    assert len(jsonl(some.stdout)) > 6  # stdout is the items only, as JSON lines
+    assert (tmp_path / "rejects.jsonl").exists()  # default when writing to stdout
+    nothing = run(bad_inputs["empty"], bad_inputs["missing"])
+    assert nothing.returncode == 4 and nothing.stdout == ""
+    for proc in (some, nothing):
+        assert "Traceback" not in proc.stderr and "items read:" in proc.stderr
+
+
+USAGE_ERRORS = {
+    "unknown format": (["--format", "nope"], "unknown format"),
+    "threshold above 1": (["--threshold", "2"], "--threshold"),
+    "negative threshold": (["--threshold", "-0.1"], "--threshold"),
+    "field without =": (["--field", "body"], "--field"),
+    "field without source": (["--field", "text="], "--field"),
+    "unknown region": (["--region", "XX"], "region"),
+    "numeric region": (["--region", "12"], "region"),
+}
+
+
+@pytest.mark.parametrize("name", list(USAGE_ERRORS))
+def test_bad_option_is_a_usage_error(tmp_path, name):
+    args, message = USAGE_ERRORS[name]
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "hello"})
+    out = tmp_path / "out.jsonl"
+    result = cli("scan", posts, "-o", out, *args)
+    assert result.exit_code == 2
+    assert "error" in result.stderr and message in flat(result.stderr)
+    assert not out.exists()
+
+
+def test_unknown_field_name_is_a_usage_error(tmp_path):
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "body": "hello"})
+    result = CliRunner().invoke(app, ["scan", str(posts), "-o", str(tmp_path / "o.jsonl"), "--field", "txt=body"])
+    assert result.exit_code == 2
+
+
+# -- inputs and outputs ---------------------------------------------------------------------------
+
+
+def test_stdin_in_a_real_pipe_gives_pure_jsonl_on_stdout(tmp_path):
+    lines = (EXAMPLES / "posts.jsonl").read_bytes()
+    proc = subprocess.run([sys.executable, "-m", "plugwatch.cli", "scan", "-"], input=lines, cwd=tmp_path,
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    recs = jsonl(proc.stdout.decode("utf-8"))
+    assert [r["id"] for r in recs] == [f"{r['platform']}:{r['id']}" for r in jsonl(lines.decode("utf-8"))]
+    assert {r["source"]["path"] for r in recs} == {"<stdin>"}
+    stderr = proc.stderr.decode("utf-8")
+    assert "items read: 20" in flat(stderr) and "Traceback" not in stderr
+    assert "\r" not in stderr  # no progress line when stderr is not a terminal
+    assert not (tmp_path / "rejects.jsonl").exists()
+
+
+def test_stdin_dash_in_process_and_gzip_file_give_the_same_items(tmp_path):
+    raw = (EXAMPLES / "posts.jsonl").read_bytes()
+    gz = tmp_path / "posts.jsonl.gz"
+    gz.write_bytes(gzip.compress(raw))
+    from_stdin = cli("scan", "-", "--no-model", input=raw)
+    from_gz = cli("scan", gz, "--no-model")
+    assert from_stdin.exit_code == from_gz.exit_code == 0
+    a, b = jsonl(from_stdin.stdout), jsonl(from_gz.stdout)
+    assert len(a) == 20 and [r["id"] for r in a] == [r["id"] for r in b]
+    assert [r["identifiers"] for r in a] == [r["identifiers"] for r in b]
+
+
+def test_no_model_keeps_identifiers_and_leaves_scores_null(tmp_path):
+    result = cli("scan", EXAMPLES / "posts.jsonl", "--no-model")
+    assert result.exit_code == 0
+    recs = jsonl(result.stdout)
+    for rec in recs:
+        check_record(rec, None)
+    assert sum(bool(r["identifiers"]) for r in recs) >= 5
+
+
+def test_stdout_is_pure_jsonl_and_the_summary_goes_to_stderr(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("scan", EXAMPLES / "posts.jsonl")
+    assert result.exit_code == 0
+    recs = jsonl(result.stdout)  # every stdout line parses
+    assert len(recs) == 20
+    assert "items read" not in result.stdout and "items read: 20" in flat(result.stderr)
+
+
+def test_a_higher_threshold_flags_fewer_items():
+    low = jsonl(cli("scan", EXAMPLES, "--threshold", "0.01").stdout)
+    high = jsonl(cli("scan", EXAMPLES, "--threshold", "0.99").stdout)
+    assert [r["score"] for r in low] == [r["score"] for r in high]
+    for rec in low:
+        check_record(rec, 0.01)
+    for rec in high:
+        check_record(rec, 0.99)
+    assert sum(r["flagged"] for r in high) < sum(r["flagged"] for r in low)
+
+
+def test_rejects_option_is_honoured(tmp_path):
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "hello"}, "{oops", {"id": 3, "text": "bye"})
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "elsewhere" / "bad.jsonl"
+    result = cli("scan", posts, "-o", out, "--rejects", rejects, "--no-model")
+    assert result.exit_code == 3
+    assert [r["line"] for r in jsonl(rejects.read_text(encoding="utf-8"))] == [2]
+    assert not (tmp_path / "out.rejects.jsonl").exists()
+    assert [r["id"] for r in jsonl(out.read_text(encoding="utf-8"))] == ["generic:1", "generic:3"]
+
+
+def test_default_rejects_path_follows_the_output(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "hello"}, "{oops")
+    assert cli("scan", posts, "-o", tmp_path / "scan.jsonl", "--no-model").exit_code == 3
+    assert jsonl((tmp_path / "scan.rejects.jsonl").read_text(encoding="utf-8"))[0]["line"] == 2
+    assert not (tmp_path / "rejects.jsonl").exists()
+    assert cli("scan", posts, "--no-model").exit_code == 3
+    assert jsonl((tmp_path / "rejects.jsonl").read_text(encoding="utf-8"))[0]["line"] == 2
+
+
+# -- every importer through the CLI ---------------------------------------------------------------
+
+FORMAT_CASES = {
+    # fixture: (forced format, platform, an identifier canonical the scan must find, exit code)
+    "generic_posts.jsonl": ("jsonl", "tiktok", "snapchat:plugdirect420", 0),
+    "generic_posts.csv": ("csv", "instagram", "wickr:icecold99", 0),
+    "x_search.jsonl": ("x", "x", "telegram:plugdirect", 0),
+    "telegram_channel.json": ("telegram", "telegram", "telegram:plugdirect_menu", 0),
+    "reddit_dump.ndjson": ("reddit", "reddit", "telegram:plugdirect", 3),  # one deleted comment is rejected
+    "mastodon_timeline.json": ("mastodon", "mastodon", "telegram:greenleaf_ams_bot", 0),
+    "bluesky_jetstream.jsonl": ("bluesky", "bluesky", "telegram:plugdirect", 0),
+}
+
+
+@pytest.mark.parametrize("fixture", list(FORMAT_CASES))
+def test_each_format_is_detected_and_its_identifiers_found(tmp_path, monkeypatch, fixture):
+    monkeypatch.chdir(tmp_path)
+    fmt, platform, canonical, code = FORMAT_CASES[fixture]
+    result = cli("scan", FIXTURES / fixture)
+    assert result.exit_code == code, result.stderr
+    recs = jsonl(result.stdout)
+    assert recs and platform in {r["platform"] for r in recs}
+    threshold = shipped_threshold()
+    for rec in recs:
+        check_record(rec, threshold)
+    assert canonical in {i["canonical"] for r in recs for i in r["identifiers"]}
+    forced = cli("scan", FIXTURES / fixture, "--format", fmt, "--no-model")
+    assert [r["id"] for r in jsonl(forced.stdout)] == [r["id"] for r in recs]
+
+
+# -- train, eval and model files ------------------------------------------------------------------
+
+
+@pytest.fixture
+def bad_labelled(tmp_path) -> dict[str, Path]:
+    return {
+        "missing": tmp_path / "nope.jsonl",
+        "malformed": write_jsonl(tmp_path / "malformed.jsonl", {"id": "a", "text": "hi", "label": "sale"}, "{oops"),
+        "bad label": write_jsonl(tmp_path / "label.jsonl", {"id": "a", "text": "hi", "label": "maybe"}),
+        "no text": write_jsonl(tmp_path / "notext.jsonl", {"id": "a", "label": "sale"}),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text"])
+def test_eval_with_a_bad_labelled_file_is_a_usage_error(tmp_path, bad_labelled, case):
+    path = bad_labelled[case]
+    result = cli("eval", path, "--out-dir", tmp_path / "eval-out")
+    assert result.exit_code == 2
+    assert "error" in result.stderr and path.name in flat(result.stderr)
+    assert not (tmp_path / "eval-out").exists()
+
+
+@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text"])
+def test_train_with_a_bad_dev_file_is_a_usage_error(tmp_path, bad_labelled, case):
+    path, model = bad_labelled[case], tmp_path / "model.json"
+    result = cli("train", "--no-proxies", "--dev", path, "--out", model)
+    assert result.exit_code == 2
+    assert "error" in result.stderr and path.name in flat(result.stderr)
+    assert not model.exists()
+
+
+def test_missing_data_folder_is_a_usage_error(tmp_path):
+    labelled = write_jsonl(tmp_path / "test.jsonl", {"id": "a", "text": "hi", "label": "sale"})
+    missing, model = tmp_path / "no-such-data", tmp_path / "model.json"
+    trained = cli("train", "--data", missing, "--out", model)
+    evaluated = cli("eval", labelled, "--data", missing, "--out-dir", tmp_path / "eval-out")
+    for result in (trained, evaluated):
+        assert result.exit_code == 2
+        assert "error" in result.stderr and "no-such-data" in flat(result.stderr)
+    assert not model.exists()
+
+
+def small_training_set(path: Path) -> Path:
+    """60 labelled posts from the dev set (every class has enough members for 5-fold calibration)."""
+    want = {"sale": 25, "not_sale": 25, "buy": 10}
+    picked = []
+    for line in DEV_TRAIN.read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if want.get(rec["label"], 0) > 0:
+            want[rec["label"]] -= 1
+            picked.append(line)
+    assert not any(want.values())
+    path.write_text("\n".join(picked) + "\n", encoding="utf-8")
+    return path
+
+
+def test_train_is_reproducible_and_its_model_scans(tmp_path):
+    data = small_training_set(tmp_path / "small.jsonl")
+    first, second = tmp_path / "a" / "model.json", tmp_path / "b" / "model.json"
+    # Two real processes, side by side: independent runs, and half the wall time of one after the other.
+    runs = [subprocess.Popen([sys.executable, "-m", "plugwatch.cli", "train", "--no-proxies", "--dev", str(data),
+                              "--out", str(out)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for out in (first, second)]
+    for run in runs:
+        _, stderr = run.communicate(timeout=300)
+        assert run.returncode == 0, stderr
+        assert "Traceback" not in stderr
+    assert first.read_bytes() == second.read_bytes()
+    assert set(json.loads(first.read_text(encoding="utf-8"))["meta"]["trained_on"]) == {"dev"}  # no proxies
+
+    scanned = cli("scan", EXAMPLES / "posts.jsonl", "--model", first)
+    assert scanned.exit_code == 0, scanned.stderr
+    recs = jsonl(scanned.stdout)
+    assert len(recs) == 20
+    threshold = DetectorModel.load(first).threshold
+    for rec in recs:
+        check_record(rec, threshold)
+
+
+def shipped_model_doc() -> dict:
+    from importlib import resources
+
+    return json.loads(resources.files("plugwatch.data").joinpath("detector.json").read_text(encoding="utf-8"))
+
+
+def corrupt(case: str) -> str:
+    if case == "not json":
+        return "this is not a model\n"
+    if case == "json list":
+        return "[1, 2, 3]\n"
+    doc = shipped_model_doc()
+    if case == "other format":
+        doc["format"] = 999
+    elif case == "missing stage":
+        del doc["gate"]
+    elif case == "other features":
+        doc["features"] = ["no_such_feature"]
+    elif case == "wrong shapes":
+        doc["gate"]["coef"] = [[1.0]]
+    return json.dumps(doc)
+
+
+CORRUPT = ["not json", "json list", "other format", "missing stage", "other features", "wrong shapes"]
+
+
+@pytest.mark.parametrize("case", CORRUPT)
+def test_corrupt_model_file_is_a_usage_error(tmp_path, case):
+    model = tmp_path / "model.json"
+    model.write_text(corrupt(case), encoding="utf-8")
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "💊 percs 30s in stock, wickr: percplug"})
+    result = CliRunner().invoke(app, ["scan", str(posts), "--model", str(model), "-o", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2, (result.exit_code, result.exception)
+    assert "error" in result.stderr and "model.json" in flat(result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_model_file_is_a_usage_error(tmp_path):
+    result = cli("scan", EXAMPLES / "posts.jsonl", "--model", tmp_path / "absent.json")
+    assert result.exit_code == 2
+    assert "absent.json" in flat(result.stderr)
+

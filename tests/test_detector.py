@@ -1,0 +1,262 @@
+"""The detector's output contract on hand-built items: which posts are offers, requests or ordinary, what
+the reasons point at, when a decision is model-only, and that scores are stable probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from plugwatch.detect import Detector
+from plugwatch.model import Account, Item, OfferKind, Verdict
+from plugwatch.records import scan_record
+from plugwatch.text.identifiers import extract_identifiers
+
+
+def item(text: str, native_id: str = "t1", platform: str = "x") -> Item:
+    return Item(platform=platform, native_id=native_id, text=text)
+
+
+def judge(detector: Detector, *texts: str) -> list[Verdict]:
+    items = [item(t, f"t{i}") for i, t in enumerate(texts)]
+    return detector.verdicts([(it, extract_identifiers(it.text)) for it in items])
+
+
+def one(detector: Detector, text: str) -> Verdict:
+    return judge(detector, text)[0]
+
+
+def spanned(verdict: Verdict, text: str):
+    """Reasons that point into the post (bio reasons and the model reason point nowhere)."""
+    return [r for r in verdict.reasons if r.text is not None and r.start >= 0]
+
+
+# -- offers ---------------------------------------------------------------------------------------
+
+OFFERS = {
+    "emoji menu": (
+        "🔌 NEW MENU 🔌 ❄️ Peruvian flake 1g £80 / 3.5g £250 💊 M30s 10 for £150 🍃 Zkittlez AAA 28g £220 "
+        "DM tele: @plugdirect_uk",
+        {"cocaine", "opioid", "cannabis"},
+    ),
+    "no-prescription pharmacy": (
+        "Buy Oxycodone 30mg, Xanax 2mg bars, Adderall XR online without prescription. Overnight delivery USA. "
+        "Pay with bitcoin or Zelle. Order at rx-meds-direct.com",
+        {"opioid", "benzodiazepine", "stimulant"},
+    ),
+    "spanish": (
+        "Vendo coca de la buena, 50€ el gramo, envíos a toda España 📦 escríbeme por telegram @lena_envios",
+        {"cocaine"},
+    ),
+    "german": (
+        "Kokain 1g 80€, Gras 10g 90€, Lieferung in ganz Berlin. Schreib mir auf Telegram @berlin_lieferdienst",
+        {"cocaine", "cannabis"},
+    ),
+    "russian": (
+        "Меф кристалл 1г - 2500р, шишки 1г - 1800р. Закладки по городу, оператор в телеграм @mef_operator",
+        {"cannabis"},
+    ),
+    "evasive leetspeak": ("x@n@x b4rs, hmu on snap: xanman_420", {"benzodiazepine"}),
+    "pill press": (
+        "TDP-5 pill press for sale + custom dies/punches, any logo you want. Ships from China, "
+        "payment USDT or BTC, wickr: pressking",
+        {"equipment"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(OFFERS))
+def test_clear_offers_are_flagged_with_their_drug_categories(detector, name):
+    text, categories = OFFERS[name]
+    v = one(detector, text)
+    assert v.flagged, f"{name}: score {v.score:.3f} below threshold {detector.threshold}"
+    assert v.kind is OfferKind.OFFER
+    assert categories <= set(v.drugs), v.drugs
+    assert v.reasons and not v.model_only
+
+
+@pytest.mark.xfail(strict=False, reason="model miss: the same pill-press ad scored below the threshold once it "
+                   "carried a bitcoin address instead of a contact (0.49 with the model of commit 1038db7)")
+def test_pill_press_sale_with_a_wallet_is_flagged(detector):
+    v = one(detector, "TDP-5 pill press for sale + custom dies/punches, any logo you want. Ships from China, "
+                      "payment USDT or BTC 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa")
+    assert v.flagged and v.kind is OfferKind.OFFER
+    assert "equipment" in v.drugs
+
+
+def test_gram_unit_is_not_read_as_ghb():
+    text = "❄️ fishscale $90/g, 3.5g $280, tele: @exoticz_plug"
+    ctx = Detector.analyse(item(text), extract_identifiers(text))
+    assert any(h.signal == "drug_term" and h.category == "cocaine" for h in ctx.hits)
+    assert not [h for h in ctx.hits if h.signal == "drug_term" and h.category == "ghb"]
+
+
+# -- requests and ordinary posts -------------------------------------------------------------------
+
+
+def test_request_to_buy_is_a_request_not_an_offer(detector):
+    v = one(detector, "who got molly for saturday??")
+    assert v.kind is OfferKind.REQUEST
+    assert not v.flagged
+    assert "mdma" in v.drugs
+
+
+ORDINARY = [
+    "gas prices hit $4",
+    "snow day ❄️",
+    "Police seized 2kg of cocaine and 5,000 fentanyl pills in a raid on Tuesday, officials said.",
+    "carry narcan, never use alone",
+    "Free fentanyl test strips and naloxone at the county health office, no questions asked.",
+    "Molly here! Just finished my first marathon 🏃‍♀️",
+    "Spent the morning pulling weeds, my grass finally looks green 🌱",
+    "Anyone else's bus stuck on the ring road? 40 minutes and counting 🙃",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_slang_news_and_harm_reduction_are_not_flagged(detector, text):
+    v = one(detector, text)
+    assert not v.flagged, f"score {v.score:.3f}"
+    assert v.kind is not OfferKind.OFFER
+
+
+# -- reasons ---------------------------------------------------------------------------------------
+
+EVASIVE = [
+    "хаnах bars 2mg in stock, shipping USA, telegram @benzo_king",  # Cyrillic х, а
+    "xa\u200bnax bars 2mg in stock, ship same day, wickr: barsplug",  # zero-width space
+    "ＸＡＮＡＸ bars 2mg, shipping USA, telegram @benzo_king",  # full-width letters
+    "x@n@x b4rs 💊 10 for 50, p e r c s 30s also. hmu on snap: xanman_420",
+    "🍃 exotic za 3.5 $45\n❄️ 💯 fishscale $90/g\n💊 blues M30 $25 each\ntele: @exoticz_plug",
+]
+
+
+@pytest.mark.parametrize("text", EVASIVE)
+def test_every_reason_span_points_at_the_original_text(detector, text):
+    v = one(detector, text)
+    reasons = spanned(v, text)
+    assert any(r.signal == "drug_term" for r in reasons)
+    for r in reasons:
+        assert 0 <= r.start < r.end <= len(text)
+        assert r.text == text[r.start : r.end], r
+        if r.signal == "drug_term":
+            assert r.meaning.startswith(f"'{r.text}' = "), r.meaning
+
+
+def test_homoglyph_term_points_at_the_cyrillic_word(detector):
+    text = "Got хаnах bars 2mg, 10 for $40, DM on telegram @benzo_king"
+    v = one(detector, text)
+    hits = [r for r in spanned(v, text) if r.signal == "drug_term" and "alprazolam" in r.meaning]
+    assert hits, v.reasons
+    word = "хаnах"
+    assert word != "xanax"  # the test text really holds Cyrillic letters
+    r = hits[0]
+    assert r.start == text.index(word)
+    assert word in r.text and r.text == text[r.start : r.end]
+
+
+def test_leetspeak_term_meaning_names_the_drug(detector):
+    v = one(detector, "x@n@x b4rs, hmu on snap: xanman_420")
+    meanings = [r.meaning for r in v.reasons if r.signal == "drug_term"]
+    assert any(m.startswith("'x@n@x") and "alprazolam" in m for m in meanings), meanings
+
+
+def test_contact_handles_get_identifier_reasons_at_their_span(detector):
+    text = "x@n@x b4rs 💊 10 for 50, hmu on snap: xanman_420 or wickr: barsplug"
+    v = one(detector, text)
+    found = {r.text: r for r in v.reasons if r.signal == "identifier"}
+    assert {"xanman_420", "barsplug"} <= set(found)
+    for handle, r in found.items():
+        assert text[r.start : r.end] == handle
+    assert any("Snapchat" in r.meaning for r in found.values())
+
+
+# -- model-only decisions (probabilities forced, the rule is in Detector._verdict) --------------------
+
+NO_TERMS = "Zondag op de markt 🧀🌷 stroopwafels, kaas en bloemen, meer heb ik niet nodig"
+
+
+def forced(detector: Detector, monkeypatch, p: list[float]) -> Detector:
+    d = Detector(detector.model)
+    monkeypatch.setattr(d, "probabilities", lambda contexts: np.array([p] * len(contexts), dtype=np.float64))
+    return d
+
+
+def test_bio_evidence_is_marked_and_has_no_post_offsets(detector, monkeypatch):
+    bio = "💊 percs & bars, tele @pharma_plug_uk, ships UK wide"
+    it = Item("x", "b1", "restocked 🔥 DM for the menu", author=Account("x", handle="rx", bio=bio))
+    v = forced(detector, monkeypatch, [0.05, 0.95, 0.0]).verdicts([(it, extract_identifiers(it.text))])[0]
+    bio_reasons = [r for r in v.reasons if r.signal.startswith("bio:")]
+    assert any(r.signal == "bio:drug_term" for r in bio_reasons), v.reasons
+    for r in bio_reasons:
+        assert r.start == r.end == -1  # bio offsets would point into the post text by mistake
+        assert r.text is None or r.text in bio
+    assert "opioid" not in v.drugs  # drugs named only in the bio are not the post's drugs
+
+
+def test_flag_without_term_or_cue_is_model_only_with_a_model_reason(detector, monkeypatch):
+    assert not [h for h in Detector.analyse(item(NO_TERMS), []).hits
+                if h.signal in ("drug_term", "cue", "commerce")], "test text must carry no term or cue"
+    v = one(forced(detector, monkeypatch, [0.05, 0.95, 0.0]), NO_TERMS)
+    assert v.flagged and v.kind is OfferKind.OFFER
+    assert v.model_only
+    model = [r for r in v.reasons if r.signal == "model"]
+    assert len(model) == 1 and "model-only" in model[0].meaning and model[0].text is None
+    rec = scan_record(item(NO_TERMS), [], v)
+    assert rec["model_only"] is True
+    assert {"signal": "model", "meaning": model[0].meaning} in rec["reasons"]
+
+
+def test_flag_with_a_drug_term_is_not_model_only(detector, monkeypatch):
+    v = one(forced(detector, monkeypatch, [0.05, 0.95, 0.0]), "got percs 30s")
+    assert v.flagged and not v.model_only
+    assert not [r for r in v.reasons if r.signal == "model"]
+    assert "model_only" not in scan_record(item("got percs 30s"), [], v)
+
+
+def test_low_score_gets_no_kind_and_no_reasons(detector, monkeypatch):
+    v = one(forced(detector, monkeypatch, [0.95, 0.04, 0.01]), "got percs 30s")
+    assert not v.flagged and v.kind is None and v.reasons == []
+
+
+def test_high_buy_probability_is_a_request(detector, monkeypatch):
+    assert detector.model.request_threshold <= 0.9
+    v = one(forced(detector, monkeypatch, [0.05, 0.05, 0.9]), "who got molly for saturday??")
+    assert v.kind is OfferKind.REQUEST and not v.flagged
+    assert any(r.signal == "drug_term" for r in v.reasons)
+
+
+# -- scores ----------------------------------------------------------------------------------------
+
+MIXED = [OFFERS[k][0] for k in OFFERS] + ORDINARY + EVASIVE + ["who got molly for saturday??", "", "ok " * 2000]
+
+
+def test_scores_are_probabilities(detector):
+    contexts = [Detector.analyse(item(t), extract_identifiers(t)) for t in MIXED]
+    proba = detector.probabilities(contexts)
+    assert proba.shape == (len(MIXED), 3)
+    assert np.all((proba >= 0) & (proba <= 1))  # each class calibrated on its own: rows need not sum to 1
+    for v in judge(detector, *MIXED):
+        assert 0.0 <= v.score <= 1.0
+        assert v.flagged == (v.score >= detector.threshold)
+
+
+def test_same_input_same_score(detector):
+    first = [v.score for v in judge(detector, *MIXED)]
+    again = [v.score for v in judge(detector, *MIXED)]
+    fresh = [v.score for v in judge(Detector.load(), *MIXED)]
+    assert first == again
+    assert first == pytest.approx(fresh, abs=1e-6)
+
+
+def test_batch_order_and_company_do_not_change_scores(detector):
+    forward = [v.score for v in judge(detector, *MIXED)]
+    backward = [v.score for v in judge(detector, *reversed(MIXED))][::-1]
+    alone = [one(detector, t).score for t in MIXED[:6]]
+    assert forward == pytest.approx(backward, abs=1e-5)
+    assert forward[:6] == pytest.approx(alone, abs=1e-5)
+
+
+def test_cheap_gate_alone_still_gives_probabilities(detector):
+    gate_only = Detector(detector.model, use_model=False)
+    for v in judge(gate_only, *MIXED):
+        assert 0.0 <= v.score <= 1.0
