@@ -8,6 +8,7 @@ order stays input order and memory stays flat.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
@@ -18,6 +19,7 @@ from plugwatch.sources import Reject
 from plugwatch.text.identifiers import extract_identifiers
 
 BATCH = 256
+TELEGRAM_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 
 
 class BatchDetector(Protocol):
@@ -49,7 +51,19 @@ def _batches(stream: Iterable[Item | Reject]) -> Iterator[list[Item | Reject]]:
 
 
 def identifiers_for(item: Item, default_region: str | None) -> list[Identifier]:
-    return extract_identifiers(item.text, links=item.links, default_region=default_region)
+    found = extract_identifiers(item.text, links=item.links, default_region=default_region)
+    if item.platform == "telegram" and item.mentions:
+        # On Telegram an @mention is itself a Telegram username: a contact, wherever it stands.
+        known = {i.canonical for i in found}
+        for name in item.mentions:
+            canonical = f"telegram:{name.lower()}"
+            if canonical not in known:
+                known.add(canonical)
+                at = item.text.find("@" + name)
+                end = at + len(name) + 1 if at >= 0 else -1
+                valid = TELEGRAM_USERNAME.fullmatch(name) is not None
+                found.append(Identifier("telegram", "@" + name, canonical, valid, at, end))
+    return found
 
 
 def run_scan(

@@ -38,6 +38,14 @@ class Context:
         return any(h.feature.startswith(prefix) for h in self.hits)
 
 
+def text_and_bio(ctx: Context, find: Callable[[str, bool], list[Hit]]) -> list[Hit]:
+    """Run a text signal on the item's text and, when known, on its author's bio."""
+    hits = find(ctx.norm.text, False)
+    if ctx.bio is not None:
+        hits.extend(find(ctx.bio.text, True))
+    return hits
+
+
 @dataclass(frozen=True, slots=True)
 class Signal:
     name: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from plugwatch.signals.base import Context, Hit, register
+from plugwatch.signals.base import Context, Hit, register, text_and_bio
 from plugwatch.text.phrases import PhraseMatcher
 
 MEANINGS = {
@@ -46,7 +46,4 @@ def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
 @register("cues", cost=2)
 def cues(ctx: Context) -> list[Hit]:
     """Sale-intent and context phrases in the text and the author's bio."""
-    hits = _cue_hits(ctx.norm.text, False)
-    if ctx.bio is not None:
-        hits.extend(_cue_hits(ctx.bio.text, True))
-    return hits
+    return text_and_bio(ctx, _cue_hits)

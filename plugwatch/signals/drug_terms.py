@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugwatch.signals.base import Context, Hit, register
+from plugwatch.signals.base import Context, Hit, register, text_and_bio
 from plugwatch.text.vocabulary import Vocabulary
 
 
@@ -30,7 +30,4 @@ def _term_hits(text: str, in_bio: bool) -> list[Hit]:
 @register("drug_terms", cost=1)
 def drug_terms(ctx: Context) -> list[Hit]:
     """Vocabulary matches in the text and the author's bio, with category and ambiguity."""
-    hits = _term_hits(ctx.norm.text, False)
-    if ctx.bio is not None:
-        hits.extend(_term_hits(ctx.bio.text, True))
-    return hits
+    return text_and_bio(ctx, _term_hits)

@@ -308,7 +308,15 @@ def extract_identifiers(
             seen.add((kind, canonical, start, end))
             found.append(Identifier(kind, scan.text[cs:ce], canonical, valid, start, end))
     found.sort(key=lambda i: (i.start, i.end, i.type))
+    if result and found:
+        # A link the platform also gave as an entity is the same identifier: keep the one with a span.
+        shown = {(i.type, _schemeless(i.canonical)) for i in found}
+        result = [i for i in result if (i.type, _schemeless(i.canonical)) not in shown]
     return result + found
+
+
+def _schemeless(canonical: str) -> str:
+    return canonical.split("://", 1)[-1]
 
 
 # ---------------------------------------------------------------- e-mail
