@@ -68,8 +68,9 @@ class Detector:
         texts = [contexts[i].norm.text for i in doubt]
         p_text = m.text.proba(feats[doubt], None, texts)
         proba[doubt] = p_text
-        lo, hi = m.text_band
-        unsure = ((p_text[:, SALE] >= lo) & (p_text[:, SALE] <= hi)) | ((p_text[:, BUY] >= lo) & (p_text[:, BUY] <= hi))
+        (s_lo, s_hi), (b_lo, b_hi) = m.text_band
+        unsure = ((p_text[:, SALE] >= s_lo) & (p_text[:, SALE] <= s_hi)) | (
+            (p_text[:, BUY] >= b_lo) & (p_text[:, BUY] <= b_hi))
         if unsure.any():
             idx = doubt[unsure]
             self.stage_runs["full"] += int(idx.size)

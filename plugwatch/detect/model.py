@@ -127,13 +127,19 @@ class Stage:
         return stage
 
 
+def _bands(raw: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    (a, b), (c, d) = raw
+    return (float(a), float(b)), (float(c), float(d))
+
+
 @dataclass(slots=True)
 class DetectorModel:
     gate: Stage
     text: Stage
     full: Stage
     gate_threshold: float  # below this gate probability of sale or buy the later stages are skipped
-    text_band: tuple[float, float]  # text-stage scores inside this band go on to the full model
+    # (sale band, request band): text-stage scores inside either go on to the full model
+    text_band: tuple[tuple[float, float], tuple[float, float]]
     threshold: float  # default flagging threshold on the calibrated P(sale)
     request_threshold: float
     embedding: str
@@ -146,7 +152,7 @@ class DetectorModel:
             "features": list(FEATURES),
             "embedding": self.embedding,
             "gate_threshold": round(self.gate_threshold, 6),
-            "text_band": [round(b, 6) for b in self.text_band],
+            "text_band": [[round(b, 6) for b in band] for band in self.text_band],
             "threshold": round(self.threshold, 6),
             "request_threshold": round(self.request_threshold, 6),
             "gate": self.gate.to_json(),
@@ -183,7 +189,7 @@ class DetectorModel:
                 text=Stage.from_json(doc["text"], len(FEATURES)),
                 full=Stage.from_json(doc["full"], len(FEATURES) + EMBEDDING_DIM),
                 gate_threshold=float(doc["gate_threshold"]),
-                text_band=(float(doc["text_band"][0]), float(doc["text_band"][1])),
+                text_band=_bands(doc["text_band"]),
                 threshold=float(doc["threshold"]),
                 request_threshold=float(doc["request_threshold"]),
                 embedding=str(doc["embedding"]),

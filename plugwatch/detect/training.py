@@ -87,12 +87,10 @@ def _fit_stage(make_x, y: np.ndarray, w: np.ndarray, c: float, seed: int, mean, 
     return stage, np.column_stack([stage.calibrate(oof)[:, k] for k in range(len(LABELS))])
 
 
-def uncertainty_band(threshold: float, request_threshold: float) -> tuple[float, float]:
+def uncertainty_band(threshold: float, margin: tuple[float, float] = (0.35, 0.25)) -> tuple[float, float]:
     """Text-stage scores near a decision threshold go on to the full model; far from it
-    the embedding rarely changes the decision (measured: bench/ and eval, see MODEL_CARD)."""
-    low = max(0.0, min(threshold, request_threshold) - 0.35)
-    high = min(1.0, max(threshold, request_threshold) + 0.25)
-    return round(low, 4), round(high, 4)
+    the embedding rarely changes the decision (measured with bench/ and eval: MODEL_CARD)."""
+    return round(max(0.0, threshold - margin[0]), 4), round(min(1.0, threshold + margin[1]), 4)
 
 
 def best_threshold(score: np.ndarray, positive: np.ndarray, max_fpr: float = 0.02) -> float:
@@ -175,7 +173,7 @@ def train(examples: list[Example], seed: int = 0, c_gate: float = 1.0, c_full: f
         social[:] = True
     threshold = best_threshold(full_oof[social, 1], y[social] == 1, max_fpr=0.01)
     request_threshold = best_threshold(full_oof[social, 2], y[social] == 2, max_fpr=0.01)
-    text_band = uncertainty_band(threshold, request_threshold)
+    text_band = (uncertainty_band(threshold), uncertainty_band(request_threshold, (0.2, 0.05)))
 
     passed = float(np.mean(gate.proba(feats)[:, 1:].sum(axis=1) >= gate_threshold))
     meta = {
@@ -186,7 +184,7 @@ def train(examples: list[Example], seed: int = 0, c_gate: float = 1.0, c_full: f
         "c_gate": c_gate,
         "c_full": c_full,
         "gate_pass_rate_on_training": round(passed, 4),
-        "text_band": [round(b, 4) for b in text_band],
+        "text_band": [list(b) for b in text_band],
     }
     return DetectorModel(gate=gate, text=text, full=full, gate_threshold=gate_threshold, text_band=text_band, threshold=threshold,
                          request_threshold=request_threshold, embedding=embedding.NAME, meta=meta)
