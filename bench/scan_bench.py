@@ -71,9 +71,9 @@ def write_stream(path: Path, n: int, seed: int = 1) -> None:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
-def run_scan(path: Path, out: Path) -> tuple[float, float]:
+def run_scan(path: Path, out: Path, *extra: str) -> tuple[float, float]:
     exe = shutil.which("plugwatch") or sys.exit("bench: install plugwatch first (pip install -e .)")
-    cmd = [exe, "scan", str(path), "-o", str(out)]
+    cmd = [exe, "scan", str(path), "-o", str(out), *extra]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -121,6 +121,9 @@ def main() -> None:
             rows.append((n, secs, n / secs, peak_mb))
             print(f"scan {n:>9,} items: {secs:7.1f} s  {n / secs:8,.0f} items/s  peak RSS {peak_mb:6.0f} MB",
                   flush=True)
+        n = sorted(args.sizes)[-1]
+        secs, _ = run_scan(Path(tmp) / f"stream-{n}.jsonl", Path(tmp) / "out.jsonl", "--no-model")
+        print(f"scan {n:>9,} items with --no-model (import + identifiers only): {n / secs:8,.0f} items/s")
         rate = tfidf_rate(Path(tmp) / f"stream-{sorted(args.sizes)[0]}.jsonl")
         if rate:
             print(f"TF-IDF baseline scoring alone (no parsing, no output): {rate:,.0f} items/s; "
