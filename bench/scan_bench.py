@@ -83,6 +83,9 @@ def run_scan(path: Path, out: Path, *extra: str) -> tuple[float, float]:
     if proc.returncode not in (0, 3):
         sys.exit(f"bench: scan failed ({proc.returncode}): {proc.stderr[-500:]}")
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    for line in proc.stderr.splitlines():
+        if line.startswith("model stages"):
+            print(f"  {line}")
     # ru_maxrss of children is the largest child so far: sizes run smallest first.
     return secs, max(peak_kb, before) / 1024
 

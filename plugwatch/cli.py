@@ -152,6 +152,10 @@ def scan(
         f"items read: {stats.read}  rejected: {stats.rejected}  flagged: {stats.flagged}  "
         f"requests: {stats.requests}  ({rate:,.0f} items/s)"
     )
+    if detector is not None and stats.read:
+        runs = detector.stage_runs
+        err.print(f"model stages: signal gate only {1 - runs['text'] / stats.read:.1%}, "
+                  f"character n-grams {runs['text'] / stats.read:.1%}, embedding {runs['full'] / stats.read:.1%}")
     if stats.rejected:
         err.print(f"rejected records written to {reject_path}")
     if stats.read == 0:
