@@ -11,6 +11,7 @@ Exit codes (the same for every command):
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -131,7 +132,9 @@ def scan(
     detector = None if no_model else _load_detector(model, threshold, no_model)
     reject_path = rejects or (out.with_suffix(".rejects.jsonl") if out else Path("rejects.jsonl"))
     writer = _RejectWriter(reject_path)
-    options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw)
+    own_files = frozenset(os.path.realpath(p) for p in (out, reject_path) if p is not None)
+    options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw,
+                            skip_files=own_files)
 
     try:
         if out:

@@ -478,3 +478,14 @@ def test_missing_model_file_is_a_usage_error(tmp_path):
     assert result.exit_code == 2
     assert "absent.json" in flat(result.stderr)
 
+
+
+def test_scanning_a_folder_skips_the_scans_own_output(tmp_path):
+    write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "ok post"}, {"id": 2})
+    for _ in range(2):  # the second run finds last run's output and rejects files in the folder
+        result = CliRunner().invoke(app, ["scan", str(tmp_path), "-o", str(tmp_path / "out.jsonl"), "--no-model"])
+        assert result.exit_code == 3, result.stderr
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in out] == ["generic:1"]
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert [(Path(r["path"]).name, r["line"]) for r in rejects] == [("posts.jsonl", 2)]

@@ -74,6 +74,8 @@ def _read_folder(folder: str, options: SourceOptions, forced: Format | None) -> 
         if problem:
             yield Reject(path, 0, problem)
             continue
+        if options.skip_files and os.path.realpath(path) in options.skip_files:
+            continue
         files += 1
         for out in _read_path(path, options, forced):
             if out.__class__ is not Reject:

@@ -33,6 +33,8 @@ class SourceOptions:
     field_map: dict[str, str] = field(default_factory=dict)
     default_platform: str = "generic"
     keep_raw: bool = True
+    # files a folder walk must not read: the scan's own output and rejects files
+    skip_files: frozenset[str] = frozenset()
 
 
 class RecordError(Exception):
