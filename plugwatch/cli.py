@@ -131,6 +131,7 @@ def scan(
 
     detector = None if no_model else _load_detector(model, threshold, no_model)
     reject_path = rejects or (out.with_suffix(".rejects.jsonl") if out else Path("rejects.jsonl"))
+    reject_path.unlink(missing_ok=True)  # a rejects file left by an earlier run would mislead
     writer = _RejectWriter(reject_path)
     own_files = frozenset(os.path.realpath(p) for p in (out, reject_path) if p is not None)
     options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw,
@@ -145,6 +146,10 @@ def scan(
     started = time.perf_counter()
     try:
         stats = _run_with_progress(run_scan, read(inputs, options), fh, writer, detector, region)
+    except BrokenPipeError:
+        # `plugwatch scan ... | head` closes the pipe early: the reader has what it wanted.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(EXIT_OK) from None
     finally:
         writer.close()
         if out:
@@ -222,6 +227,10 @@ def train(
     from plugwatch.detect.training import train as fit
 
     examples = _training_examples(data, dev, no_proxies)
+    counts = {label: sum(ex.label == label for ex in examples) for label in ("sale", "not_sale", "buy")}
+    if min(counts.values()) < 10:
+        _fail("training needs at least 10 examples of each label (sale, not_sale, buy); got "
+              + ", ".join(f"{k} {v}" for k, v in counts.items()))
     started = time.perf_counter()
     model = fit(examples, seed=seed, progress=lambda m: err.print(f"[dim]{m}[/]"))
     if out is None:
@@ -341,7 +350,11 @@ def vocab_build(
         _fail(f"{data}: no lexicons/ folder here (give --data PATH to the shared data folder)")
     target = out or vb.DEFAULT_VOCABULARY
     terms = vb.build_vocabulary(data, vb.DEFAULT_CURATED)
-    vb.write_vocabulary(terms, target)
+    try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        vb.write_vocabulary(terms, target)
+    except OSError as e:
+        _fail(f"cannot write {target}: {e.strerror}")
     err.print(f"wrote {len(terms):,} terms to {target}")
 
 

@@ -489,3 +489,29 @@ def test_scanning_a_folder_skips_the_scans_own_output(tmp_path):
     assert [r["id"] for r in out] == ["generic:1"]
     rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
     assert [(Path(r["path"]).name, r["line"]) for r in rejects] == [("posts.jsonl", 2)]
+
+
+def test_training_on_too_few_examples_is_a_usage_error(tmp_path):
+    dev = write_jsonl(tmp_path / "dev.jsonl", *[{"id": i, "text": f"post {i}", "label": "not_sale"} for i in range(5)],
+                      {"id": 9, "text": "xanax bars dm", "label": "sale"})
+    result = CliRunner().invoke(app, ["train", "--no-proxies", "--dev", str(dev), "--out", str(tmp_path / "m.json")])
+    assert result.exit_code == 2
+    assert "at least 10 examples of each label" in flat(result.stderr)
+
+
+def test_a_stale_rejects_file_is_removed_by_a_clean_run(tmp_path):
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "ok post"})
+    stale = tmp_path / "out.rejects.jsonl"
+    stale.write_text('{"path": "old", "line": 1, "reason": "old"}\n')
+    result = CliRunner().invoke(app, ["scan", str(posts), "-o", str(tmp_path / "out.jsonl"), "--no-model"])
+    assert result.exit_code == 0
+    assert not stale.exists()
+
+
+def test_closing_the_pipe_early_is_not_an_error(tmp_path):
+    posts = write_jsonl(tmp_path / "posts.jsonl", *[{"id": i, "text": f"post number {i}"} for i in range(3000)])
+    proc = subprocess.run(f"{sys.executable} -m plugwatch.cli scan {posts} --no-model | head -1; "
+                          "echo ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
+                          text=True, timeout=120)
+    assert proc.stdout.strip().splitlines()[-1] == "0", proc.stderr
+    assert "Traceback" not in proc.stderr

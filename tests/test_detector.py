@@ -260,3 +260,20 @@ def test_cheap_gate_alone_still_gives_probabilities(detector):
     gate_only = Detector(detector.model, use_model=False)
     for v in judge(gate_only, *MIXED):
         assert 0.0 <= v.score <= 1.0
+
+
+def test_a_dealer_bio_alone_does_not_make_every_post_an_offer(detector):
+    bio = "🔌 plug | 🍃❄️💊 menu in bio | tele: @plug_menu | ships worldwide, btc only"
+    post = Item("x", "b1", "good morning everyone, lovely weather today", author=Account("x", handle="a", bio=bio))
+    offer = Item("x", "b2", "restocked 🔥 prices in bio, tap in", author=Account("x", handle="a", bio=bio))
+    quiet, loud = detector.verdicts([(post, []), (offer, [])])
+    assert not quiet.flagged
+    assert loud.score > quiet.score
+
+
+def test_an_offer_buried_in_a_long_post_is_still_flagged(detector):
+    offer = "selling coke 3.5g $90, dm me on telegram @plugxx, fast delivery. "
+    chatter = "We had a lovely holiday at the beach with the kids and the weather was great. " * 18
+    text = offer + chatter
+    v = detector.verdicts([(item(text), extract_identifiers(text))])[0]
+    assert v.flagged, v.score

@@ -24,13 +24,23 @@ SALE_TALK = frozenset({"cue:stock", "cue:contact", "cue:shipping", "cue:payment"
 def has_evidence(ctx: Context) -> bool:
     """Whether anything in the item could make it an offer or a request: a drug term that
     is not an everyday word, an off-platform contact or payment, a weight or per-unit
-    price, or an everyday drug word
-    together with sale talk. Items without any stop at the gate, whatever its prior says:
-    the text models would only be weighing the prior."""
-    features = {h.feature for h in ctx.hits}
+    price, or an everyday drug word together with sale talk. Items without any stop at the
+    gate, whatever its prior says: the text models would only be weighing the prior. A
+    dealer's bio counts only when the post itself says something of a sale ("restocked,
+    wickr in bio"), so that the bio alone does not make every post of that account an offer."""
+    text = {h.feature for h in ctx.hits if not h.in_bio}
+    if _evidence(text):
+        return True
+    bio = {h.feature.removeprefix("bio_") for h in ctx.hits if h.in_bio}
+    return bool(text & SALE_TALK) and _evidence(bio | text)
+
+
+def _evidence(features: set[str]) -> bool:
     if features & DRUG_CLEAR or features & OFF_PLATFORM:
         return True
     return "drug:high" in features and bool(features & SALE_TALK)
+
+
 REASON_FLOOR = 0.2  # below this score an item gets no reasons: nobody will review it
 
 
@@ -61,6 +71,8 @@ class Detector:
         if not self.use_model:
             return proba
         evidence = np.fromiter(map(has_evidence, contexts), dtype=bool, count=len(contexts))
+        # Items without evidence get the class rates measured on such items in training.
+        proba[~evidence] = m.no_evidence
         doubt = np.flatnonzero(evidence & (proba[:, SALE] + proba[:, BUY] >= m.gate_threshold))
         if not doubt.size:
             return proba
@@ -124,7 +136,7 @@ def reasons_for(ctx: Context) -> list[Reason]:
     seen: set[tuple] = set()
     for h in ctx.hits:
         text, start, end = _span(ctx, h)
-        key = (h.signal, h.meaning, start, end, h.in_bio)
+        key = (h.signal, text, start, end, h.in_bio)
         if key in seen:
             continue
         seen.add(key)

@@ -58,7 +58,9 @@ def feature_vector(hits: list[Hit], text: str) -> np.ndarray:
     counts["x:drug_and_request"] = min(specific + ambiguous, 3) * counts["cue:request"]
     counts["x:drug_and_context"] = min(specific + ambiguous, 3) * (counts["cue:news"] + counts["cue:care"])
     counts["x:sale_cues_distinct"] = sale_kinds
-    counts["text:length"] = len(text) / 100.0
+    # Capped: beyond a long paragraph, length says nothing, and an offer buried in a long
+    # post must not be talked down by its surroundings.
+    counts["text:length"] = min(len(text), 1000) / 100.0
     counts["text:question"] = float("?" in text)
     counts["text:lines"] = text.count("\n")
     return np.fromiter((math.log1p(counts[f]) for f in FEATURES), dtype=np.float32, count=N_FEATURES)

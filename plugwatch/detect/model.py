@@ -127,6 +127,13 @@ class Stage:
         return stage
 
 
+def _no_evidence(raw: Any) -> np.ndarray:
+    rates = np.asarray(raw, dtype=np.float32)
+    if rates.shape != (len(CLASSES),):
+        raise ValueError(f"no_evidence has shape {rates.shape}, expected ({len(CLASSES)},)")
+    return rates
+
+
 def _bands(raw: Any) -> tuple[tuple[float, float], tuple[float, float]]:
     (a, b), (c, d) = raw
     return (float(a), float(b)), (float(c), float(d))
@@ -140,6 +147,7 @@ class DetectorModel:
     gate_threshold: float  # below this gate probability of sale or buy the later stages are skipped
     # (sale band, request band): text-stage scores inside either go on to the full model
     text_band: tuple[tuple[float, float], tuple[float, float]]
+    no_evidence: np.ndarray  # class rates among training items without any evidence (see has_evidence)
     threshold: float  # default flagging threshold on the calibrated P(sale)
     request_threshold: float
     embedding: str
@@ -153,6 +161,7 @@ class DetectorModel:
             "embedding": self.embedding,
             "gate_threshold": round(self.gate_threshold, 6),
             "text_band": [[round(b, 6) for b in band] for band in self.text_band],
+            "no_evidence": [round(float(x), 6) for x in self.no_evidence],
             "threshold": round(self.threshold, 6),
             "request_threshold": round(self.request_threshold, 6),
             "gate": self.gate.to_json(),
@@ -190,6 +199,7 @@ class DetectorModel:
                 full=Stage.from_json(doc["full"], len(FEATURES) + EMBEDDING_DIM),
                 gate_threshold=float(doc["gate_threshold"]),
                 text_band=_bands(doc["text_band"]),
+                no_evidence=_no_evidence(doc["no_evidence"]),
                 threshold=float(doc["threshold"]),
                 request_threshold=float(doc["request_threshold"]),
                 embedding=str(doc["embedding"]),

@@ -12,7 +12,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from plugwatch.detect import embed as embedding
 from plugwatch.detect.datasets import LABELS, Example
-from plugwatch.detect.detector import Detector
+from plugwatch.detect.detector import Detector, has_evidence
 from plugwatch.detect.features import feature_vector
 from plugwatch.detect.model import DetectorModel, Stage, TextHashing
 from plugwatch.model import Account, Item
@@ -37,16 +37,18 @@ def example_item(ex: Example) -> Item:
     return Item(platform=ex.platform, native_id=ex.id, text=ex.text, author=author)
 
 
-def featurise(examples: list[Example]) -> tuple[np.ndarray, list[str]]:
+def featurise(examples: list[Example]) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Signal features, normalised texts, and whether each item has any evidence."""
     from plugwatch.text.identifiers import extract_identifiers
 
-    feats, texts = [], []
+    feats, texts, evidence = [], [], []
     for ex in examples:
         item = example_item(ex)
         ctx = Detector.analyse(item, extract_identifiers(item.text))
         feats.append(feature_vector(ctx.hits, ctx.norm.text))
         texts.append(ctx.norm.text)
-    return np.vstack(feats), texts
+        evidence.append(has_evidence(ctx))
+    return np.vstack(feats), texts, np.array(evidence, dtype=bool)
 
 
 def source_weights(examples: list[Example]) -> np.ndarray:
@@ -151,7 +153,7 @@ def _train(examples: list[Example], seed: int, c_gate: float, c_full: float, pro
     y = np.array([LABELS.index(ex.label) for ex in examples])
     w = source_weights(examples)
     say(f"signals on {len(examples):,} examples")
-    feats, texts = featurise(examples)
+    feats, texts, evidence = featurise(examples)
     # No standardisation: features are already log counts of similar range, and dividing a
     # rare feature (a wallet) by its tiny spread would make it dominate every item it appears in.
     mean = np.zeros(feats.shape[1], dtype=np.float32)
@@ -184,6 +186,10 @@ def _train(examples: list[Example], seed: int, c_gate: float, c_full: float, pro
     request_threshold = best_threshold(full_oof[social, 2], y[social] == 2, max_fpr=0.01)
     text_band = (uncertainty_band(threshold), uncertainty_band(request_threshold, (0.2, 0.05)))
 
+    # Weighted class rates among items the gate stops for lack of evidence: their probability.
+    empty = ~evidence
+    no_evidence = (np.array([w[empty & (y == k)].sum() for k in range(len(LABELS))]) / max(w[empty].sum(), 1e-9)
+                   if empty.any() else np.array([1.0, 0.0, 0.0]))
     passed = float(np.mean(gate.proba(feats)[:, 1:].sum(axis=1) >= gate_threshold))
     meta = {
         "trained_on": dict(sorted(Counter(ex.source for ex in examples).items())),
@@ -195,5 +201,6 @@ def _train(examples: list[Example], seed: int, c_gate: float, c_full: float, pro
         "gate_pass_rate_on_training": round(passed, 4),
         "text_band": [list(b) for b in text_band],
     }
-    return DetectorModel(gate=gate, text=text, full=full, gate_threshold=gate_threshold, text_band=text_band, threshold=threshold,
+    return DetectorModel(gate=gate, text=text, full=full, gate_threshold=gate_threshold, text_band=text_band,
+                         no_evidence=no_evidence, threshold=threshold,
                          request_threshold=request_threshold, embedding=embedding.NAME, meta=meta)
