@@ -74,8 +74,6 @@ def test_clear_offers_are_flagged_with_their_drug_categories(detector, name):
     assert v.reasons and not v.model_only
 
 
-@pytest.mark.xfail(strict=False, reason="model miss: the same pill-press ad scored below the threshold once it "
-                   "carried a bitcoin address instead of a contact (0.49 with the model of commit 1038db7)")
 def test_pill_press_sale_with_a_wallet_is_flagged(detector):
     v = one(detector, "TDP-5 pill press for sale + custom dies/punches, any logo you want. Ships from China, "
                       "payment USDT or BTC 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa")
