@@ -3,6 +3,7 @@ they leave doubt, and a verdict with reasons that point at the original text."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,11 @@ def _evidence(features: set[str]) -> bool:
     return "drug:high" in features and bool(features & SALE_TALK)
 
 
+@lru_cache(maxsize=4096)
+def _normalize_bio(bio: str) -> NormText:
+    return normalize(bio)  # a bio repeats with every post of its account
+
+
 REASON_FLOOR = 0.2  # below this score an item gets no reasons: nobody will review it
 
 
@@ -59,7 +65,7 @@ class Detector:
     @staticmethod
     def analyse(item: Item, identifiers: list[Identifier]) -> Context:
         bio = item.author.bio if item.author is not None else None
-        ctx = Context(item, normalize(item.text), identifiers, normalize(bio) if bio else None)
+        ctx = Context(item, normalize(item.text), identifiers, _normalize_bio(bio) if bio else None)
         run_signals(ctx)
         return ctx
 
@@ -78,7 +84,8 @@ class Detector:
             return proba
         self.stage_runs["text"] += int(doubt.size)
         texts = [contexts[i].norm.text for i in doubt]
-        p_text = m.text.proba(feats[doubt], None, texts)
+        grams = m.text.hashing.transform(texts)
+        p_text = m.text.proba(feats[doubt], grams=grams)
         proba[doubt] = p_text
         (s_lo, s_hi), (b_lo, b_hi) = m.text_band
         unsure = ((p_text[:, SALE] >= s_lo) & (p_text[:, SALE] <= s_hi)) | (
@@ -86,8 +93,10 @@ class Detector:
         if unsure.any():
             idx = doubt[unsure]
             self.stage_runs["full"] += int(idx.size)
-            sub = [texts[j] for j in np.flatnonzero(unsure)]
-            proba[idx] = m.full.proba(feats[idx], embedding.embed(sub), sub)
+            rows = np.flatnonzero(unsure)
+            sub = [texts[j] for j in rows]
+            same = m.full.hashing == m.text.hashing  # then reuse the n-grams hashed above
+            proba[idx] = m.full.proba(feats[idx], embedding.embed(sub), sub, grams[rows] if same else None)
         return proba
 
     def verdicts(self, batch: list[tuple[Item, list[Identifier]]]) -> list[Verdict]:

@@ -50,7 +50,7 @@ def _unpack(d: Any) -> np.ndarray:
     return np.asarray(d, dtype=np.float32)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TextHashing:
     """Character n-grams hashed into a fixed space: no vocabulary to ship."""
 
@@ -77,9 +77,11 @@ class Stage:
     scale: np.ndarray
     hashing: TextHashing | None = None
 
-    def design(self, feats: np.ndarray, emb: np.ndarray | None = None, texts: list[str] | None = None):
+    def design(self, feats: np.ndarray, emb: np.ndarray | None = None, texts: list[str] | None = None,
+               grams=None):
+        """`grams`: the texts' hashed n-grams when an earlier stage with the same hashing made them."""
         x = (feats - self.mean) / self.scale
-        if self.hashing is not None and texts is None:
+        if self.hashing is not None and texts is None and grams is None:
             raise ValueError("this stage reads the text: pass texts")
         if emb is not None:
             x = np.hstack([x, emb])
@@ -87,7 +89,9 @@ class Stage:
             return x
         import scipy.sparse as sp
 
-        return sp.hstack([sp.csr_matrix(x), self.hashing.transform(texts)], format="csr")
+        if grams is None:
+            grams = self.hashing.transform(texts)
+        return sp.hstack([sp.csr_matrix(x), grams], format="csr")
 
     def raw_proba(self, x) -> np.ndarray:
         z = np.asarray(x @ self.coef.T) + self.intercept
@@ -100,8 +104,9 @@ class Stage:
         logit = np.log(p / (1 - p))
         return expit(self.calib[:, 0] * logit + self.calib[:, 1])
 
-    def proba(self, feats: np.ndarray, emb: np.ndarray | None = None, texts: list[str] | None = None) -> np.ndarray:
-        return self.calibrate(self.raw_proba(self.design(feats, emb, texts)))
+    def proba(self, feats: np.ndarray, emb: np.ndarray | None = None, texts: list[str] | None = None,
+              grams=None) -> np.ndarray:
+        return self.calibrate(self.raw_proba(self.design(feats, emb, texts, grams)))
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"coef": _pack(self.coef), "intercept": _pack(self.intercept),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from plugwatch.model import Identifier, Item
 from plugwatch.text.normalize import NormText
@@ -42,8 +43,14 @@ def text_and_bio(ctx: Context, find: Callable[[str, bool], list[Hit]]) -> list[H
     """Run a text signal on the item's text and, when known, on its author's bio."""
     hits = find(ctx.norm.text, False)
     if ctx.bio is not None:
-        hits.extend(find(ctx.bio.text, True))
+        hits.extend(_bio_hits(find, ctx.bio.text))
     return hits
+
+
+@lru_cache(maxsize=4096)
+def _bio_hits(find: Callable[[str, bool], list[Hit]], bio: str) -> tuple[Hit, ...]:
+    # An account's bio comes with every one of its posts: find its hits once.
+    return tuple(find(bio, True))
 
 
 @dataclass(frozen=True, slots=True)
