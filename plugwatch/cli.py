@@ -20,7 +20,15 @@ from typing import IO, Annotated
 import typer
 from rich.console import Console
 
-EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_REJECTS, EXIT_NOTHING = 0, 1, 2, 3, 4
+from plugwatch.commands.common import (  # noqa: F401  (re-exported for callers of cli)
+    EXIT_BUG,
+    EXIT_NOTHING,
+    EXIT_OK,
+    EXIT_REJECTS,
+    EXIT_USAGE,
+    UserError,
+    err,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -31,12 +39,6 @@ app = typer.Typer(
 )
 vocab_app = typer.Typer(no_args_is_help=True, help="Build the drug vocabulary from lexicons.")
 app.add_typer(vocab_app, name="vocab")
-
-err = Console(stderr=True, highlight=False)
-
-
-class UserError(Exception):
-    """A problem the user can fix; shown as one line, never as a traceback."""
 
 
 def _fail(msg: str, code: int = EXIT_USAGE) -> None:
@@ -356,6 +358,23 @@ def vocab_build(
     except OSError as e:
         _fail(f"cannot write {target}: {e.strerror}")
     err.print(f"wrote {len(terms):,} terms to {target}")
+
+
+def _register_commands() -> None:
+    """Later stages add their commands here; a stage not yet present is simply absent."""
+    import importlib
+
+    for name in ("networks", "service", "evidence", "share"):
+        try:
+            module = importlib.import_module(f"plugwatch.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"plugwatch.commands.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -11,3 +11,39 @@ from plugwatch.detect import Detector
 def detector() -> Detector:
     """The shipped model, loaded once: its embedding model is the slow part and loads on first use."""
     return Detector.load()
+
+
+# --- storage back-ends -------------------------------------------------------------------------
+# Every storage and service test takes `db_url` and so runs twice: on a SQLite file and on a real
+# PostgreSQL server. PLUGWATCH_TEST_PG is a server URL (`.ci/run` starts the server and sets it);
+# without it the PostgreSQL runs are skipped, with it an unreachable server is a failure.
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+
+
+def _pg_admin_url() -> str | None:
+    return os.environ.get("PLUGWATCH_TEST_PG") or None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'plugwatch.db'}"
+        return
+    admin = _pg_admin_url()
+    if not admin:
+        pytest.skip("PLUGWATCH_TEST_PG not set (.ci/run sets it and starts PostgreSQL)")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"pw_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
