@@ -213,6 +213,25 @@ def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
     return examples
 
 
+def _decision_examples(db: str | None, purpose: str):
+    """Reviewed items as labelled examples; the copy out of the review database is audited."""
+    from plugwatch.commands.common import database_url
+    from plugwatch.detect.training import decision_examples
+    from plugwatch.store import audit, open_store
+    from plugwatch.store.review import reviewed_items
+
+    try:
+        store = open_store(database_url(db), create=False)
+    except UserError as e:
+        _fail(str(e))
+    with store.session() as s:
+        examples = decision_examples(reviewed_items(s))
+        audit.append(s, f"cli:{os.environ.get('USER') or 'unknown'}", "export", "decisions",
+                     {"rows": len(examples), "purpose": purpose})
+    store.dispose()
+    return examples
+
+
 @app.command()
 def train(
     data: Annotated[Path, typer.Option(help="Shared data folder (darknet listings, Reddit, lexicons).")] = DEFAULT_DATA,
@@ -223,12 +242,20 @@ def train(
     out: Annotated[Path | None, typer.Option(help="Model file to write (default: the package's).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 0,
     no_proxies: Annotated[bool, typer.Option("--no-proxies", help="Train on --dev files only.")] = False,
+    from_decisions: Annotated[bool, typer.Option(
+        "--from-decisions", help="Add the items reviewers decided (their final decision is the label).")] = False,
+    db: Annotated[str | None, typer.Option(help="Database for --from-decisions (default $PLUGWATCH_DB, "
+                                                "else sqlite:///plugwatch.db).")] = None,
 ) -> None:
     """Train the detector from labelled data and write the model file."""
     from plugwatch.detect.model import DEFAULT_MODEL
     from plugwatch.detect.training import train as fit
 
     examples = _training_examples(data, dev, no_proxies)
+    if from_decisions:
+        reviewed = _decision_examples(db, "train")
+        err.print(f"adding {len(reviewed):,} reviewed items from decisions")
+        examples.extend(reviewed)
     counts = {label: sum(ex.label == label for ex in examples) for label in ("sale", "not_sale", "buy")}
     if min(counts.values()) < 10:
         _fail("training needs at least 10 examples of each label (sale, not_sale, buy); got "
@@ -248,16 +275,26 @@ def train(
 
 @app.command("eval")
 def evaluate_cmd(
-    labelled: Annotated[Path, typer.Argument(help="JSONL with id, text, label (sale/not_sale/buy), optional slice.")],
+    labelled: Annotated[Path | None, typer.Argument(
+        help="JSONL with id, text, label (sale/not_sale/buy), optional slice.")] = None,
     data: Annotated[Path, typer.Option(help="Shared data folder: DEA list and baseline training data.")] = DEFAULT_DATA,
     dev: Annotated[list[Path] | None, typer.Option(help="Dev training files for the TF-IDF baseline.")] = None,
     model: Annotated[Path | None, typer.Option(help="Model file (default: the package's).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Flagging threshold.")] = None,
     out_dir: Annotated[Path, typer.Option(help="Where report.json and pr_curve.png go.")] = Path("eval-out"),
     evasion: Annotated[bool, typer.Option(help="Also measure recall under each evasion transformation.")] = False,
+    from_decisions: Annotated[bool, typer.Option(
+        "--from-decisions", help="Precision on the items reviewers decided, instead of a labelled file.")] = False,
+    db: Annotated[str | None, typer.Option(help="Database for --from-decisions.")] = None,
 ) -> None:
     """Precision, recall, F1, false-positive rate and per-slice table, beside two baselines."""
     from rich.table import Table
+
+    if from_decisions:
+        _eval_decisions(db, model, threshold, out_dir)
+        return
+    if labelled is None:
+        _fail("give a labelled JSONL file, or --from-decisions")
 
     from plugwatch.detect import evaluate as ev
     from plugwatch.detect.baselines import KeywordBaseline, TfidfBaseline
@@ -314,6 +351,42 @@ def evaluate_cmd(
     ev.pr_curve_png(results, y, out_dir / "pr_curve.png", f"precision-recall: {labelled.name}")
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     err.print(f"wrote {out_dir / 'report.json'} and {out_dir / 'pr_curve.png'}")
+
+
+def _eval_decisions(db: str | None, model: Path | None, threshold: float | None, out_dir: Path) -> None:
+    """Precision on reviewed items. Only what the detector queued gets reviewed, so recall cannot
+    be measured here: that needs a labelled sample of everything (plugwatch eval FILE)."""
+    import numpy as np
+
+    from plugwatch.detect import evaluate as ev
+
+    examples = _decision_examples(db, "eval")
+    if not examples:
+        _fail("no reviewed items in the database yet (decide some in the review queue first)")
+    detector = _load_detector(model, threshold, False)
+    scores, requests = ev.detector_scores(detector, examples)
+    sale = np.array([ex.label == "sale" for ex in examples])
+    buy = np.array([ex.label == "buy" for ex in examples])
+    flagged = scores >= detector.threshold
+    offers = ev.binary_scores(sale, flagged)
+    asks = ev.binary_scores(buy, requests)
+    report = {"source": "decisions", "n": len(examples), "sale": int(sale.sum()), "buy": int(buy.sum()),
+              "not_sale": int((~sale & ~buy).sum()), "threshold": detector.threshold,
+              "offers": {"flagged": int(flagged.sum()), "confirmed": offers.tp,
+                         "precision": round(offers.precision, 4) if flagged.any() else None},
+              "requests": {"flagged": int(requests.sum()), "confirmed": asks.tp,
+                           "precision": round(asks.precision, 4) if requests.any() else None}}
+    out = Console(highlight=False)
+    out.print(f"reviewed items: {len(examples)} (sale {report['sale']}, request to buy {report['buy']}, "
+              f"not a violation {report['not_sale']})")
+    for name in ("offers", "requests"):
+        r = report[name]
+        p = "n/a" if r["precision"] is None else f"{r['precision']:.3f}"
+        out.print(f"{name}: flagged {r['flagged']}, confirmed by reviewers {r['confirmed']}, precision {p}")
+    out.print("[dim]recall is not measured on decisions: only items the detector queued were reviewed[/]")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "decisions_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    err.print(f"wrote {out_dir / 'decisions_report.json'}")
 
 
 @app.command()

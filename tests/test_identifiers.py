@@ -516,3 +516,8 @@ def test_to_dict():
 def test_plain_posts_take_the_fast_path(text):
     assert _hints(text, f" {text.lower()} ", "US") == 0
     assert extract_identifiers(text, default_region="US") == []
+
+
+def test_two_letter_cue_after_a_line_break_still_finds_the_handle():
+    found = {i.canonical for i in extract_identifiers("discreet shipping\ntg @shop_plug")}
+    assert "telegram:shop_plug" in found

@@ -32,6 +32,20 @@ class Matrices:
     weight: np.ndarray
 
 
+def decision_label(action: str, policy_reason: str) -> str:
+    """The training label a reviewer's final decision implies."""
+    if action == "dismiss":
+        return "not_sale"
+    return "buy" if policy_reason == "drug_solicitation" else "sale"
+
+
+def decision_examples(reviewed: list[dict]) -> list[Example]:
+    """Reviewed items (`plugwatch.store.review.reviewed_items`) as labelled examples, source "decisions"."""
+    return [Example(id=f"decision:{r['id']}", text=r["text"], label=decision_label(r["action"], r["policy_reason"]),
+                    source="decisions", slice=f"reviewed_{r['action']}", bio=r.get("bio") or None,
+                    platform=r.get("platform") or "generic") for r in reviewed if r.get("text")]
+
+
 def example_item(ex: Example) -> Item:
     author = Account(platform=ex.platform, handle=None, bio=ex.bio) if ex.bio else None
     return Item(platform=ex.platform, native_id=ex.id, text=ex.text, author=author)

@@ -36,8 +36,9 @@ _CUE_LITERALS = (
     "tele", "tgram", "wickr", "wikr", "wkr", "snap", "signal", "sgnl", "whatsap", "whats app", "watsapp",
     "wapp", "threema", "session", "instagram", "twitter", "tiktok", "tik tok", "venmo", "zelle", "cashapp",
     "cash app", "paypal", "\u2708", "\U0001f47b",
-    # two-letter cues only as a word: " tg ", "tg:", "ig-", ...
-    *(f" {cue}{after}" for cue in ("tg", "sc", "wa", "ig", "insta") for after in " :-=@"),
+    # two-letter cues only as a word: " tg ", "tg:", "\ntg @", ...
+    *(f"{before}{cue}{after}" for before in " \n\t" for cue in ("tg", "sc", "wa", "ig", "insta")
+      for after in " :-=@\n"),
 )  # fmt: skip
 _HINT_LITERALS = {
     **dict.fromkeys(MARKERS, _DEOBF_BIT),
@@ -783,3 +784,12 @@ _PASSES = (
     (_CASH_BIT, _cashtags),
     (_PHONE_BIT, _phones),
 )
+
+
+# Public names of the canonicalisers, for identifiers that arrive already split out (partner feeds,
+# watch lists) and must compare equal with those found in text.
+parse_phone = _parse_phone
+link_identifiers = _link_ids
+canonical_handle = _handle
+canonical_email = _email_canonical
+HANDLE_TYPES = frozenset(_HANDLE_RULE)

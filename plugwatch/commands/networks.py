@@ -1,0 +1,177 @@
+"""`plugwatch networks`: accounts, seller networks, campaigns and displacement from scanned items."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import date
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+
+from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, err, fail
+
+
+class _LazyDetector:
+    """Loads the detector on the first raw item: inputs that are all `scan` output never pay for it."""
+
+    def __init__(self, model: Path | None, threshold: float | None, use_model: bool):
+        self.args = (model, threshold, use_model)
+        self._detector = None
+
+    def verdicts(self, batch):
+        if self._detector is None:
+            from plugwatch.detect import Detector, ModelError
+
+            try:
+                self._detector = Detector.load(self.args[0], threshold=self.args[1], use_model=self.args[2])
+            except ModelError as e:
+                fail(str(e))
+        return self._detector.verdicts(batch)
+
+
+class _Rejects:
+    def __init__(self, path: Path):
+        self.path = path
+        self.count = 0
+        self._fh: IO[str] | None = None
+
+    def __call__(self, rej) -> None:
+        from plugwatch.scan import reject_record
+
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("w", encoding="utf-8")
+        self._fh.write(json.dumps(reject_record(rej), ensure_ascii=False) + "\n")
+        self.count += 1
+        if self.count <= 5:
+            where = f"{rej.path}:{rej.line}" if rej.line else rej.path
+            err.print(f"[yellow]rejected[/] {where}: {rej.reason}")
+        elif self.count == 6:
+            err.print(f"[yellow]more rejects…[/] all are written to {self.path}")
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+def _events(values: list[str] | None) -> list[tuple[date, str]]:
+    out = []
+    for value in values or []:
+        day, _, label = value.partition(":")
+        try:
+            out.append((date.fromisoformat(day.strip()), label.strip() or day.strip()))
+        except ValueError:
+            fail(f"--event takes DATE:label with an ISO date, e.g. 2025-03-10:ban wave; got {value!r}")
+    return out
+
+
+def networks(
+    inputs: Annotated[list[str], typer.Argument(help="Raw exports (any format scan reads) or scan output JSONL.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")],
+    graph: Annotated[bool, typer.Option("--graph", help="Also write the identity graph as graph.graphml.")] = False,
+    period: Annotated[str, typer.Option(help="Displacement period: week or month.")] = "week",
+    event: Annotated[
+        list[str] | None, typer.Option(help="Mark a date on the plot: DATE:label (e.g. 2025-03-10:ban). Repeatable.")
+    ] = None,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Force an input format (as scan).")] = None,
+    field: Annotated[list[str] | None, typer.Option("--field", help="OURS=THEIRS field map (as scan).")] = None,
+    platform: Annotated[str, typer.Option(help="Platform name for generic files without one.")] = "generic",
+    region: Annotated[str | None, typer.Option(help="Default region for national phone numbers.")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Rejected records (default OUT/rejects.jsonl).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Flag items scoring at least this (raw inputs).")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model file (default: the shipped one).")] = None,
+    no_model: Annotated[
+        bool, typer.Option("--no-model", help="Score raw inputs with the cheap signals only (no text models).")
+    ] = False,
+    min_cap: Annotated[int, typer.Option(help="Frequency rule: identifiers on more than max(MIN_CAP, "
+                                         "CAP_SHARE x accounts) accounts do not link.")] = 50,
+    cap_share: Annotated[float, typer.Option(help="Frequency rule: share of all accounts.")] = 0.001,
+    campaign_accounts: Annotated[int, typer.Option(help="Distinct accounts a campaign needs.")] = 5,
+    similarity: Annotated[float, typer.Option(help="Estimated Jaccard two campaign texts need (0..1).")] = 0.3,
+    bot_replies: Annotated[int, typer.Option(help="Replies an account needs to be a reply bot.")] = 10,
+    bot_rate: Annotated[float, typer.Option(help="Replies per day a reply bot needs (when dated).")] = 5.0,
+) -> None:
+    """Account scores, seller networks across platforms, campaigns and bots, and where the trade moves.
+
+    Writes accounts.jsonl, networks.jsonl, campaigns.jsonl, displacement.csv, displacement.png and
+    summary.json into OUT (and graph.graphml with --graph)."""
+    from plugwatch.network.campaigns import BotRule
+    from plugwatch.network.inputs import RecordReader
+    from plugwatch.network.pipeline import Settings, analyse, write_outputs
+    from plugwatch.sources import FORMATS, SourceOptions
+    from plugwatch.sources.base import resolve_format
+    from plugwatch.sources.jsonl import FIELDS
+
+    if period not in ("week", "month"):
+        fail(f"--period is week or month, got {period!r}")
+    if format is not None and resolve_format(format) is None:
+        fail(f"unknown format {format!r}; choose one of: {', '.join(sorted(FORMATS))}")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        fail(f"--threshold must be between 0 and 1, got {threshold}")
+    if not 0.0 < similarity <= 1.0:
+        fail(f"--similarity must be in (0, 1], got {similarity}")
+    if min_cap < 1 or not 0.0 <= cap_share <= 1.0:
+        fail("--min-cap must be at least 1 and --cap-share between 0 and 1")
+    if campaign_accounts < 2 or bot_replies < 1:
+        fail("--campaign-accounts must be at least 2 and --bot-replies at least 1")
+    field_map: dict[str, str] = {}
+    for f in field or []:
+        ours, sep, theirs = f.partition("=")
+        if not sep or ours.strip() not in FIELDS or not theirs.strip():
+            fail(f"--field takes OURS=THEIRS with OURS one of {', '.join(FIELDS)}; got {f!r}")
+        field_map[ours.strip()] = theirs.strip()
+    if region is not None:
+        import phonenumbers
+
+        region = region.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            fail(f"unknown region {region!r}: use a two-letter country code such as US, GB, DE")
+    events = _events(event)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"cannot create {out}: {e.strerror}")
+    reject_path = rejects or out / "rejects.jsonl"
+    reject_path.unlink(missing_ok=True)
+    writer = _Rejects(reject_path)
+    own = frozenset(os.path.realpath(p) for p in [reject_path, *out.glob("*")])
+    options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=False,
+                            skip_files=own)
+    reader = RecordReader(inputs, options, writer, _LazyDetector(model, threshold, not no_model), region)
+    settings = Settings(period=period, min_cap=min_cap, cap_share=cap_share, campaign_accounts=campaign_accounts,
+                        campaign_threshold=similarity,
+                        bots=BotRule(min_replies=bot_replies, min_rate=bot_rate))
+    started = time.perf_counter()
+    try:
+        result = analyse(reader, settings, reader.texts if reader.rereadable() else None)
+    finally:
+        writer.close()
+    if result.items == 0:
+        err.print(f"nothing could be read ({writer.count} rejected)")
+        raise typer.Exit(EXIT_NOTHING)
+    try:
+        paths = write_outputs(result, out, graphml=graph, events=events)
+    except OSError as e:
+        fail(f"cannot write to {out}: {e.strerror}")
+    secs = time.perf_counter() - started
+    templates = sum(c.type == "template" for c in result.campaigns)
+    err.print(
+        f"items: {result.items:,} (scored here {reader.scored:,}, pre-scored {reader.prescored:,})  "
+        f"offers: {result.offers:,}  accounts: {len(result.table):,}  networks: {len(result.graph.networks):,}  "
+        f"campaigns: {templates}  reply bots: {len(result.campaigns) - templates}  "
+        f"({result.items / secs if secs > 0 else 0:,.0f} items/s)"
+    )
+    if result.graph.dropped:
+        err.print(f"{len(result.graph.dropped)} identifiers held by more than {result.graph.cap} accounts "
+                  f"did not link (see summary.json)")
+    err.print(f"wrote {', '.join(p.name for p in paths.values())} to {out}")
+    if writer.count:
+        err.print(f"rejected records written to {reject_path}")
+        raise typer.Exit(EXIT_REJECTS)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("networks")(networks)

@@ -1,0 +1,271 @@
+"""Commands of the review service: serve, ingest, users, audit, db."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, UserError, database_url, err, fail
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: $PLUGWATCH_DB, else sqlite:///plugwatch.db). "
+                              "PostgreSQL: postgresql://user:password@host/dbname"),
+]
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DEMO_USER = "demo-reviewer"
+
+users_app = typer.Typer(no_args_is_help=True, help="People and machines that use the service, with roles.")
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
+db_app = typer.Typer(no_args_is_help=True, help="The database itself.")
+
+
+def _store(db: str | None, create: bool = True):
+    from plugwatch.store import open_store
+
+    try:
+        return open_store(database_url(db), create=create)
+    except UserError as e:
+        fail(escape(str(e)))
+
+
+def _password(password_stdin: bool) -> str | None:
+    if not password_stdin:
+        return None
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        fail("--password-stdin: no password on standard input")
+    return password
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="reviewer, lead, admin, legal; or ingest for a machine that only sends items.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read a sign-in password from stdin.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Add a user; prints its API token once (only a hash is kept). The token also works as a sign-in password."""
+    from plugwatch.store import users
+
+    password = _password(password_stdin)
+    store = _store(db)
+    try:
+        with store.session() as s:
+            user, token = users.add_user(s, name, role, password)
+    except UserError as e:
+        fail(escape(str(e)))
+    err.print(f"added {user.name} ({user.role}); API token (shown once, keep it safe):")
+    print(token)
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """Users, roles and whether they are active."""
+    from plugwatch.store import users
+
+    with _store(db, create=False).session() as s:
+        for u in users.list_users(s):
+            state = "active" if u.active else "disabled"
+            print(f"{u.name}\t{u.role}\t{state}\tpassword={'yes' if u.password_hash else 'no'}\t"
+                  f"created {u.created_at:%Y-%m-%d}")
+
+
+@users_app.command("set-role")
+def users_set_role(name: str, role: str, db: DbOption = None) -> None:
+    """Change a user's role (audited)."""
+    from plugwatch.store import users
+
+    try:
+        with _store(db).session() as s:
+            users.set_role(s, name, role)
+    except UserError as e:
+        fail(escape(str(e)))
+    err.print(f"{name} is now {role}")
+
+
+@users_app.command("token")
+def users_token(name: str, db: DbOption = None) -> None:
+    """Issue a new API token for a user (the old one stops working); prints it once."""
+    from plugwatch.store import users
+
+    try:
+        with _store(db).session() as s:
+            token = users.reset_token(s, name)
+    except UserError as e:
+        fail(escape(str(e)))
+    err.print(f"new API token for {name} (shown once):")
+    print(token)
+
+
+@users_app.command("password")
+def users_password(name: str, db: DbOption = None) -> None:
+    """Set a user's sign-in password, read from stdin."""
+    from plugwatch.store import users
+
+    password = _password(True)
+    try:
+        with _store(db).session() as s:
+            users.set_password(s, name, password)
+    except UserError as e:
+        fail(escape(str(e)))
+    err.print(f"password set for {name}")
+
+
+@users_app.command("disable")
+def users_disable(name: str, db: DbOption = None) -> None:
+    """Stop a user from signing in or using their token (audited)."""
+    from plugwatch.store import users
+
+    try:
+        with _store(db).session() as s:
+            users.set_active(s, name, False)
+    except UserError as e:
+        fail(escape(str(e)))
+    err.print(f"{name} disabled")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: DbOption = None,
+    expect_head: Annotated[str | None, typer.Option(
+        help="SEQ:HASH printed by an earlier verify, kept elsewhere: fails if the log was rewritten since.")] = None,
+) -> None:
+    """Check the hash chain: exit 0 if intact, 1 naming the first changed, deleted or inserted entry."""
+    from plugwatch.store import audit
+
+    expected = None
+    if expect_head:
+        seq, sep, digest = expect_head.partition(":")
+        if not sep or not seq.isdigit() or len(digest) != 64:
+            fail("--expect-head takes SEQ:HASH as printed by `plugwatch audit verify`")
+        expected = (int(seq), digest)
+    with _store(db, create=False).session() as s:
+        problem = audit.verify(s, expected)
+        seq, digest = audit.head(s)
+    if problem is not None:
+        err.print(f"[bold red]audit log broken:[/] {escape(str(problem))}", soft_wrap=True)
+        raise typer.Exit(1)
+    err.print(f"audit log intact: {seq} entries")
+    print(f"{seq}:{digest}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create the tables or bring them to the newest schema (every command also does this on open)."""
+    from sqlalchemy import text
+
+    store = _store(db)
+    with store.engine.connect() as conn:
+        rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    err.print(f"database at {store.engine.url.render_as_string()} is at revision {', '.join(rev)}")
+
+
+def _detector():
+    from plugwatch.detect import Detector, ModelError
+
+    try:
+        return Detector.load()
+    except ModelError as e:
+        fail(escape(str(e)))
+
+
+def _print_report(report) -> None:
+    for rej in report.rejects[:5]:
+        where = f"{rej['source']}:{rej['line']}" if rej["line"] else rej["source"]
+        err.print(f"[yellow]rejected[/] {where}: {rej['reason']}")
+    err.print(f"items read: {report.read}  stored: {report.stored}  already stored: {report.duplicates}  "
+              f"flagged: {report.flagged}  queued for review: {report.queued}  rejected: {report.rejected}",
+              soft_wrap=True)
+
+
+def ingest(
+    inputs: Annotated[list[str], typer.Argument(help="Files or folders in any supported format.")],
+    db: DbOption = None,
+    region: Annotated[str | None, typer.Option(help="Default region for phone numbers, e.g. US.")] = None,
+) -> None:
+    """Score items with the detector and store them; queue what needs review. Same item twice = stored once."""
+    from plugwatch.service.ingest import ingest_paths
+
+    store = _store(db)
+    report = ingest_paths(store, _detector(), inputs, default_region=region.upper() if region else None)
+    _print_report(report)
+    if report.read == 0:
+        raise typer.Exit(EXIT_NOTHING)
+    if report.rejected:
+        raise typer.Exit(EXIT_REJECTS)
+
+
+def _demo_user(store, name: str, role: str) -> str:
+    """Create (or reset) a demo user; returns its new password."""
+    import secrets
+
+    from plugwatch.store import users
+
+    password = secrets.token_urlsafe(9)
+    with store.session() as s:
+        if users.get_user(s, name) is None:
+            users.add_user(s, name, role, password, actor="serve --example")
+        else:
+            users.set_password(s, name, password, actor="serve --example")
+    return password
+
+
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    example: Annotated[bool, typer.Option("--example", help="Load examples/ and create demo users "
+                                                             "(demo-reviewer, demo-lead) whose passwords are printed.")] = False,
+    workers: Annotated[int, typer.Option(help="Threads for requests that touch the database.")] = 40,
+) -> None:
+    """Run the review service: JSON API under /api, docs at /docs, review pages at /."""
+    import uvicorn
+
+    from plugwatch.service.app import create_app
+
+    store = _store(db)
+    detector = _detector()
+    lines = []
+    if example:
+        if not EXAMPLES.is_dir():
+            fail(f"{EXAMPLES}: examples folder not found (run from a clone of the repository)")
+        from plugwatch.service.ingest import ingest_paths
+
+        _print_report(ingest_paths(store, detector, [str(EXAMPLES)]))
+        for name, role in ((DEMO_USER, "reviewer"), ("demo-lead", "lead")):
+            lines.append(f"  {name:14} ({role}) password: {_demo_user(store, name, role)}")
+    store.dispose()
+    app = create_app(database_url(db), detector=detector)
+    url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    err.print(f"plugwatch service on http://{url_host}:{port}/  (API docs: /docs, database: "
+              f"{app.state.store.engine.url.render_as_string()})", soft_wrap=True)
+    if lines:
+        err.print("sign in on the review pages with:", soft_wrap=True)
+    for line in lines:
+        err.print(line, soft_wrap=True)
+    import asyncio
+
+    import anyio.to_thread
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+
+    async def main() -> None:
+        # Sync routes run in this thread pool; each holds a database connection while it works.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = workers
+        await server.serve()
+
+    asyncio.run(main())
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(ingest)
+    app.add_typer(users_app, name="users")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(db_app, name="db")
+

@@ -1,0 +1,94 @@
+"""Legal holds: while one is active, nothing it covers is deleted (retention, account deletion).
+
+A hold names an account (`platform:handle`, covers every snapshot and item of it, including those
+frozen later), an item id, or a snapshot id. Releasing keeps the row, so the history of holds stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from plugwatch.evidence.snapshot import EvidenceError
+from plugwatch.store import audit
+from plugwatch.store.evidence_tables import HOLD_TARGETS, LegalHold, Snapshot
+from plugwatch.store.schema import utcnow
+
+
+def add_hold(session: Session, target_type: str, target: str, reason: str, actor: str,
+             request_id: int | None = None, now: datetime | None = None) -> LegalHold:
+    if target_type not in HOLD_TARGETS:
+        raise EvidenceError(f"a hold is on an account, item or snapshot, not {target_type!r}")
+    target = target.strip()
+    if target_type == "account":
+        target = target.lower()
+    if not target:
+        raise EvidenceError(f"a hold needs the {target_type} it covers")
+    if not reason or not reason.strip():
+        raise EvidenceError("a hold needs a reason (case, request reference)")
+    if target_type == "snapshot" and session.get(Snapshot, _int(target)) is None:
+        raise EvidenceError(f"no snapshot {target}")
+    hold = LegalHold(target_type=target_type, target=target, reason=reason.strip(), request_id=request_id,
+                     created_by=actor, created_at=now or utcnow())
+    session.add(hold)
+    session.flush()
+    audit.append(session, actor, "hold.add", f"{target_type}:{target}",
+                 {"hold": hold.id, "reason": hold.reason, "request": request_id}, at=hold.created_at)
+    return hold
+
+
+def release_hold(session: Session, hold_id: int, actor: str, now: datetime | None = None) -> LegalHold:
+    hold = session.get(LegalHold, hold_id)
+    if hold is None:
+        raise EvidenceError(f"no hold {hold_id}")
+    if hold.released_at is not None:
+        raise EvidenceError(f"hold {hold_id} was already released by {hold.released_by}")
+    hold.released_by, hold.released_at = actor, now or utcnow()
+    audit.append(session, actor, "hold.release", f"{hold.target_type}:{hold.target}", {"hold": hold.id},
+                 at=hold.released_at)
+    return hold
+
+
+def active_holds(session: Session) -> list[LegalHold]:
+    return list(session.scalars(select(LegalHold).where(LegalHold.released_at.is_(None)).order_by(LegalHold.id)))
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise EvidenceError(f"a snapshot id is a number, not {value!r}") from None
+
+
+def _targets(session: Session) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {t: set() for t in HOLD_TARGETS}
+    for t, target in session.execute(select(LegalHold.target_type, LegalHold.target)
+                                     .where(LegalHold.released_at.is_(None))):
+        out.setdefault(t, set()).add(target)
+    return out
+
+
+def held_snapshot_ids(session: Session, snapshots: Iterable[Snapshot] | None = None) -> set[int]:
+    """Ids of the given snapshots (default: all) that an active hold covers."""
+    t = _targets(session)
+    if snapshots is None:
+        conds = []
+        if t["snapshot"]:
+            conds.append(Snapshot.id.in_([int(x) for x in t["snapshot"] if x.isdigit()]))
+        if t["item"]:
+            conds.append(Snapshot.item_id.in_(t["item"]))
+        if t["account"]:
+            conds.append(Snapshot.account_key.in_(t["account"]))
+        if not conds:
+            return set()
+        return set(session.scalars(select(Snapshot.id).where(or_(*conds))))
+    return {s.id for s in snapshots if str(s.id) in t["snapshot"] or s.item_id in t["item"]
+            or (s.account_key or "") in t["account"]}
+
+
+def item_held(session: Session, item_id: str, account_key: str | None) -> bool:
+    t = _targets(session)
+    return item_id in t["item"] or (account_key or "") in t["account"]

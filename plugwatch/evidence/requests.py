@@ -1,0 +1,296 @@
+"""Law-enforcement disclosure requests: draft → approved (or rejected) → exported.
+
+Rules (separation of duties):
+- `legal` or `admin` users record a request; only a `legal` user approves or rejects it, and never
+  the person who recorded it: two people see every disclosure before anything leaves.
+- Emergency requests (threat to life, a child at risk) take the same path with one approval, marked
+  in red in the summary and first in the list; the due date defaults to today.
+- Recording a request places legal holds on the accounts it names and on the snapshots of the
+  identifiers it names, so retention cannot delete the evidence while the request is pending.
+- Approval also freezes the matching items that have no snapshot yet (class `disclosure`), so the
+  package holds everything in scope as it was at approval.
+- Export (legal or admin, after approval) builds the ZIP; it can be repeated, each export is its own
+  custody entry. Every step is in the custody log and the audit trail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from plugwatch.evidence import custody as custody_log
+from plugwatch.evidence.holds import add_hold
+from plugwatch.evidence.package import Package, PackedSnapshot, build_package
+from plugwatch.evidence.snapshot import EvidenceError, freeze, load_files
+from plugwatch.store import audit
+from plugwatch.store.evidence_tables import (
+    ChainLink,
+    CustodyEvent,
+    DisclosureRequest,
+    Snapshot,
+    SnapshotIdentifier,
+)
+from plugwatch.store.schema import Identifier, Item, ItemIdentifier, User, utcnow
+
+RECORD_ROLES = ("legal", "admin")
+APPROVE_ROLES = ("legal",)
+EXPORT_ROLES = ("legal", "admin")
+
+
+class RequestDenied(EvidenceError):
+    """The user's role or part in the request does not allow this step."""
+
+
+def _need(user: User, roles: tuple[str, ...], what: str) -> None:
+    if user.role not in roles:
+        raise RequestDenied(f"{what} needs the role {' or '.join(roles)}; {user.name} is {user.role}")
+
+
+def parse_day(value: str | date | None, what: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise EvidenceError(f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def normalise_scope(accounts: list[str] | None, identifiers: list[str] | None, date_from: Any = None,
+                    date_to: Any = None) -> dict[str, Any]:
+    from plugwatch.commands.common import UserError
+    from plugwatch.privacy import canonical_identifier
+
+    accs = sorted({a.strip().lower() for a in accounts or [] if a and a.strip()})
+    for a in accs:
+        if ":" not in a:
+            raise EvidenceError(f"account {a!r}: write it as platform:handle, e.g. telegram:shop_1")
+    idents = []
+    for raw in identifiers or []:
+        if not raw or not raw.strip():
+            continue
+        try:
+            t, c = canonical_identifier(raw)
+        except UserError as e:
+            raise EvidenceError(str(e)) from None
+        idents.append(f"{t}|{c}")
+    d0, d1 = parse_day(date_from, "date_from"), parse_day(date_to, "date_to")
+    if d0 and d1 and d0 > d1:
+        raise EvidenceError(f"date range runs backwards: {d0} is after {d1}")
+    if not accs and not idents:
+        raise EvidenceError("a request's scope needs at least one account or identifier")
+    return {"accounts": accs, "identifiers": sorted(set(idents)),
+            "date_from": d0.isoformat() if d0 else None, "date_to": d1.isoformat() if d1 else None}
+
+
+def _custody(session: Session, req: DisclosureRequest) -> list[dict[str, Any]]:
+    return [e.entry for e in session.scalars(select(CustodyEvent).where(CustodyEvent.request_id == req.id)
+                                             .order_by(CustodyEvent.seq))]
+
+
+def _log(session: Session, req: DisclosureRequest, action: str, user: User, at: datetime,
+         details: dict[str, Any] | None = None) -> dict[str, Any]:
+    entries = _custody(session, req)
+    e = custody_log.entry(entries[-1] if entries else None, action, user.name, user.role, at.replace(microsecond=0),
+                          str(req.id), details)
+    session.add(CustodyEvent(request_id=req.id, seq=e["seq"], entry=e, hash=e["hash"]))
+    session.flush()
+    return e
+
+
+def create_request(session: Session, user: User, *, agency: str, legal_basis: str, reference: str,
+                   accounts: list[str] | None = None, identifiers: list[str] | None = None,
+                   date_from: Any = None, date_to: Any = None, emergency: bool = False,
+                   emergency_reason: str | None = None, due_date: Any = None, note: str = "",
+                   now: datetime | None = None) -> DisclosureRequest:
+    _need(user, RECORD_ROLES, "recording a disclosure request")
+    now = now or utcnow()
+    for name, value in (("agency", agency), ("legal_basis", legal_basis), ("reference", reference)):
+        if not value or not str(value).strip():
+            raise EvidenceError(f"a request needs its {name.replace('_', ' ')}")
+    if emergency and not (emergency_reason or "").strip():
+        raise EvidenceError("an emergency request needs the reason (the threat to life or safety it names)")
+    scope = normalise_scope(accounts, identifiers, date_from, date_to)
+    due = parse_day(due_date, "due_date") or (now.date() if emergency else None)
+    req = DisclosureRequest(agency=agency.strip(), legal_basis=legal_basis.strip(), reference=reference.strip(),
+                            scope=scope, emergency=bool(emergency), emergency_reason=(emergency_reason or None),
+                            due_date=due, state="draft", note=note or "", created_by=user.name, created_at=now)
+    session.add(req)
+    session.flush()
+    _log(session, req, "created", user, now, {"agency": req.agency, "reference": req.reference,
+                                              "emergency": req.emergency})
+    audit.append(session, user.name, "request.create", f"request:{req.id}",
+                 {"agency": req.agency, "reference": req.reference, "scope": scope, "emergency": req.emergency},
+                 at=now)
+    why = f"disclosure request {req.id} ({req.agency} {req.reference})"
+    for acc in scope["accounts"]:
+        add_hold(session, "account", acc, why, user.name, request_id=req.id, now=now)
+    for snap in _matching(session, req, accounts=False):
+        add_hold(session, "snapshot", str(snap.id), why, user.name, request_id=req.id, now=now)
+    return req
+
+
+def _get(session: Session, request_id: int) -> DisclosureRequest:
+    req = session.get(DisclosureRequest, request_id)
+    if req is None:
+        raise EvidenceError(f"no disclosure request {request_id}")
+    return req
+
+
+def approve_request(session: Session, user: User, request_id: int, note: str = "",
+                    now: datetime | None = None) -> DisclosureRequest:
+    return _decide(session, user, request_id, "approved", note, now)
+
+
+def reject_request(session: Session, user: User, request_id: int, note: str = "",
+                   now: datetime | None = None) -> DisclosureRequest:
+    if not note.strip():
+        raise EvidenceError("say why the request is rejected (--note)")
+    return _decide(session, user, request_id, "rejected", note, now)
+
+
+def _decide(session: Session, user: User, request_id: int, state: str, note: str,
+            now: datetime | None) -> DisclosureRequest:
+    verb = "approving" if state == "approved" else "rejecting"
+    _need(user, APPROVE_ROLES, f"{verb} a disclosure request")
+    now = now or utcnow()
+    req = _get(session, request_id)
+    if req.state != "draft":
+        raise EvidenceError(f"request {req.id} is {req.state}, not a draft waiting for approval")
+    if req.created_by == user.name:
+        raise RequestDenied(f"{user.name} recorded request {req.id}: another legal user must {state[:-1]} it")
+    frozen = []
+    if state == "approved":
+        frozen = _freeze_unfrozen(session, req, user, now)
+    req.state, req.decided_by, req.decided_at, req.decision_note = state, user.name, now, note or None
+    _log(session, req, state, user, now, {"note": note} if note else {})
+    audit.append(session, user.name, f"request.{state[:-1] if state == 'approved' else 'reject'}",
+                 f"request:{req.id}", {"note": note, "frozen": frozen}, at=now)
+    return req
+
+
+def _scope_items(session: Session, req: DisclosureRequest) -> list[Item]:
+    scope = req.scope or {}
+    conds = []
+    if scope.get("accounts"):
+        conds.append(Item.account_key.in_(scope["accounts"]))
+    pairs = [tuple(x.split("|", 1)) for x in scope.get("identifiers") or []]
+    if pairs:
+        ids = select(ItemIdentifier.item_id).join(Identifier, Identifier.id == ItemIdentifier.identifier_id).where(
+            or_(*[and_(Identifier.type == t, Identifier.canonical == c) for t, c in pairs]))
+        conds.append(Item.id.in_(ids))
+    if not conds:
+        return []
+    stmt = select(Item).where(or_(*conds))
+    d0, d1 = _range(scope)
+    if d0:
+        stmt = stmt.where(Item.created_at >= d0)
+    if d1:
+        stmt = stmt.where(Item.created_at < d1)
+    return list(session.scalars(stmt.order_by(Item.id)))
+
+
+def _range(scope: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    from datetime import timedelta
+
+    d0 = datetime.combine(date.fromisoformat(scope["date_from"]), time(), UTC) if scope.get("date_from") else None
+    d1 = (datetime.combine(date.fromisoformat(scope["date_to"]), time(), UTC) + timedelta(days=1)
+          if scope.get("date_to") else None)
+    return d0, d1
+
+
+def _freeze_unfrozen(session: Session, req: DisclosureRequest, user: User, now: datetime) -> list[int]:
+    have = {s.item_id for s in _matching(session, req)}
+    frozen = []
+    for item in _scope_items(session, req):
+        if item.id not in have:
+            frozen.append(freeze(session, item.id, item_class="disclosure", actor=user.name, now=now).id)
+    return frozen
+
+
+def _matching(session: Session, req: DisclosureRequest, accounts: bool = True) -> list[Snapshot]:
+    """Snapshots in the request's scope: by account or identifier, posted (else frozen) in the date range."""
+    scope = req.scope or {}
+    conds = []
+    if accounts and scope.get("accounts"):
+        conds.append(Snapshot.account_key.in_(scope["accounts"]))
+    pairs = [tuple(x.split("|", 1)) for x in scope.get("identifiers") or []]
+    if pairs:
+        ids = select(SnapshotIdentifier.snapshot_id).where(
+            or_(*[and_(SnapshotIdentifier.type == t, SnapshotIdentifier.canonical == c) for t, c in pairs]))
+        conds.append(Snapshot.id.in_(ids))
+    if not conds:
+        return []
+    stmt = select(Snapshot).where(or_(*conds))
+    d0, d1 = _range(scope)
+    when = Snapshot.posted_at
+    if d0:
+        stmt = stmt.where(or_(when >= d0, and_(when.is_(None), Snapshot.created_at >= d0)))
+    if d1:
+        stmt = stmt.where(or_(when < d1, and_(when.is_(None), Snapshot.created_at < d1)))
+    return list(session.scalars(stmt.order_by(Snapshot.seq)))
+
+
+def matching_snapshots(session: Session, user: User, request_id: int) -> list[Snapshot]:
+    _need(user, EXPORT_ROLES, "listing a request's snapshots")
+    req = _get(session, request_id)
+    snaps = _matching(session, req)
+    audit.append(session, user.name, "request.view", f"request:{req.id}", {"snapshots": [s.id for s in snaps]})
+    return snaps
+
+
+def request_dict(req: DisclosureRequest) -> dict[str, Any]:
+    return {"id": str(req.id), "agency": req.agency, "legal_basis": req.legal_basis, "reference": req.reference,
+            "scope": req.scope, "emergency": req.emergency, "emergency_reason": req.emergency_reason,
+            "due_date": req.due_date.isoformat() if req.due_date else None, "state": req.state,
+            "note": req.note, "created_by": req.created_by, "created_at": req.created_at.isoformat(),
+            "approved_by": req.decided_by if req.state in ("approved", "exported") else None,
+            "decided_by": req.decided_by, "decided_at": req.decided_at.isoformat() if req.decided_at else None,
+            "decision_note": req.decision_note, "exports": req.exports,
+            "exported_at": req.exported_at.isoformat() if req.exported_at else None}
+
+
+def custody_of(session: Session, request_id: int) -> list[dict[str, Any]]:
+    return _custody(session, _get(session, request_id))
+
+
+def _chain_run(session: Session, snaps: list[Snapshot]) -> list[dict[str, Any]]:
+    if not snaps:
+        return []
+    lo, hi = min(s.seq for s in snaps), max(s.seq for s in snaps)
+    return [{"seq": link.seq, "digest": link.digest, "prev": link.prev} for link in session.scalars(
+        select(ChainLink).where(ChainLink.seq >= lo, ChainLink.seq <= hi).order_by(ChainLink.seq))]
+
+
+def export_request(session: Session, user: User, request_id: int, now: datetime | None = None) -> Package:
+    """The ZIP for an approved request; logged in custody and audit (with the package's SHA-256)."""
+    _need(user, EXPORT_ROLES, "exporting a disclosure package")
+    now = (now or utcnow()).replace(microsecond=0)
+    req = _get(session, request_id)
+    if req.state not in ("approved", "exported"):
+        raise EvidenceError(f"request {req.id} is {req.state}: only an approved request can be exported")
+    snaps = _matching(session, req)
+    packed = [PackedSnapshot(str(s.id), s.manifest, load_files(session, s.id)) for s in snaps]
+    request_info = {k: v for k, v in request_dict(req).items() if k not in ("state", "exports", "exported_at")}
+    pkg = build_package(request=request_info, snapshots=packed, chain=_chain_run(session, snaps),
+                        custody=_custody(session, req), exported_by=user.name, exported_role=user.role,
+                        exported_at=now)
+    e = pkg.export_entry
+    session.add(CustodyEvent(request_id=req.id, seq=e["seq"], entry=e, hash=e["hash"]))
+    req.state, req.exported_at, req.exports = "exported", now, (req.exports or 0) + 1
+    audit.append(session, user.name, "request.export", f"request:{req.id}",
+                 {"snapshots": [s.id for s in snaps], "package_sha256": pkg.sha256,
+                  "manifest_sha256": pkg.manifest_sha256, "bytes": len(pkg.data)}, at=now)
+    session.flush()
+    return pkg
+
+
+def list_requests(session: Session, user: User) -> list[DisclosureRequest]:
+    _need(user, EXPORT_ROLES, "listing disclosure requests")
+    return list(session.scalars(select(DisclosureRequest).order_by(
+        DisclosureRequest.state.in_(("exported", "rejected")), DisclosureRequest.emergency.desc(),
+        DisclosureRequest.due_date.is_(None), DisclosureRequest.due_date, DisclosureRequest.id)))

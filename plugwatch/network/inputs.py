@@ -1,0 +1,152 @@
+"""Scanned records from any input: `plugwatch scan` output is read as it is (not scored again), anything
+else goes through the platform readers, identifier extraction and the detector, as `scan` does.
+
+A file is scan output when its first record is a JSON object with `id`, `author`, `identifiers` and
+`score`. Detection is per file, so a folder may mix raw exports and scanned files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from plugwatch.records import scan_record
+from plugwatch.scan import identifiers_for
+from plugwatch.sources import Reject, SourceOptions, read
+from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, broken_reason, walk
+
+SCAN_KEYS = ("id", "author", "identifiers", "score")
+BATCH = 256
+
+
+def is_scan_record(value: Any) -> bool:
+    return isinstance(value, dict) and all(k in value for k in SCAN_KEYS)
+
+
+class RecordReader:
+    """Iterates scan-shaped dicts from `paths`; rejects go to `on_reject` where they occur.
+
+    `scored` counts records the detector scored here, `prescored` those read from scan output.
+    """
+
+    def __init__(
+        self,
+        paths: Iterable[str],
+        options: SourceOptions,
+        on_reject: Callable[[Reject], None],
+        detector=None,
+        region: str | None = None,
+    ):
+        self.paths = list(paths)
+        self.options = options
+        self.on_reject = on_reject
+        self.detector = detector
+        self.region = region
+        self.scored = 0
+        self.prescored = 0
+
+    def rereadable(self) -> bool:
+        return "-" not in self.paths
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for path in self.paths:
+            if path == "-":
+                yield from self._raw(["-"])
+            elif os.path.isdir(path):
+                files = 0
+                for file, problem in walk(path):
+                    if problem:
+                        self.on_reject(Reject(file, 0, problem))
+                    elif not (self.options.skip_files and os.path.realpath(file) in self.options.skip_files):
+                        files += 1
+                        yield from self._file(file)
+                if not files:
+                    self.on_reject(Reject(path, 0, "folder has no files to read (hidden files are skipped)"))
+            else:
+                yield from self._file(path)
+
+    def texts(self) -> Iterator[tuple[str, str]]:
+        """(id, text) of every item again, unscored and without rejects: a cheap second pass."""
+        reader = RecordReader(self.paths, self.options, lambda rej: None, None, self.region)
+        reader._texts_only = True
+        for rec in reader:
+            yield rec["id"], rec.get("text") or ""
+
+    _texts_only = False
+
+    def _file(self, path: str) -> Iterator[dict[str, Any]]:
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed below, once the generator is done
+        except OSError:
+            yield from self._raw([path])  # the platform reader reports the problem as usual
+            return
+        with handle:
+            try:
+                peeked = Peeked(handle)
+            except STREAM_ERRORS as error:
+                self.on_reject(Reject(path, 0, broken_reason(error)))
+                return
+            lines = peeked.content_lines()
+            first = None
+            if lines and lines[0].lstrip().startswith(b"{"):
+                try:
+                    first = json.loads(lines[0])
+                except (ValueError, RecursionError):
+                    first = None
+            if is_scan_record(first):
+                yield from self._scanned(path, peeked)
+                return
+        yield from self._raw([path])
+
+    def _scanned(self, path: str, peeked: Peeked) -> Iterator[dict[str, Any]]:
+        number = 0
+        try:
+            for number, data in enumerate(peeked.stream(), 1):
+                if data.isspace():
+                    continue
+                line = data.decode("utf-8", "replace").rstrip("\r\n")
+                try:
+                    rec = json.loads(line)
+                except (ValueError, RecursionError) as error:
+                    self.on_reject(Reject(path, number, f"invalid JSON: {error}", line))
+                    continue
+                if not isinstance(rec, dict) or not isinstance(rec.get("id"), str):
+                    self.on_reject(Reject(path, number, "scan record without a string id", line))
+                    continue
+                if not isinstance(rec.get("identifiers", []), list):
+                    self.on_reject(Reject(path, number, "scan record: identifiers is not a list", line))
+                    continue
+                self.prescored += rec.get("score") is not None
+                yield rec
+        except STREAM_ERRORS as error:
+            self.on_reject(Reject(path, number + 1, broken_reason(error)))
+
+    def _raw(self, paths: list[str]) -> Iterator[dict[str, Any]]:
+        batch: list = []
+        for x in read(paths, self.options):
+            batch.append(x)
+            if len(batch) >= BATCH:
+                yield from self._score(batch)
+                batch = []
+        if batch:
+            yield from self._score(batch)
+
+    def _score(self, batch: list) -> Iterator[dict[str, Any]]:
+        pairs = []
+        for x in batch:
+            if not isinstance(x, Reject):
+                ids = [] if self._texts_only else identifiers_for(x, self.region)
+                pairs.append((x, ids))
+        detector = None if self._texts_only else self.detector
+        verdicts = detector.verdicts(pairs) if detector and pairs else [None] * len(pairs)
+        if detector is not None:
+            self.scored += len(pairs)
+        results = iter(zip(pairs, verdicts, strict=True))
+        for x in batch:
+            if isinstance(x, Reject):
+                self.on_reject(x)
+                continue
+            (item, ids), verdict = next(results)
+            yield scan_record(item, ids, verdict)

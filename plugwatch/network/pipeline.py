@@ -1,0 +1,178 @@
+"""One pass over scanned records feeding every analysis, then the outputs of `plugwatch networks`.
+
+    result = analyse(records, Settings())
+    write_outputs(result, Path("out"))
+
+Per item only compact aggregates are kept (accounts, displacement counters, MinHash signatures of
+offer-like items); nothing else of an item survives the pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from plugwatch.network.accounts import AccountTable, is_offer, parse_ts
+from plugwatch.network.campaigns import (
+    BotRule,
+    Campaign,
+    Sketches,
+    bot_campaigns,
+    parent_topics,
+    reply_bots,
+    template_campaigns,
+)
+from plugwatch.network.displacement import Displacement
+from plugwatch.network.identity import MIN_CAP, SHARE_CAP, IdentityGraph, build_networks
+
+SKETCH_SCORE = 0.25  # items scoring at least this are sketched even when not flagged (evasive variants)
+
+
+@dataclass
+class Settings:
+    period: str = "week"
+    min_cap: int = MIN_CAP
+    cap_share: float = SHARE_CAP
+    min_members: int = 2
+    campaign_accounts: int = 5
+    campaign_threshold: float = 0.3
+    bots: BotRule = field(default_factory=BotRule)
+
+
+@dataclass
+class Result:
+    table: AccountTable
+    graph: IdentityGraph
+    campaigns: list[Campaign]
+    displacement: Displacement
+    items: int = 0
+    offers: int = 0
+    sketched: int = 0
+
+
+def _sketch_worthy(rec: dict[str, Any], offer: bool) -> bool:
+    if offer:
+        return True
+    score = rec.get("score")
+    return score is not None and score >= SKETCH_SCORE
+
+
+def analyse(
+    records: Iterable[dict[str, Any]],
+    settings: Settings | None = None,
+    texts_again: Callable[[], Iterable[tuple[str, str]]] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Result:
+    """`texts_again` re-reads (id, text) of every item; given, reply bots get the topic of the posts
+    they answer."""
+    settings = settings or Settings()
+    table = AccountTable()
+    disp = Displacement(settings.period)
+    sketches = Sketches()
+    account_index: dict[str, int] = {}
+    account_keys: list[str] = []
+    items = offers = 0
+    for rec in records:
+        items += 1
+        ts = parse_ts(rec.get("created_at"))
+        offer = is_offer(rec)
+        offers += offer
+        acct = table.add(rec, ts, offer)
+        if offer:
+            disp.add(rec, ts)
+        if acct is not None and _sketch_worthy(rec, offer):
+            i = account_index.get(acct.key)
+            if i is None:
+                i = account_index[acct.key] = len(account_keys)
+                account_keys.append(acct.key)
+            sketches.add(rec.get("text") or "", i, ts, offer or _has_direct(rec))
+        if on_progress is not None and items % 10000 == 0:
+            on_progress(items)
+    table.finish()
+    graph = build_networks(table.accounts, settings.min_cap, settings.cap_share, settings.min_members)
+    campaigns = template_campaigns(sketches, account_keys, settings.campaign_threshold, settings.campaign_accounts)
+    bots = reply_bots(table.accounts.values(), settings.bots)
+    topics = parent_topics(bots, texts_again()) if bots and texts_again is not None else {}
+    campaigns += bot_campaigns(bots, topics)
+    return Result(table, graph, campaigns, disp, items, offers, len(sketches))
+
+
+def _has_direct(rec: dict[str, Any]) -> bool:
+    from plugwatch.network.generic import DIRECT_TYPES
+
+    return any(i.get("type") in DIRECT_TYPES for i in rec.get("identifiers") or ())
+
+
+def account_record(acct, graph: IdentityGraph, campaigns_of: dict[str, list[str]]) -> dict[str, Any]:
+    from plugwatch.network.accounts import iso
+
+    return {
+        "account": acct.key,
+        "platform": acct.platform,
+        "handle": acct.handle,
+        "display_name": acct.display_name,
+        "score": acct.score,
+        "reasons": acct.reasons,
+        "items": acct.items,
+        "flagged": acct.flagged,
+        "requests": acct.requests,
+        "replies": acct.replies,
+        "identifiers": sorted(acct.links),
+        "first_seen": iso(acct.first_ts),
+        "last_seen": iso(acct.last_ts),
+        "created_at": iso(acct.created_at),
+        "followers": acct.followers,
+        "network": graph.member_of.get(acct.key),
+        "campaigns": campaigns_of.get(acct.key, []),
+    }
+
+
+def write_outputs(
+    result: Result,
+    out: Path,
+    graphml: bool = False,
+    events: list[tuple[date, str]] = (),
+) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {name: out / name for name in ("accounts.jsonl", "networks.jsonl", "campaigns.jsonl",
+                                           "displacement.csv", "displacement.png", "summary.json")}
+    campaigns_of: dict[str, list[str]] = {}
+    for c in result.campaigns:
+        for m in c.members:
+            campaigns_of.setdefault(m, []).append(c.id)
+    accounts = sorted(result.table.accounts.values(), key=lambda a: (-a.score, a.key))
+    with paths["accounts.jsonl"].open("w", encoding="utf-8") as fh:
+        for acct in accounts:
+            fh.write(json.dumps(account_record(acct, result.graph, campaigns_of), ensure_ascii=False) + "\n")
+    with paths["networks.jsonl"].open("w", encoding="utf-8") as fh:
+        for net in result.graph.networks:
+            fh.write(json.dumps(net.to_dict(), ensure_ascii=False) + "\n")
+    with paths["campaigns.jsonl"].open("w", encoding="utf-8") as fh:
+        for c in result.campaigns:
+            fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+    result.displacement.write_csv(paths["displacement.csv"])
+    result.displacement.plot(paths["displacement.png"], list(events))
+    if graphml:
+        from plugwatch.network.graphml import write_graphml
+
+        paths["graph.graphml"] = out / "graph.graphml"
+        write_graphml(result.table.accounts, result.graph, paths["graph.graphml"])
+    summary = {
+        "items": result.items,
+        "offers": result.offers,
+        "accounts": len(result.table),
+        "networks": len(result.graph.networks),
+        "accounts_in_networks": len(result.graph.member_of),
+        "campaigns": sum(c.type == "template" for c in result.campaigns),
+        "reply_bots": sum(c.type == "reply_bot" for c in result.campaigns),
+        "sketched_items": result.sketched,
+        "frequency_cap": result.graph.cap,
+        "dropped_identifiers": dict(sorted(result.graph.dropped.items(), key=lambda kv: (-kv[1], kv[0]))[:100]),
+        "undated_offers": result.displacement.undated,
+    }
+    paths["summary.json"].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return paths

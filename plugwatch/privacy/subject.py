@@ -1,0 +1,178 @@
+"""Data-subject rights for one account: everything stored about it, and deleting it.
+
+The export holds the account, its identifiers, items (as received and as scanned), review
+decisions, strikes, appeals and the metadata of its evidence snapshots. It leaves out disclosure
+requests and legal holds about the account: telling someone that law enforcement asked for their
+data can break a non-disclosure order and tip off an investigation (GDPR art. 23 lets the law
+restrict access for this reason). Those stay visible to `legal` users in the request list.
+
+Deletion removes the account, its items and everything hanging off them (review tasks, decisions,
+strikes, appeals, identifier links, identifiers nobody else uses) and its snapshots, except what a
+legal hold covers: items under hold are frozen into a snapshot (class `hold`) first, and held
+snapshots stay. The result says what was kept and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugwatch.evidence.holds import held_snapshot_ids, item_held
+from plugwatch.evidence.snapshot import EvidenceError, delete_snapshot, freeze
+from plugwatch.store import audit
+from plugwatch.store.evidence_tables import Snapshot
+from plugwatch.store.schema import (
+    Account,
+    AccountIdentifier,
+    Appeal,
+    Decision,
+    Identifier,
+    Item,
+    ItemIdentifier,
+    ReviewTask,
+    Strike,
+    User,
+    utcnow,
+)
+
+SUBJECT_ROLES = ("legal", "admin")
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def _need(user: User, what: str) -> None:
+    from plugwatch.evidence.requests import RequestDenied
+
+    if user.role not in SUBJECT_ROLES:
+        raise RequestDenied(f"{what} needs the role legal or admin; {user.name} is {user.role}")
+
+
+def _account(session: Session, key: str) -> tuple[str, Account | None]:
+    key = key.strip().lower()
+    acc = session.get(Account, key)
+    has_items = session.scalars(select(Item.id).where(Item.account_key == key).limit(1)).first()
+    has_snaps = session.scalars(select(Snapshot.id).where(Snapshot.account_key == key).limit(1)).first()
+    if acc is None and has_items is None and has_snaps is None:
+        raise EvidenceError(f"nothing is stored about account {key!r} (write it as platform:handle)")
+    return key, acc
+
+
+def subject_export(session: Session, user: User, account_key: str, now: datetime | None = None) -> dict[str, Any]:
+    _need(user, "a subject-access export")
+    now = now or utcnow()
+    key, acc = _account(session, account_key)
+    names = {uid: name for uid, name in session.execute(select(User.id, User.name))}
+    items = list(session.scalars(select(Item).where(Item.account_key == key).order_by(Item.id)))
+    item_ids = [i.id for i in items]
+    idents = session.execute(select(Identifier.type, Identifier.canonical, Identifier.first_seen, Identifier.last_seen)
+                             .join(AccountIdentifier, AccountIdentifier.identifier_id == Identifier.id)
+                             .where(AccountIdentifier.account_key == key).order_by(Identifier.type,
+                                                                                   Identifier.canonical)).all()
+    decisions = list(session.scalars(select(Decision).where(Decision.item_id.in_(item_ids)).order_by(Decision.id))) \
+        if item_ids else []
+    out: dict[str, Any] = {
+        "format": "plugwatch-subject-access/1",
+        "account_key": key,
+        "generated_at": now.isoformat(),
+        "generated_by": user.name,
+        "account": None if acc is None else {
+            "key": acc.key, "platform": acc.platform, "handle": acc.handle, "native_id": acc.native_id,
+            "display_name": acc.display_name, "bio": acc.bio, "followers": acc.followers,
+            "created_at": _iso(acc.created_at), "first_seen": _iso(acc.first_seen), "last_seen": _iso(acc.last_seen),
+            "network_id": acc.network_id, "suspended_at": _iso(acc.suspended_at)},
+        "identifiers": [{"type": t, "canonical": c, "first_seen": _iso(f), "last_seen": _iso(last)}
+                        for t, c, f, last in idents],
+        "items": [{"id": i.id, "platform": i.platform, "kind": i.kind, "text": i.text, "url": i.url,
+                   "created_at": _iso(i.created_at), "received_at": _iso(i.received_at), "score": i.score,
+                   "flagged": i.flagged, "offer_kind": i.offer_kind, "drugs": i.drugs, "reasons": i.reasons,
+                   "identifiers": i.identifiers, "record": i.record, "raw": i.raw} for i in items],
+        "review_tasks": [{"item_id": t.item_id, "state": t.state, "created_at": _iso(t.created_at),
+                          "decided_at": _iso(t.decided_at)}
+                         for t in (session.scalars(select(ReviewTask).where(ReviewTask.item_id.in_(item_ids)))
+                                   if item_ids else [])],
+        "decisions": [{"id": d.id, "item_id": d.item_id, "action": d.action, "policy_reason": d.policy_reason,
+                       "note": d.note, "reviewer": names.get(d.reviewer_id), "created_at": _iso(d.created_at)}
+                      for d in decisions],
+        "strikes": [{"decision_id": s.decision_id, "created_at": _iso(s.created_at), "expires_at": _iso(s.expires_at),
+                     "revoked_at": _iso(s.revoked_at)}
+                    for s in session.scalars(select(Strike).where(Strike.account_key == key).order_by(Strike.id))],
+        "appeals": [{"id": a.id, "item_id": a.item_id, "decision_id": a.decision_id, "reason": a.reason,
+                     "state": a.state, "created_at": _iso(a.created_at), "decided_at": _iso(a.decided_at)}
+                    for a in (session.scalars(select(Appeal).where(Appeal.item_id.in_(item_ids)).order_by(Appeal.id))
+                              if item_ids else [])],
+        "snapshots": [{"id": s.id, "item_id": s.item_id, "item_class": s.item_class,
+                       "created_at": _iso(s.created_at), "manifest_digest": s.manifest_digest,
+                       "files": sorted(s.manifest.get("files", {}))}
+                      for s in session.scalars(select(Snapshot).where(Snapshot.account_key == key)
+                                               .order_by(Snapshot.seq))],
+        "not_included": "disclosure requests and legal holds (may be subject to non-disclosure obligations)",
+    }
+    audit.append(session, user.name, "subject.export", f"account:{key}",
+                 {"items": len(items), "snapshots": len(out["snapshots"])}, at=now)
+    return out
+
+
+@dataclass
+class DeletionResult:
+    account_key: str
+    deleted_rows: dict[str, int] = field(default_factory=dict)
+    deleted_snapshots: list[int] = field(default_factory=list)
+    kept_snapshots: list[int] = field(default_factory=list)  # under a legal hold
+    frozen_for_hold: list[int] = field(default_factory=list)  # held items frozen before the item row went
+    deleted_identifiers: int = 0
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account_key": self.account_key, "deleted_rows": self.deleted_rows,
+                "deleted_snapshots": self.deleted_snapshots, "kept_snapshots_on_hold": self.kept_snapshots,
+                "frozen_for_hold": self.frozen_for_hold, "deleted_identifiers": self.deleted_identifiers,
+                "dry_run": self.dry_run}
+
+
+def delete_subject(session: Session, user: User, account_key: str, dry_run: bool = False,
+                   now: datetime | None = None) -> DeletionResult:
+    from plugwatch.privacy.erase import delete_rows, unreferenced
+
+    _need(user, "deleting an account's data")
+    now = now or utcnow()
+    key, acc = _account(session, account_key)
+    result = DeletionResult(key, dry_run=dry_run)
+    items = list(session.scalars(select(Item).where(Item.account_key == key).order_by(Item.id)))
+    snapped = set(session.scalars(select(Snapshot.item_id).where(Snapshot.account_key == key)))
+    for item in items:
+        if item_held(session, item.id, key) and item.id not in snapped:
+            if not dry_run:
+                result.frozen_for_hold.append(freeze(session, item.id, item_class="hold", actor=user.name, now=now).id)
+            else:
+                result.frozen_for_hold.append(-1)
+    snaps = list(session.scalars(select(Snapshot).where(Snapshot.account_key == key).order_by(Snapshot.seq)))
+    held = held_snapshot_ids(session, snaps)
+    result.kept_snapshots = [s.id for s in snaps if s.id in held]
+    result.deleted_snapshots = [s.id for s in snaps if s.id not in held]
+    ident_ids = set(session.scalars(select(AccountIdentifier.identifier_id).where(AccountIdentifier.account_key == key)))
+    if items:
+        ident_ids |= set(session.scalars(select(ItemIdentifier.identifier_id).where(
+            ItemIdentifier.item_id.in_([i.id for i in items]))))
+    if dry_run:
+        result.deleted_rows = {"items": len(items), "accounts": int(acc is not None)}
+        return result
+    for s in snaps:
+        if s.id not in held:
+            delete_snapshot(session, s, user.name, f"account {key} deleted on request", now=now)
+    counts = delete_rows(session, Item.__table__, "id", [i.id for i in items])
+    if acc is not None:
+        delete_rows(session, Account.__table__, "key", [key], counts)
+    session.flush()
+    orphans = unreferenced(session, Identifier.__table__, "id", ident_ids)
+    if orphans:
+        delete_rows(session, Identifier.__table__, "id", orphans, counts)
+    result.deleted_identifiers = len(orphans)
+    result.deleted_rows = {k: v for k, v in sorted(counts.items()) if v}
+    audit.append(session, user.name, "subject.delete", f"account:{key}", result.to_dict(), at=now)
+    return result

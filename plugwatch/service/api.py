@@ -1,0 +1,226 @@
+"""JSON API under /api, plus GET /healthz. Every route names the roles it allows.
+
+    POST /api/ingest                  admin, ingest   JSON list of records, or a file in any supported format
+    GET  /api/queue                   reviewer, lead  open tasks grouped by seller, most urgent first
+    POST /api/queue/claim             reviewer, lead  claim the next task (or {"item_id": ...}); 204 when none
+    POST /api/items/{id}/release      reviewer, lead  give a claim back
+    POST /api/items/{id}/decision     reviewer, lead  {"action", "policy_reason", "note"}
+    POST /api/items/{id}/appeal       admin, lead, ingest   {"reason"}: reopen for a different reviewer
+    GET  /api/items/{id}              reviewer, lead, admin, legal   (fields redacted by role)
+    GET  /api/accounts/{key}          reviewer, lead, admin, legal   (fields redacted by role)
+    GET  /api/stats                   reviewer, lead, admin
+    GET  /api/policy                  any signed-in user: actions, policy reasons, who may do what
+    GET  /api/export/decisions        admin, legal    JSON lines of decided items (audited)
+    GET  /api/me                      any signed-in user
+
+Item ids contain ":" and sometimes "/" (Bluesky at:// URIs): send them URL-encoded or as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select, text
+from starlette.concurrency import run_in_threadpool
+
+from plugwatch.service.auth import current_user, require_role
+from plugwatch.service.ingest import ingest_bytes
+from plugwatch.service.redaction import redact_account, redact_item
+from plugwatch.store import audit, review
+from plugwatch.store.review import ACTION_ROLES, CLAIM_SECONDS, POLICY_REASONS, ReviewError
+from plugwatch.store.schema import ACTIONS, Decision, Item, User
+
+router = APIRouter()
+MAX_UPLOAD = 200 * 1024 * 1024
+
+Reviewer = Annotated[User, Depends(require_role("reviewer", "lead"))]
+Reader = Annotated[User, Depends(require_role("reviewer", "lead", "admin", "legal"))]
+Ingester = Annotated[User, Depends(require_role("admin", "ingest"))]
+Appealer = Annotated[User, Depends(require_role("admin", "lead", "ingest"))]
+Stats = Annotated[User, Depends(require_role("reviewer", "lead", "admin"))]
+Exporter = Annotated[User, Depends(require_role("admin", "legal"))]
+Anyone = Annotated[User, Depends(current_user)]
+
+
+def _store(request: Request):
+    return request.app.state.store
+
+
+def _run(request: Request, fn, *args, **kwargs):
+    """Run fn(session, ...) in one transaction; review errors become HTTP errors."""
+    try:
+        with _store(request).session() as s:
+            return fn(s, *args, **kwargs)
+    except ReviewError as e:
+        raise HTTPException(e.status, str(e)) from None
+
+
+class ClaimBody(BaseModel):
+    item_id: str | None = None
+    ttl_seconds: int = Field(CLAIM_SECONDS, ge=30, le=4 * 3600)
+
+
+class DecisionBody(BaseModel):
+    action: str = Field(description=", ".join(ACTIONS))
+    policy_reason: str = Field(description=", ".join(POLICY_REASONS))
+    note: str = Field("", max_length=5000)
+
+
+class AppealBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+@router.get("/healthz", tags=["service"])
+def healthz(request: Request) -> dict[str, Any]:
+    try:
+        with _store(request).engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as e:  # noqa: BLE001 - any failure means not healthy
+        return JSONResponse({"ok": False, "database": type(e).__name__}, status_code=503)
+    return {"ok": True, "database": _store(request).dialect}
+
+
+@router.get("/api/me", tags=["service"])
+def me(user: Anyone) -> dict[str, Any]:
+    return {"name": user.name, "role": user.role}
+
+
+@router.get("/api/policy", tags=["review"])
+def policy(user: Anyone) -> dict[str, Any]:
+    return {"actions": list(ACTIONS), "policy_reasons": POLICY_REASONS,
+            "action_roles": {a: list(r) for a, r in ACTION_ROLES.items()},
+            "strike_days": review.STRIKE_DAYS, "suspend_after": review.SUSPEND_AFTER}
+
+
+@router.post("/api/ingest", tags=["ingest"])
+async def ingest(request: Request, user: Ingester, format: str | None = None, region: str | None = None):
+    """Items as a JSON list of records (any supported platform format, detected per record), a
+    multipart upload (field `file`), or a raw body (JSONL, CSV, a platform export). Idempotent on
+    the item id. Rejected records are listed with their line and reason."""
+    ctype = request.headers.get("content-type", "")
+    uploads: list[tuple[str, bytes]] = []
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form()
+        for value in form.getlist("file"):
+            if hasattr(value, "read"):
+                uploads.append((value.filename or "upload", await value.read()))
+        if not uploads:
+            raise HTTPException(422, "multipart upload: send the data in a field named `file`")
+    else:
+        body = await request.body()
+        if len(body) > MAX_UPLOAD:
+            raise HTTPException(413, f"body over {MAX_UPLOAD // 2**20} MB: split it")
+        if not body.strip():
+            raise HTTPException(422, "empty body: send a JSON list of records or a file")
+        if ctype.startswith("application/json"):
+            body = _json_list_as_jsonl(body)
+        uploads.append(("request", body))
+    store, detector = request.app.state.store, request.app.state.detector
+    totals: dict[str, Any] = {}
+    for name, data in uploads:
+        report = await run_in_threadpool(ingest_bytes, store, detector, data, name, format, region)
+        for k, v in report.as_dict().items():
+            totals[k] = totals.get(k, [] if isinstance(v, list) else 0) + v
+    if totals["read"] == 0:
+        return JSONResponse(totals, status_code=422)
+    return totals
+
+
+def _json_list_as_jsonl(body: bytes) -> bytes:
+    try:
+        value = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise HTTPException(422, f"body is not valid JSON: {e}") from None
+    if isinstance(value, dict) and isinstance(value.get("records"), list):
+        value = value["records"]
+    if not isinstance(value, list):
+        raise HTTPException(422, "send a JSON list of records (or {\"records\": [...]})")
+    return b"".join(json.dumps(v, ensure_ascii=False).encode() + b"\n" for v in value)
+
+
+@router.get("/api/queue", tags=["review"])
+def get_queue(request: Request, user: Reviewer, limit: int = 50) -> list[dict[str, Any]]:
+    return _run(request, review.queue, user, limit=max(1, min(limit, 500)))
+
+
+@router.post("/api/queue/claim", tags=["review"])
+def claim_next(request: Request, user: Reviewer, body: ClaimBody | None = None):
+    body = body or ClaimBody()
+
+    def work(s):
+        if body.item_id:
+            task = review.claim(s, user, body.item_id, ttl_seconds=body.ttl_seconds)
+        else:
+            task = review.claim_next(s, user, ttl_seconds=body.ttl_seconds)
+            if task is None:
+                return None
+        return redact_item(review.item_view(s, task.item_id), user.role)
+
+    view = _run(request, work)
+    if view is None:
+        return Response(status_code=204)
+    return view
+
+
+@router.post("/api/items/{item_id:path}/release", tags=["review"])
+def release(request: Request, item_id: str, user: Reviewer) -> dict[str, Any]:
+    task = _run(request, review.release, user, item_id)
+    return {"item_id": item_id, "state": task.state}
+
+
+@router.post("/api/items/{item_id:path}/decision", tags=["review"])
+def decision(request: Request, item_id: str, body: DecisionBody, user: Reviewer) -> dict[str, Any]:
+    d = _run(request, review.decide, user, item_id, body.action, body.policy_reason, body.note)
+    return {"id": d.id, "item_id": d.item_id, "action": d.action, "policy_reason": d.policy_reason,
+            "appeal_id": d.appeal_id, "created_at": d.created_at.isoformat()}
+
+
+@router.post("/api/items/{item_id:path}/appeal", tags=["review"])
+def appeal(request: Request, item_id: str, body: AppealBody, user: Appealer) -> dict[str, Any]:
+    a = _run(request, review.file_appeal, item_id, body.reason, user.name)
+    return {"id": a.id, "item_id": a.item_id, "decision_id": a.decision_id, "state": a.state}
+
+
+@router.get("/api/items/{item_id:path}", tags=["review"])
+def get_item(request: Request, item_id: str, user: Reader) -> dict[str, Any]:
+    return redact_item(_run(request, review.item_view, item_id), user.role)
+
+
+@router.get("/api/accounts/{key:path}", tags=["review"])
+def get_account(request: Request, key: str, user: Reader) -> dict[str, Any]:
+    def work(s):
+        from plugwatch.store.review import _account_view, _network_view, utcnow
+
+        account = _account_view(s, key, utcnow())
+        if account is None:
+            raise ReviewError(f"no account {key}", 404)
+        return {"account": account, "network": _network_view(s, key)}
+
+    view = _run(request, work)
+    return {"account": redact_account(view["account"], user.role),
+            "network": [redact_account(a, user.role) for a in view["network"]]}
+
+
+@router.get("/api/stats", tags=["review"])
+def stats(request: Request, user: Stats) -> dict[str, Any]:
+    return _run(request, review.queue_stats)
+
+
+@router.get("/api/export/decisions", tags=["export"])
+def export_decisions(request: Request, user: Exporter, limit: int = 100_000):
+    """Decided items with their latest decision, one JSON object per line. Audited."""
+    def work(s):
+        rows = s.execute(select(Decision, Item).join(Item, Item.id == Decision.item_id)
+                         .order_by(Decision.id).limit(limit)).all()
+        audit.append(s, user.name, "export", "decisions", {"rows": len(rows), "via": "api"})
+        return [json.dumps({"decision": {"id": d.id, "action": d.action, "policy_reason": d.policy_reason,
+                                         "created_at": d.created_at.isoformat()},
+                            "item": {"id": i.id, "text": i.text, "account_key": i.account_key, "score": i.score,
+                                     "raw": i.raw}}, ensure_ascii=False) + "\n" for d, i in rows]
+
+    lines = _run(request, work)
+    return StreamingResponse(iter(lines), media_type="application/x-ndjson")

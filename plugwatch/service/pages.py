@@ -1,0 +1,613 @@
+"""Server-rendered review pages: sign-in, the queue, the item with its evidence, actions, appeals.
+
+Plain HTML forms that post and redirect, so the core flow works without JavaScript; with it, the
+vendored htmx swaps only the item panel and updates the queue and the statistics in place. Every
+route checks the caller's role itself (and `optional_caller` checks the CSRF token of every unsafe
+request signed in by cookie). Sign-in has its own double-submit token, since there is no session yet.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from plugwatch.network.generic import LINK_TYPES, is_linkable
+from plugwatch.service.auth import authenticate, csrf_token, end_session, optional_caller, start_session
+from plugwatch.service.highlight import highlight_reasons
+from plugwatch.service.redaction import redact_item
+from plugwatch.store import review
+from plugwatch.store.review import ACTION_ROLES, POLICY_REASONS, REVIEW_ROLES, ReviewError
+from plugwatch.store.schema import ACTIONS, MACHINE_ROLES, Appeal, Decision, Item, User
+
+router = APIRouter(include_in_schema=False)
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+ITEM_ROLES = ("reviewer", "lead", "admin", "legal")
+STATS_ROLES = ("reviewer", "lead", "admin")
+APPEAL_ROLES = ("lead", "admin")
+ANY_ROLE = ITEM_ROLES
+LOGIN_COOKIE = "pw_login"
+FLASH_COOKIE = "pw_flash"
+PANEL = "item-panel"
+IMAGE_KINDS = ("photo", "image", "sticker", "gif")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    key: str
+    label: str
+    groups: tuple[str, ...]  # policy-reason groups that fit the action
+    done: str  # for the confirmation message
+
+
+# Which policy reasons fit which action: a dismissal cites a "not a violation" reason, an enforcement
+# cites a violation; escalations may cite anything, since the reviewer is unsure.
+ACTION_SPECS = (
+    ActionSpec("dismiss", "d", "Dismiss: no violation", ("none",), "dismissed"),
+    ActionSpec("remove", "r", "Remove the item", ("violation",), "removed"),
+    ActionSpec("warn", "w", "Warn the account", ("violation",), "account warned"),
+    ActionSpec("suspend", "s", "Suspend the account", ("violation",), "account suspended"),
+    ActionSpec("escalate", "e", "Escalate to a lead", ("violation", "escalation", "none"), "escalated to a lead"),
+    ActionSpec("refer", "l", "Refer for law-enforcement disclosure", ("violation", "escalation"),
+               "referred for law-enforcement disclosure"),
+)
+ACTION_BY_NAME = {a.name: a for a in ACTION_SPECS}
+assert set(ACTION_BY_NAME) == set(ACTIONS), "every store action needs a page action"
+REASON_GROUP_TITLES = {"violation": "Violation", "none": "No violation", "escalation": "Unsure or severe"}
+ESCALATION_REASONS = ("needs_lead", "imminent_harm")
+
+
+def reason_group(code: str) -> str:
+    if code in ESCALATION_REASONS:
+        return "escalation"
+    return "none" if POLICY_REASONS.get(code, "").startswith("not a violation") else "violation"
+
+
+def reason_options() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(group, title, [(code, label)]) for the policy-reason select."""
+    out = []
+    for group, title in REASON_GROUP_TITLES.items():
+        codes = [(c, label) for c, label in POLICY_REASONS.items() if reason_group(c) == group]
+        if codes:
+            out.append((group, title, codes))
+    return out
+
+
+def suggested_reason(item: dict[str, Any]) -> str:
+    """A starting point from the detector's verdict; the reviewer confirms or changes it."""
+    kind = item.get("offer_kind")
+    if kind == "offer" and "drug_sale" in POLICY_REASONS:
+        return "drug_sale"
+    if kind == "request" and "drug_solicitation" in POLICY_REASONS:
+        return "drug_solicitation"
+    return ""
+
+
+# -- template helpers ---------------------------------------------------------------------------
+
+def _static_url(name: str) -> str:
+    path = HERE / "static" / name
+    try:
+        version = int(path.stat().st_mtime)
+    except OSError:
+        version = 0
+    return f"/static/{name}?v={version}"
+
+
+def _when(value: str | datetime | None) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def fmt_time(value: str | datetime | None) -> str:
+    dt = _when(value)
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if dt else "—"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s" if s < 600 else f"{s // 60} min"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"
+
+
+def fmt_ago(value: str | datetime | None) -> str:
+    dt = _when(value)
+    if dt is None:
+        return "—"
+    secs = (datetime.now(UTC) - dt).total_seconds()
+    return "just now" if 0 <= secs < 30 else (f"{fmt_duration(secs)} ago" if secs > 0 else f"in {fmt_duration(-secs)}")
+
+
+def fmt_pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def item_url(item_id: str, suffix: str = "") -> str:
+    # Ids hold ":" and "/" (Bluesky at:// URIs): encode every one so paths never contain "//".
+    return f"/items/{quote(item_id, safe='')}{suffix}"
+
+
+def media_url(url: Any) -> str | None:
+    """Only same-site paths and http(s) URLs become <img src>."""
+    if not isinstance(url, str):
+        return None
+    if url.startswith(("https://", "http://")) or (url.startswith("/") and not url.startswith("//")):
+        return url
+    return None
+
+
+templates.env.globals.update(static=_static_url, item_url=item_url, reason_group=reason_group)
+templates.env.filters.update(when=fmt_time, ago=fmt_ago, duration=fmt_duration, pct=fmt_pct,
+                             highlight=highlight_reasons)
+
+
+# -- requests, callers and responses ------------------------------------------------------------
+
+def _htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and not request.headers.get("hx-history-restore-request")
+
+
+def _wants_panel(request: Request) -> bool:
+    return _htmx(request) and request.headers.get("hx-target") == PANEL
+
+
+def _sign(request: Request, text: str) -> str:
+    mac = hmac.new(request.app.state.secret, text.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:18]).decode()
+
+
+def _flash(response: Response, request: Request, kind: str, text: str) -> None:
+    """One message shown on the next page (after a redirect), in a short-lived signed cookie."""
+    payload = base64.urlsafe_b64encode(json.dumps([kind, text[:500]]).encode()).decode()
+    response.set_cookie(FLASH_COOKIE, f"{payload}.{_sign(request, 'flash:' + payload)}", max_age=60, httponly=True,
+                        samesite="lax", path="/")
+
+
+def _read_flashes(request: Request) -> list[tuple[str, str]]:
+    value = request.cookies.get(FLASH_COOKIE)
+    if not value:
+        return []
+    payload, _, mac = value.rpartition(".")
+    if not hmac.compare_digest(mac, _sign(request, "flash:" + payload)):
+        return []
+    try:
+        kind, text = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, TypeError):
+        return []
+    return [(kind if kind in ("ok", "error") else "ok", str(text))]
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
+           flashes: list[tuple[str, str]] | None = None) -> HTMLResponse:
+    """A template as a response; a whole page (not a `_fragment`) also shows and clears the flash cookie."""
+    user = context.get("user")
+    whole = not name.startswith("_")
+    shown = (_read_flashes(request) if whole else []) + list(flashes or [])
+    ctx = {"user": user, "csrf": csrf_token(request) if user else "", "flashes": shown,
+           "actions": ACTION_SPECS, "appeal_roles": APPEAL_ROLES, "page": "", **context}
+    response = HTMLResponse(templates.get_template(name).render(request=request, **ctx), status_code=status)
+    if whole and FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    _protect(response)
+    return response
+
+
+def _protect(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request, HX-Target, Cookie"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    # Scripts and styles only from this server; images may come from the platforms (they stay blurred).
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _redirect(url: str, request: Request, flash: tuple[str, str] | None = None) -> Response:
+    """303 for plain forms; for htmx, HX-Redirect (an XHR would follow a 303 and swap the page into a panel)."""
+    if _htmx(request):
+        response: Response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if flash:
+        _flash(response, request, *flash)
+    _protect(response)
+    return response
+
+
+def error_page(request: Request, status: int, message: str, user: User | None = None) -> HTMLResponse:
+    if _htmx(request):
+        # htmx swaps nothing on a 4xx: show the refusal where the reviewer is looking instead.
+        response = render(request, "_panel.html", {"user": user, "panel": None}, flashes=[("error", message)])
+        response.headers.update({"HX-Retarget": f"#{PANEL}", "HX-Reswap": "outerHTML"})
+        return response
+    return render(request, "error.html", {"user": user, "status": status, "message": message}, status=status)
+
+
+async def guard(request: Request, roles: tuple[str, ...]) -> tuple[User | None, Response | None]:
+    """The signed-in user if their role is in `roles`, else the response to send instead."""
+    try:
+        caller = await optional_caller(request)
+    except HTTPException as e:  # bad bearer token or a missing/wrong CSRF token
+        return None, error_page(request, e.status_code, str(e.detail))
+    if caller is None:
+        raw = request.scope.get("raw_path")  # as sent: ids stay percent-encoded
+        path = raw.decode("latin-1") if raw else quote(request.url.path)
+        target = path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            target = "/"
+        return None, _redirect(f"/login?next={quote(target, safe='')}", request)
+    if caller.user.role not in roles:
+        return None, error_page(request, 403, f"This page needs the role {' or '.join(roles)}; you are "
+                                              f"{caller.user.role}.", caller.user)
+    return caller.user, None
+
+
+def _safe_next(value: str | None) -> str:
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def _store(request: Request):
+    return request.app.state.store
+
+
+# -- data for the templates ---------------------------------------------------------------------
+
+def _queue_data(store, user: User) -> dict[str, Any]:
+    with store.session() as s:
+        groups = review.queue(s, user) if user.role in REVIEW_ROLES else None
+        stats = review.queue_stats(s) if user.role in STATS_ROLES else None
+    return {"groups": groups, "stats": stats}
+
+
+def _guess_type(canonical: str) -> str:
+    """The identifier type of a canonical form (the network view gives canonicals only)."""
+    if "://" in canonical:
+        return "url"
+    prefix = canonical.split(":", 1)[0]
+    if prefix in LINK_TYPES and ":" in canonical:
+        return prefix
+    if "@" in canonical:
+        return "email"
+    return "phone" if canonical.startswith("+") else "domain"
+
+
+def linked_accounts(network: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Linked accounts without links through generic identifiers (t.co, linktr.ee, a platform's own
+    domain): strangers share those. Returns the accounts kept and how many were dropped."""
+    kept, dropped = [], 0
+    for member in network:
+        if member is None:
+            continue
+        shared = [c for c in member.get("shared") or [] if is_linkable(_guess_type(c), c)]
+        if member.get("how") != "network" and not shared:
+            dropped += 1
+            continue
+        kept.append({**member, "shared": shared})
+    return kept, dropped
+
+
+def _panel_data(store, user: User, item_id: str) -> dict[str, Any]:
+    with store.session() as s:
+        view = review.item_view(s, item_id)
+        record = s.scalar(select(Item.record).where(Item.id == item_id)) or {}
+    view = redact_item(view, user.role)
+    view["network"], hidden_links = linked_accounts(view.get("network") or [])
+    task = view.get("task")
+    now = datetime.now(UTC)
+    live = bool(task and task["state"] == "claimed" and (_when(task.get("claimed_until")) or now) >= now)
+    mine = live and task["claimed_by"] == user.name
+    media, other_media = [], []
+    for m in record.get("media") or []:
+        if not isinstance(m, dict):
+            continue
+        kind = str(m.get("kind") or "photo")
+        url = media_url(m.get("url"))
+        if url and kind in IMAGE_KINDS:
+            media.append({"url": url, "kind": kind})
+        else:
+            other_media.append(kind)  # videos and files are not embedded: named only
+    can_review = user.role in REVIEW_ROLES
+    return {
+        "view": view, "task": task, "mine": mine, "held_by_other": live and not mine,
+        "can_claim": bool(can_review and task and task["state"] != "decided" and not live
+                          and (not task.get("required_role") or user.role in (task["required_role"], "lead"))),
+        "can_appeal": bool(user.role in APPEAL_ROLES and task and task["state"] == "decided"),
+        "my_actions": [a for a in ACTION_SPECS if user.role in ACTION_ROLES[a.name]],
+        "reason_options": reason_options(), "suggested": suggested_reason(view["item"]),
+        "media": media, "other_media": other_media, "hidden_links": hidden_links,
+        "item_id": item_id,
+    }
+
+
+async def _panel_or_page(request: Request, user: User, panel: dict[str, Any] | None,
+                         flashes: list[tuple[str, str]] | None = None, status: int = 200,
+                         headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The item panel alone (htmx) with the queue and statistics swapped out of band, or the whole page."""
+    ctx = {"user": user, "page": "queue", "panel": panel, "current": panel["item_id"] if panel else None}
+    if request.method == "GET" and _wants_panel(request):
+        response = render(request, "_panel.html", ctx, flashes=flashes)
+    elif _htmx(request) and request.method != "GET":
+        ctx.update(await run_in_threadpool(_queue_data, _store(request), user))
+        response = render(request, "_oob.html", ctx, flashes=flashes)
+    else:
+        ctx.update(await run_in_threadpool(_queue_data, _store(request), user))
+        response = render(request, "queue.html", ctx, status=status, flashes=flashes)
+    for k, v in (headers or {}).items():
+        response.headers[k] = v
+    return response
+
+
+# -- sign-in ------------------------------------------------------------------------------------
+
+def _login_page(request: Request, error: str = "", name: str = "", next_url: str = "/",
+                status: int = 200) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(24)
+    response = render(request, "login.html", {"error": error, "name": name, "next": next_url,
+                                              "login_token": nonce}, status=status)
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict", path="/login")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str = "/"):
+    try:
+        caller = await optional_caller(request)
+    except HTTPException:
+        caller = None
+    if caller is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _login_page(request, next_url=_safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request):
+    form = await request.form()
+    name = str(form.get("name") or "").strip()
+    password = str(form.get("password") or "")
+    next_url = _safe_next(str(form.get("next") or "/"))
+    sent, expected = str(form.get("login_token") or ""), request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        return _login_page(request, "The sign-in form expired or came from elsewhere: please sign in again.",
+                           name, next_url, 403)
+    if not name or not password:
+        return _login_page(request, "Enter your name and password.", name, next_url, 422)
+
+    def check() -> User | None:
+        with _store(request).session() as s:
+            return authenticate(s, name, password)
+
+    user = await run_in_threadpool(check)
+    if user is None:
+        return _login_page(request, "Wrong name or password.", name, next_url, 401)
+    if user.role in MACHINE_ROLES:
+        return _login_page(request, f"{name} is a machine user ({user.role}): it uses its token with the API, "
+                                    "not the web pages.", name, next_url, 403)
+    response = RedirectResponse(next_url, status_code=303)
+    start_session(response, user, request)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    _protect(response)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    user, denied = await guard(request, ANY_ROLE)
+    if denied:
+        return denied
+    response = RedirectResponse("/login", status_code=303)
+    end_session(response)
+    _protect(response)
+    return response
+
+
+# -- queue and items ----------------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+async def queue_page(request: Request):
+    user, denied = await guard(request, ANY_ROLE)
+    if denied:
+        return denied
+    data = await run_in_threadpool(_queue_data, _store(request), user)
+    return render(request, "queue.html", {"user": user, "page": "queue", "panel": None, "current": None, **data})
+
+
+@router.get("/fragments/stats", response_class=HTMLResponse)
+async def stats_fragment(request: Request):
+    user, denied = await guard(request, STATS_ROLES)
+    if denied:
+        return denied
+
+    def work():
+        with _store(request).session() as s:
+            return review.queue_stats(s)
+
+    return render(request, "_stats.html", {"user": user, "stats": await run_in_threadpool(work)})
+
+
+async def _act(request: Request, item_id: str, fn, done: str | None) -> Response:
+    """Run a review step on one item: on success the item again (htmx) or a redirect (plain form);
+    on a refused step the item with the reason shown."""
+    user, denied = await guard(request, REVIEW_ROLES)
+    if denied:
+        return denied
+    store = _store(request)
+
+    def work():
+        with store.session() as s:
+            return fn(s, user)
+
+    try:
+        message = await run_in_threadpool(work)
+    except ReviewError as e:
+        if e.status == 404:
+            return error_page(request, 404, str(e), user)
+        panel = await run_in_threadpool(_panel_data, store, user, item_id)
+        return await _panel_or_page(request, user, panel, flashes=[("error", str(e))], status=e.status)
+    if not _htmx(request):
+        return _redirect(done or item_url(item_id), request, ("ok", message))
+    panel = await run_in_threadpool(_panel_data, store, user, item_id)
+    return await _panel_or_page(request, user, panel, flashes=[("ok", message)])
+
+
+@router.post("/queue/next")
+async def claim_next(request: Request):
+    user, denied = await guard(request, REVIEW_ROLES)
+    if denied:
+        return denied
+    store = _store(request)
+
+    def work():
+        with store.session() as s:
+            task = review.claim_next(s, user)
+            return task.item_id if task else None
+
+    try:
+        item_id = await run_in_threadpool(work)
+    except ReviewError as e:
+        return error_page(request, e.status, str(e), user)
+    if item_id is None:
+        if _htmx(request):
+            return await _panel_or_page(request, user, None, flashes=[("ok", "Nothing left for you in the queue.")])
+        return _redirect("/", request, ("ok", "Nothing left for you in the queue."))
+    if not _htmx(request):
+        return _redirect(item_url(item_id), request)
+    panel = await run_in_threadpool(_panel_data, store, user, item_id)
+    return await _panel_or_page(request, user, panel, headers={"HX-Push-Url": item_url(item_id)})
+
+
+@router.post("/items/{item_id:path}/claim")
+async def claim_item(request: Request, item_id: str):
+    def fn(s, user):
+        task = review.claim(s, user, item_id)
+        return f"Claimed until {fmt_time(task.claimed_until)}."
+
+    return await _act(request, item_id, fn, None)
+
+
+@router.post("/items/{item_id:path}/release")
+async def release_item(request: Request, item_id: str):
+    def fn(s, user):
+        review.release(s, user, item_id)
+        return f"Released {item_id}."
+
+    return await _act(request, item_id, fn, "/")
+
+
+@router.post("/items/{item_id:path}/decide")
+async def decide_item(request: Request, item_id: str):
+    form = await request.form()
+    action = str(form.get("action") or "")
+    reason = str(form.get("policy_reason") or "")
+    note = str(form.get("note") or "")[:5000]
+
+    def fn(s, user):
+        spec = ACTION_BY_NAME.get(action)
+        if spec is None:
+            raise ReviewError(f"Choose an action: one of {', '.join(ACTIONS)}.", 422)
+        if reason not in POLICY_REASONS:
+            raise ReviewError("Choose the policy reason for this decision.", 422)
+        if reason_group(reason) not in spec.groups:
+            raise ReviewError(f"The policy reason “{POLICY_REASONS[reason]}” does not fit the action "
+                              f"“{spec.label}”.", 422)
+        review.decide(s, user, item_id, action, reason, note)
+        return f"{item_id}: {spec.done} ({POLICY_REASONS[reason]})."
+
+    return await _act(request, item_id, fn, "/")
+
+
+@router.get("/items/{item_id:path}", response_class=HTMLResponse)
+async def item_page(request: Request, item_id: str):
+    user, denied = await guard(request, ITEM_ROLES)
+    if denied:
+        return denied
+    try:
+        panel = await run_in_threadpool(_panel_data, _store(request), user, item_id)
+    except ReviewError as e:
+        return error_page(request, e.status, str(e), user)
+    return await _panel_or_page(request, user, panel)
+
+
+# -- appeals ------------------------------------------------------------------------------------
+
+def _appeals_data(store) -> dict[str, Any]:
+    with store.session() as s:
+        names = dict(s.execute(select(User.id, User.name)).all())
+        rows = s.execute(select(Appeal, Decision).join(Decision, Decision.id == Appeal.decision_id)
+                         .order_by(Appeal.state != "open", Appeal.id.desc()).limit(200)).all()
+    appeals = [{"id": a.id, "item_id": a.item_id, "state": a.state, "reason": a.reason, "filed_by": a.filed_by,
+                "created_at": a.created_at, "decided_at": a.decided_at,
+                "reviewer": names.get(a.reviewer_id) if a.reviewer_id else None,
+                "original": {"action": d.action, "policy_reason": d.policy_reason,
+                             "reviewer": names.get(d.reviewer_id)}} for a, d in rows]
+    return {"open": [a for a in appeals if a["state"] == "open"],
+            "closed": [a for a in appeals if a["state"] != "open"]}
+
+
+@router.get("/appeals", response_class=HTMLResponse)
+async def appeals_page(request: Request, item: str = ""):
+    user, denied = await guard(request, APPEAL_ROLES)
+    if denied:
+        return denied
+    data = await run_in_threadpool(_appeals_data, _store(request))
+    return render(request, "appeals.html", {"user": user, "page": "appeals", "item": item, **data})
+
+
+@router.post("/appeals")
+async def file_appeal(request: Request):
+    user, denied = await guard(request, APPEAL_ROLES)
+    if denied:
+        return denied
+    form = await request.form()
+    item_id = str(form.get("item_id") or "").strip()
+    reason = str(form.get("reason") or "").strip()[:5000]
+
+    def work():
+        with _store(request).session() as s:
+            review.file_appeal(s, item_id, reason, user.name)
+
+    try:
+        if not item_id:
+            raise ReviewError("Give the id of the decided item.", 422)
+        await run_in_threadpool(work)
+    except ReviewError as e:
+        data = await run_in_threadpool(_appeals_data, _store(request))
+        return render(request, "appeals.html", {"user": user, "page": "appeals", "item": item_id,
+                                                "reason": reason, **data},
+                      status=e.status, flashes=[("error", str(e))])
+    return _redirect("/appeals", request, ("ok", f"Appeal recorded: {item_id} is back in the queue for "
+                                                 "a different reviewer."))

@@ -1,0 +1,252 @@
+"""Partners' STIX bundles into the watch list.
+
+Each indicator whose pattern names one identifier becomes (or updates) a WatchEntry for the source
+partner: clear values are re-canonicalised, hashed ones kept as hashes after checking the bundle was
+hashed with the salt we share with that partner. Local overrides (disabled, allow-listed) survive
+updates; a revoked indicator removes its entry. Opinions in the bundle are kept as feedback.
+Indicators that cannot be used are rejected one by one, with the reason; the rest goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugwatch.share import hashing, stix, validate
+from plugwatch.share.canonical import canonical_form
+from plugwatch.store.sharing_tables import Partner, ShareOpinion, WatchEntry
+
+DEFAULT_EXPIRY_DAYS = 180
+_COMPARISON = re.compile(r"""\s*([a-z0-9\-]+):((?:[A-Za-z0-9_]+|'[^']*'|\.|\[\*\])+)\s*=\s*'((?:[^'\\]|\\.)*)'\s*""")
+_HASH_KEYS = {f"hashes.'{hashing.ALGORITHM}'", f"extensions.'{stix.EXT_HASHES}'.hashes.'{hashing.ALGORITHM}'"}
+_ACCOUNT_TYPES = {"twitter": "x"}  # user-account account_type -> our identifier type
+_OPINIONS = ("strongly-disagree", "disagree", "neutral", "agree", "strongly-agree")
+
+
+class BundleError(ValueError):
+    """The file is not a STIX bundle we can read at all."""
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    revoked: int = 0
+    opinions: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (object id, reason)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    identifier_type: str
+    value: str | None = None  # canonical
+    value_hash: str | None = None
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def parse_pattern(pattern: str) -> Parsed:
+    """The one identifier a pattern names: `[a:b = 'x' AND a:c = 'y']`, equality only, one object type."""
+    body = pattern.strip()
+    if not (body.startswith("[") and body.endswith("]")) or body.replace("[*]", "").count("[") != 1:
+        raise ValueError("only single-observation patterns are used")
+    terms: dict[str, str] = {}
+    sco_type = None
+    for part in re.split(r"\s+AND\s+", body[1:-1]):
+        m = _COMPARISON.fullmatch(part)
+        if m is None:
+            raise ValueError(f"unsupported comparison {part.strip()!r} (only = on one object)")
+        if sco_type not in (None, m.group(1)):
+            raise ValueError("pattern compares more than one object type")
+        sco_type = m.group(1)
+        terms[m.group(2)] = _unescape(m.group(3))
+    hashed = next((terms[k] for k in _HASH_KEYS if k in terms), None)
+    if hashed is not None:
+        hashed = hashed.lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", hashed):
+            raise ValueError("HMAC-SHA256 value is not 64 hex digits")
+
+    def build(kind: str | None, raw: str | None) -> Parsed:
+        if kind is None:
+            raise ValueError(f"no identifier type in pattern on {sco_type}")
+        if hashed is not None:
+            return Parsed(kind, value_hash=hashed)
+        if raw is None:
+            raise ValueError(f"pattern on {sco_type} names no value")
+        canonical = canonical_form(kind, raw)
+        if canonical is None:
+            raise ValueError(f"{raw!r} is not a valid {kind} identifier")
+        return Parsed(kind, value=canonical)
+
+    if sco_type == stix.PHONE:
+        return build("phone", terms.get("number"))
+    if sco_type == stix.WALLET:
+        currency = terms.get("currency", "").lower()
+        if currency not in stix.WALLET_TYPES:
+            raise ValueError(f"unknown wallet currency {currency!r}")
+        return build(currency, terms.get("address"))
+    if sco_type == stix.HANDLE:
+        platform = terms.get("platform", "").lower()
+        if platform not in stix.HANDLE_TYPES:
+            raise ValueError(f"unknown handle platform {platform!r}")
+        return build(platform, terms.get("handle"))
+    if sco_type == "user-account":
+        kind = terms.get("account_type", "").lower()
+        kind = _ACCOUNT_TYPES.get(kind, kind)
+        if kind not in stix.HANDLE_TYPES:
+            raise ValueError(f"user-account type {kind!r} is not a platform plugwatch matches")
+        return build(kind, terms.get("account_login") or terms.get("user_id"))
+    reverse = {v: k for k, v in stix.STANDARD.items()}
+    if sco_type in reverse:
+        return build(reverse[sco_type], terms.get("value"))
+    if sco_type == "file":
+        for kind, algo in stix.IMAGE_HASH_TYPES.items():
+            key = f"hashes.'{algo}'"
+            if key in terms:
+                return Parsed(kind, value=f"{kind}:{terms[key].lower()}")
+    raise ValueError(f"pattern on {sco_type!r} names no identifier plugwatch matches")
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def load_bundle(text: str, where: str = "bundle") -> dict[str, Any]:
+    try:
+        bundle = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BundleError(f"{where}: line {e.lineno}: not JSON ({e.msg})") from None
+    if not isinstance(bundle, dict) or bundle.get("type") != "bundle" or not isinstance(bundle.get("objects"), list):
+        raise BundleError(f"{where}: not a STIX bundle (needs type 'bundle' and a list of objects)")
+    return bundle
+
+
+def _tlp(obj: dict[str, Any], definitions: dict[str, str]) -> str | None:
+    for ref in obj.get("object_marking_refs") or ():
+        if ref in stix.TLP_BY_ID:
+            return stix.TLP_BY_ID[ref]
+        if ref in definitions:
+            return definitions[ref]
+    return None
+
+
+def import_bundle(session: Session, bundle: dict[str, Any], partner: Partner, *, salt: bytes | None = None,
+                  expires_days: int | None = None, now: datetime | None = None) -> ImportResult:
+    now = now or datetime.now(UTC)
+    result = ImportResult()
+    report = validate.validate_bundle(bundle, enforce_refs=False)
+    broken = {}
+    for message in report.errors:
+        oid = message.split(":", 1)[0]
+        broken.setdefault(oid, message)
+    result.warnings = report.warnings
+    our_salt_id = hashing.salt_id(salt) if salt else partner.salt_id
+    definitions = {o.get("id"): o.get("name", "").removeprefix("TLP:").lower()
+                   for o in bundle["objects"] if isinstance(o, dict) and o.get("type") == "marking-definition"
+                   and o.get("definition_type") == "tlp"}
+    existing = {e.indicator_id: e for e in session.scalars(select(WatchEntry).where(WatchEntry.partner_id == partner.id))}
+    for obj in bundle["objects"]:
+        if not isinstance(obj, dict):
+            result.rejected.append(("?", "not a JSON object"))
+            continue
+        oid = str(obj.get("id", "?"))
+        if obj.get("type") == "opinion":
+            if oid in broken:
+                result.rejected.append((oid, broken[oid]))
+            else:
+                result.opinions += _record_opinion(session, obj, partner, now)
+            continue
+        if obj.get("type") != "indicator":
+            continue
+        if oid in broken:
+            result.rejected.append((oid, broken[oid]))
+            continue
+        entry = existing.get(oid)
+        if obj.get("revoked"):
+            if entry is not None:
+                session.delete(entry)
+                existing.pop(oid)
+                result.revoked += 1
+            continue
+        if obj.get("pattern_type", "stix") != "stix":
+            result.rejected.append((oid, f"pattern type {obj.get('pattern_type')!r} is not STIX"))
+            continue
+        try:
+            parsed = parse_pattern(str(obj.get("pattern", "")))
+        except ValueError as e:
+            result.rejected.append((oid, str(e)))
+            continue
+        if parsed.value_hash is not None:
+            theirs = obj.get("salt_id")
+            if our_salt_id is None:
+                result.rejected.append((oid, f"hashed identifier, but no salt is known for partner {partner.name} "
+                                             "(give --salt-file)"))
+                continue
+            if theirs and theirs != our_salt_id:
+                result.rejected.append((oid, f"hashed with salt {theirs}, the salt shared with {partner.name} "
+                                             f"is {our_salt_id}"))
+                continue
+        valid_until = _time(obj.get("valid_until"))
+        if expires_days is not None:
+            ours = now + timedelta(days=expires_days)
+            valid_until = min(valid_until, ours) if valid_until else ours
+        elif valid_until is None:
+            valid_until = now + timedelta(days=DEFAULT_EXPIRY_DAYS)
+        phases = [p.get("phase_name") for p in obj.get("kill_chain_phases") or () if isinstance(p, dict)]
+        fields = dict(
+            indicator_modified=obj.get("modified"), identifier_type=parsed.identifier_type, value=parsed.value,
+            value_hash=parsed.value_hash, salt_id=our_salt_id if parsed.value_hash else None,
+            confidence=obj.get("confidence") if isinstance(obj.get("confidence"), int) else None,
+            drugs=list(obj.get("drug_categories") or [x for x in obj.get("labels") or () if x != "drug-sale"]),
+            tactics=[p for p in phases if p], platforms=list(obj.get("seen_on_platforms") or ()),
+            tlp=_tlp(obj, definitions), first_seen=_time(obj.get("first_seen")) or _time(obj.get("valid_from")),
+            last_seen=_time(obj.get("last_seen")), valid_until=valid_until,
+        )
+        if entry is None:
+            entry = WatchEntry(partner_id=partner.id, indicator_id=oid, imported_at=now, updated_at=now, **fields)
+            session.add(entry)
+            existing[oid] = entry
+            result.added += 1
+        elif entry.indicator_modified and fields["indicator_modified"] and \
+                fields["indicator_modified"] < entry.indicator_modified:
+            result.unchanged += 1  # an older version than the one we hold
+        elif all(getattr(entry, k) == v for k, v in fields.items() if k != "valid_until"):
+            entry.valid_until = valid_until
+            result.unchanged += 1
+        else:
+            for k, v in fields.items():
+                setattr(entry, k, v)
+            entry.updated_at = now
+            result.updated += 1
+    session.flush()
+    return result
+
+
+def _record_opinion(session: Session, obj: dict[str, Any], partner: Partner, now: datetime) -> int:
+    if obj.get("opinion") not in _OPINIONS or not obj.get("object_refs"):
+        return 0
+    if session.scalars(select(ShareOpinion).where(ShareOpinion.stix_id == obj["id"],
+                                                  ShareOpinion.direction == "in")).first() is not None:
+        return 0
+    for ref in obj["object_refs"]:
+        session.add(ShareOpinion(stix_id=obj["id"] if ref == obj["object_refs"][0] else f"{obj['id']}#{ref}",
+                                 direction="in", partner_id=partner.id, indicator_id=ref, opinion=obj["opinion"],
+                                 explanation=obj.get("explanation", ""), author=partner.name,
+                                 created_at=_time(obj.get("created")) or now, body=obj))
+    return 1

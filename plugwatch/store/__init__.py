@@ -1,0 +1,133 @@
+"""Storage: one `Store` per database URL, schema kept current by Alembic migrations.
+
+    store = open_store("sqlite:///plugwatch.db")        # or postgresql+psycopg://user:pw@host/db
+    with store.session() as s:                          # commits on success, rolls back on error
+        ...
+
+SQLite is the default (a file, nothing to install); PostgreSQL runs the same code and migrations.
+On SQLite every transaction starts with BEGIN IMMEDIATE: writers queue on the database lock (up to
+`busy_timeout`) instead of failing half-way when a read turns into a write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from plugwatch.commands.common import UserError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Store:
+    def __init__(self, url: str, engine: Engine):
+        self.url = url
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        s = self._sessions()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses at most the last commit
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, create: bool = True) -> Engine:
+    """An engine for `url`; with create=False a SQLite file that does not exist is an error (so a
+    mistyped path is reported, not silently replaced by a new, empty database)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UserError(f"not a database URL: {url!r} (e.g. sqlite:///plugwatch.db or "
+                        "postgresql://user:password@host/dbname)") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise UserError(f"unsupported database {backend!r} in {url!r}: use sqlite:///FILE or postgresql://...")
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we depend on, not psycopg2
+    try:
+        if backend == "sqlite":
+            db = parsed.database
+            if db and db != ":memory:" and not db.startswith("file:"):
+                path = Path(db).expanduser()
+                if not path.parent.is_dir():
+                    raise UserError(f"{path.parent}: folder does not exist (for the database {path.name})")
+                if not create and not path.exists():
+                    raise UserError(f"{path}: no such database (give --db or set PLUGWATCH_DB)")
+            engine = create_engine(parsed, connect_args={"check_same_thread": False})
+            _sqlite_setup(engine)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=40)
+    except NoSuchModuleError:
+        raise UserError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://...") from None
+    except ModuleNotFoundError as e:
+        raise UserError(f"database driver {e.name!r} is not installed: pip install 'psycopg[binary]'") from None
+    return engine
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine, url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    cfg = alembic_config(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:
+    """The store at `url`, its schema upgraded to the newest migration unless migrate=False.
+    create=False: a SQLite file must already exist (for commands that only read)."""
+    engine = make_engine(url, create)
+    if migrate:
+        try:
+            upgrade(engine, url)
+        except OperationalError as e:
+            engine.dispose()
+            reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
+            raise UserError(f"cannot open database {make_url(url).render_as_string()}: {reason}") from None
+    return Store(url, engine)

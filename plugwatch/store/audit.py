@@ -1,0 +1,121 @@
+"""Append-only audit log, hash-chained.
+
+Each entry's hash covers its own fields and the previous entry's hash, so changing any stored
+entry breaks its own hash and removing one breaks the link (and leaves a gap in `seq`). Removing
+the newest entries leaves a shorter chain that is valid on its own; the `audit_head` row, written in
+the same transaction as every entry, records the newest seq and hash to catch that.
+
+Limit: someone who can write to the database can also rewrite the whole chain and the head. To
+guard against that, keep the head that `plugwatch audit verify` prints somewhere else (a ticket, a
+signed e-mail) and check it later with `--expect-head SEQ:HASH`: a chain rewritten from before that
+point no longer contains that entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugwatch.store.schema import AuditEntry, AuditHead, utcnow
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    seq: int
+    kind: str  # changed / deleted / inserted / truncated
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _stamp(at: datetime) -> str:
+    return at.isoformat(timespec="microseconds")
+
+
+def entry_hash(seq: int, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any],
+               prev_hash: str) -> str:
+    body = json.dumps([seq, _stamp(at), actor, action, subject, details, prev_hash],
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _lock_head(session: Session) -> AuditHead:
+    """The head row, locked until commit so concurrent appends queue up (SQLite: BEGIN IMMEDIATE)."""
+    stmt = select(AuditHead).where(AuditHead.id == 1)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    head = session.scalars(stmt).one_or_none()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    return head
+
+
+def append(session: Session, actor: str, action: str, subject: str, details: dict[str, Any] | None = None,
+           at: datetime | None = None) -> AuditEntry:
+    details = json.loads(json.dumps(details or {}, default=str))  # exactly what the JSON column gives back
+    head = _lock_head(session)
+    at = at or utcnow()
+    seq = head.seq + 1
+    digest = entry_hash(seq, at, actor, action, subject, details, head.hash)
+    entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, subject=subject, details=details,
+                       prev_hash=head.hash, hash=digest)
+    session.add(entry)
+    head.seq, head.hash = seq, digest
+    session.flush()
+    return entry
+
+
+def head(session: Session) -> tuple[int, str]:
+    row = session.get(AuditHead, 1)
+    return (row.seq, row.hash) if row else (0, GENESIS)
+
+
+def verify(session: Session, expect_head: tuple[int, str] | None = None) -> AuditProblem | None:
+    """The first problem in the chain, or None when every entry is intact."""
+    prev_hash, expected_seq = GENESIS, 1
+    expected_hash: str | None = None
+    for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(1000):
+        if e.seq > expected_seq:
+            missing = f"{expected_seq}" if e.seq == expected_seq + 1 else f"{expected_seq}-{e.seq - 1}"
+            return AuditProblem(expected_seq, "deleted", f"audit entry {missing} deleted (next present is {e.seq})")
+        if e.seq < expected_seq:
+            return AuditProblem(e.seq, "inserted", f"audit entry {e.seq} out of sequence")
+        actual = entry_hash(e.seq, e.at, e.actor, e.action, e.subject, e.details, e.prev_hash)
+        if actual != e.hash:
+            return AuditProblem(e.seq, "changed", f"audit entry {e.seq} changed: its content does not match its hash")
+        if e.prev_hash != prev_hash:
+            # Its own hash is consistent, so it was re-hashed after the entry before it changed or went.
+            return AuditProblem(e.seq, "changed",
+                                f"audit entry {e.seq} does not link to entry {e.seq - 1}: the chain was rewritten here")
+        if expect_head is not None and e.seq == expect_head[0]:
+            expected_hash = e.hash
+        prev_hash, expected_seq = e.hash, e.seq + 1
+    last = expected_seq - 1
+    head_seq, head_hash = head(session)
+    if head_seq > last:
+        missing = f"{last + 1}" if head_seq == last + 1 else f"{last + 1}-{head_seq}"
+        return AuditProblem(last + 1, "deleted", f"audit entry {missing} deleted (the log ends at {last}, "
+                                                 f"its head says {head_seq})")
+    if head_seq != last or head_hash != prev_hash:
+        return AuditProblem(last, "changed", f"audit head does not match entry {last}: the log or its head was changed")
+    if expect_head is not None:
+        seq, digest = expect_head
+        if seq > last:
+            return AuditProblem(seq, "deleted", f"audit entry {seq} (the expected head) is missing: the log ends at {last}")
+        if expected_hash != digest:
+            return AuditProblem(seq, "changed", f"audit entry {seq} does not have the expected hash {digest[:16]}…: "
+                                                "the log was rewritten")
+    return None

@@ -1,0 +1,1 @@
+"""Alembic migrations of the plugwatch database (run by plugwatch.store.open_store)."""

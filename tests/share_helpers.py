@@ -1,0 +1,41 @@
+"""Shared set-up for the signal-sharing tests: posts made into scan records, ingest, confirm."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from plugwatch.model import Account, Item, OfferKind, Verdict
+from plugwatch.records import scan_record
+from plugwatch.scan import identifiers_for
+from plugwatch.store import hooks, review, users
+
+
+def record(platform: str, native_id: str, handle: str, text: str, *, flagged: bool = True,
+           drugs: tuple[str, ...] = ("cannabis",), when: str = "2024-05-01T10:00:00+00:00") -> dict:
+    item = Item(platform=platform, native_id=native_id, text=text, author=Account(platform, handle),
+                created_at=datetime.fromisoformat(when))
+    verdict = Verdict(score=0.9 if flagged else 0.1, flagged=flagged, kind=OfferKind.OFFER if flagged else None,
+                      drugs=list(drugs))
+    return scan_record(item, identifiers_for(item, None), verdict)
+
+
+def ingest(session, records: list[dict]):
+    """Ingest, then watch-list matching: through the store's hook when it has one, else directly."""
+    result = review.ingest_records(session, records)
+    if not hasattr(hooks, "after_ingest"):
+        from plugwatch.share.matching import match_items
+
+        match_items(session, result.ids)
+    return result
+
+
+def reviewer(session, name: str = "rita", role: str = "lead"):
+    user = users.get_user(session, name)
+    return user if user is not None else users.add_user(session, name, role)[0]
+
+
+def confirm(session, item_id: str, action: str = "remove", user=None) -> None:
+    user = user or reviewer(session)
+    review.claim(session, user, item_id)
+    policy = "drug_sale" if action != "dismiss" else "not_drugs"
+    review.decide(session, user, item_id, action, policy, now=datetime.now(UTC))

@@ -1,0 +1,296 @@
+"""Snapshots, the chain, disclosure requests, holds and retention against a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from test_evidence_support import NOW, decide, ingest, make_store, record, user
+from typer.testing import CliRunner
+
+from plugwatch.evidence import holds
+from plugwatch.evidence import requests as rq
+from plugwatch.evidence.package import verify_package
+from plugwatch.evidence.retention import load_policy, parse_policy, run_retention
+from plugwatch.evidence.snapshot import EvidenceError, check_store_chain, load_files
+from plugwatch.store import audit
+from plugwatch.store.evidence_tables import ChainLink, Snapshot, SnapshotFile
+from plugwatch.store.schema import AuditEntry, Item
+
+
+@pytest.fixture
+def store(db_url):
+    st = make_store(db_url)
+    ingest(st, [record(1, idents=[("wickr", "wickr:shop_one_1")]), record(2), record(3),
+                record(4, author="telegram:other", idents=[("wickr", "wickr:shop_one_1")]),
+                record(5, author="telegram:third", created="2024-01-05T00:00:00+00:00")])
+    yield st
+    st.dispose()
+
+
+def _snaps(s):
+    return list(s.scalars(select(Snapshot).order_by(Snapshot.seq)))
+
+
+def test_actions_against_a_person_freeze_the_item_and_dismiss_does_not(store):
+    decide(store, "telegram:1", "remove")
+    decide(store, "telegram:2", "dismiss")
+    decide(store, "telegram:3", "escalate", who="rev")
+    decide(store, "telegram:4", "refer")
+    with store.session() as s:
+        snaps = _snaps(s)
+        assert [(x.item_id, x.item_class) for x in snaps] == [("telegram:1", "remove"), ("telegram:4", "refer")]
+        files = load_files(s, snaps[0].id)
+        assert set(files) == {"raw.json", "item.json", "verdict.json", "decision.json", "account.json", "network.json"}
+        assert json.loads(files["raw.json"]) == record(1)["raw"]
+        assert json.loads(files["item.json"])["text"] == record(1)["text"]
+        assert json.loads(files["verdict.json"])["reasons"][0]["signal"] == "drug_term"
+        assert json.loads(files["decision.json"])["decision"]["actor"] == "lead1"
+        assert json.loads(files["account.json"])["key"] == "telegram:shop_one"
+        # the other account shares the wickr handle: it is in the network as it was at that moment
+        members = json.loads(files["network.json"])["members"]
+        assert [m["key"] for m in members] == ["telegram:other"]
+        assert snaps[1].prev_digest == snaps[0].manifest_digest and snaps[0].prev_digest is None
+        assert check_store_chain(s) == []
+        freezes = s.scalars(select(AuditEntry).where(AuditEntry.action == "evidence.freeze")).all()
+        assert len(freezes) == 2
+        assert audit.verify(s) is None
+
+
+def test_a_changed_stored_file_or_manifest_is_found(store):
+    decide(store, "telegram:1", "remove")
+    decide(store, "telegram:4", "refer")
+    with store.session() as s:
+        f = s.get(SnapshotFile, (1, "raw.json"))
+        f.content = f.content.replace(b"bars", b"bats")
+    with store.session() as s:
+        assert ("snapshot 1/raw.json", "content differs from its recorded SHA-256") in check_store_chain(s)
+        link = s.get(ChainLink, 2)
+        link.prev = "0" * 64
+    with store.session() as s:
+        assert any(w == "chain seq 2" for w, _ in check_store_chain(s))
+
+
+def test_local_media_is_frozen_but_never_from_outside_its_folder(db_url, tmp_path, monkeypatch):
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "photo_1.jpg").write_bytes(b"\xff\xd8jpeg")
+    (tmp_path / "secret.txt").write_text("do not copy")
+    monkeypatch.setenv("PLUGWATCH_MEDIA_DIR", str(media))
+    st = make_store(db_url)
+    rec = record(1)
+    rec["raw"] = {"id": 1, "photo": "photo_1.jpg", "file": "../secret.txt", "media": [{"path": "/etc/passwd"}]}
+    ingest(st, [rec])
+    decide(st, "telegram:1", "remove")
+    with st.session() as s:
+        files = load_files(s, 1)
+        assert files["media/photo_1.jpg"] == b"\xff\xd8jpeg"
+        assert not any("secret" in n or "passwd" in n for n in files)
+    st.dispose()
+
+
+def _request(s, who="ann", **kw):
+    args = dict(agency="DEA Boston", legal_basis="subpoena 18 USC 2703(c)(2)", reference="DEA-2025-1",
+                accounts=["telegram:shop_one"], identifiers=["wickr:shop_one_1"])
+    args.update(kw)
+    return rq.create_request(s, user(s, who), **args)
+
+
+def test_request_roles_and_separation_of_duties(store):
+    with store.session() as s:
+        with pytest.raises(rq.RequestDenied):
+            _request(s, who="rev")
+        with pytest.raises(rq.RequestDenied):
+            _request(s, who="lead1")
+    with store.session() as s:
+        rid = _request(s, who="root").id  # admin may record
+    for who, message in (("root", "role legal"), ("rev", "role legal"), ("lead1", "role legal")):
+        with store.session() as s, pytest.raises(rq.RequestDenied, match=message):
+            rq.approve_request(s, user(s, who), rid)
+    with store.session() as s:
+        with pytest.raises(rq.RequestDenied):
+            rq.export_request(s, user(s, "rev"), rid)
+        with pytest.raises(EvidenceError, match="only an approved request"):
+            rq.export_request(s, user(s, "ann"), rid)
+    with store.session() as s:
+        rid2 = _request(s, who="ann").id
+    with store.session() as s, pytest.raises(rq.RequestDenied, match="another legal user"):
+        rq.approve_request(s, user(s, "ann"), rid2)
+    with store.session() as s:
+        assert rq.approve_request(s, user(s, "bob"), rid2).state == "approved"
+    with store.session() as s, pytest.raises(EvidenceError, match="not a draft"):
+        rq.approve_request(s, user(s, "bob"), rid2)
+
+
+def test_request_scope_is_validated(store):
+    with store.session() as s:
+        with pytest.raises(EvidenceError, match="at least one account or identifier"):
+            _request(s, accounts=[], identifiers=[])
+        with pytest.raises(EvidenceError, match="platform:handle"):
+            _request(s, accounts=["shop_one"])
+        with pytest.raises(EvidenceError, match="backwards"):
+            _request(s, date_from="2025-02-02", date_to="2025-01-01")
+        with pytest.raises(EvidenceError, match="emergency"):
+            _request(s, emergency=True)
+        req = _request(s, identifiers=["Wickr:@Shop_One_1", "+44 7911 123456"], emergency=True,
+                       emergency_reason="threat to life")
+        assert req.scope["identifiers"] == ["phone|+447911123456", "wickr|wickr:shop_one_1"]
+        assert req.due_date == req.created_at.date()  # emergencies are due today
+
+
+def test_export_holds_every_matching_snapshot_and_verifies(store):
+    decide(store, "telegram:1", "remove")
+    decide(store, "telegram:5", "remove")  # another account: out of scope
+    with store.session() as s:
+        rid = _request(s, date_from="2025-01-01", date_to="2025-12-31").id
+        # recording a request puts its accounts on hold at once
+        assert [(h.target_type, h.target) for h in holds.active_holds(s)] == [("account", "telegram:shop_one"),
+                                                                             ("snapshot", "1")]
+    with store.session() as s:
+        rq.approve_request(s, user(s, "bob"), rid, note="checked the subpoena")
+    with store.session() as s:
+        pkg = rq.export_request(s, user(s, "bob"), rid)
+    report = verify_package(pkg.data)
+    assert report.ok, report.problems
+    zf = zipfile.ZipFile(io.BytesIO(pkg.data))
+    manifest = json.loads(zf.read("manifest.json"))
+    items = sorted(x["item"] for x in manifest["snapshots"])
+    # telegram:1 (removed), 2 and 3 (same account, frozen at approval), 4 (shares the wickr id)
+    assert items == ["telegram:1", "telegram:2", "telegram:3", "telegram:4"]
+    custody = [json.loads(line) for line in zf.read("custody.jsonl").splitlines()]
+    assert [(c["action"], c["actor"]) for c in custody] == [("created", "ann"), ("approved", "bob"), ("exported", "bob")]
+    with store.session() as s:
+        actions = [e.action for e in s.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+        assert {"request.create", "request.approve", "request.export", "hold.add"} <= set(actions)
+        assert audit.verify(s) is None
+        export = s.scalars(select(AuditEntry).where(AuditEntry.action == "request.export")).one()
+        assert export.details["package_sha256"] == pkg.sha256
+    # exporting again is allowed, logged, and its custody log has both exports
+    with store.session() as s:
+        again = rq.export_request(s, user(s, "ann"), rid)
+    assert verify_package(again.data).ok
+    assert zipfile.ZipFile(io.BytesIO(again.data)).read("custody.jsonl").count(b'"exported"') == 2
+
+
+def test_one_command_exports_and_verify_names_a_changed_byte(store, db_url, tmp_path):
+    from plugwatch.cli import app
+
+    decide(store, "telegram:1", "remove")
+    runner = CliRunner()
+    db = ["--db", db_url]
+    res = runner.invoke(app, ["evidence", "request", "create", "--agency", "NCA", "--legal-basis", "production order",
+                              "--reference", "NCA-9", "--account", "telegram:shop_one", "--user", "ann", *db])
+    assert res.exit_code == 0, res.output
+    rid = res.stdout.strip()
+    denied = runner.invoke(app, ["evidence", "request", "approve", rid, "--user", "ann", *db])
+    assert denied.exit_code == 2 and "another legal user" in denied.output
+    assert runner.invoke(app, ["evidence", "request", "approve", rid, "--user", "bob", *db]).exit_code == 0
+    out = tmp_path / "pkg.zip"
+    res = runner.invoke(app, ["evidence", "request", "export", rid, "-o", str(out), "--user", "bob", *db])
+    assert res.exit_code == 0, res.output
+    ok = runner.invoke(app, ["evidence", "verify", str(out)])
+    assert ok.exit_code == 0 and ok.stdout.strip() == res.stdout.strip()  # the SHA-256 printed at export
+    data = bytearray(out.read_bytes())
+    zf = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = zf.getinfo("snapshots/1/item.json")
+    data[info.header_offset + 30 + len(info.filename) + 10] ^= 0x01
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(bytes(data))
+    res = runner.invoke(app, ["evidence", "verify", str(bad)])
+    assert res.exit_code == 3 and "snapshots/1/item.json" in res.output
+    assert "Traceback" not in res.output
+    res = runner.invoke(app, ["evidence", "verify", str(tmp_path / "missing.zip")])
+    assert res.exit_code == 2 and "cannot read" in res.output
+
+
+# ------------------------------------------------------------------------------------ retention
+
+
+POLICY = """
+[snapshots]
+warn = 30
+remove = 60
+refer = "forever"
+default = 90
+[items]
+dismissed = 90
+"""
+
+
+def test_policy_parsing_names_the_bad_key(tmp_path):
+    p = parse_policy(POLICY, "x.toml")
+    assert p.days_for("warn") == 30 and p.days_for("refer") is None and p.days_for("suspend") == 90
+    with pytest.raises(EvidenceError, match="x.toml: snapshots.warn"):
+        parse_policy("[snapshots]\nwarn = -1\n", "x.toml")
+    with pytest.raises(EvidenceError, match="unknown section"):
+        parse_policy("[snapshot]\nwarn = 1\n", "x.toml")
+    with pytest.raises(EvidenceError, match="not valid TOML"):
+        parse_policy("[snapshots\n", "x.toml")
+    built_in = load_policy()
+    assert built_in.days_for("refer") == 2555 and built_in.dismissed_items == 90
+
+
+def test_retention_deletes_what_it_should_and_never_a_held_snapshot(store):
+    old, recent = NOW - timedelta(days=100), NOW - timedelta(days=10)
+    decide(store, "telegram:1", "warn", now=old)  # 1: warn, 100 days: expired
+    decide(store, "telegram:2", "remove", now=old)  # 2: remove, 100 days: expired, but held below
+    decide(store, "telegram:3", "warn", now=recent)  # 3: warn, 10 days: kept
+    decide(store, "telegram:4", "refer", now=old)  # 4: refer, forever
+    decide(store, "telegram:5", "dismiss", now=old)  # dismissed item, 100 days: deleted
+    with store.session() as s:
+        holds.add_hold(s, "item", "telegram:2", "case 17", "ann")
+    policy = parse_policy(POLICY, "test")
+    with store.session() as s:
+        dry = run_retention(s, policy, now=NOW, dry_run=True)
+    assert [r["snapshot"] for r in dry.deleted] == [1] and [r["snapshot"] for r in dry.kept_on_hold] == [2]
+    assert dry.deleted_items == ["telegram:5"]
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Snapshot)) == 4  # dry run deleted nothing
+    with store.session() as s:
+        result = run_retention(s, policy, now=NOW)
+    assert [r["snapshot"] for r in result.deleted] == [1]
+    assert [r["snapshot"] for r in result.kept_on_hold] == [2]
+    with store.session() as s:
+        assert [x.id for x in _snaps(s)] == [2, 3, 4]
+        assert s.get(SnapshotFile, (1, "raw.json")) is None
+        assert s.get(ChainLink, 1).deleted_at is not None  # the link stays: the chain still verifies
+        assert check_store_chain(s) == []
+        assert s.get(Item, "telegram:5") is None and s.get(Item, "telegram:1") is not None
+        deleted = s.scalars(select(AuditEntry).where(AuditEntry.action == "evidence.delete")).all()
+        assert [e.subject for e in deleted] == ["snapshot:1"]
+        assert audit.verify(s) is None
+    # once the hold is released, the next run deletes it
+    with store.session() as s:
+        holds.release_hold(s, holds.active_holds(s)[0].id, "bob")
+    with store.session() as s:
+        assert [r["snapshot"] for r in run_retention(s, policy, now=NOW).deleted] == [2]
+
+
+def test_account_hold_protects_snapshots_frozen_later(store):
+    with store.session() as s:
+        holds.add_hold(s, "account", "Telegram:Shop_One", "preservation letter", "ann")
+    decide(store, "telegram:1", "warn", now=NOW - timedelta(days=400))
+    with store.session() as s:
+        result = run_retention(s, parse_policy(POLICY, "t"), now=NOW)
+    assert result.deleted == [] and [r["snapshot"] for r in result.kept_on_hold] == [1]
+
+
+def test_retention_cli_prints_what_it_deleted(store, db_url, tmp_path):
+    from plugwatch.cli import app
+
+    decide(store, "telegram:1", "warn", now=NOW - timedelta(days=3000))
+    policy = tmp_path / "p.toml"
+    policy.write_text(POLICY)
+    runner = CliRunner()
+    res = runner.invoke(app, ["retention", "run", "--policy", str(policy), "--dry-run", "--db", db_url])
+    assert res.exit_code == 0 and "would delete snapshot 1 (warn" in res.stdout
+    res = runner.invoke(app, ["retention", "run", "--policy", str(policy), "--db", db_url])
+    assert res.exit_code == 0 and "deleted snapshot 1 (warn" in res.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[snapshots]\nwarn = 'soon'\n")
+    res = runner.invoke(app, ["retention", "run", "--policy", str(bad), "--db", db_url])
+    assert res.exit_code == 2 and "bad.toml:snapshots.warn" in "".join(res.output.split())

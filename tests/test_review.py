@@ -1,0 +1,185 @@
+"""The review queue on SQLite and PostgreSQL: priority, grouping, claims, decisions, strikes, appeals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from test_store import record
+
+from plugwatch.store import audit, hooks, open_store, review, users
+from plugwatch.store.review import ReviewError
+from plugwatch.store.schema import Account, Appeal, utcnow
+
+
+@pytest.fixture
+def store(db_url):
+    return open_store(db_url)
+
+
+def people(store):
+    with store.session() as s:
+        return {name: users.add_user(s, name, role)[0] for name, role in
+                (("ann", "reviewer"), ("ben", "reviewer"), ("lea", "lead"), ("adm", "admin"))}
+
+
+def load(store, recs, now=None):
+    with store.session() as s:
+        return review.ingest_records(s, recs, now=now)
+
+
+def test_priority_orders_by_score_reach_and_waiting(store):
+    now = utcnow()
+    load(store, [record(1, "x:a", score=0.7), record(2, "x:b", score=0.99, followers=50_000)], now=now)
+    load(store, [record(3, "x:c", score=0.95)], now=now - timedelta(days=5))  # waited five days
+    p = people(store)
+    with store.session() as s:
+        order = [review.claim_next(s, p[name], now=now).item_id for name in ("ann", "ben", "lea")]
+    # Five days of waiting (+10) beat the big account; the big account beats the plain 0.7 score.
+    assert order == ["x:3", "x:2", "x:1"]
+
+
+def test_claim_is_exclusive_and_times_out(store):
+    load(store, [record(1)])
+    p = people(store)
+    now = utcnow()
+    with store.session() as s:
+        assert review.claim_next(s, p["ann"], ttl_seconds=60, now=now).item_id == "x:1"
+        assert review.claim_next(s, p["ben"], now=now) is None
+        with pytest.raises(ReviewError, match="claimed by ann"):
+            review.claim(s, p["ben"], "x:1", now=now)
+        # The lock runs out: another reviewer may take it, and the first one's decision is refused.
+        later = now + timedelta(seconds=61)
+        assert review.claim_next(s, p["ben"], now=later).item_id == "x:1"
+        with pytest.raises(ReviewError, match="claim x:1 before deciding"):
+            review.decide(s, p["ann"], "x:1", "remove", "drug_sale", now=later)
+        review.release(s, p["ben"], "x:1")
+        task = review.claim(s, p["ann"], "x:1", now=later)
+        assert task.claimed_by == p["ann"].id
+
+
+def test_decide_records_strikes_audit_and_hooks(store):
+    load(store, [record(i, "x:dealer") for i in range(4)])
+    p = people(store)
+    seen = []
+
+    def hook(session, decision):
+        seen.append((decision.item_id, decision.action))
+
+    hooks.after_decision.append(hook)
+    try:
+        with store.session() as s:
+            for action in ("remove", "warn", "remove"):
+                task = review.claim_next(s, p["ann"])
+                review.decide(s, p["ann"], task.item_id, action, "drug_sale", note="menu and telegram")
+            view = review.item_view(s, task.item_id)
+    finally:
+        hooks.after_decision.remove(hook)  # others (the evidence stage) may have registered theirs
+    assert [a for _, a in seen] == ["remove", "warn", "remove"]
+    strikes = view["account"]["strikes"]
+    assert strikes["active"] == 3 and strikes["suspend_suggested"] is True
+    assert view["decisions"][0]["reviewer"] == "ann" and view["decisions"][0]["note"] == "menu and telegram"
+    assert len(view["group"]) == 3  # the seller's other items are shown with this one
+    with store.session() as s:
+        assert audit.verify(s) is None
+        entries = s.query(audit.AuditEntry).all()
+        assert [e.action for e in entries].count("decision") == 3
+        assert sum(e.action == "user.add" for e in entries) == 4
+        # Strikes run out after the window.
+        assert review.active_strikes(s, "x:dealer", now=utcnow() + timedelta(days=review.STRIKE_DAYS + 1)) == 0
+
+
+def test_action_roles_and_escalation(store):
+    load(store, [record(1), record(2, "x:other")])
+    p = people(store)
+    with store.session() as s:
+        task = review.claim_next(s, p["ann"])
+        with pytest.raises(ReviewError, match="suspend needs the role lead"):
+            review.decide(s, p["ann"], task.item_id, "suspend", "drug_sale")
+        with pytest.raises(ReviewError, match="unknown policy reason"):
+            review.decide(s, p["ann"], task.item_id, "remove", "because")
+        review.decide(s, p["ann"], task.item_id, "escalate", "needs_lead")
+        escalated = task.item_id
+        # Reviewers no longer see it; the lead does and can suspend.
+        assert escalated not in [t["item_id"] for g in review.queue(s, p["ben"]) for t in g["tasks"]]
+        with pytest.raises(ReviewError, match="needs a lead"):
+            review.claim(s, p["ben"], escalated)
+        assert review.claim(s, p["lea"], escalated).state == "claimed"
+        review.decide(s, p["lea"], escalated, "suspend", "drug_sale")
+        account = s.get(Account, "x:seller" if escalated == "x:1" else "x:other")
+        assert account.suspended_at is not None
+        with pytest.raises(ReviewError, match="does not review"):
+            review.claim_next(s, p["adm"])
+
+
+def test_appeal_goes_to_another_reviewer_and_can_overturn(store):
+    load(store, [record(1)])
+    p = people(store)
+    with store.session() as s:
+        review.claim_next(s, p["ann"])
+        review.decide(s, p["ann"], "x:1", "remove", "drug_sale")
+        with pytest.raises(ReviewError, match="no final decision|already decided"):
+            review.claim(s, p["ben"], "x:1")
+        appeal = review.file_appeal(s, "x:1", "it is a harm-reduction post", filed_by="adm")
+        assert review.claim_next(s, p["ann"]) is None  # not back to the one who decided it
+        with pytest.raises(ReviewError, match="your own decision"):
+            review.claim(s, p["ann"], "x:1")
+        assert review.claim_next(s, p["ben"]).item_id == "x:1"
+        d = review.decide(s, p["ben"], "x:1", "dismiss", "harm_reduction")
+        assert d.appeal_id == appeal.id
+        assert s.get(Appeal, appeal.id).state == "overturned"
+        assert review.active_strikes(s, "x:seller") == 0  # the overturned removal's strike is revoked
+        view = review.item_view(s, "x:1")
+        assert [x["action"] for x in view["decisions"]] == ["remove", "dismiss"]
+        assert view["appeals"][0]["reviewer"] == "ben"
+        assert audit.verify(s) is None
+
+
+def test_appeal_upheld_keeps_strike(store):
+    load(store, [record(1)])
+    p = people(store)
+    with store.session() as s:
+        review.claim_next(s, p["ann"])
+        review.decide(s, p["ann"], "x:1", "remove", "drug_sale")
+        appeal = review.file_appeal(s, "x:1", "not mine", filed_by="adm")
+        review.claim(s, p["ben"], "x:1")
+        review.decide(s, p["ben"], "x:1", "remove", "drug_sale")
+        assert s.get(Appeal, appeal.id).state == "upheld"
+        assert review.active_strikes(s, "x:seller") == 1
+
+
+def test_queue_groups_by_seller_and_network(store):
+    load(store, [record(1, "x:a", score=0.99), record(2, "x:b", score=0.5), record(3, "x:a", score=0.6),
+                 record(4, "x:c", score=0.55)])
+    p = people(store)
+    with store.session() as s:
+        s.get(Account, "x:b").network_id = "n1"
+        s.get(Account, "x:c").network_id = "n1"
+        assert review.regroup(s) == 2
+        groups = review.queue(s, p["ann"])
+    assert [g["group_key"] for g in groups] == ["x:a", "network:n1"]
+    assert [t["item_id"] for t in groups[0]["tasks"]] == ["x:1", "x:3"]
+    assert sorted(t["item_id"] for t in groups[1]["tasks"]) == ["x:2", "x:4"]
+    # After deciding one of a seller's items, the reviewer gets the seller's next one before anything else.
+    load(store, [record(5, "x:z", score=0.9)])
+    with store.session() as s:
+        review.claim(s, p["ann"], "x:2")
+        review.decide(s, p["ann"], "x:2", "remove", "drug_sale")
+        assert review.claim_next(s, p["ann"]).item_id == "x:4"
+
+
+def test_queue_stats(store):
+    now = utcnow()
+    load(store, [record(i) for i in range(5)], now=now)
+    load(store, [record(10), record(11, flagged=False, kind=None)], now=now - timedelta(days=2))
+    p = people(store)
+    with store.session() as s:
+        for action, secs in (("remove", 30), ("dismiss", 60), ("warn", 120)):
+            t = review.claim_next(s, p["ann"], now=now)
+            review.decide(s, p["ann"], t.item_id, action, "drug_sale" if action != "dismiss" else "not_drugs",
+                          now=now + timedelta(seconds=secs))
+        stats = review.queue_stats(s, now=now + timedelta(seconds=200))
+    assert stats["pending"] == 3 and stats["inbound_24h"] == 5 and stats["items_24h"] == 5
+    assert stats["action_rate"] == pytest.approx(2 / 3, abs=1e-3)
+    assert stats["median_handling_seconds"] == 60.0
+    assert stats["actions"]["remove"] == 1 and stats["decisions"] == 3

@@ -1,0 +1,258 @@
+"""Two plugwatch instances exchange hashed indicators: A exports what its reviewers confirmed, B imports
+it and matches the same identifiers written differently, and learns nothing else."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from plugwatch.cli import app
+from plugwatch.share import hashing, importer, stix, validate
+from plugwatch.share.export import export_bundle
+from plugwatch.store import open_store
+from plugwatch.store.schema import Item, ReviewTask
+from plugwatch.store.sharing_tables import WatchEntry, WatchMatch
+from tests.share_helpers import confirm, ingest, record
+
+SALT = bytes(range(32))
+WALLET = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"
+A_POSTS = [
+    ("x", "1", "dealer1", f"\U0001f343 za 3.5 $45, tele: @ExoticZ_Plug or call +1 415 555 2671. BTC {WALLET}"),
+    ("instagram", "2", "dealer2", "menu drop \U0001f48a blues $25 each, wickr: plugshop99, ships discreet"),
+    ("x", "3", "chef", "tele: @bakery_news_daily for the menu of the day"),  # dismissed: not exported
+]
+SECRETS = ("exoticz_plug", WALLET, "4155552671", "plugshop99", "bakery_news_daily")
+
+
+def _instance_a(url: str):
+    store = open_store(url)
+    with store.session() as s:
+        ingest(s, [record(p, n, h, t) for p, n, h, t in A_POSTS])
+        confirm(s, "x:1")
+        confirm(s, "instagram:2", action="suspend")
+        confirm(s, "x:3", action="dismiss")
+    return store
+
+
+@pytest.fixture
+def second_db(db_url, tmp_path):
+    """Instance B's database, on the same back-end as `db_url`."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'b.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"{make_url(db_url).database}_b"
+    engine = create_engine(make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(db_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def test_hashed_bundle_matches_on_the_other_side(db_url, second_db, tmp_path):
+    store_a = _instance_a(db_url)
+    with store_a.session() as s:
+        result = export_bundle(s, stix.ExportOptions(organisation="Platform A", tlp="amber", salt=SALT))
+    store_a.dispose()
+    bundle = result.bundle
+    report = validate.validate_bundle(bundle)
+    assert report.errors == [] and report.warnings == []
+    text = json.dumps(bundle).lower()
+    for secret in SECRETS:
+        assert secret.lower() not in text, f"{secret} leaked into a hashed bundle"
+    indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
+    assert {i["identifier_type"] for i in indicators} == {"telegram", "phone", "btc", "wickr"}
+    assert all("HMAC-SHA256" in i["pattern"] and i["salt_id"] == hashing.salt_id(SALT) for i in indicators)
+    assert all(i["object_marking_refs"] == [str(stix.TLP["amber"].id)] for i in indicators)
+    assert {o["type"] for o in bundle["objects"]} >= {"identity", "marking-definition", "extension-definition",
+                                                       "attack-pattern", "relationship", stix.PHONE, stix.WALLET}
+
+    # Instance B: its own database; imports with the salt agreed with A.
+    store_b = open_store(second_db)
+    from plugwatch.share import partners
+
+    salt_file = tmp_path / "a.salt"
+    hashing.write_salt(salt_file, SALT)
+    with store_b.session() as s:
+        partner, _ = partners.add(s, "platform-a", "auto", salt_file)
+        res = importer.import_bundle(s, bundle, partner, salt=SALT)
+        assert (res.added, res.rejected) == (4, [])
+        assert all(e.value is None and e.hashed for e in s.scalars(select(WatchEntry)))
+    with store_b.session() as s:
+        ingest(s, [
+            record("telegram", "b1", "buyer1", "anyone know t.me/exoticz_plug? asking for a friend", flagged=False),
+            record("x", "b2", "seller7", "txt me +1 (415) 555-2671 for the menu", flagged=False),
+            record("x", "b3", "other", "tele: @someone_else_entirely and wickr: plugshop98", flagged=False),
+            record("x", "b4", "chef2", "tele: @bakery_news_daily lunch at noon", flagged=False),
+        ])
+    with store_b.session() as s:
+        matched = {m.item_id for m in s.scalars(select(WatchMatch))}
+        assert matched == {"telegram:b1", "x:b2"}
+        tasks = {t.item_id: t for t in s.scalars(select(ReviewTask))}
+        assert set(tasks) == {"telegram:b1", "x:b2"}  # unflagged items queued only because of the match
+        assert all(t.state == "pending" for t in tasks.values())  # review, never an automatic action
+        reasons = s.get(Item, "x:b2").reasons
+        assert any(r["signal"] == "watch_list" and "watch-list match from platform-a" in r["meaning"]
+                   for r in reasons)
+    store_b.dispose()
+
+
+def test_wrong_salt_is_refused_and_clear_bundle_matches(db_url, tmp_path):
+    store = _instance_a(db_url)
+    from plugwatch.share import partners
+
+    with store.session() as s:
+        hashed = export_bundle(s, stix.ExportOptions(salt=SALT)).bundle
+        clear = export_bundle(s, stix.ExportOptions(tlp="green")).bundle
+        assert validate.validate_bundle(clear).errors == []
+        assert "exoticz_plug" in json.dumps(clear)
+        wrong = tmp_path / "wrong.salt"
+        hashing.write_salt(wrong, bytes(32))
+        p, _ = partners.add(s, "p1", "notify-only", wrong)
+        res = importer.import_bundle(s, hashed, p, salt=bytes(32))
+        assert res.added == 0 and len(res.rejected) == 4
+        assert all("hashed with salt" in reason for _, reason in res.rejected)
+        q, _ = partners.add(s, "p2", "notify-only")
+        res = importer.import_bundle(s, clear, q, expires_days=30)
+        assert res.added == 4
+        values = {e.value for e in s.scalars(select(WatchEntry).where(WatchEntry.partner_id == q.id))}
+        assert values == {"telegram:exoticz_plug", "+14155552671", f"btc:{WALLET}", "wickr:plugshop99"}
+
+
+def test_overrides_and_expiry_stop_matching(db_url):
+    from datetime import UTC, datetime, timedelta
+
+    from plugwatch.share import matching, partners
+
+    store = _instance_a(db_url)
+    with store.session() as s:
+        clear = export_bundle(s, stix.ExportOptions()).bundle
+        p, _ = partners.add(s, "p", "auto")
+        importer.import_bundle(s, clear, p)
+        pairs = [("telegram", "telegram:exoticz_plug"), ("phone", "+14155552671")]
+        assert len(matching.match_identifiers(s, pairs)) == 2
+        entry = s.scalars(select(WatchEntry).where(WatchEntry.identifier_type == "phone")).one()
+        entry.override = "allowed"
+        s.flush()
+        assert [e.identifier_type for e in matching.match_identifiers(s, pairs)] == ["telegram"]
+        later = datetime.now(UTC) + timedelta(days=400)
+        assert matching.match_identifiers(s, pairs, now=later) == []
+        # A re-import keeps the local override.
+        importer.import_bundle(s, clear, p)
+        assert s.get(WatchEntry, entry.id).override == "allowed"
+
+
+def test_cli_export_import_between_two_databases(tmp_path):
+    runner = CliRunner()
+    a, b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    _instance_a(a).dispose()
+    salt = tmp_path / "shared.salt"
+    assert runner.invoke(app, ["share", "salt", "--out", str(salt)]).exit_code == 0
+    r = runner.invoke(app, ["share", "partners", "add", "platform-b", "--trust", "auto", "--salt-file", str(salt),
+                            "--db", a])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "bundle.json"
+    r = runner.invoke(app, ["share", "export", "--db", a, "--hash-for", "platform-b", "--tlp", "green",
+                            "--out", str(out), "--org", "Platform A"])
+    assert r.exit_code == 0, r.output
+    assert "exoticz_plug" not in out.read_text()
+    assert runner.invoke(app, ["share", "validate", str(out)]).exit_code == 0
+    store_b = open_store(b)
+    with store_b.session() as s:
+        ingest(s, [record("x", "b2", "seller7", "txt me +1 (415) 555-2671 for the menu", flagged=False)])
+    store_b.dispose()
+    r = runner.invoke(app, ["share", "import", str(out), "--source", "platform-a", "--trust", "notify-only",
+                            "--salt-file", str(salt), "--expires", "30", "--db", b])
+    assert r.exit_code == 0, r.output
+    assert "4 added" in r.output and "1 matches" in r.output
+    store_b = open_store(b)
+    with store_b.session() as s:
+        task = s.scalars(select(ReviewTask).where(ReviewTask.item_id == "x:b2")).one()
+        assert task.state == "pending"
+        assert any("notify-only" in r["meaning"] for r in s.get(Item, "x:b2").reasons)
+    store_b.dispose()
+
+
+@pytest.mark.parametrize("pattern,expected", [
+    ("[x-plugwatch-phone-number:number = '+1 415 555 2671']", importer.Parsed("phone", "+14155552671")),
+    ("[user-account:account_type = 'telegram' AND user-account:account_login = '@PlugShop']",
+     importer.Parsed("telegram", "telegram:plugshop")),
+    ("[domain-name:value = 'WWW.Rx-Meds.com']", importer.Parsed("domain", "rx-meds.com")),
+    (f"[x-plugwatch-crypto-wallet:currency = 'btc' AND x-plugwatch-crypto-wallet:hashes.'HMAC-SHA256' = '{'a' * 64}']",
+     importer.Parsed("btc", value_hash="a" * 64)),
+])
+def test_partner_patterns_are_canonicalised(pattern, expected):
+    assert importer.parse_pattern(pattern) == expected
+
+
+@pytest.mark.parametrize("pattern", ["[file:name = 'x'] OR [url:value = 'http://a.b/']",
+                                     "[ipv4-addr:value = '1.2.3.4']", "[url:value LIKE 'http://%']"])
+def test_patterns_we_cannot_match_are_rejected(pattern):
+    with pytest.raises(ValueError):
+        importer.parse_pattern(pattern)
+
+
+def test_feedback_opinions_follow_reviewer_decisions(db_url):
+    from plugwatch.share import opinion, partners
+    from plugwatch.store.sharing_tables import SharedIndicator, ShareOpinion
+
+    store = _instance_a(db_url)
+    with store.session() as s:
+        bundle = export_bundle(s, stix.ExportOptions(organisation="A"), partner_name="").bundle
+        assert s.scalars(select(SharedIndicator)).first() is not None
+        p, _ = partners.add(s, "a", "auto")
+        importer.import_bundle(s, bundle, p)
+        ingest(s, [record("x", "m1", "s1", "call +1 415 555 2671", flagged=False),
+                   record("x", "m2", "s2", "t.me/exoticz_plug", flagged=False)])
+    with store.session() as s:
+        confirm(s, "x:m1")
+        confirm(s, "x:m2", action="dismiss")
+        p = partners.get(s, "a")
+        answers = {ind: op for ind, op, _ in opinion.decided_feedback(s, p)}
+        phone = next(o["id"] for o in bundle["objects"] if o.get("identifier_type") == "phone")
+        tg = next(o["id"] for o in bundle["objects"] if o.get("identifier_type") == "telegram")
+        assert answers == {phone: "agree", tg: "disagree"}
+        fb = opinion.feedback_bundle(s, p, "B", list(opinion.decided_feedback(s, p)))
+        assert validate.validate_bundle(fb, enforce_refs=False).errors == []
+        assert opinion.decided_feedback(s, p) == []  # sent once
+        # the exporter reads the feedback back: opinions land on its own indicators
+        res = importer.import_bundle(s, fb, p)
+        assert res.opinions == 2
+        got = {o.indicator_id: o.opinion for o in s.scalars(select(ShareOpinion).where(ShareOpinion.direction == "in"))}
+        assert got == {phone: "agree", tg: "disagree"}
+
+
+def test_cli_user_errors_are_one_line(tmp_path):
+    def flat(result) -> str:  # rich wraps long messages to the terminal width
+        return " ".join(result.output.split())
+
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    r = runner.invoke(app, ["share", "import", str(bad), "--source", "p", "--db", db])
+    assert r.exit_code == 4 and "bad.json: line 1: not JSON" in flat(r) and "Traceback" not in flat(r)
+    # a hashed bundle without the salt: every indicator rejected, written out, exit 4
+    _instance_a(db).dispose()
+    salt = tmp_path / "s.salt"
+    hashing.write_salt(salt, SALT)
+    out = tmp_path / "b.json"
+    assert runner.invoke(app, ["share", "export", "--db", db, "--salt-file", str(salt), "-o", str(out)]).exit_code == 0
+    other = f"sqlite:///{tmp_path / 'y.db'}"
+    r = runner.invoke(app, ["share", "import", str(out), "--source", "p", "--db", other])
+    assert r.exit_code == 4 and "give --salt-file" in flat(r)
+    rejects = (tmp_path / "b.json.rejects.jsonl").read_text().splitlines()
+    assert len(rejects) == 4 and all(json.loads(line)["reason"] for line in rejects)
+    r = runner.invoke(app, ["share", "export", "--db", db, "--tlp", "purple"])
+    assert r.exit_code == 2 and "--tlp" in flat(r)
+    r = runner.invoke(app, ["share", "export", "--db", db, "--hash-for", "nobody"])
+    assert r.exit_code == 2 and "no partner nobody" in flat(r)

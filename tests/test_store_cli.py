@@ -1,0 +1,39 @@
+"""`plugwatch ingest` and the demo users of `serve --example`, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from plugwatch.cli import app
+from plugwatch.commands.service import _demo_user
+from plugwatch.service.auth import authenticate
+from plugwatch.store import audit, open_store
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+runner = CliRunner()
+
+
+def test_ingest_command_stores_once_and_reports_rejects(db_url, tmp_path):
+    first = runner.invoke(app, ["ingest", str(EXAMPLES), "--db", db_url])
+    assert first.exit_code == 0, first.output
+    assert "stored: 53" in first.output and "queued for review: 22" in first.output
+    again = runner.invoke(app, ["ingest", str(EXAMPLES / "posts.jsonl"), "--db", db_url])
+    assert again.exit_code == 0 and "stored: 0  already stored: 20" in again.output
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"id": "m1", "text": "hello"}\nnot json\n', encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(mixed), "--db", db_url])
+    assert result.exit_code == 3 and "mixed.jsonl:2" in result.output and "stored: 1" in result.output
+    missing = runner.invoke(app, ["ingest", str(tmp_path / "nope.jsonl"), "--db", db_url])
+    assert missing.exit_code == 4
+
+
+def test_demo_users_can_sign_in_and_are_audited(db_url):
+    store = open_store(db_url)
+    password = _demo_user(store, "demo-reviewer", "reviewer")
+    renewed = _demo_user(store, "demo-reviewer", "reviewer")  # a second start gives a new password
+    with store.session() as s:
+        assert authenticate(s, "demo-reviewer", password) is None
+        assert authenticate(s, "demo-reviewer", renewed).role == "reviewer"
+        assert audit.verify(s) is None and audit.head(s)[0] == 2
