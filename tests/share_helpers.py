@@ -20,13 +20,9 @@ def record(platform: str, native_id: str, handle: str, text: str, *, flagged: bo
 
 
 def ingest(session, records: list[dict]):
-    """Ingest, then watch-list matching: through the store's hook when it has one, else directly."""
-    result = review.ingest_records(session, records)
-    if not hasattr(hooks, "after_ingest"):
-        from plugwatch.share.matching import match_items
-
-        match_items(session, result.ids)
-    return result
+    """Ingest as the service does: watch-list matching must happen inside it, through the store's hook."""
+    assert any(getattr(h, "__name__", "") == "_match_after_ingest" for h in hooks.after_ingest)
+    return review.ingest_records(session, records)
 
 
 def reviewer(session, name: str = "rita", role: str = "lead"):

@@ -117,7 +117,7 @@ def _queue(session: Session, review, item: Item, boost: float, now: datetime) ->
     task = session.scalars(select(ReviewTask).where(ReviewTask.item_id == item.id)).first()
     if task is None:
         record = dict(item.record or {}, id=item.id, author=item.account_key, kind=item.offer_kind or "offer")
-        review._queue_tasks(session, [record], now)
+        review.queue_records(session, [record], now)
         session.flush()
         task = session.scalars(select(ReviewTask).where(ReviewTask.item_id == item.id)).first()
         if task is not None:

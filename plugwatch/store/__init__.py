@@ -130,4 +130,7 @@ def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:
             engine.dispose()
             reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
             raise UserError(f"cannot open database {make_url(url).render_as_string()}: {reason}") from None
+    from plugwatch.store import hooks
+
+    hooks.load_stage_hooks()
     return Store(url, engine)

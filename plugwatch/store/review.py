@@ -187,7 +187,14 @@ def ingest_records(session: Session, records: list[dict[str, Any]], now: datetim
     _link_identifiers(session, fresh, now)
     result.queued = _queue_tasks(session, [rec for rec in fresh if needs_review(rec)], now)
     session.flush()
+    for hook in hooks.after_ingest:
+        hook(session, result)
     return result
+
+
+def queue_records(session: Session, records: list[dict[str, Any]], now: datetime | None = None) -> int:
+    """Queue stored records for review whatever their score (e.g. a partner's watch-list match)."""
+    return _queue_tasks(session, records, now or utcnow())
 
 
 def _item_row(rec: dict[str, Any], now: datetime) -> dict[str, Any]:
