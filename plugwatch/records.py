@@ -40,6 +40,10 @@ def scan_record(item: Item, identifiers: list[Identifier], verdict: Verdict | No
         }
     if item.links:
         rec["links"] = item.links
+    if item.media:
+        # References only: plugwatch never fetches media; reviewers' pages and evidence use them.
+        rec["media"] = [{k: v for k, v in (("url", m.url), ("kind", m.kind), ("name", m.name),
+                                           ("sha256", m.sha256)) if v} for m in item.media]
     if item.source is not None:
         rec["source"] = {"path": item.source.path, "line": item.source.line}
     if verdict is not None:

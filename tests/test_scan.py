@@ -23,3 +23,14 @@ def test_link_entity_shown_in_text_is_listed_once():
     urls = [i for i in ids if i.type == "url"]
     assert len(urls) == 1 and urls[0].start >= 0
     assert [i.canonical for i in ids if i.type == "telegram"] == ["telegram:plugdirect_menu"]
+
+
+def test_scan_record_keeps_media_references_without_fetching():
+    from plugwatch.model import Account, Item, MediaRef
+    from plugwatch.records import scan_record
+
+    item = Item(platform="x", native_id="1", text="menu in pic", author=Account("x", "shop"),
+                media=[MediaRef(url="https://pbs.twimg.com/media/a.jpg", kind="photo", name="3_1")])
+    rec = scan_record(item, [], None)
+    assert rec["media"] == [{"url": "https://pbs.twimg.com/media/a.jpg", "kind": "photo", "name": "3_1"}]
+    assert "media" not in scan_record(Item(platform="x", native_id="2", text="hi"), [], None)
