@@ -416,3 +416,21 @@ def test_documentation_beside_data_is_skipped(tmp_path):
     (tmp_path / "posts.jsonl").write_text(jsonl({"id": "p1", "text": "hello"}))
     out = run(tmp_path)
     assert [o.id for o in out] == ["generic:p1"]
+
+
+def test_common_column_names_need_no_field_mapping(tmp_path):
+    from plugwatch.sources import SourceOptions, read
+
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "post_id,site,user,content,timestamp,description,followers_count\n"
+        '7,instagram,Plug_A,"hmu on wickr frostbyte22",2025-03-01T10:00:00Z,"wickr me: frostbyte22",120\n'
+        "8,x,bob,nice weather,yesterday,,\n",
+        encoding="utf-8",
+    )
+    first, second = list(read([str(path)], SourceOptions()))
+    assert first.id == "instagram:7" and first.text == "hmu on wickr frostbyte22"
+    assert first.author.key == "instagram:plug_a" and first.author.bio == "wickr me: frostbyte22"
+    assert first.author.followers == 120 and first.created_at.year == 2025
+    # A time found only through an alias that does not parse is dropped, not a reject.
+    assert second.id == "x:8" and second.created_at is None

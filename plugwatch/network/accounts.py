@@ -14,7 +14,14 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from plugwatch.network.generic import CONTACT_TYPES, DIRECT_TYPES, WEB_TYPES, is_linkable, node_key
+from plugwatch.network.generic import (
+    CONTACT_TYPES,
+    DIRECT_TYPES,
+    LINK_TYPES,
+    WEB_TYPES,
+    is_linkable,
+    node_key,
+)
 
 MAX_LINKS = 64  # identifiers kept per account: a seller shows a handful; more is spam or a directory
 MAX_PARENTS = 64  # distinct reply parents kept per account (for reply-bot detection)
@@ -44,6 +51,19 @@ _CONTACT_BEFORE = re.compile(
     r"оператор|пиши|пишите|связь|заказ|магазин)\W{0,6}$"
 )
 _PLATFORM_ALIASES = {"twitter": "x"}
+# A post that reports on or warns about a seller names the seller's handle without being the seller:
+# news ("police say the Telegram channel @x ...") and harm-reduction alerts ("pills sold via wickr x
+# tested positive ... never use alone"). Such posts carry as many news or care cues as sale cues or more
+# ("officials warn @x is selling fake pills"); the care and news words that sellers use too ("clean",
+# "support", "no cops") do not count.
+_REPORT_CUES = frozenset({"news", "care"})
+_SALE_CUES = frozenset({"stock", "selling", "shipping", "no_rx", "quality"})
+_SELLERS_WORDS_TOO = frozenset(
+    """clean support meeting od quit sober report reported study news breaking headline cops bust busted border
+    customs prescribed prescription pharmacy refill insurance dosage therapy therapist deaths died killed
+    my script side effects""".split()
+) | {"my script", "side effects"}
+_SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 def parse_ts(value: Any) -> float | None:
@@ -182,11 +202,18 @@ class AccountTable:
         # Web links join accounts only from offers: anyone may share a news article.
         web_ok = offer or (not scored and any(i.get("type") in DIRECT_TYPES for i in ids))
         text = rec.get("text") or ""
+        reporting = None
         for ident in ids:
             kind, canonical = ident.get("type"), ident.get("canonical")
             if not isinstance(kind, str) or not isinstance(canonical, str):
                 continue
             if kind in WEB_TYPES and not web_ok:
+                continue
+            if kind not in LINK_TYPES:
+                continue
+            if reporting is None:
+                reporting = reports_on_seller(text)
+            if reporting or _in_question(text, ident):
                 continue
             key = node_key(kind, canonical)
             if kind in CONTACT_TYPES and _same_platform(acct.platform, kind) and key != acct.key:
@@ -208,6 +235,43 @@ class AccountTable:
                     if is_linkable(kind, canonical, valid):
                         acct.link(key)
             acct.score, acct.reasons = account_score(acct)
+
+
+def reports_on_seller(text: str) -> bool:
+    """True for news or a harm-reduction warning: at least as many report cues as sale cues (distinct
+    phrases), and one at least."""
+    if not text:
+        return False
+    return _report_balance(text[:2000]) > 0
+
+
+@lru_cache(maxsize=4096)
+def _report_balance(text: str) -> int:
+    from plugwatch.signals.cues import cue_matcher
+    from plugwatch.text.normalize import normalize
+
+    norm = normalize(text).text
+    report: set[str] = set()
+    sale: set[str] = set()
+    for m in cue_matcher().find(norm):
+        cues = {v[0] for v in m.values}
+        phrase = norm[m.start : m.end]
+        if cues & _REPORT_CUES and phrase not in _SELLERS_WORDS_TOO:
+            report.add(phrase)
+        elif cues & _SALE_CUES:
+            sale.add(phrase)
+    return len(report) - len(sale) + 1 if report else 0
+
+
+def _in_question(text: str, ident: dict[str, Any]) -> bool:
+    """The identifier stands in a question ("anyone know @plug's wickr?", "is tele x legit?"): a buyer
+    or a bystander asking about someone, not the someone."""
+    span = ident.get("span") or [ident.get("start", -1), ident.get("end", -1)]
+    end = span[1] if isinstance(span, list) and len(span) > 1 else -1
+    if not isinstance(end, int) or end < 0:
+        return False
+    stop = _SENTENCE_END.search(text, end)
+    return stop is not None and stop.group() == "?"
 
 
 def _given_as_contact(text: str, ident: dict[str, Any]) -> bool:

@@ -208,30 +208,49 @@ def template_campaigns(
     star_of = np.full(n, -1, dtype=np.int64)  # scratch: which star of the current component holds an item
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
-    campaigns = []
+    clusters = []  # (items, centre, similarity to the centre) per star group of every component
     for component in np.split(order, bounds):
         if len(component) < min_accounts:
             continue
         stars = list(_stars(sig, accounts, component, threshold * STAR_SHARE))
-        for idx, centre, sims in _merge_stars(stars, star_of, accounts, a, b):
-            # an account counts when one of its items is close to the centre, not merely near a near one
-            who = np.unique(accounts[idx[sims >= threshold]])
-            if len(who) < min_accounts or offer[idx].mean() < min_offer_share:
-                continue
-            members = sorted(account_keys[i] for i in who)
-            times = ts[idx][~np.isnan(ts[idx])]
-            text = sketches.texts[centre]
-            campaigns.append(Campaign(
-                id=_campaign_id("cmp-", members, text),
-                type="template",
-                members=members,
-                text=text,
-                size=len(idx),
-                first_seen=iso(float(times.min())) if times.size else None,
-                last_seen=iso(float(times.max())) if times.size else None,
-                extra={"offer_share": round(float(offer[idx].mean()), 3),
-                       "similarity": round(float(sims.mean()), 3)},
-            ))
+        clusters.extend(_merge_stars(stars, star_of, accounts, a, b))
+    # The core of a cluster: items close to its centre. An account counts when one of its items is in
+    # the core or is itself checked-similar to a core item (one hop, no further: variants of a pitch
+    # that reorder and reword it fall just short of the centre but match a sibling; a chain of
+    # look-alikes cannot walk away from the pitch).
+    core_of = np.full(n, -1, dtype=np.int64)
+    for k, (idx, _, sims) in enumerate(clusters):
+        core_of[idx[sims >= threshold]] = k
+    attached: dict[int, list[int]] = {}
+    if clusters and len(a):
+        ca, cb = core_of[a], core_of[b]
+        hop = np.concatenate([b[(ca >= 0) & (cb < 0)], a[(cb >= 0) & (ca < 0)]])
+        to = np.concatenate([ca[(ca >= 0) & (cb < 0)], cb[(cb >= 0) & (ca < 0)]])
+        hop, first = np.unique(hop, return_index=True)  # an item joins one cluster only
+        for item, k in zip(hop.tolist(), to[first].tolist(), strict=True):
+            attached.setdefault(k, []).append(item)
+    campaigns = []
+    for k, (idx, centre, sims) in enumerate(clusters):
+        core = idx[sims >= threshold]
+        extra = np.asarray(attached.get(k, ()), dtype=np.int64)
+        who = np.unique(accounts[np.concatenate([core, extra])])
+        idx = np.union1d(idx, extra)
+        if len(who) < min_accounts or offer[idx].mean() < min_offer_share:
+            continue
+        members = sorted(account_keys[i] for i in who)
+        times = ts[idx][~np.isnan(ts[idx])]
+        text = sketches.texts[centre]
+        campaigns.append(Campaign(
+            id=_campaign_id("cmp-", members, text),
+            type="template",
+            members=members,
+            text=text,
+            size=len(idx),
+            first_seen=iso(float(times.min())) if times.size else None,
+            last_seen=iso(float(times.max())) if times.size else None,
+            extra={"offer_share": round(float(offer[idx].mean()), 3),
+                   "similarity": round(float(sims.mean()), 3)},
+        ))
     campaigns.sort(key=lambda c: (-len(c.members), -c.size, c.id))
     return campaigns
 

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from plugwatch.model import Item
 from plugwatch.sources.common import FileContext, Reject, SourceOptions
 from plugwatch.sources.inputs import STREAM_ERRORS, broken_reason
-from plugwatch.sources.jsonl import field_names, generic_item
+from plugwatch.sources.jsonl import generic_item, has_text_field
 
 _DELIMITERS = (",", "\t", ";")
 
@@ -29,7 +29,7 @@ def header_of(first_line: bytes) -> list[str]:
 
 def has_text_column(first_line: bytes, options: SourceOptions | None) -> bool:
     """Whether the first line is a CSV header we can use: it must name the text column."""
-    return field_names(options)[1] in header_of(first_line)
+    return has_text_field(header_of(first_line), options)
 
 
 def rows(
@@ -88,7 +88,7 @@ class CsvFormat:
     name = "csv"
 
     def sniff(self, record: dict[str, Any], options: SourceOptions | None = None) -> bool:
-        return isinstance(record, dict) and field_names(options)[1] in record
+        return isinstance(record, dict) and has_text_field(record, options)
 
     def to_items(self, record: Any, line: int, ctx: FileContext) -> list[Item]:
         return [generic_item(record, line, ctx)]

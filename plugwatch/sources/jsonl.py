@@ -24,10 +24,48 @@ from plugwatch.sources.common import (
 
 FIELDS = ("id", "text", "author", "platform", "created_at", "url", "reply_to")
 
+# Column names other tools and hand-made exports use for our fields, tried in order when the user gave
+# no --field mapping for that field: a CSV with `content, user, timestamp` needs no flags.
+ALIASES = {
+    "id": ("id", "post_id", "message_id", "tweet_id", "status_id", "item_id"),
+    "text": ("text", "content", "body", "message", "full_text", "caption"),
+    "author": ("author", "user", "username", "user_name", "screen_name", "handle", "account", "sender"),
+    "platform": ("platform", "site", "network", "source_platform"),
+    "created_at": ("created_at", "timestamp", "date", "datetime", "created", "posted_at", "time"),
+    "url": ("url", "permalink", "link"),
+    "reply_to": ("reply_to", "in_reply_to", "in_reply_to_id", "reply_to_id", "parent_id"),
+}
+# Flat profile columns beside a plain author name.
+PROFILE_ALIASES = {
+    "bio": ("bio", "description", "user_bio", "author_bio", "user_description", "profile"),
+    "display_name": ("display_name", "name", "user_display_name", "author_name"),
+    "followers": ("followers", "followers_count", "user_followers"),
+}
+
 
 def field_names(options: SourceOptions | None) -> tuple[str, ...]:
+    """The column names given by --field, else our own names."""
     mapping = options.field_map if options else {}
     return tuple(mapping.get(name, name) for name in FIELDS)
+
+
+def resolve_fields(keys, options: SourceOptions | None) -> tuple[str, ...]:
+    """Per record: the --field mapping where given, else the first alias present in `keys`."""
+    mapping = options.field_map if options else {}
+    out = []
+    for name in FIELDS:
+        if name in mapping:
+            out.append(mapping[name])
+        else:
+            out.append(next((a for a in ALIASES[name] if a in keys), name))
+    return tuple(out)
+
+
+def has_text_field(keys, options: SourceOptions | None) -> bool:
+    mapping = options.field_map if options else {}
+    if "text" in mapping:
+        return mapping["text"] in keys
+    return any(a in keys for a in ALIASES["text"])
 
 
 def stable_id(author: str | None, text: str) -> str:
@@ -47,7 +85,11 @@ def _cell(record: dict[str, Any], key: str) -> str | None:
     return found.strip() or None if found else None
 
 
-def _author(value: Any, key: str, platform: str) -> Account | None:
+def _first(record: dict[str, Any], names: tuple[str, ...]) -> Any:
+    return next((record[n] for n in names if record.get(n) not in (None, "")), None)
+
+
+def _author(value: Any, key: str, platform: str, record: dict[str, Any] | None = None) -> Account | None:
     if isinstance(value, dict):  # JSONL may nest a profile: {"handle", "name", "bio", "followers", ...}
         handle = (
             string(value.get("handle")) or string(value.get("username")) or string(value.get("screen_name"))
@@ -63,23 +105,40 @@ def _author(value: Any, key: str, platform: str) -> Account | None:
             url=string(value.get("url")),
         )
     handle = _cell({key: value}, key)
-    return Account(platform=platform, handle=handle.lstrip("@")) if handle else None
+    if not handle:
+        return None
+    account = Account(platform=platform, handle=handle.lstrip("@"))
+    if record is not None:
+        account.bio = string(_first(record, PROFILE_ALIASES["bio"]))
+        if key != "name":
+            account.display_name = string(_first(record, PROFILE_ALIASES["display_name"]))
+        account.followers = as_int(_first(record, PROFILE_ALIASES["followers"]))
+    return account
+
+
+def _created_at(record: dict[str, Any], key: str, options: SourceOptions | None):
+    """A bad time in the column the user named (or `created_at`) rejects the record; one found only
+    through an alias ("date", "time" …) may mean something else, so it is dropped instead."""
+    explicit = key == "created_at" or (options is not None and "created_at" in options.field_map)
+    if explicit:
+        return record_time(record.get(key))
+    try:
+        return record_time(record.get(key))
+    except RecordError:
+        return None
 
 
 def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
     if not isinstance(record, dict):
         raise RecordError("record is not a JSON object")
-    names = ctx.state.get("generic_fields")
-    if names is None:
-        names = ctx.state["generic_fields"] = field_names(ctx.options)
-    id_key, text_key, author_key, platform_key, time_key, url_key, reply_key = names
+    id_key, text_key, author_key, platform_key, time_key, url_key, reply_key = resolve_fields(record, ctx.options)
     text = record.get(text_key)
     if not isinstance(text, str) or not text.strip():
         raise RecordError(
             "record has no text" if text_key == "text" else f"record has no text (column {text_key!r})"
         )
     platform = (_cell(record, platform_key) or ctx.options.default_platform).lower()
-    author = _author(record.get(author_key), author_key, platform)
+    author = _author(record.get(author_key), author_key, platform, record)
     native = _cell(record, id_key) or stable_id(author.handle if author else None, text)
     reply = _cell(record, reply_key)
     if reply and not reply.startswith(platform + ":"):
@@ -90,7 +149,7 @@ def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
         text=text,
         kind=ItemKind.REPLY if reply else ItemKind.POST,
         author=author,
-        created_at=record_time(record.get(time_key)),
+        created_at=_created_at(record, time_key, ctx.options),
         reply_to=reply,
         url=_cell(record, url_key),
         raw=record if ctx.options.keep_raw else None,
@@ -102,7 +161,7 @@ class JsonlFormat:
     name = "jsonl"
 
     def sniff(self, record: dict[str, Any], options: SourceOptions | None = None) -> bool:
-        return isinstance(record, dict) and field_names(options)[1] in record
+        return isinstance(record, dict) and has_text_field(record, options)
 
     def to_items(self, record: Any, line: int, ctx: FileContext) -> list[Item]:
         return [generic_item(record, line, ctx)]
