@@ -185,3 +185,12 @@ def test_authenticate_by_password_or_token(service):
         assert auth.authenticate(s, "nobody", "a long enough password") is None
         users.set_active(s, "ann", False)
         assert auth.authenticate(s, "ann", tokens["ann"]) is None
+
+
+def test_policy_lists_the_reasons_each_action_accepts(service):
+    _, client, tokens = service
+    policy = client.get("/api/policy", headers=bearer(tokens["ann"])).json()
+    fits = policy["action_reasons"]
+    assert set(fits) == set(policy["actions"])
+    assert fits["dismiss"] and not set(fits["dismiss"]) & set(fits["remove"])
+    assert all(r in policy["policy_reasons"] for reasons in fits.values() for r in reasons)

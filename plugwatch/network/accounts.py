@@ -177,7 +177,7 @@ class AccountTable:
                 acct.reply_first = ts if acct.reply_first is None or ts < acct.reply_first else acct.reply_first
                 acct.reply_last = ts if acct.reply_last is None or ts > acct.reply_last else acct.reply_last
         if not request:  # a buyer naming a seller's handle is not that seller
-            self._links(acct, rec, offer, scored=score is not None)
+            self.add_links(acct, rec, offer, scored=score is not None)
         return acct
 
     @staticmethod
@@ -197,7 +197,7 @@ class AccountTable:
             acct.followers = followers
 
     @staticmethod
-    def _links(acct: AccountStats, rec: dict[str, Any], offer: bool, scored: bool) -> None:
+    def add_links(acct: AccountStats, rec: dict[str, Any], offer: bool, scored: bool) -> None:
         ids = rec.get("identifiers") or ()
         # Web links join accounts only from offers: anyone may share a news article.
         web_ok = offer or (not scored and any(i.get("type") in DIRECT_TYPES for i in ids))

@@ -93,7 +93,9 @@ def me(user: Anyone) -> dict[str, Any]:
 def policy(user: Anyone) -> dict[str, Any]:
     return {"actions": list(ACTIONS), "policy_reasons": POLICY_REASONS,
             "action_roles": {a: list(r) for a, r in ACTION_ROLES.items()},
-            "strike_days": review.STRIKE_DAYS, "suspend_after": review.SUSPEND_AFTER}
+            "strike_days": review.STRIKE_DAYS, "suspend_after": review.SUSPEND_AFTER,
+            # which reasons an action accepts (anything else is refused with 422)
+            "action_reasons": {a: [r for r in POLICY_REASONS if review.reason_fits(a, r)] for a in ACTIONS}}
 
 
 @router.post("/api/ingest", tags=["ingest"])

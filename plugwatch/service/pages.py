@@ -30,7 +30,15 @@ from plugwatch.service.auth import authenticate, csrf_token, end_session, option
 from plugwatch.service.highlight import highlight_reasons
 from plugwatch.service.redaction import redact_item
 from plugwatch.store import review
-from plugwatch.store.review import ACTION_ROLES, POLICY_REASONS, REVIEW_ROLES, ReviewError
+from plugwatch.store.review import (
+    ACTION_REASON_GROUPS,
+    ACTION_ROLES,
+    POLICY_REASONS,
+    REVIEW_ROLES,
+    ReviewError,
+    reason_fits,
+    reason_group,
+)
 from plugwatch.store.schema import ACTIONS, MACHINE_ROLES, Appeal, Decision, Item, User
 
 router = APIRouter(include_in_schema=False)
@@ -53,31 +61,24 @@ class ActionSpec:
     name: str
     key: str
     label: str
-    groups: tuple[str, ...]  # policy-reason groups that fit the action
+    groups: tuple[str, ...]  # policy-reason groups that fit the action (the store's rule)
     done: str  # for the confirmation message
 
 
-# Which policy reasons fit which action: a dismissal cites a "not a violation" reason, an enforcement
-# cites a violation; escalations may cite anything, since the reviewer is unsure.
+# Which policy reasons fit which action is the store's rule (review.ACTION_REASON_GROUPS, enforced by
+# review.decide); the pages show it and check it first only to answer with the action's label.
 ACTION_SPECS = (
-    ActionSpec("dismiss", "d", "Dismiss: no violation", ("none",), "dismissed"),
-    ActionSpec("remove", "r", "Remove the item", ("violation",), "removed"),
-    ActionSpec("warn", "w", "Warn the account", ("violation",), "account warned"),
-    ActionSpec("suspend", "s", "Suspend the account", ("violation",), "account suspended"),
-    ActionSpec("escalate", "e", "Escalate to a lead", ("violation", "escalation", "none"), "escalated to a lead"),
-    ActionSpec("refer", "l", "Refer for law-enforcement disclosure", ("violation", "escalation"),
+    ActionSpec("dismiss", "d", "Dismiss: no violation", ACTION_REASON_GROUPS["dismiss"], "dismissed"),
+    ActionSpec("remove", "r", "Remove the item", ACTION_REASON_GROUPS["remove"], "removed"),
+    ActionSpec("warn", "w", "Warn the account", ACTION_REASON_GROUPS["warn"], "account warned"),
+    ActionSpec("suspend", "s", "Suspend the account", ACTION_REASON_GROUPS["suspend"], "account suspended"),
+    ActionSpec("escalate", "e", "Escalate to a lead", ACTION_REASON_GROUPS["escalate"], "escalated to a lead"),
+    ActionSpec("refer", "l", "Refer for law-enforcement disclosure", ACTION_REASON_GROUPS["refer"],
                "referred for law-enforcement disclosure"),
 )
 ACTION_BY_NAME = {a.name: a for a in ACTION_SPECS}
 assert set(ACTION_BY_NAME) == set(ACTIONS), "every store action needs a page action"
 REASON_GROUP_TITLES = {"violation": "Violation", "none": "No violation", "escalation": "Unsure or severe"}
-ESCALATION_REASONS = ("needs_lead", "imminent_harm")
-
-
-def reason_group(code: str) -> str:
-    if code in ESCALATION_REASONS:
-        return "escalation"
-    return "none" if POLICY_REASONS.get(code, "").startswith("not a violation") else "violation"
 
 
 def reason_options() -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -541,7 +542,7 @@ async def decide_item(request: Request, item_id: str):
             raise ReviewError(f"Choose an action: one of {', '.join(ACTIONS)}.", 422)
         if reason not in POLICY_REASONS:
             raise ReviewError("Choose the policy reason for this decision.", 422)
-        if reason_group(reason) not in spec.groups:
+        if not reason_fits(action, reason):
             raise ReviewError(f"The policy reason “{POLICY_REASONS[reason]}” does not fit the action "
                               f"“{spec.label}”.", 422)
         review.decide(s, user, item_id, action, reason, note)

@@ -28,7 +28,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from plugwatch.store import audit, hooks
+from plugwatch.network.generic import is_linkable
+from plugwatch.store import audit, hooks, linking
 from plugwatch.store.schema import (
     ACTIONS,
     Account,
@@ -68,7 +69,25 @@ POLICY_REASONS = {
     "needs_lead": "unsure or severe: needs a lead's decision",
     "imminent_harm": "threat to life or a minor involved: disclosure to law enforcement",
 }
+ESCALATION_REASONS = ("needs_lead", "imminent_harm")
+# Which policy reasons fit which action: a dismissal cites a "not a violation" reason, an enforcement
+# cites a violation; escalations may cite anything, since the reviewer is unsure.
+ACTION_REASON_GROUPS = {
+    "dismiss": ("none",), "remove": ("violation",), "warn": ("violation",), "suspend": ("violation",),
+    "escalate": ("violation", "escalation", "none"), "refer": ("violation", "escalation"),
+}
 CHUNK = 500
+
+
+def reason_group(code: str) -> str:
+    """`violation`, `none` (not a violation) or `escalation` (unsure or severe)."""
+    if code in ESCALATION_REASONS:
+        return "escalation"
+    return "none" if POLICY_REASONS.get(code, "").startswith("not a violation") else "violation"
+
+
+def reason_fits(action: str, policy_reason: str) -> bool:
+    return policy_reason in POLICY_REASONS and reason_group(policy_reason) in ACTION_REASON_GROUPS.get(action, ())
 
 
 class ReviewError(Exception):
@@ -184,7 +203,8 @@ def ingest_records(session: Session, records: list[dict[str, Any]], now: datetim
     result.stored = len(fresh)
     result.ids = [rec["id"] for rec in fresh]
 
-    _link_identifiers(session, fresh, now)
+    ident_ids = _link_identifiers(session, fresh, now)
+    linking.link_batch(session, fresh, ident_ids)  # before queueing: new tasks take the network's group
     result.queued = _queue_tasks(session, [rec for rec in fresh if needs_review(rec)], now)
     session.flush()
     for hook in hooks.after_ingest:
@@ -240,14 +260,15 @@ def _upsert_accounts(session: Session, records: Iterable[dict[str, Any]], now: d
         session.execute(stmt, chunk)
 
 
-def _link_identifiers(session: Session, records: list[dict[str, Any]], now: datetime) -> None:
+def _link_identifiers(session: Session, records: list[dict[str, Any]],
+                      now: datetime) -> dict[tuple[str, str], int]:
     wanted: set[tuple[str, str]] = set()
     for rec in records:
         for ident in rec.get("identifiers") or []:
             if ident.get("type") and ident.get("canonical"):
                 wanted.add((ident["type"], ident["canonical"]))
     if not wanted:
-        return
+        return {}
     table = Identifier.__table__
     ordered = sorted(wanted)
     rows = [{"type": t, "canonical": c, "first_seen": now, "last_seen": now} for t, c in ordered]
@@ -276,6 +297,7 @@ def _link_identifiers(session: Session, records: list[dict[str, Any]], now: date
     if account_links:
         session.execute(_insert(session, AccountIdentifier.__table__).on_conflict_do_nothing(),
                         [{"account_key": a, "identifier_id": j} for a, j in sorted(account_links)])
+    return ids
 
 
 def _queue_tasks(session: Session, records: list[dict[str, Any]], now: datetime) -> int:
@@ -422,6 +444,10 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
         raise ReviewError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", 422)
     if policy_reason not in POLICY_REASONS:
         raise ReviewError(f"unknown policy reason {policy_reason!r}: one of {', '.join(POLICY_REASONS)}", 422)
+    if not reason_fits(action, policy_reason):
+        fitting = [c for c in POLICY_REASONS if reason_fits(action, c)]
+        raise ReviewError(f"the policy reason {policy_reason!r} ({POLICY_REASONS[policy_reason]}) does not fit the "
+                          f"action {action}: one of {', '.join(fitting)}", 422)
     if user.role not in ACTION_ROLES[action]:
         raise ReviewError(f"{action} needs the role {' or '.join(ACTION_ROLES[action])}"
                           + ("; escalate it to a lead instead" if user.role == "reviewer" else ""), 403)
@@ -672,33 +698,43 @@ def _account_view(session: Session, key: str, now: datetime) -> dict[str, Any] |
 
 
 def _network_view(session: Session, key: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Accounts linked to this one: same network, or sharing a contact or payment identifier."""
+    """Accounts linked to this one: its seller network as stored (kept current at ingest by
+    plugwatch.store.linking), and accounts sharing a linking identifier with it. Only identifiers that
+    link count (a contact or payment detail given as the account's own, a shop link in an offer):
+    never generic ones like t.co or instagram.com, nor a handle a buyer named. Each linked account lists
+    the identifiers it shares: `identifiers` [{type, canonical}], and `shared` (their canonical forms)."""
     acc = session.get(Account, key)
     members: dict[str, dict[str, Any]] = {}
     if acc is not None and acc.network_id:
-        for other in session.scalars(select(Account).where(Account.network_id == acc.network_id, Account.key != key)
-                                     .limit(limit)):
-            members[other.key] = {"how": "network"}
-    mine = select(AccountIdentifier.identifier_id).where(AccountIdentifier.account_key == key)
+        for other in session.scalars(select(Account.key).where(Account.network_id == acc.network_id,
+                                                                Account.key != key).order_by(Account.key).limit(limit)):
+            members[other] = {"how": "network", "shared": set()}
+    mine = select(AccountIdentifier.identifier_id).where(AccountIdentifier.account_key == key, AccountIdentifier.links)
     shared = session.execute(
-        select(AccountIdentifier.account_key, Identifier.canonical)
+        select(AccountIdentifier.account_key, Identifier.type, Identifier.canonical)
         .join(Identifier, Identifier.id == AccountIdentifier.identifier_id)
-        .where(AccountIdentifier.identifier_id.in_(mine), AccountIdentifier.account_key != key).limit(limit * 5)).all()
-    for other_key, canonical in shared:
-        entry = members.setdefault(other_key, {"how": "shared identifier"})
-        entry.setdefault("shared", []).append(canonical)
+        .where(AccountIdentifier.identifier_id.in_(mine), AccountIdentifier.account_key != key, AccountIdentifier.links)
+        .order_by(AccountIdentifier.account_key, Identifier.type, Identifier.canonical).limit(limit * 5)).all()
+    for other_key, kind, canonical in shared:
+        if not is_linkable(kind, canonical):  # flagged before the generic list named it
+            continue
+        if other_key not in members and len(members) >= limit:
+            continue
+        members.setdefault(other_key, {"how": "shared identifier", "shared": set()})["shared"].add((kind, canonical))
     if not members:
         return []
-    accounts = {a.key: a for a in session.scalars(select(Account).where(Account.key.in_(list(members)[:limit])))}
+    accounts = {a.key: a for a in session.scalars(select(Account).where(Account.key.in_(list(members))))}
     out = []
-    for other_key, info in list(members.items())[:limit]:
+    for other_key, info in members.items():
         a = accounts.get(other_key)
         if a is None:
             continue
+        idents = sorted(info["shared"])
         out.append({"key": a.key, "platform": a.platform, "handle": a.handle, "native_id": a.native_id,
                     "display_name": a.display_name, "followers": a.followers, "network_id": a.network_id,
                     "suspended": a.suspended_at is not None, "how": info["how"],
-                    "shared": sorted(set(info.get("shared", [])))})
+                    "identifiers": [{"type": t, "canonical": c} for t, c in idents],
+                    "shared": [c for _, c in idents]})
     return out
 
 

@@ -133,6 +133,9 @@ class AccountIdentifier(Base):
 
     account_key: Mapped[str] = mapped_column(ForeignKey("accounts.key", ondelete="CASCADE"), primary_key=True)
     identifier_id: Mapped[int] = mapped_column(ForeignKey("identifiers.id"), primary_key=True, index=True)
+    # The account posted it in a way that ties the identifier to them (an offer's contact, not a buyer
+    # naming a seller or an @reply), so it may join seller networks: see plugwatch.store.linking.
+    links: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ReviewTask(Base):

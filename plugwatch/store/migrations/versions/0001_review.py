@@ -80,6 +80,7 @@ def upgrade() -> None:
     op.create_table('account_identifiers',
     sa.Column('account_key', sa.String(length=300), nullable=False),
     sa.Column('identifier_id', sa.Integer(), nullable=False),
+    sa.Column('links', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['account_key'], ['accounts.key'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['identifier_id'], ['identifiers.id'], ),
     sa.PrimaryKeyConstraint('account_key', 'identifier_id')
