@@ -291,6 +291,9 @@ def test_overlapping_evidence_on_a_real_item_page(site):
     assert marks == [("0", "blues"), ("1", "M30"), ("2", "$25"), ("3", "@pill_"), ("3 4", "plug")]
     assert "menu: 1 priced line" in page  # a reason without a span is listed, not highlighted
     assert "telegram:pill_plug" in page and "Pill_Plug" in page
+    # the trafficking techniques behind the evidence: a Telegram contact routes the buyer off-platform
+    tactics = re.search(r'<p class="tactics">(.*?)</p>', page, re.S).group(1)
+    assert "PWT-004 Encrypted messenger contact" in tactics and "route-off-platform" in tactics
 
 
 def test_escalation_and_appeal_reach_a_different_person(site):

@@ -351,8 +351,18 @@ def _panel_data(store, user: User, item_id: str) -> dict[str, Any]:
         "my_actions": [a for a in ACTION_SPECS if user.role in ACTION_ROLES[a.name]],
         "reason_options": reason_options(), "suggested": suggested_reason(view["item"]),
         "media": media, "other_media": other_media, "hidden_links": hidden_links,
-        "item_id": item_id,
+        "item_id": item_id, "tactics": _tactics(record),
     }
+
+
+def _tactics(record: dict[str, Any]) -> list[dict[str, str]]:
+    """The trafficking techniques (plugwatch/data/tactics.json) the item shows, so a reviewer sees the
+    pattern behind the evidence and the decision is recorded against it."""
+    from plugwatch.share.tactics import load_taxonomy, techniques_for_record
+
+    taxonomy = load_taxonomy()
+    found = [taxonomy.get(t) for t in techniques_for_record(record)] if record else []
+    return [{"id": t.id, "name": t.name, "phase": t.phase} for t in found if t is not None]
 
 
 async def _panel_or_page(request: Request, user: User, panel: dict[str, Any] | None,
