@@ -19,7 +19,7 @@ from plugwatch.evidence.retention import load_policy, parse_policy, run_retentio
 from plugwatch.evidence.snapshot import EvidenceError, check_store_chain, load_files
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import ChainLink, Snapshot, SnapshotFile
-from plugwatch.store.schema import AuditEntry, Item
+from plugwatch.store.schema import AuditEntry, Item, utcnow
 
 
 @pytest.fixture
@@ -277,6 +277,25 @@ def test_account_hold_protects_snapshots_frozen_later(store):
     with store.session() as s:
         result = run_retention(s, parse_policy(POLICY, "t"), now=NOW)
     assert result.deleted == [] and [r["snapshot"] for r in result.kept_on_hold] == [1]
+
+
+def test_snapshots_frozen_on_approval_through_an_identifier_are_held(store):
+    # telegram:4 belongs to another account and is in scope only through the Wickr name: the request's
+    # account hold does not cover the snapshot frozen for it on approval, so the request holds it itself
+    with store.session() as s:
+        req = rq.create_request(s, user(s, "ann"), agency="NCA", legal_basis="order", reference="N-1",
+                                accounts=["telegram:third"], identifiers=["wickr:shop_one_1"])
+        assert [h.target_type for h in holds.active_holds(s)] == ["account"]
+        rq.approve_request(s, user(s, "bob"), req.id)
+    with store.session() as s:
+        by_item = {x.item_id: x.id for x in _snaps(s)}
+        assert set(by_item) == {"telegram:1", "telegram:4", "telegram:5"}
+        held = {(h.target_type, h.target) for h in holds.active_holds(s)}
+        assert held == {("account", "telegram:third"), ("snapshot", str(by_item["telegram:1"])),
+                        ("snapshot", str(by_item["telegram:4"]))}
+        zero = parse_policy("[snapshots]\ndefault = 0\ndisclosure = 0\n[items]\ndismissed = 0\n", "t")
+        result = run_retention(s, zero, now=utcnow() + timedelta(days=1))  # frozen just now, expired tomorrow
+    assert result.deleted == [] and len(result.kept_on_hold) == 3
 
 
 def test_retention_cli_prints_what_it_deleted(store, db_url, tmp_path):

@@ -84,6 +84,26 @@ def test_canonical_form_matches_what_the_extractor_stores():
         assert canonical_identifier(typed) == (found.type, found.canonical)
 
 
-def test_unreadable_identifier_is_a_user_error():
+@pytest.mark.parametrize("text", ["???", "nonsense", "@handle", "555-1234", "foo bar", "url:nonsense", "1.2.3.4"])
+def test_unreadable_identifier_is_a_user_error(text):
+    # a bare word is not a URL: `--identifier nonsense` once put http://nonsense/ in a request's scope
     with pytest.raises(UserError, match="TYPE:VALUE"):
-        canonical_identifier("???")
+        canonical_identifier(text)
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("t.me/Plug_Shop1", ("telegram", "telegram:plug_shop1")),
+    ("https://wa.me/14155552671", ("whatsapp", "whatsapp:+14155552671")),
+    ("shop.example", ("url", "http://shop.example/")),
+    ("domain:Shop.Example", ("domain", "shop.example")),
+    ("https://linktr.ee/plugdirect_menu", ("url", "https://linktr.ee/plugdirect_menu")),
+])
+def test_a_profile_link_names_its_handle_and_other_links_stay_links(typed, expected):
+    assert canonical_identifier(typed) == expected
+
+
+def test_key_to_an_unwritable_place_is_a_user_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="cannot write the key"):
+        generate_key(blocker / "k.key")

@@ -96,6 +96,21 @@ def test_deletion_removes_the_account_but_keeps_held_snapshots(store):
         assert audit.verify(s) is None
 
 
+def test_dry_run_reports_the_rows_a_real_deletion_removes(store):
+    with store.session() as s:
+        dry = delete_subject(s, user(s, "ann"), "telegram:shop_one", dry_run=True).to_dict()
+    with store.session() as s:  # the dry run left everything in place, the audit log included
+        assert _count(s, Item, Item.account_key == "telegram:shop_one") == 3
+        assert _count(s, Identifier, Identifier.canonical == "me@example.com") == 1
+        assert _count(s, AuditEntry, AuditEntry.action == "subject.delete") == 0
+    with store.session() as s:
+        real = delete_subject(s, user(s, "ann"), "telegram:shop_one").to_dict()
+    assert dry["deleted_identifiers"] == real["deleted_identifiers"] == 1  # me@example.com
+    assert dry["deleted_rows"] == real["deleted_rows"]
+    assert dry["deleted_rows"]["items"] == 3 and dry["deleted_rows"]["decisions"] == 2
+    assert dry["dry_run"] and not real["dry_run"]
+
+
 def test_items_under_an_account_hold_are_frozen_before_they_go(store):
     with store.session() as s:
         holds.add_hold(s, "account", "telegram:shop_one", "preservation request", "ann")

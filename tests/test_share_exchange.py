@@ -256,3 +256,58 @@ def test_cli_user_errors_are_one_line(tmp_path):
     assert r.exit_code == 2 and "--tlp" in flat(r)
     r = runner.invoke(app, ["share", "export", "--db", db, "--hash-for", "nobody"])
     assert r.exit_code == 2 and "no partner nobody" in flat(r)
+
+
+def test_generic_and_invalid_identifiers_are_never_shared_nor_accepted(db_url):
+    """t.me, a link-in-bio domain, a placeholder cashtag or a fictional phone number would match
+    ordinary posts on the partner's side: not exported, and refused when a partner sends them."""
+    from plugwatch.share import partners
+
+    store = open_store(db_url)
+    with store.session() as s:
+        ingest(s, [record("x", "g1", "gen_seller", "\U0001f343 menu: t.me/Gen_Plug_7 or linktr.ee, cashapp $CashTag, "
+                                                   "call +44 7700 900123")])
+        confirm(s, "x:g1")
+        bundle = export_bundle(s, stix.ExportOptions(tlp="green")).bundle
+        patterns = [o["pattern"] for o in bundle["objects"] if o["type"] == "indicator"]
+        assert any("'gen_plug_7'" in p for p in patterns)
+        text = " ".join(patterns)
+        for generic in ("'t.me'", "'linktr.ee'", "$cashtag", "+447700900123", "'http://t.me/"):
+            assert generic not in text, f"{generic} was exported"
+        handle = next(o for o in bundle["objects"] if o["type"] == "indicator" and "gen_plug_7" in o["pattern"])
+        forged = dict(handle, id="indicator--0b0c4b8e-3f57-4f1c-9d0e-1f8a2c3b4d5e",
+                      pattern="[domain-name:value = 'T.me']")
+        p, _ = partners.add(s, "p", "auto")
+        res = importer.import_bundle(s, dict(bundle, objects=[*bundle["objects"], forged]), p)
+        assert [oid for oid, _ in res.rejected] == [forged["id"]]
+        assert "generic" in res.rejected[0][1]
+    store.dispose()
+
+
+@pytest.mark.parametrize("value, expected", [("t.me/PlugShop", "telegram:plugshop"),
+                                             ("https://t.me/PlugShop", "telegram:plugshop"),
+                                             ("@PlugShop", "telegram:plugshop"), ("t.me/", None)])
+def test_a_partners_profile_link_is_the_handle(value, expected):
+    from plugwatch.share.canonical import canonical_form
+
+    assert canonical_form("telegram", value) == expected
+
+
+def test_partners_list_shows_trust_and_watch_list_size(tmp_path):
+    runner = CliRunner()
+    a, b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    _instance_a(a).dispose()
+    out = tmp_path / "clear.json"
+    assert runner.invoke(app, ["share", "export", "--db", a, "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["share", "import", str(out), "--source", "platform-a", "--db", b]).exit_code == 0
+    r = runner.invoke(app, ["share", "partners", "list", "--db", b])
+    assert r.exit_code == 0, r.output
+    assert r.output.split("\n")[0].split("\t") == ["platform-a", "notify-only", "active", "salt -",
+                                                    "4 watch-list entries"]
+
+
+def test_salt_to_an_unwritable_place_is_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    r = CliRunner().invoke(app, ["share", "salt", "--out", str(blocker / "s.salt")])
+    assert r.exit_code == 2 and "cannot write" in r.output and "Traceback" not in r.output

@@ -65,7 +65,10 @@ def salt_cmd(out: Annotated[Path, typer.Option("--out", "-o", help="Salt file to
     if out.exists():
         fail(f"{out} exists; a salt is never overwritten (partners' hashes depend on it)")
     salt = hashing.new_salt()
-    hashing.write_salt(out, salt)
+    try:
+        hashing.write_salt(out, salt)
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror}")
     err.print(f"wrote {out} (salt id {hashing.salt_id(salt)})")
 
 
@@ -141,7 +144,7 @@ def partners_list(db: DbOption = None) -> None:
 
     store = _store(db)
     with store.session() as s:
-        counts = dict(s.execute(select(WatchEntry.partner_id, func.count()).group_by(WatchEntry.partner_id)).tuples())
+        counts = dict(s.execute(select(WatchEntry.partner_id, func.count()).group_by(WatchEntry.partner_id)).all())
         for p in s.scalars(select(Partner).order_by(Partner.name)):
             print(f"{p.name}\t{p.trust}\t{'active' if p.active else 'inactive'}\tsalt {p.salt_id or '-'}\t"
                   f"{counts.get(p.id, 0)} watch-list entries")

@@ -30,6 +30,7 @@ from plugwatch.store.evidence_tables import (
     ChainLink,
     CustodyEvent,
     DisclosureRequest,
+    LegalHold,
     Snapshot,
     SnapshotIdentifier,
 )
@@ -129,9 +130,19 @@ def create_request(session: Session, user: User, *, agency: str, legal_basis: st
     why = f"disclosure request {req.id} ({req.agency} {req.reference})"
     for acc in scope["accounts"]:
         add_hold(session, "account", acc, why, user.name, request_id=req.id, now=now)
-    for snap in _matching(session, req, accounts=False):
-        add_hold(session, "snapshot", str(snap.id), why, user.name, request_id=req.id, now=now)
+    _hold_identifier_snapshots(session, req, user, now)
     return req
+
+
+def _hold_identifier_snapshots(session: Session, req: DisclosureRequest, user: User, now: datetime) -> None:
+    """Hold the snapshots matched through the request's identifiers (its accounts have account holds),
+    those there when it is recorded and those frozen when it is approved."""
+    held = set(session.scalars(select(LegalHold.target).where(
+        LegalHold.request_id == req.id, LegalHold.target_type == "snapshot", LegalHold.released_at.is_(None))))
+    why = f"disclosure request {req.id} ({req.agency} {req.reference})"
+    for snap in _matching(session, req, accounts=False):
+        if str(snap.id) not in held:
+            add_hold(session, "snapshot", str(snap.id), why, user.name, request_id=req.id, now=now)
 
 
 def _get(session: Session, request_id: int) -> DisclosureRequest:
@@ -166,6 +177,7 @@ def _decide(session: Session, user: User, request_id: int, state: str, note: str
     frozen = []
     if state == "approved":
         frozen = _freeze_unfrozen(session, req, user, now)
+        _hold_identifier_snapshots(session, req, user, now)
     req.state, req.decided_by, req.decided_at, req.decision_note = state, user.name, now, note or None
     _log(session, req, state, user, now, {"note": note} if note else {})
     audit.append(session, user.name, f"request.{state[:-1] if state == 'approved' else 'reject'}",

@@ -52,11 +52,16 @@ def load_key(path: str | Path | None = None) -> bytes:
 def generate_key(path: str | Path) -> Path:
     """Write a new random key readable by the owner only; never overwrites an existing key."""
     p = Path(path).expanduser()
-    p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # FileExistsError too: the folder's name is taken by a file
+        raise UserError(f"cannot write the key to {p}: {p.parent} is not a folder ({e.strerror})") from None
     try:
         fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     except FileExistsError:
         raise UserError(f"{p} exists: a new key would change every pseudonym; remove it first if you mean it") from None
+    except OSError as e:
+        raise UserError(f"cannot write the key to {p}: {e.strerror}") from None
     with os.fdopen(fd, "w") as fh:
         fh.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
     return p
@@ -109,15 +114,25 @@ def canonical_identifier(text: str, type: str | None = None) -> tuple[str, str]:
         phone = ids.parse_phone(value if value.startswith("+") else "+" + value.lstrip("0"), None)
         if phone:
             return "phone", phone[0]
-    if type in (None, "url", "domain"):
+    found = [i for i in ids.extract_identifiers(value) if type is None or i.type == type]
+    # A profile link names a handle: t.me/shop is telegram:shop before it is a URL or a domain.
+    found.sort(key=lambda i: (i.type == "domain", i.type == "url", i.type == "phone"))
+    if found:
+        return found[0].type, found[0].canonical
+    if type in (None, "url", "domain") and _looks_like_link(value):
         for kind, canonical, _ in ids.link_identifiers(value):
             if type is None or kind == type:
                 return kind, canonical
-    found = ids.extract_identifiers(value)
-    if found and (type is None or found[0].type == type):
-        return found[0].type, found[0].canonical
     raise UserError(f"cannot read {text!r} as an identifier: write TYPE:VALUE, e.g. telegram:shop_1, "
                     "phone:+447911123456, email:bob@example.com, btc:1A1z...")
+
+
+def _looks_like_link(value: str) -> bool:
+    """A URL or a host name, not any word: link_identifiers would make `http://nonsense/` of a typo."""
+    if any(c.isspace() for c in value):
+        return False
+    host = value.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return "." in host.strip(".") and not host.replace(".", "").replace("-", "").isdigit()
 
 
 _EXTRA_TYPES = {"wickr", "signal", "whatsapp", "session", "threema", "phone", "email", "url", "domain",

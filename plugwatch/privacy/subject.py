@@ -14,6 +14,7 @@ snapshots stay. The result says what was kept and why.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -159,20 +160,32 @@ def delete_subject(session: Session, user: User, account_key: str, dry_run: bool
     if items:
         ident_ids |= set(session.scalars(select(ItemIdentifier.identifier_id).where(
             ItemIdentifier.item_id.in_([i.id for i in items]))))
-    if dry_run:
-        result.deleted_rows = {"items": len(items), "accounts": int(acc is not None)}
+    if not dry_run:
+        for s in snaps:
+            if s.id not in held:
+                delete_snapshot(session, s, user.name, f"account {key} deleted on request", now=now)
+
+    def delete() -> Counter:
+        counts = delete_rows(session, Item.__table__, "id", [i.id for i in items])
+        if acc is not None:
+            delete_rows(session, Account.__table__, "key", [key], counts)
+        session.flush()
+        orphans = unreferenced(session, Identifier.__table__, "id", ident_ids)
+        if orphans:
+            delete_rows(session, Identifier.__table__, "id", orphans, counts)
+        result.deleted_identifiers = len(orphans)
+        result.deleted_rows = {k: v for k, v in sorted(counts.items()) if v}
+        return counts
+
+    if dry_run:  # the same deletes in a savepoint, rolled back: the counts are those a real run gives
+        session.flush()
+        savepoint = session.begin_nested()
+        try:
+            delete()
+        finally:
+            savepoint.rollback()
+        session.expire_all()
         return result
-    for s in snaps:
-        if s.id not in held:
-            delete_snapshot(session, s, user.name, f"account {key} deleted on request", now=now)
-    counts = delete_rows(session, Item.__table__, "id", [i.id for i in items])
-    if acc is not None:
-        delete_rows(session, Account.__table__, "key", [key], counts)
-    session.flush()
-    orphans = unreferenced(session, Identifier.__table__, "id", ident_ids)
-    if orphans:
-        delete_rows(session, Identifier.__table__, "id", orphans, counts)
-    result.deleted_identifiers = len(orphans)
-    result.deleted_rows = {k: v for k, v in sorted(counts.items()) if v}
+    delete()
     audit.append(session, user.name, "subject.delete", f"account:{key}", result.to_dict(), at=now)
     return result

@@ -37,6 +37,9 @@ def canonical_form(identifier_type: str, value: str) -> str | None:
     if identifier_type in stix.IMAGE_HASH_TYPES:
         return f"{identifier_type}:{stix.split_canonical(identifier_type, value).lower()}"
     if identifier_type in stix.HANDLE_TYPES:
+        if "/" in value:  # a profile link (t.me/name, wa.me/...): the handle it names
+            found = [i for i in ids.extract_identifiers(value) if i.type == identifier_type]
+            return found[0].canonical if found else None
         name = stix.split_canonical(identifier_type, value)
         if identifier_type in ("whatsapp", "zelle") and name.lstrip("+").replace(" ", "").isdigit():
             phone = canonical_form("phone", name)

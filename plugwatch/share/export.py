@@ -4,6 +4,10 @@ Confirmed = the item's latest decision is remove, warn, suspend or refer (a deci
 appeal therefore no longer counts). Each identifier is aggregated over all its confirmed items:
 platforms, accounts, first and last seen (item time, else time received), drug categories, the
 detector's highest score and the tactics the items show.
+
+Not shared: generic identifiers (platform and shortener domains, official and placeholder accounts;
+plugwatch.network.generic), which would match everyone's posts on the partner's side, and identifiers
+the extractor found invalid in the item (a fictional phone number, a wallet failing its checksum).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plugwatch.network.generic import is_generic
 from plugwatch.share import hashing, stix, tactics
 from plugwatch.store.schema import Decision, Identifier, Item, ItemIdentifier
 from plugwatch.store.sharing_tables import SharedIndicator
@@ -39,6 +44,16 @@ def confirmed_items(session: Session, since: datetime | None = None) -> list[Ite
     return list(session.scalars(stmt.order_by(Item.id)))
 
 
+def _invalid(item: Item) -> set[tuple[str, str]]:
+    """(type, canonical) of the identifiers the extractor marked invalid in this item."""
+    return {(d.get("type"), d.get("canonical")) for d in item.identifiers or ()
+            if isinstance(d, dict) and d.get("valid") is False}
+
+
+def shareable(kind: str, canonical: str) -> bool:
+    return kind in stix.SHAREABLE_TYPES and not is_generic(kind, canonical)
+
+
 def aggregate(session: Session, items: list[Item]) -> list[stix.Aggregate]:
     by_key: dict[tuple[str, str], stix.Aggregate] = {}
     ids_by_item: dict[str, list[tuple[str, str, int]]] = {}
@@ -53,8 +68,9 @@ def aggregate(session: Session, items: list[Item]) -> list[stix.Aggregate]:
     for item in items:
         when = item.created_at or item.received_at
         techniques = set(tactics.techniques_for_record(item.record or {}))
+        invalid = _invalid(item)
         for kind, canonical, _ in ids_by_item.get(item.id, ()):
-            if kind not in stix.SHAREABLE_TYPES:
+            if not shareable(kind, canonical) or (kind, canonical) in invalid:
                 continue
             agg = by_key.get((kind, canonical))
             if agg is None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugwatch.network.generic import is_generic
 from plugwatch.share import hashing, stix, validate
 from plugwatch.share.canonical import canonical_form
 from plugwatch.store.sharing_tables import Partner, ShareOpinion, WatchEntry
@@ -191,6 +192,10 @@ def import_bundle(session: Session, bundle: dict[str, Any], partner: Partner, *,
             parsed = parse_pattern(str(obj.get("pattern", "")))
         except ValueError as e:
             result.rejected.append((oid, str(e)))
+            continue
+        if parsed.value is not None and is_generic(parsed.identifier_type, parsed.value):
+            result.rejected.append((oid, f"{parsed.identifier_type} {parsed.value!r} is generic (a platform, "
+                                         "shortener or placeholder): it would match ordinary posts"))
             continue
         if parsed.value_hash is not None:
             theirs = obj.get("salt_id")
