@@ -96,7 +96,7 @@ def test_cli_audit_verify_exit_codes(db_url, store):
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET subject = 'user:mallory' WHERE seq = 4"))
     bad = runner.invoke(app, ["audit", "verify", "--db", db_url])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 3
     assert "audit entry 4 changed" in bad.output
 
 

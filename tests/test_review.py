@@ -183,3 +183,14 @@ def test_queue_stats(store):
     assert stats["action_rate"] == pytest.approx(2 / 3, abs=1e-3)
     assert stats["median_handling_seconds"] == 60.0
     assert stats["actions"]["remove"] == 1 and stats["decisions"] == 3
+
+
+def test_decisions_are_recorded_against_trafficking_techniques(store):
+    rec = record(1, "x:dealer", idents=[("telegram", "telegram:plug1")])
+    load(store, [rec])
+    p = people(store)
+    with store.session() as s:
+        task = review.claim_next(s, p["ann"])
+        review.decide(s, p["ann"], task.item_id, "remove", "drug_sale")
+        entry = [e for e in s.query(audit.AuditEntry).all() if e.action == "decision"][-1]
+    assert "PWT-004" in entry.details["tactics"]  # a Telegram contact: routed off-platform

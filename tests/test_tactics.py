@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from plugwatch.share import stix, tactics, validate
+from plugwatch.detect import tactics
+from plugwatch.share import stix, validate
 from tests.share_helpers import record
 
 

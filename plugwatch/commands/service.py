@@ -11,6 +11,8 @@ from rich.markup import escape
 
 from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, UserError, database_url, err, fail
 
+EXIT_PROBLEMS = EXIT_REJECTS  # 3: the check ran and found problems
+
 DbOption = Annotated[
     str | None,
     typer.Option("--db", help="Database URL (default: $PLUGWATCH_DB, else sqlite:///plugwatch.db). "
@@ -135,7 +137,7 @@ def audit_verify(
     expect_head: Annotated[str | None, typer.Option(
         help="SEQ:HASH printed by an earlier verify, kept elsewhere: fails if the log was rewritten since.")] = None,
 ) -> None:
-    """Check the hash chain: exit 0 if intact, 1 naming the first changed, deleted or inserted entry."""
+    """Check the hash chain: exit 0 if intact, 3 naming the first changed, deleted or inserted entry."""
     from plugwatch.store import audit
 
     expected = None
@@ -149,7 +151,7 @@ def audit_verify(
         seq, digest = audit.head(s)
     if problem is not None:
         err.print(f"[bold red]audit log broken:[/] {escape(str(problem))}", soft_wrap=True)
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PROBLEMS)  # like `evidence verify`: 1 stays reserved for bugs
     err.print(f"audit log intact: {seq} entries")
     print(f"{seq}:{digest}")
 

@@ -393,7 +393,7 @@ def validate_cmd(bundle: Annotated[Path, typer.Argument(help="A STIX 2.1 bundle 
 @share_app.command("tactics")
 def tactics_cmd() -> None:
     """The drug-trade tactics taxonomy."""
-    from plugwatch.share.tactics import load_taxonomy
+    from plugwatch.detect.tactics import load_taxonomy
 
     tax = load_taxonomy()
     for t in tax.techniques:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from plugwatch.detect.tactics import techniques_for_record
 from plugwatch.evidence.canon import pretty_json
 from plugwatch.evidence.chain import manifest_digest, snapshot_manifest
 from plugwatch.store import audit
@@ -110,9 +111,11 @@ def _decision_view(session: Session, decision: Decision | None) -> dict[str, Any
     if decision is None:
         return None
     reviewer = session.get(User, decision.reviewer_id)
+    item = session.get(Item, decision.item_id)
     return {"id": decision.id, "action": decision.action, "policy_reason": decision.policy_reason,
             "note": decision.note, "actor": reviewer.name if reviewer else None,
-            "at": _iso(decision.created_at)}
+            "at": _iso(decision.created_at),
+            "tactics": techniques_for_record(item.record or {}) if item is not None else []}
 
 
 def snapshot_files(session: Session, item: Item, decision: Decision | None, now: datetime) -> dict[str, bytes]:

@@ -358,7 +358,7 @@ def _panel_data(store, user: User, item_id: str) -> dict[str, Any]:
 def _tactics(record: dict[str, Any]) -> list[dict[str, str]]:
     """The trafficking techniques (plugwatch/data/tactics.json) the item shows, so a reviewer sees the
     pattern behind the evidence and the decision is recorded against it."""
-    from plugwatch.share.tactics import load_taxonomy, techniques_for_record
+    from plugwatch.detect.tactics import load_taxonomy, techniques_for_record
 
     taxonomy = load_taxonomy()
     found = [taxonomy.get(t) for t in techniques_for_record(record)] if record else []

@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plugwatch.detect import tactics
 from plugwatch.network.generic import is_generic
-from plugwatch.share import hashing, stix, tactics
+from plugwatch.share import hashing, stix
 from plugwatch.store.schema import Decision, Identifier, Item, ItemIdentifier
 from plugwatch.store.sharing_tables import SharedIndicator
 

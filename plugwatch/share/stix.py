@@ -30,7 +30,8 @@ from typing import Any
 import stix2
 from stix2.properties import DictionaryProperty, StringProperty
 
-from plugwatch.share import hashing, tactics
+from plugwatch.detect import tactics
+from plugwatch.share import hashing
 
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1 spec, section 2.9
 SCHEMA_URL = "https://github.com/plugwatch/plugwatch/blob/main/docs/stix-extensions.md"

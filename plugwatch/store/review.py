@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from plugwatch.detect.tactics import techniques_for_record
 from plugwatch.network.generic import is_linkable
 from plugwatch.store import audit, hooks, linking
 from plugwatch.store.schema import (
@@ -482,6 +483,10 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
     item = session.get(Item, item_id)
     account = session.get(Account, item.account_key) if item and item.account_key else None
     details: dict[str, Any] = {"decision": decision.id, "action": action, "policy_reason": policy_reason}
+    if item is not None and action != "dismiss":
+        # The decision is recorded against the trafficking techniques the item shows (for reporting
+        # and for the indicators shared later).
+        details["tactics"] = techniques_for_record(item.record or {})
     upheld = False
     if appeal is not None and final:
         original = session.get(Decision, appeal.decision_id)
