@@ -37,7 +37,9 @@ def _store(db: str | None):
     from plugwatch.store import open_store
 
     try:
-        return open_store(database_url(db))
+        # Evidence work needs users, items and decisions: a mistyped SQLite path is an error, not a
+        # new empty database.
+        return open_store(database_url(db), create=False)
     except UserError as e:
         fail(str(e))
 
