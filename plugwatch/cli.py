@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import IO, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +26,7 @@ from plugwatch.commands.common import (  # noqa: F401  (re-exported for callers 
     EXIT_OK,
     EXIT_REJECTS,
     EXIT_USAGE,
+    RejectWriter,
     UserError,
     err,
 )
@@ -44,33 +45,6 @@ app.add_typer(vocab_app, name="vocab")
 def _fail(msg: str, code: int = EXIT_USAGE) -> None:
     err.print(f"[bold red]error:[/] {msg}")
     raise typer.Exit(code)
-
-
-class _RejectWriter:
-    """Opens the rejects file only when the first reject arrives."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fh: IO[str] | None = None
-        self.count = 0
-
-    def __call__(self, rej) -> None:
-        from plugwatch.scan import reject_record
-
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("w", encoding="utf-8")
-        self._fh.write(json.dumps(reject_record(rej), ensure_ascii=False) + "\n")
-        self.count += 1
-        if self.count <= 5:
-            where = f"{rej.path}:{rej.line}" if rej.line else rej.path
-            err.print(f"[yellow]rejected[/] {where}: {rej.reason}")
-        elif self.count == 6:
-            err.print(f"[yellow]more rejects…[/] all are written to {self.path}")
-
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
 
 
 def _load_detector(model: Path | None, threshold: float | None, no_model: bool):
@@ -134,7 +108,7 @@ def scan(
     detector = None if no_model else _load_detector(model, threshold, no_model)
     reject_path = rejects or (out.with_suffix(".rejects.jsonl") if out else Path("rejects.jsonl"))
     reject_path.unlink(missing_ok=True)  # a rejects file left by an earlier run would mislead
-    writer = _RejectWriter(reject_path)
+    writer = RejectWriter(reject_path)
     own_files = frozenset(os.path.realpath(p) for p in (out, reject_path) if p is not None)
     options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw,
                             skip_files=own_files)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
+from typing import IO
 
 import typer
 from rich.console import Console
@@ -26,3 +29,31 @@ def fail(msg: str, code: int = EXIT_USAGE) -> None:
 def database_url(option: str | None) -> str:
     """`--db URL`, else PLUGWATCH_DB, else a SQLite file in the working directory."""
     return option or os.environ.get("PLUGWATCH_DB") or DEFAULT_DB
+
+
+class RejectWriter:
+    """Writes rejected records to a file, opened only when the first reject arrives; the first few
+    are also shown on the console."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh: IO[str] | None = None
+        self.count = 0
+
+    def __call__(self, rej) -> None:
+        from plugwatch.scan import reject_record
+
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("w", encoding="utf-8")
+        self._fh.write(json.dumps(reject_record(rej), ensure_ascii=False) + "\n")
+        self.count += 1
+        if self.count <= 5:
+            where = f"{rej.path}:{rej.line}" if rej.line else rej.path
+            err.print(f"[yellow]rejected[/] {where}: {rej.reason}")
+        elif self.count == 6:
+            err.print(f"[yellow]more rejects…[/] all are written to {self.path}")
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from datetime import date
 from pathlib import Path
-from typing import IO, Annotated
+from typing import Annotated
 
 import typer
 
-from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, err, fail
+from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, RejectWriter, err, fail
 
 
 class _LazyDetector:
@@ -30,31 +29,6 @@ class _LazyDetector:
             except ModelError as e:
                 fail(str(e))
         return self._detector.verdicts(batch)
-
-
-class _Rejects:
-    def __init__(self, path: Path):
-        self.path = path
-        self.count = 0
-        self._fh: IO[str] | None = None
-
-    def __call__(self, rej) -> None:
-        from plugwatch.scan import reject_record
-
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("w", encoding="utf-8")
-        self._fh.write(json.dumps(reject_record(rej), ensure_ascii=False) + "\n")
-        self.count += 1
-        if self.count <= 5:
-            where = f"{rej.path}:{rej.line}" if rej.line else rej.path
-            err.print(f"[yellow]rejected[/] {where}: {rej.reason}")
-        elif self.count == 6:
-            err.print(f"[yellow]more rejects…[/] all are written to {self.path}")
-
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
 
 
 def _events(values: list[str] | None) -> list[tuple[date, str]]:
@@ -136,7 +110,7 @@ def networks(
         fail(f"cannot create {out}: {e.strerror}")
     reject_path = rejects or out / "rejects.jsonl"
     reject_path.unlink(missing_ok=True)
-    writer = _Rejects(reject_path)
+    writer = RejectWriter(reject_path)
     own = frozenset(os.path.realpath(p) for p in [reject_path, *out.glob("*")])
     options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=False,
                             skip_files=own)
