@@ -98,6 +98,21 @@ def test_request_to_buy_is_a_request_not_an_offer(detector):
     assert "mdma" in v.drugs
 
 
+def test_a_harm_reduction_alert_naming_a_seller_is_not_an_offer(detector):
+    # Warnings name the seller's contact; acting on them would punish the people warning others.
+    v = one(detector, "⚠️ ALERT: pills sold via telegram @dankdepot_uk tested positive for nitazenes. "
+                      "Please test, start low, never use alone.")
+    assert not v.flagged, f"score {v.score:.3f}"
+    assert v.kind is not OfferKind.OFFER
+
+
+def test_looking_to_buy_and_asking_for_a_plug_is_a_request(detector):
+    v = one(detector, "looking to buy a half, anyone know a plug?")
+    assert v.kind is OfferKind.REQUEST
+    assert not v.flagged
+    assert any(r.signal == "drug_term" and r.text == "plug" for r in v.reasons), v.reasons
+
+
 ORDINARY = [
     "gas prices hit $4",
     "snow day ❄️",
@@ -275,3 +290,27 @@ def test_an_offer_buried_in_a_long_post_is_still_flagged(detector):
     text = offer + chatter
     v = detector.verdicts([(item(text), extract_identifiers(text))])[0]
     assert v.flagged, v.score
+
+
+def test_long_posts_are_windowed_by_whole_sentences():
+    from plugwatch.detect.detector import WINDOW, windows
+
+    assert windows("short post, one window") == []
+    text = "Selling coke, dm me. " + "We went to the beach and it was lovely. " * 12
+    spans = windows(text)
+    assert spans[0][0] == 0 and all(b - a <= WINDOW for a, b in spans)
+    assert all(text[a:b].strip()[-1] == "." for a, b in spans), "windows end at sentence ends"
+    assert spans[-1][1] == len(text)
+
+
+def test_no_scam_is_a_trust_claim_not_a_scam_report():
+    from plugwatch.signals.cues import _cue_hits
+    from plugwatch.text.normalize import normalize
+
+    def cues(s: str) -> set[str]:
+        return {h.feature for h in _cue_hits(normalize(s).text, in_bio=False)}
+
+    assert "cue:warning" not in cues("no scams, legit plug")
+    assert "cue:warning" not in cues("keine Abzocke, echter Verkäufer")
+    assert "cue:warning" in cues("this guy is a scammer, took my money and blocked me after paying")
+    assert "cue:warning" in cues("the pills tested positive for fentanyl")

@@ -3,10 +3,12 @@ they leave doubt, and a verdict with reasons that point at the original text."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import regex as re
 
 from plugwatch.detect import embed as embedding
 from plugwatch.detect.features import feature_vector
@@ -45,6 +47,33 @@ def _evidence(features: set[str]) -> bool:
 @lru_cache(maxsize=4096)
 def _normalize_bio(bio: str) -> NormText:
     return normalize(bio)  # a bio repeats with every post of its account
+
+
+WINDOW = 200  # characters: an offer is a sentence or two, a page of chatter or an article is many
+_SENTENCE_END = re.compile(r"(?<=[.!?;\n])\s+")
+
+
+def windows(text: str) -> list[tuple[int, int]]:
+    """Spans of whole sentences, one starting at each sentence, each up to WINDOW characters
+    (a longer sentence is a window of its own); none for a text one window covers."""
+    if len(text) <= WINDOW * 3 // 2:
+        return []
+    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+    ends = [*starts[1:], len(text)]
+    spans = []
+    for k, a in enumerate(starts):
+        m = k
+        while m + 1 < len(starts) and ends[m + 1] - a <= WINDOW:
+            m += 1
+        spans.append((a, ends[m]))
+    # A sentence-less wall of text gets fixed, half-overlapping windows instead.
+    return [s for s in dict.fromkeys(spans) if s[1] > s[0]] if len(spans) > 1 else [
+        (a, min(a + WINDOW, len(text))) for a in range(0, len(text) - WINDOW // 2, WINDOW // 2)]
+
+
+def _window_item(item: Item, ids: list[Identifier], a: int, b: int) -> tuple[Item, list[Identifier]]:
+    inside = [replace(i, start=i.start - a, end=i.end - a) for i in ids if i.start >= a and i.end <= b]
+    return replace(item, text=item.text[a:b]), inside
 
 
 REASON_FLOOR = 0.2  # below this score an item gets no reasons: nobody will review it
@@ -104,7 +133,24 @@ class Detector:
             return []
         contexts = [self.analyse(item, ids) for item, ids in batch]
         proba = self.probabilities(contexts)
+        if self.use_model:
+            self._windowed(batch, proba)
         return [self._verdict(ctx, p) for ctx, p in zip(contexts, proba, strict=True)]
+
+    def _windowed(self, batch: list[tuple[Item, list[Identifier]]], proba: np.ndarray) -> None:
+        """A long post is scored as a whole and window by window, and keeps its most offer-like
+        window: the models were trained on posts, and a page of chatter around a two-line offer
+        would otherwise drown the offer (the embedding averages over the whole text)."""
+        owners, parts = [], []
+        for i, (item, ids) in enumerate(batch):
+            for a, b in windows(item.text):
+                owners.append(i)
+                parts.append(self.analyse(*_window_item(item, ids, a, b)))
+        if not parts:
+            return
+        for i, p in zip(owners, self.probabilities(parts), strict=True):
+            if p[SALE] > proba[i, SALE]:
+                proba[i] = p
 
     # -- verdict ----------------------------------------------------------------
     def _verdict(self, ctx: Context, p: np.ndarray) -> Verdict:

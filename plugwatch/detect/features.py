@@ -13,7 +13,7 @@ import numpy as np
 
 from plugwatch.signals.base import Hit
 
-CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling", "quality", "request", "news", "care")
+CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling", "quality", "request", "news", "care", "warning")
 SALE_CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling")
 DRUG_LEVELS = ("low", "medium", "high", "emoji")
 ID_GROUPS = ("contact", "payment", "wallet", "phone", "email", "url")
@@ -27,7 +27,7 @@ FEATURES: tuple[str, ...] = (
     "price", "price:per_unit", "quantity", "menu",
     *(f"id:{g}" for g in ID_GROUPS),
     "x:specific_drug_and_sale", "x:ambiguous_drug_and_sale", "x:drug_and_contact_id",
-    "x:drug_and_payment", "x:drug_and_request", "x:drug_and_context", "x:sale_cues_distinct",
+    "x:drug_and_payment", "x:drug_and_request", "x:drug_and_context", "x:contact_in_warning", "x:sale_cues_distinct",
     "text:length", "text:question", "text:lines",
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
@@ -56,7 +56,10 @@ def feature_vector(hits: list[Hit], text: str) -> np.ndarray:
     paying = counts["cue:payment"] + counts["id:payment"] + counts["id:wallet"]
     counts["x:drug_and_payment"] = min(specific, 3) * min(paying, 2)
     counts["x:drug_and_request"] = min(specific + ambiguous, 3) * counts["cue:request"]
-    counts["x:drug_and_context"] = min(specific + ambiguous, 3) * (counts["cue:news"] + counts["cue:care"])
+    context = counts["cue:news"] + counts["cue:care"] + counts["cue:warning"]
+    counts["x:drug_and_context"] = min(specific + ambiguous, 3) * context
+    # Warnings and scam reports name the seller's contact; the contact then points away from the author.
+    counts["x:contact_in_warning"] = min(counts["id:contact"] + counts["id:phone"], 2) * min(counts["cue:warning"], 2)
     counts["x:sale_cues_distinct"] = sale_kinds
     # Capped: beyond a long paragraph, length says nothing, and an offer buried in a long
     # post must not be talked down by its surroundings.

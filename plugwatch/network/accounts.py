@@ -56,7 +56,7 @@ _PLATFORM_ALIASES = {"twitter": "x"}
 # tested positive ... never use alone"). Such posts carry as many news or care cues as sale cues or more
 # ("officials warn @x is selling fake pills"); the care and news words that sellers use too ("clean",
 # "support", "no cops") do not count.
-_REPORT_CUES = frozenset({"news", "care"})
+_REPORT_CUES = frozenset({"news", "care", "warning"})
 _SALE_CUES = frozenset({"stock", "selling", "shipping", "no_rx", "quality"})
 _SELLERS_WORDS_TOO = frozenset(
     """clean support meeting od quit sober report reported study news breaking headline cops bust busted border

@@ -1,5 +1,5 @@
 """Cue phrases (stock, contact, shipping, payment, no-prescription, selling,
-quality, request, news, care) in eight languages, from package data."""
+quality, request, news, care, warning) in eight languages, from package data."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ MEANINGS = {
     "request": "asks to buy",
     "news": "news or law-enforcement context",
     "care": "harm-reduction, recovery or treatment context",
+    "warning": "warning, scam report or bad-batch alert",
 }
 
 
