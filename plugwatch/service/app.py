@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from plugwatch.commands.common import database_url
 from plugwatch.service.auth import load_secret
+from plugwatch.service.throttle import SignInThrottle
 from plugwatch.store import open_store
 
 STATIC = Path(__file__).with_name("static")
@@ -49,6 +50,7 @@ def create_app(db_url: str | None = None, detector=None) -> FastAPI:
     app.state.store = store
     app.state.detector = LazyDetector(detector)
     app.state.secret = load_secret(store)
+    app.state.throttle = SignInThrottle()
     app.include_router(api.router)
     for name in OPTIONAL_ROUTERS:
         try:

@@ -29,6 +29,7 @@ from plugwatch.network.generic import LINK_TYPES, is_linkable
 from plugwatch.service.auth import authenticate, csrf_token, end_session, optional_caller, start_session
 from plugwatch.service.highlight import highlight_reasons
 from plugwatch.service.redaction import redact_item
+from plugwatch.service.throttle import client_address
 from plugwatch.store import review
 from plugwatch.store.review import (
     ACTION_REASON_GROUPS,
@@ -417,6 +418,12 @@ async def login(request: Request):
                            name, next_url, 403)
     if not name or not password:
         return _login_page(request, "Enter your name and password.", name, next_url, 422)
+    throttle, address = request.app.state.throttle, client_address(request)
+    if wait := throttle.wait_seconds(name, address):
+        page = _login_page(request, f"Too many failed sign-ins: try again in {(wait + 59) // 60} minute(s).",
+                           name, next_url, 429)
+        page.headers["Retry-After"] = str(wait)
+        return page
 
     def check() -> User | None:
         with _store(request).session() as s:
@@ -424,7 +431,9 @@ async def login(request: Request):
 
     user = await run_in_threadpool(check)
     if user is None:
+        throttle.failed(name, address)
         return _login_page(request, "Wrong name or password.", name, next_url, 401)
+    throttle.succeeded(name)
     if user.role in MACHINE_ROLES:
         return _login_page(request, f"{name} is a machine user ({user.role}): it uses its token with the API, "
                                     "not the web pages.", name, next_url, 403)

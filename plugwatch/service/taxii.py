@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from plugwatch.service.throttle import client_address
 from plugwatch.share import hashing, importer, matching, partners, taxii_store
 from plugwatch.store import audit
 from plugwatch.store.sharing_tables import Partner, TaxiiAccess, TaxiiCollection, TaxiiStatus
@@ -59,9 +60,14 @@ def _partner(request: Request, session) -> Partner:
         name, sep, secret = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
         raise TaxiiError(401, "malformed credentials") from None
+    throttle, address = request.app.state.throttle, client_address(request)
+    if throttle.wait_seconds("taxii:" + name, address):
+        raise TaxiiError(429, "too many failed sign-ins", "wait and try again")
     partner = partners.authenticate(session, name, secret) if sep else None
     if partner is None:
+        throttle.failed("taxii:" + name, address)
         raise TaxiiError(401, "unknown partner or wrong secret")
+    throttle.succeeded("taxii:" + name)
     return partner
 
 
