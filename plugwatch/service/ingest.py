@@ -79,8 +79,7 @@ def score_and_store(store, detector, stream: Iterable[Item | Reject], source_nam
         verdicts = detector.verdicts(pairs)
         records = [item_record(item, ids, v, source_name) for (item, ids), v in zip(pairs, verdicts, strict=True)]
         report.flagged += sum(1 for v in verdicts if v.flagged)
-        with store.session() as s:
-            report.add(ingest_records(s, records))
+        report.add(store.transact(lambda s: ingest_records(s, records)))
         batch.clear()
 
     for out in stream:

@@ -11,19 +11,23 @@ On SQLite every transaction starts with BEGIN IMMEDIATE: writers queue on the da
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plugwatch.commands.common import UserError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 30_000
+T = TypeVar("T")
 
 
 class Store:
@@ -48,8 +52,31 @@ class Store:
         finally:
             s.close()
 
+    def transact(self, work: Callable[[Session], T], attempts: int = 4) -> T:
+        """Run `work(session)` in its own transaction, again from the start when the database
+        aborted it to break a deadlock or a serialisation conflict: two ingests that link the
+        same accounts can lock rows in opposite orders, and PostgreSQL then kills one of them."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session() as s:
+                    return work(s)
+            except DBAPIError as e:
+                if attempt == attempts or not is_transient(e):
+                    raise
+                time.sleep(0.05 * attempt * (1 + random.random()))
+        raise AssertionError("unreachable")
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """Whether running the same transaction again may succeed."""
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return state in TRANSIENT_SQLSTATES or "database is locked" in str(error.orig)
 
 
 def _sqlite_setup(engine: Engine) -> None:
