@@ -187,7 +187,9 @@ def test_navigation_help_and_blurred_images(live, browser):
     img = page.locator(".media img")
     blur = "el => getComputedStyle(el).filter"
     assert "blur" in img.evaluate(blur)
+    assert img.get_attribute("src") is None, "not fetched before the reviewer asks"
     page.locator(".media label.blurred").click()
+    assert img.get_attribute("src") == "/static/no-such-picture.png"
     assert img.evaluate(blur) == "none"
     page.keyboard.press("i")  # i blurs every image again
     assert "blur" in img.evaluate(blur)

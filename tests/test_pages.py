@@ -279,7 +279,8 @@ def test_evidence_is_highlighted_and_everything_is_escaped(site):
     assert mark and unescape(mark.group(1)) == '"><script>alert("m")</script>'
     assert re.search(r'<mark class="hl hl-cue" title="shipping" data-reasons="1">discreet</mark>', page)  # in the bio
     # the one acceptable image is there, blurred by default behind a reveal toggle
-    assert page.count('class="blurred"') == 1 and 'src="https://cdn.example/p.jpg"' in page
+    assert page.count('class="blurred"') == 1 and 'data-src="https://cdn.example/p.jpg"' in page
+    assert ' src="https://cdn.example' not in page, "nothing is fetched from the platform until asked"
     assert "Attachments not shown: photo, video." in page and "v.mp4" not in page
 
 

@@ -1,6 +1,6 @@
 // plugwatch review pages: keyboard shortcuts, policy-reason check, evidence hover.
 // Plain script, no framework. Every feature here has a no-JS fallback in the HTML (links, forms, the
-// `required` policy reason, the checkbox that unblurs an image).
+// `required` policy reason, the link that opens an image).
 (function () {
   "use strict";
 
@@ -71,10 +71,20 @@
     if (!reasonOk(form, e.submitter)) { e.preventDefault(); e.stopPropagation(); }
   }, true);
 
+  // Images are fetched only once the reviewer chooses to see them.
+  function load(box) {
+    const img = box.checked && box.nextElementSibling ? box.nextElementSibling.querySelector("img[data-src]") : null;
+    if (img && !img.getAttribute("src")) img.setAttribute("src", img.dataset.src);
+  }
+
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("input.reveal")) load(e.target);
+  });
+
   function toggleImages() {
     const boxes = Array.from(document.querySelectorAll("input.reveal"));
     const show = boxes.some((b) => !b.checked);
-    boxes.forEach((b) => { b.checked = show; });
+    boxes.forEach((b) => { b.checked = show; load(b); });
   }
 
   function help() {
