@@ -188,3 +188,27 @@ def test_reason_fits_rule():
     assert review.reason_fits("escalate", "not_drugs") and review.reason_fits("escalate", "needs_lead")
     assert review.reason_fits("refer", "imminent_harm") and not review.reason_fits("refer", "legal_product")
     assert not review.reason_fits("remove", "no_such_reason")
+
+
+def post_with_bio(author: str, native_id: str, text: str, bio: str) -> dict:
+    platform, handle = author.split(":", 1)
+    item = Post(platform=platform, native_id=native_id, text=text, author=Author(platform, handle, bio=bio),
+                created_at=WHEN)
+    verdict = Verdict(score=0.9, flagged=True, kind=OfferKind.OFFER, drugs=["cannabis"])
+    return scan_record(item, identifiers_for(item, "US"), verdict)
+
+
+def test_identifiers_in_a_bio_link_at_ingest_as_in_the_networks_stage(store):
+    batches = [
+        [post_with_bio("instagram:leafy", "1", "new strains in, dm for the menu", "🔌 wickr: greenplug77 | ships UK")],
+        [post("x:alpha", "2", "fresh buds, order on wickr: greenplug77")],
+        # own-platform handles in a bio are shout-outs, generic links never link
+        [post_with_bio("x:fan", "3", "restock soon", "follow @alpha for more | linktr.ee")],
+    ]
+    ingest(store, *batches)
+    net = network_id(["instagram:leafy", "x:alpha"])
+    nets = networks(store)
+    assert nets["instagram:leafy"] == nets["x:alpha"] == net
+    assert nets["x:fan"] is None
+    assert stage_networks(batches) == {"instagram:leafy": net, "x:alpha": net}
+    assert groups(store)["instagram:1"] == groups(store)["x:2"] == f"network:{net}"

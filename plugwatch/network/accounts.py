@@ -228,12 +228,8 @@ class AccountTable:
             acct.posted = sum(k.split(":", 1)[0] in DIRECT_TYPES for k in acct.links)
             if acct.bio:
                 acct.bio_cues = bio_cues(acct.bio)
-                for kind, canonical, valid in _bio_identifiers(acct.bio):
-                    key = node_key(kind, canonical)
-                    if kind in CONTACT_TYPES and _same_platform(acct.platform, kind):
-                        continue  # own-platform handles in a bio are mostly shout-outs
-                    if is_linkable(kind, canonical, valid):
-                        acct.link(key)
+                for kind, canonical in bio_links(acct.platform, acct.bio):
+                    acct.link(node_key(kind, canonical))
             acct.score, acct.reasons = account_score(acct)
 
 
@@ -280,6 +276,17 @@ def _given_as_contact(text: str, ident: dict[str, Any]) -> bool:
     if not isinstance(start, int) or start < 0:
         return False
     return _CONTACT_BEFORE.search(text, max(0, start - 30), start) is not None
+
+
+def bio_links(platform: str, bio: str) -> list[tuple[str, str]]:
+    """(type, canonical) of the identifiers in a bio that tie its account to them (also used at ingest)."""
+    out = []
+    for kind, canonical, valid in _bio_identifiers(bio[:BIO_LIMIT]):
+        if kind in CONTACT_TYPES and _same_platform(platform, kind):
+            continue  # own-platform handles in a bio are mostly shout-outs
+        if is_linkable(kind, canonical, valid):
+            out.append((kind, canonical))
+    return out
 
 
 def _bio_identifiers(bio: str) -> list[tuple[str, str, bool | None]]:

@@ -16,9 +16,9 @@ grouping as items arrive. For each batch:
    `plugwatch networks` gives the same members. Changed `Account.network_id`s are written, and the open
    review tasks of those accounts move to the group `network:<id>` (or back to the account).
 
-Networks merge when a new identifier bridges them; an identifier that crosses the frequency cap splits
-what it alone held together. Not mirrored: identifiers found in bios, and the networks stage's limit of
-64 linking identifiers per account.
+Identifiers in an account's bio link it too, by the networks stage's bio rule (`bio_links`). Networks
+merge when a new identifier bridges them; an identifier that crosses the frequency cap splits what it
+alone held together. Not mirrored: the networks stage's limit of 64 linking identifiers per account.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from plugwatch.network.accounts import AccountStats, AccountTable, is_offer, is_request
+from plugwatch.network.accounts import AccountStats, AccountTable, bio_links, is_offer, is_request
 from plugwatch.network.generic import node_key
 from plugwatch.network.identity import MIN_CAP, frequency_cap, network_id
 from plugwatch.store.schema import Account, AccountIdentifier, Identifier, Item, ReviewTask
@@ -69,6 +69,14 @@ def linking_identifiers(rec: dict[str, Any]) -> set[tuple[str, str]]:
     return out
 
 
+def bio_linking_identifiers(rec: dict[str, Any]) -> set[tuple[str, str]]:
+    """(type, canonical) of the identifiers in the author's bio, as `rec` shows it, that tie the author."""
+    author, bio = rec.get("author"), (rec.get("account") or {}).get("bio")
+    if not author or not isinstance(author, str) or not bio or not isinstance(bio, str):
+        return set()
+    return set(bio_links(rec.get("platform") or author.split(":", 1)[0], bio))
+
+
 def link_batch(session: Session, records: list[dict[str, Any]],
                ident_ids: dict[tuple[str, str], int]) -> dict[str, str | None]:
     """Mark the linking identifiers of freshly stored `records` (their rows already written, with
@@ -76,7 +84,7 @@ def link_batch(session: Session, records: list[dict[str, Any]],
     date. Returns {account key: new network id or None} for the accounts whose network changed."""
     pairs: set[tuple[str, int]] = set()
     for rec in records:
-        for pair in linking_identifiers(rec):
+        for pair in linking_identifiers(rec) | bio_linking_identifiers(rec):
             ident_id = ident_ids.get(pair)
             if ident_id is not None:
                 pairs.add((rec["author"], ident_id))

@@ -264,10 +264,13 @@ def _upsert_accounts(session: Session, records: Iterable[dict[str, Any]], now: d
 def _link_identifiers(session: Session, records: list[dict[str, Any]],
                       now: datetime) -> dict[tuple[str, str], int]:
     wanted: set[tuple[str, str]] = set()
+    in_bios = {rec["author"]: linking.bio_linking_identifiers(rec) for rec in records if rec.get("author")}
     for rec in records:
         for ident in rec.get("identifiers") or []:
             if ident.get("type") and ident.get("canonical"):
                 wanted.add((ident["type"], ident["canonical"]))
+    for pairs in in_bios.values():
+        wanted |= pairs
     if not wanted:
         return {}
     table = Identifier.__table__
@@ -292,6 +295,8 @@ def _link_identifiers(session: Session, records: list[dict[str, Any]],
             item_links.add((rec["id"], ident_id))
             if rec.get("author"):
                 account_links.add((rec["author"], ident_id))
+    for author, pairs in in_bios.items():  # shown by the account, not posted in an item
+        account_links.update((author, ids[p]) for p in pairs if p in ids)
     if item_links:
         session.execute(_insert(session, ItemIdentifier.__table__).on_conflict_do_nothing(),
                         [{"item_id": i, "identifier_id": j} for i, j in sorted(item_links)])
