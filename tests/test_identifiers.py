@@ -521,3 +521,13 @@ def test_plain_posts_take_the_fast_path(text):
 def test_two_letter_cue_after_a_line_break_still_finds_the_handle():
     found = {i.canonical for i in extract_identifiers("discreet shipping\ntg @shop_plug")}
     assert "telegram:shop_plug" in found
+
+
+@pytest.mark.parametrize("text", ["dr0p $hipping 0pi@tes w0rldwide", "$tock is back", "$hrooms in $tock"])
+def test_leetspeak_s_words_are_not_cashtags(text):
+    assert not [i for i in extract_identifiers(text) if i.type == "cashapp"]
+
+
+def test_a_cashtag_spelling_a_word_is_still_one_when_cash_app_is_named():
+    assert [i.canonical for i in extract_identifiers("cashapp $hipping")] == ["cashapp:$hipping"]
+    assert [i.canonical for i in extract_identifiers("pay $greenplug99")] == ["cashapp:$greenplug99"]

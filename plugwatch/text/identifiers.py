@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
 import ahocorasick
@@ -705,6 +707,21 @@ def _cue_name(scan: _Scan, platform: str, pos: int, strong: bool, at: bool, id_o
 # ---------------------------------------------------------------- $cashtags
 
 
+@cache
+def _s_words() -> frozenset[str]:
+    """Single words starting with s from the cue phrases and the drug vocabulary (package data)."""
+    data = resources.files("plugwatch") / "data"
+    words = {"stock", "ship", "ships", "shipping", "sell", "selling", "sale", "sales", "shop", "send", "supply",
+             "service", "special", "specials", "smoke", "stuff", "safe", "secure"}
+    for name, column in (("cues.tsv", 2), ("vocabulary.tsv", 0)):
+        for line in data.joinpath(name).read_text(encoding="utf-8").splitlines():
+            fields = line.split("\t")
+            if line.startswith("#") or len(fields) <= column:
+                continue
+            words.update(w for w in fields[column].lower().split("|") if w[:1] == "s" and w.isalpha())
+    return frozenset(words)
+
+
 def _cashtags(scan: _Scan) -> None:
     text = scan.text
     if "$" not in text:
@@ -713,12 +730,12 @@ def _cashtags(scan: _Scan) -> None:
         tag = m.group("tag")
         if scan.claimed(m.start(), m.end()):
             continue
+        named = _CASH_NEAR.search(text, max(0, m.start() - 30), m.start())
         # "$BTC", "$USD", "$PEPE2", "$MOONDOGE": tickers and currencies unless Cash App is named nearby.
-        if (
-            tag.isupper()
-            and len(tag) <= 10
-            and not _CASH_NEAR.search(text, max(0, m.start() - 30), m.start())
-        ):
+        if tag.isupper() and len(tag) <= 10 and not named:
+            continue
+        # "$hipping", "$tock": leetspeak for an S word, not a tag, unless Cash App is named nearby.
+        if not named and "s" + tag.lower() in _s_words():
             continue
         scan.add("cashapp", m.start(), m.end(), *_handle("cashapp", tag))
         scan.claim(m.start(), m.end())
