@@ -314,3 +314,33 @@ def test_no_scam_is_a_trust_claim_not_a_scam_report():
     assert "cue:warning" not in cues("keine Abzocke, echter Verkäufer")
     assert "cue:warning" in cues("this guy is a scammer, took my money and blocked me after paying")
     assert "cue:warning" in cues("the pills tested positive for fentanyl")
+
+
+def test_windows_split_lines_and_bound_their_number():
+    from plugwatch.detect.detector import MAX_WINDOWS, WINDOW, windows
+
+    menu = "MENU\n" + "".join(f"item {i} 1g £{i}0\n" for i in range(40))
+    spans = windows(menu)
+    assert len(spans) > 1 and all(b - a <= WINDOW for a, b in spans) and spans[-1][1] == len(menu)
+    assert len(windows("ok. " * 5000)) <= MAX_WINDOWS + 1
+
+
+def test_identifiers_given_outside_the_text_belong_to_every_window():
+    from plugwatch.detect.detector import _window_item
+    from plugwatch.model import Identifier
+
+    outside = Identifier("telegram", "t.me/plugxyz", "telegram:plugxyz")  # a platform link: no span
+    inside = Identifier("wickr", "plug99", "wickr:plug99", start=250, end=256)
+    _, ids = _window_item(item("x" * 400), [outside, inside], 200, 400)
+    assert ids[0] is outside and (ids[1].start, ids[1].end) == (50, 56)
+    _, ids = _window_item(item("x" * 400), [outside, inside], 0, 200)
+    assert ids == [outside]
+
+
+def test_a_long_scam_report_quoting_the_ad_is_not_an_offer(detector):
+    text = ("PSA for Denver: stay away from this guy. I paid him and he blocked me after, and two friends "
+            "say the same. He also threatened to post my address when I asked for a refund. Don't be like me, "
+            "check reviews first and report the account. His ad said: Xanax 2mg bars 10 for $50, pressed "
+            "blues, fast delivery, cashapp $denverplug420, telegram @denverplug")
+    v = one(detector, text)
+    assert not v.flagged, v.score

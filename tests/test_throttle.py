@@ -27,9 +27,9 @@ def test_a_name_is_refused_after_repeated_failures_until_the_window_passes():
     clock = Clock()
     t = SignInThrottle(clock=clock)
     for _ in range(NAME_FAILURES - 1):
-        t.failed("Rita", "10.0.0.1")
+        assert t.attempt("Rita", "10.0.0.1") == 0
     assert t.wait_seconds("rita", "10.0.0.1") == 0, "typos are allowed"
-    t.failed("rita ", "10.0.0.2")
+    assert t.attempt("rita ", "10.0.0.2") == 0
     assert t.wait_seconds("RITA", "10.0.0.3") > 0, "the name is blocked from any address"
     assert t.wait_seconds("rolf", "10.0.0.1") == 0, "other names from the same address still may"
     clock.now += WINDOW_SECONDS + 1
@@ -39,7 +39,7 @@ def test_a_name_is_refused_after_repeated_failures_until_the_window_passes():
 def test_an_address_guessing_many_names_is_refused():
     t = SignInThrottle(clock=Clock(), per_address=6)
     for i in range(6):
-        t.failed(f"user{i}", "10.9.9.9")
+        t.attempt(f"user{i}", "10.9.9.9")
     assert t.wait_seconds("someone_new", "10.9.9.9") > 0
     assert t.wait_seconds("someone_new", "10.1.1.1") == 0
 
@@ -47,10 +47,35 @@ def test_an_address_guessing_many_names_is_refused():
 def test_success_clears_the_names_count():
     t = SignInThrottle(clock=Clock())
     for _ in range(NAME_FAILURES - 1):
-        t.failed("rita", None)
-    t.succeeded("rita")
-    t.failed("rita", None)
-    assert t.wait_seconds("rita", None) == 0
+        t.attempt("rita", "10.0.0.1")
+    t.attempt("rita", "10.0.0.1")
+    t.succeeded("rita", "10.0.0.1")  # the fifth was right
+    assert t.attempt("rita", "10.0.0.1") == 0
+
+
+def test_parallel_attempts_cannot_outrun_the_count():
+    import threading
+
+    t = SignInThrottle(clock=Clock())
+    allowed = []
+    threads = [threading.Thread(target=lambda: allowed.append(t.attempt("rita", "10.0.0.1") == 0))
+               for _ in range(50)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sum(allowed) == NAME_FAILURES
+
+
+def test_memory_stays_bounded_under_a_flood_of_names():
+    clock = Clock()
+    t = SignInThrottle(clock=clock, max_keys=1000)
+    for i in range(5000):
+        t.attempt(f"name{i}", f"10.0.{i // 250}.{i % 250}")
+    assert len(t._attempts) <= 1000
+    clock.now += WINDOW_SECONDS + 1
+    t.attempt("late", None)
+    assert len(t._attempts) == 1, "expired entries are swept"
 
 
 @pytest.fixture

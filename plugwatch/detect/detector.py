@@ -50,30 +50,53 @@ def _normalize_bio(bio: str) -> NormText:
 
 
 WINDOW = 200  # characters: an offer is a sentence or two, a page of chatter or an article is many
-_SENTENCE_END = re.compile(r"(?<=[.!?;\n])\s+")
+MAX_WINDOWS = 24  # cost bound: a longer text gets windows further apart
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*")
 
 
 def windows(text: str) -> list[tuple[int, int]]:
-    """Spans of whole sentences, one starting at each sentence, each up to WINDOW characters
-    (a longer sentence is a window of its own); none for a text one window covers."""
-    if len(text) <= WINDOW * 3 // 2:
+    """Spans of whole sentences (or lines) up to WINDOW characters, starting about half a window
+    apart so that neighbours overlap; a sentence longer than a window is cut into windows.
+    None for a text one window covers."""
+    n = len(text)
+    if n <= WINDOW * 3 // 2:
         return []
-    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
-    ends = [*starts[1:], len(text)]
-    spans = []
-    for k, a in enumerate(starts):
+    pieces: list[tuple[int, int]] = []  # sentences, long ones cut to WINDOW
+    a = 0
+    for m in [*_SENTENCE_END.finditer(text), None]:
+        b = m.end() if m else n
+        while b - a > WINDOW:
+            pieces.append((a, a + WINDOW))
+            a += WINDOW // 2
+        if b > a:
+            pieces.append((a, b))
+        a = b
+    step = max(WINDOW // 2, -(-n // MAX_WINDOWS))
+    spans, last = [], -step
+    for k, (start, end) in enumerate(pieces):
+        if start < last + step and k:
+            continue
         m = k
-        while m + 1 < len(starts) and ends[m + 1] - a <= WINDOW:
+        while m + 1 < len(pieces) and pieces[m + 1][1] - start <= WINDOW:
             m += 1
-        spans.append((a, ends[m]))
-    # A sentence-less wall of text gets fixed, half-overlapping windows instead.
-    return [s for s in dict.fromkeys(spans) if s[1] > s[0]] if len(spans) > 1 else [
-        (a, min(a + WINDOW, len(text))) for a in range(0, len(text) - WINDOW // 2, WINDOW // 2)]
+        spans.append((start, max(end, pieces[m][1])))
+        last = start
+    return spans
 
 
 def _window_item(item: Item, ids: list[Identifier], a: int, b: int) -> tuple[Item, list[Identifier]]:
-    inside = [replace(i, start=i.start - a, end=i.end - a) for i in ids if i.start >= a and i.end <= b]
+    # Identifiers the platform gave outside the text (start < 0: links, mentions) belong to every window.
+    inside = [i if i.start < 0 else replace(i, start=i.start - a, end=i.end - a)
+              for i in ids if i.start < 0 or (i.start >= a and i.end <= b)]
     return replace(item, text=item.text[a:b]), inside
+
+
+_REPORT_CUES = frozenset({"cue:warning", "cue:news"})
+
+
+def _reports(ctx: Context) -> bool:
+    """The post warns about or reports on a seller: a window quoting the seller's ad must not outvote it."""
+    return any(h.feature in _REPORT_CUES and not h.in_bio for h in ctx.hits)
 
 
 REASON_FLOOR = 0.2  # below this score an item gets no reasons: nobody will review it
@@ -134,15 +157,19 @@ class Detector:
         contexts = [self.analyse(item, ids) for item, ids in batch]
         proba = self.probabilities(contexts)
         if self.use_model:
-            self._windowed(batch, proba)
+            self._windowed(batch, contexts, proba)
         return [self._verdict(ctx, p) for ctx, p in zip(contexts, proba, strict=True)]
 
-    def _windowed(self, batch: list[tuple[Item, list[Identifier]]], proba: np.ndarray) -> None:
+    def _windowed(self, batch: list[tuple[Item, list[Identifier]]], contexts: list[Context],
+                  proba: np.ndarray) -> None:
         """A long post is scored as a whole and window by window, and keeps its most offer-like
         window: the models were trained on posts, and a page of chatter around a two-line offer
         would otherwise drown the offer (the embedding averages over the whole text)."""
         owners, parts = [], []
         for i, (item, ids) in enumerate(batch):
+            ctx = contexts[i]
+            if proba[i, SALE] >= self.threshold or not has_evidence(ctx) or _reports(ctx):
+                continue  # flagged already; or no window can have evidence; or a report quoting an ad
             for a, b in windows(item.text):
                 owners.append(i)
                 parts.append(self.analyse(*_window_item(item, ids, a, b)))

@@ -278,15 +278,17 @@ def _given_as_contact(text: str, ident: dict[str, Any]) -> bool:
     return _CONTACT_BEFORE.search(text, max(0, start - 30), start) is not None
 
 
-def bio_links(platform: str, bio: str) -> list[tuple[str, str]]:
-    """(type, canonical) of the identifiers in a bio that tie its account to them (also used at ingest)."""
+@lru_cache(maxsize=8192)
+def bio_links(platform: str, bio: str) -> tuple[tuple[str, str], ...]:
+    """(type, canonical) of the identifiers in a bio that tie its account to them (also used at ingest;
+    cached: a bio repeats with every post of its account)."""
     out = []
     for kind, canonical, valid in _bio_identifiers(bio[:BIO_LIMIT]):
         if kind in CONTACT_TYPES and _same_platform(platform, kind):
             continue  # own-platform handles in a bio are mostly shout-outs
         if is_linkable(kind, canonical, valid):
             out.append((kind, canonical))
-    return out
+    return tuple(out)
 
 
 def _bio_identifiers(bio: str) -> list[tuple[str, str, bool | None]]:

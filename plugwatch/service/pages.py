@@ -419,7 +419,7 @@ async def login(request: Request):
     if not name or not password:
         return _login_page(request, "Enter your name and password.", name, next_url, 422)
     throttle, address = request.app.state.throttle, client_address(request)
-    if wait := throttle.wait_seconds(name, address):
+    if wait := throttle.attempt(name, address):
         page = _login_page(request, f"Too many failed sign-ins: try again in {(wait + 59) // 60} minute(s).",
                            name, next_url, 429)
         page.headers["Retry-After"] = str(wait)
@@ -431,9 +431,8 @@ async def login(request: Request):
 
     user = await run_in_threadpool(check)
     if user is None:
-        throttle.failed(name, address)
         return _login_page(request, "Wrong name or password.", name, next_url, 401)
-    throttle.succeeded(name)
+    throttle.succeeded(name, address)
     if user.role in MACHINE_ROLES:
         return _login_page(request, f"{name} is a machine user ({user.role}): it uses its token with the API, "
                                     "not the web pages.", name, next_url, 403)

@@ -61,13 +61,12 @@ def _partner(request: Request, session) -> Partner:
     except (binascii.Error, UnicodeDecodeError):
         raise TaxiiError(401, "malformed credentials") from None
     throttle, address = request.app.state.throttle, client_address(request)
-    if throttle.wait_seconds("taxii:" + name, address):
+    if throttle.attempt("taxii:" + name, address):
         raise TaxiiError(429, "too many failed sign-ins", "wait and try again")
     partner = partners.authenticate(session, name, secret) if sep else None
     if partner is None:
-        throttle.failed("taxii:" + name, address)
         raise TaxiiError(401, "unknown partner or wrong secret")
-    throttle.succeeded("taxii:" + name)
+    throttle.succeeded("taxii:" + name, address)
     return partner
 
 

@@ -264,7 +264,10 @@ def _upsert_accounts(session: Session, records: Iterable[dict[str, Any]], now: d
 def _link_identifiers(session: Session, records: list[dict[str, Any]],
                       now: datetime) -> dict[tuple[str, str], int]:
     wanted: set[tuple[str, str]] = set()
-    in_bios = {rec["author"]: linking.bio_linking_identifiers(rec) for rec in records if rec.get("author")}
+    in_bios: dict[str, set[tuple[str, str]]] = {}
+    for rec in records:
+        if rec.get("author"):
+            in_bios.setdefault(rec["author"], set()).update(linking.bio_linking_identifiers(rec))
     for rec in records:
         for ident in rec.get("identifiers") or []:
             if ident.get("type") and ident.get("canonical"):
