@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from plugwatch.model import Identifier, Item, Verdict
@@ -55,3 +56,16 @@ def scan_record(item: Item, identifiers: list[Identifier], verdict: Verdict | No
         if verdict.model_only:
             rec["model_only"] = True
     return rec
+
+
+def utc_time(value: Any) -> datetime | None:
+    """The time a scan record carries (ISO 8601 text, or a datetime) in UTC; naive times are UTC.
+    None when absent or unreadable: stored records are already checked, this only reads them back."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -9,6 +9,7 @@ from typing import IO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_REJECTS, EXIT_NOTHING = 0, 1, 2, 3, 4
 
@@ -29,6 +30,30 @@ def fail(msg: str, code: int = EXIT_USAGE) -> None:
 def database_url(option: str | None) -> str:
     """`--db URL`, else PLUGWATCH_DB, else a SQLite file in the working directory."""
     return option or os.environ.get("PLUGWATCH_DB") or DEFAULT_DB
+
+
+def open_db(db: str | None, create: bool = True):
+    """The store for `--db`; a bad URL or (with create=False) a missing SQLite file is one line, exit 2."""
+    from plugwatch.store import open_store
+
+    try:
+        return open_store(database_url(db), create=create)
+    except UserError as e:
+        fail(escape(str(e)))
+
+
+def write_output(out: Path | None, text: str) -> None:
+    """Write `text` to `out`, or to stdout when no file is given."""
+    if out is None:
+        import sys
+
+        sys.stdout.write(text)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror}")
 
 
 class RejectWriter:

@@ -16,7 +16,15 @@ from typing import Annotated
 
 import typer
 
-from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, UserError, database_url, err, fail
+from plugwatch.commands.common import (
+    EXIT_NOTHING,
+    EXIT_REJECTS,
+    UserError,
+    err,
+    fail,
+    open_db,
+    write_output,
+)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $PLUGWATCH_DB, else "
                                                             "sqlite:///plugwatch.db).")]
@@ -34,14 +42,10 @@ evidence_app.add_typer(request_app, name="request")
 
 def _store(db: str | None):
     import plugwatch.evidence  # noqa: F401  (registers the snapshot hook for decisions made in this process)
-    from plugwatch.store import open_store
 
-    try:
-        # Evidence work needs users, items and decisions: a mistyped SQLite path is an error, not a
-        # new empty database.
-        return open_store(database_url(db), create=False)
-    except UserError as e:
-        fail(str(e))
+    # Evidence work needs users, items and decisions: a mistyped SQLite path is an error, not a new
+    # empty database.
+    return open_db(db, create=False)
 
 
 def _user(s, name: str | None):
@@ -337,15 +341,9 @@ def subject_export_cmd(account: Annotated[str, typer.Argument(help="platform:han
     from plugwatch.privacy.subject import subject_export
 
     data = _run(db, lambda s: subject_export(s, _user(s, user), account))
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    write_output(out, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     if out is None:
-        sys.stdout.write(text)
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as e:
-        fail(f"cannot write {out}: {e.strerror}")
     err.print(f"wrote {out}: {len(data['items'])} items, {len(data['snapshots'])} snapshots")
 
 

@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, UserError, database_url, err, fail
+from plugwatch.commands.common import (
+    EXIT_NOTHING,
+    EXIT_REJECTS,
+    UserError,
+    database_url,
+    err,
+    fail,
+    open_db,
+)
 
 EXIT_PROBLEMS = EXIT_REJECTS  # 3: the check ran and found problems
 
@@ -26,11 +34,11 @@ audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log."
 db_app = typer.Typer(no_args_is_help=True, help="The database itself.")
 
 
-def _store(db: str | None, create: bool = True):
-    from plugwatch.store import open_store
-
+def _in_session(db: str | None, work):
+    """work(session) in one transaction; a UserError (unknown user, bad role) is one line, exit 2."""
     try:
-        return open_store(database_url(db), create=create)
+        with open_db(db).session() as s:
+            return work(s)
     except UserError as e:
         fail(escape(str(e)))
 
@@ -55,7 +63,7 @@ def users_add(
     from plugwatch.store import users
 
     password = _password(password_stdin)
-    store = _store(db)
+    store = open_db(db)
     try:
         with store.session() as s:
             user, token = users.add_user(s, name, role, password)
@@ -70,7 +78,7 @@ def users_list(db: DbOption = None) -> None:
     """Users, roles and whether they are active."""
     from plugwatch.store import users
 
-    with _store(db, create=False).session() as s:
+    with open_db(db, create=False).session() as s:
         for u in users.list_users(s):
             state = "active" if u.active else "disabled"
             print(f"{u.name}\t{u.role}\t{state}\tpassword={'yes' if u.password_hash else 'no'}\t"
@@ -82,11 +90,7 @@ def users_set_role(name: str, role: str, db: DbOption = None) -> None:
     """Change a user's role (audited)."""
     from plugwatch.store import users
 
-    try:
-        with _store(db).session() as s:
-            users.set_role(s, name, role)
-    except UserError as e:
-        fail(escape(str(e)))
+    _in_session(db, lambda s: users.set_role(s, name, role))
     err.print(f"{name} is now {role}")
 
 
@@ -95,11 +99,7 @@ def users_token(name: str, db: DbOption = None) -> None:
     """Issue a new API token for a user (the old one stops working); prints it once."""
     from plugwatch.store import users
 
-    try:
-        with _store(db).session() as s:
-            token = users.reset_token(s, name)
-    except UserError as e:
-        fail(escape(str(e)))
+    token = _in_session(db, lambda s: users.reset_token(s, name))
     err.print(f"new API token for {name} (shown once):")
     print(token)
 
@@ -110,11 +110,7 @@ def users_password(name: str, db: DbOption = None) -> None:
     from plugwatch.store import users
 
     password = _password(True)
-    try:
-        with _store(db).session() as s:
-            users.set_password(s, name, password)
-    except UserError as e:
-        fail(escape(str(e)))
+    _in_session(db, lambda s: users.set_password(s, name, password))
     err.print(f"password set for {name}")
 
 
@@ -123,11 +119,7 @@ def users_disable(name: str, db: DbOption = None) -> None:
     """Stop a user from signing in or using their token (audited)."""
     from plugwatch.store import users
 
-    try:
-        with _store(db).session() as s:
-            users.set_active(s, name, False)
-    except UserError as e:
-        fail(escape(str(e)))
+    _in_session(db, lambda s: users.set_active(s, name, False))
     err.print(f"{name} disabled")
 
 
@@ -146,7 +138,7 @@ def audit_verify(
         if not sep or not seq.isdigit() or len(digest) != 64:
             fail("--expect-head takes SEQ:HASH as printed by `plugwatch audit verify`")
         expected = (int(seq), digest)
-    with _store(db, create=False).session() as s:
+    with open_db(db, create=False).session() as s:
         problem = audit.verify(s, expected)
         seq, digest = audit.head(s)
     if problem is not None:
@@ -161,7 +153,7 @@ def db_upgrade(db: DbOption = None) -> None:
     """Create the tables or bring them to the newest schema (every command also does this on open)."""
     from sqlalchemy import text
 
-    store = _store(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     err.print(f"database at {store.engine.url.render_as_string()} is at revision {', '.join(rev)}")
@@ -193,7 +185,7 @@ def ingest(
     """Score items with the detector and store them; queue what needs review. Same item twice = stored once."""
     from plugwatch.service.ingest import ingest_paths
 
-    store = _store(db)
+    store = open_db(db)
     report = ingest_paths(store, _detector(), inputs, default_region=region.upper() if region else None)
     _print_report(report)
     if report.read == 0:
@@ -230,7 +222,7 @@ def serve(
 
     from plugwatch.service.app import create_app
 
-    store = _store(db)
+    store = open_db(db)
     detector = _detector()
     lines = []
     if example:

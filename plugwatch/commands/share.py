@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, UserError, database_url, err, fail
+from plugwatch.commands.common import (
+    EXIT_NOTHING,
+    EXIT_REJECTS,
+    err,
+    fail,
+    open_db,
+    write_output,
+)
 
 share_app = typer.Typer(no_args_is_help=True, help="Share indicators with partners in STIX 2.1 (and TAXII 2.1).")
 partners_app = typer.Typer(no_args_is_help=True, help="Partners we exchange indicators with.")
@@ -21,15 +27,6 @@ DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (defaul
                                                            "sqlite:///plugwatch.db).")]
 OrgOption = Annotated[str | None, typer.Option("--org", help="Our organisation's name in bundles "
                                                              "(default: $PLUGWATCH_ORG, else plugwatch).")]
-
-
-def _store(db: str | None):
-    from plugwatch.store import open_store
-
-    try:
-        return open_store(database_url(db))
-    except UserError as e:
-        fail(str(e))
 
 
 def _org(org: str | None) -> str:
@@ -44,17 +41,6 @@ def _date(value: str | None, option: str) -> datetime | None:
     except ValueError:
         fail(f"{option} takes a date like 2024-05-01 or 2024-05-01T12:00:00+00:00, got {value!r}")
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
-
-
-def _write(out: Path | None, text: str) -> None:
-    if out is None:
-        sys.stdout.write(text)
-        return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as e:
-        fail(f"cannot write {out}: {e.strerror}")
 
 
 @share_app.command("salt")
@@ -83,7 +69,7 @@ def partners_add(
     """Add a partner; prints its TAXII secret once (only a hash is kept)."""
     from plugwatch.share import hashing, partners
 
-    store = _store(db)
+    store = open_db(db)
     try:
         with store.session() as s:
             partner, secret = partners.add(s, name, trust, salt_file)
@@ -109,7 +95,7 @@ def partners_set(
     from plugwatch.share import hashing, partners
     from plugwatch.store import audit
 
-    store = _store(db)
+    store = open_db(db)
     secret = None
     try:
         with store.session() as s:
@@ -142,7 +128,7 @@ def partners_list(db: DbOption = None) -> None:
 
     from plugwatch.store.sharing_tables import Partner, WatchEntry
 
-    store = _store(db)
+    store = open_db(db)
     with store.session() as s:
         counts = dict(s.execute(select(WatchEntry.partner_id, func.count()).group_by(WatchEntry.partner_id)).all())
         for p in s.scalars(select(Partner).order_by(Partner.name)):
@@ -176,7 +162,7 @@ def export_cmd(
     if valid_days < 1:
         fail("--valid-days must be at least 1")
     when = _date(since, "--since")
-    store = _store(db)
+    store = open_db(db)
     try:
         with store.session() as s:
             salt = None
@@ -201,7 +187,7 @@ def export_cmd(
                 err.print(f"published {added} new object versions to collection to-{hash_for}")
     except hashing.SaltError as e:
         fail(str(e))
-    _write(out, stix.dumps(result.bundle))
+    write_output(out, stix.dumps(result.bundle))
     mode = f"hashed for {hash_for}" if hash_for else "hashed" if salt else "in the clear"
     err.print(f"{result.indicators} indicators ({mode}, TLP:{tlp.upper()}) from {result.items} confirmed items; "
               f"valid STIX 2.1 ({len(report.warnings)} warnings)" + (f"; wrote {out}" if out else ""))
@@ -233,7 +219,7 @@ def import_cmd(
         data = importer.load_bundle(text, str(bundle))
     except importer.BundleError as e:
         fail(str(e), EXIT_NOTHING)
-    store = _store(db)
+    store = open_db(db)
     try:
         with store.session() as s:
             partner = partners.get(s, source)
@@ -273,7 +259,7 @@ def match_cmd(db: DbOption = None) -> None:
     """Match every stored item against the live watch list (new matches go to review)."""
     from plugwatch.share import matching
 
-    store = _store(db)
+    store = open_db(db)
     with store.session() as s:
         n = matching.retro_match(s)
     err.print(f"{n} new watch-list matches")
@@ -287,7 +273,7 @@ def watchlist_cmd(partner: Annotated[str | None, typer.Option(help="Only this pa
 
     from plugwatch.store.sharing_tables import Partner, WatchEntry
 
-    store = _store(db)
+    store = open_db(db)
     with store.session() as s:
         stmt = select(WatchEntry, Partner.name).join(Partner, Partner.id == WatchEntry.partner_id)
         if partner:
@@ -314,7 +300,7 @@ def override_cmd(
 
     if state not in OVERRIDES:
         fail(f"--state is one of {', '.join(OVERRIDES)}")
-    store = _store(db)
+    store = open_db(db)
     with store.session() as s:
         cond = WatchEntry.id == int(entry) if entry.isdigit() else WatchEntry.indicator_id == entry
         rows = list(s.scalars(select(WatchEntry).where(cond)))
@@ -344,7 +330,7 @@ def feedback_cmd(
 
     if (indicator is None) != (opinion is None):
         fail("--indicator and --opinion go together")
-    store = _store(db)
+    store = open_db(db)
     with store.session() as s:
         p = partners.get(s, partner)
         if p is None:
@@ -364,7 +350,7 @@ def feedback_cmd(
             raise RuntimeError("feedback bundle failed STIX validation: " + "; ".join(report.errors[:3]))
         if publish:
             taxii_store.publish(s, partners.collection_alias("to", partner), bundle["objects"])
-    _write(out, stix.dumps(bundle))
+    write_output(out, stix.dumps(bundle))
     err.print(f"{len(answers)} opinions for {partner}" + (f"; wrote {out}" if out else ""))
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from plugwatch.records import utc_time
 
 KILL_CHAIN = "plugwatch-drug-trade"
 SOURCE_NAME = "plugwatch-tactics"
@@ -70,17 +71,6 @@ def load_taxonomy() -> Taxonomy:
                     tuple(_technique(t, phases) for t in data["techniques"]))
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _emoji_term(reason: dict[str, Any]) -> bool:
     text = reason.get("text") or ""
     return reason.get("signal", "").endswith("drug_term") and bool(text) and not any(c.isalnum() for c in text)
@@ -88,7 +78,7 @@ def _emoji_term(reason: dict[str, Any]) -> bool:
 
 def _account_matches(rule: dict[str, int], record: dict[str, Any]) -> bool:
     account = record.get("account") or {}
-    created, posted = _parse_time(account.get("created_at")), _parse_time(record.get("created_at"))
+    created, posted = utc_time(account.get("created_at")), utc_time(record.get("created_at"))
     followers = account.get("followers")
     if created is None or posted is None or followers is None:
         return False  # too little known about the account to call it a burner

@@ -22,6 +22,7 @@ from plugwatch.network.generic import (
     is_linkable,
     node_key,
 )
+from plugwatch.records import utc_time
 
 MAX_LINKS = 64  # identifiers kept per account: a seller shows a handful; more is spam or a directory
 MAX_PARENTS = 64  # distinct reply parents kept per account (for reply-bot detection)
@@ -68,15 +69,8 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 
 def parse_ts(value: Any) -> float | None:
     """Epoch seconds from the ISO time a scan record carries (None when absent or unreadable)."""
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
+    dt = utc_time(value)
+    return dt.timestamp() if dt else None
 
 
 def iso(ts: float | None) -> str | None:

@@ -174,16 +174,21 @@ def _page(s, partner, coll_id: str, request: Request, object_id: str | None = No
     return page, headers
 
 
+def _envelope(page, objects: list[dict[str, Any]], headers: dict[str, str], always: bool = False) -> Response:
+    """A TAXII envelope (or manifest): `objects` left out when empty, unless `always`."""
+    body: dict[str, Any] = {"more": page.more}
+    if page.next:
+        body["next"] = page.next
+    if objects or always:
+        body["objects"] = objects
+    return _reply(body, headers=headers)
+
+
 @router.get(f"/{ROOT}/collections/{{coll_id}}/objects/")
 def get_objects(request: Request, coll_id: str):
     def work(s, partner):
         page, headers = _page(s, partner, coll_id, request)
-        body: dict[str, Any] = {"more": page.more}
-        if page.next:
-            body["next"] = page.next
-        if page.rows:
-            body["objects"] = [r.body for r in page.rows]
-        return _reply(body, headers=headers)
+        return _envelope(page, [r.body for r in page.rows], headers)
     return _run(request, work)
 
 
@@ -191,10 +196,7 @@ def get_objects(request: Request, coll_id: str):
 def get_object(request: Request, coll_id: str, object_id: str):
     def work(s, partner):
         page, headers = _page(s, partner, coll_id, request, object_id)
-        body: dict[str, Any] = {"more": page.more, "objects": [r.body for r in page.rows]}
-        if page.next:
-            body["next"] = page.next
-        return _reply(body, headers=headers)
+        return _envelope(page, [r.body for r in page.rows], headers, always=True)
     return _run(request, work)
 
 
@@ -202,13 +204,8 @@ def get_object(request: Request, coll_id: str, object_id: str):
 def manifest(request: Request, coll_id: str):
     def work(s, partner):
         page, headers = _page(s, partner, coll_id, request)
-        body: dict[str, Any] = {"more": page.more}
-        if page.next:
-            body["next"] = page.next
-        if page.rows:
-            body["objects"] = [{"id": r.stix_id, "date_added": _ts(r.date_added), "version": r.version,
-                                "media_type": STIX} for r in page.rows]
-        return _reply(body, headers=headers)
+        return _envelope(page, [{"id": r.stix_id, "date_added": _ts(r.date_added), "version": r.version,
+                                 "media_type": STIX} for r in page.rows], headers)
     return _run(request, work)
 
 

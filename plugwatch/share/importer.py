@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugwatch.network.generic import is_generic
+from plugwatch.records import utc_time
 from plugwatch.share import hashing, stix, validate
 from plugwatch.share.canonical import canonical_form
 from plugwatch.store.sharing_tables import Partner, ShareOpinion, WatchEntry
@@ -118,16 +119,6 @@ def parse_pattern(pattern: str) -> Parsed:
     raise ValueError(f"pattern on {sco_type!r} names no identifier plugwatch matches")
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
 def load_bundle(text: str, where: str = "bundle") -> dict[str, Any]:
     try:
         bundle = json.loads(text)
@@ -207,7 +198,7 @@ def import_bundle(session: Session, bundle: dict[str, Any], partner: Partner, *,
                 result.rejected.append((oid, f"hashed with salt {theirs}, the salt shared with {partner.name} "
                                              f"is {our_salt_id}"))
                 continue
-        valid_until = _time(obj.get("valid_until"))
+        valid_until = utc_time(obj.get("valid_until"))
         if expires_days is not None:
             ours = now + timedelta(days=expires_days)
             valid_until = min(valid_until, ours) if valid_until else ours
@@ -220,8 +211,8 @@ def import_bundle(session: Session, bundle: dict[str, Any], partner: Partner, *,
             confidence=obj.get("confidence") if isinstance(obj.get("confidence"), int) else None,
             drugs=list(obj.get("drug_categories") or [x for x in obj.get("labels") or () if x != "drug-sale"]),
             tactics=[p for p in phases if p], platforms=list(obj.get("seen_on_platforms") or ()),
-            tlp=_tlp(obj, definitions), first_seen=_time(obj.get("first_seen")) or _time(obj.get("valid_from")),
-            last_seen=_time(obj.get("last_seen")), valid_until=valid_until,
+            tlp=_tlp(obj, definitions), first_seen=utc_time(obj.get("first_seen")) or utc_time(obj.get("valid_from")),
+            last_seen=utc_time(obj.get("last_seen")), valid_until=valid_until,
         )
         if entry is None:
             entry = WatchEntry(partner_id=partner.id, indicator_id=oid, imported_at=now, updated_at=now, **fields)
@@ -253,5 +244,5 @@ def _record_opinion(session: Session, obj: dict[str, Any], partner: Partner, now
         session.add(ShareOpinion(stix_id=obj["id"] if ref == obj["object_refs"][0] else f"{obj['id']}#{ref}",
                                  direction="in", partner_id=partner.id, indicator_id=ref, opinion=obj["opinion"],
                                  explanation=obj.get("explanation", ""), author=partner.name,
-                                 created_at=_time(obj.get("created")) or now, body=obj))
+                                 created_at=utc_time(obj.get("created")) or now, body=obj))
     return 1

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.detect.tactics import techniques_for_record
 from plugwatch.network.generic import is_linkable
+from plugwatch.records import utc_time
 from plugwatch.store import audit, hooks, linking
 from plugwatch.store.schema import (
     ACTIONS,
@@ -127,16 +128,6 @@ def priority_now(key: float, now: datetime | None = None) -> float:
     return round(key + AGE_PER_DAY * _days(now or utcnow()), 3)
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
 def needs_review(rec: dict[str, Any]) -> bool:
     return bool(rec.get("flagged")) or rec.get("kind") == "request"
 
@@ -223,7 +214,7 @@ def _item_row(rec: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {
         "id": rec["id"], "platform": rec.get("platform") or rec["id"].split(":", 1)[0],
         "account_key": rec.get("author"), "kind": rec.get("item_kind") or "post", "text": rec.get("text") or "",
-        "url": rec.get("url"), "reply_to": rec.get("reply_to"), "created_at": _parse_time(rec.get("created_at")),
+        "url": rec.get("url"), "reply_to": rec.get("reply_to"), "created_at": utc_time(rec.get("created_at")),
         "received_at": now, "score": rec.get("score"), "flagged": bool(rec.get("flagged")),
         "offer_kind": rec.get("kind"), "drugs": rec.get("drugs") or [], "reasons": rec.get("reasons") or [],
         "identifiers": rec.get("identifiers") or [], "record": record, "raw": rec.get("raw"),
@@ -245,7 +236,7 @@ def _upsert_accounts(session: Session, records: Iterable[dict[str, Any]], now: d
             if acc.get(name) is not None:
                 row[name] = acc[name]
         if acc.get("created_at"):
-            row["created_at"] = _parse_time(acc["created_at"])
+            row["created_at"] = utc_time(acc["created_at"])
     if not rows:
         return
     table = Account.__table__
