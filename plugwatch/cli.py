@@ -29,9 +29,12 @@ from plugwatch.commands.common import (  # noqa: F401  (re-exported for callers 
     RejectWriter,
     UserError,
     err,
+    threshold_help,
 )
+from plugwatch.commands.helptext import PlainGroup
 
 app = typer.Typer(
+    cls=PlainGroup,
     add_completion=False,
     no_args_is_help=True,
     help="Find drug-sale offers in social-media posts, with evidence a reviewer can check.\n\n"
@@ -40,6 +43,10 @@ app = typer.Typer(
 )
 vocab_app = typer.Typer(no_args_is_help=True, help="Build the drug vocabulary from lexicons.")
 app.add_typer(vocab_app, name="vocab")
+
+
+# --model FILE brings that file's own threshold; --help names the shipped model's.
+THRESHOLD_DEFAULT = threshold_help()
 
 
 def _fail(msg: str, code: int = EXIT_USAGE) -> None:
@@ -75,7 +82,8 @@ def scan(
     rejects: Annotated[
         Path | None, typer.Option(help="Where rejected records go (default OUT.rejects.jsonl or ./rejects.jsonl).")
     ] = None,
-    threshold: Annotated[float | None, typer.Option(help="Flag items scoring at least this (0..1).")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        help="Flag items scoring at least this (0..1).", show_default=THRESHOLD_DEFAULT)] = None,
     model: Annotated[Path | None, typer.Option(help="Model file (default: the one shipped in the package).")] = None,
     no_model: Annotated[bool, typer.Option("--no-model", help="Identifiers only: skip the detector.")] = False,
     no_raw: Annotated[bool, typer.Option("--no-raw", help="Do not keep raw records in memory.")] = False,
@@ -254,7 +262,7 @@ def evaluate_cmd(
     data: Annotated[Path, typer.Option(help="Shared data folder: DEA list and baseline training data.")] = DEFAULT_DATA,
     dev: Annotated[list[Path] | None, typer.Option(help="Dev training files for the TF-IDF baseline.")] = None,
     model: Annotated[Path | None, typer.Option(help="Model file (default: the package's).")] = None,
-    threshold: Annotated[float | None, typer.Option(help="Flagging threshold.")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Flagging threshold.", show_default=THRESHOLD_DEFAULT)] = None,
     out_dir: Annotated[Path, typer.Option(help="Where report.json and pr_curve.png go.")] = Path("eval-out"),
     evasion: Annotated[bool, typer.Option(help="Also measure recall under each evasion transformation.")] = False,
     from_decisions: Annotated[bool, typer.Option(

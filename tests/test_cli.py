@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -242,6 +243,43 @@ def test_bad_option_is_a_usage_error(tmp_path, name):
     assert result.exit_code == 2
     assert "error" in result.stderr and message in flat(result.stderr)
     assert not out.exists()
+
+
+def command_paths() -> list[list[str]]:
+    """Every command and group of the CLI, as the words after `plugwatch`."""
+    import typer.main
+
+    paths: list[list[str]] = []
+
+    def walk(command, path):
+        paths.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+def test_help_names_values_the_usual_way_on_every_command():
+    for path in command_paths():
+        result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "160"})
+        assert result.exit_code == 0, (path, result.output)
+        text = result.output
+        # No Python type labels (<bool>, <list[str]>, <path>) and no {name} in the usage line.
+        assert not re.search(r"<[a-z][a-z_\[\]]*>|\{[a-z_]+\}", text), (path, text)
+    scan_help = CliRunner().invoke(app, ["scan", "--help"], env={"COLUMNS": "160"}).output
+    assert "scan [OPTIONS] INPUTS..." in scan_help
+    rows = {line.split()[1]: line for line in scan_help.splitlines() if line.startswith("│ -")}
+    assert re.search(r"--out\s+-o\s+PATH\s", rows["--out"]) and re.search(r"--threshold\s+FLOAT\s", rows["--threshold"])
+    assert re.search(r"--no-model\s+Identifiers only", rows["--no-model"])  # a flag takes no value
+    assert "eval [OPTIONS] [LABELLED]" in CliRunner().invoke(app, ["eval", "--help"]).output
+
+
+@pytest.mark.parametrize("command", ["scan", "eval"])
+def test_threshold_help_shows_the_models_own_default(command):
+    shipped = DetectorModel.load().threshold
+    text = flat(CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output)
+    assert f"[default: (the model's threshold: {shipped:g} for the shipped model)]" in text
 
 
 def test_unknown_field_name_is_a_usage_error(tmp_path):

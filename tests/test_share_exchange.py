@@ -302,8 +302,49 @@ def test_partners_list_shows_trust_and_watch_list_size(tmp_path):
     assert runner.invoke(app, ["share", "import", str(out), "--source", "platform-a", "--db", b]).exit_code == 0
     r = runner.invoke(app, ["share", "partners", "list", "--db", b])
     assert r.exit_code == 0, r.output
-    assert r.output.split("\n")[0].split("\t") == ["platform-a", "notify-only", "active", "salt -",
-                                                    "4 watch-list entries"]
+    header, row = r.output.split("\n")[:2]
+    assert dict(zip(header.split("\t"), row.split("\t"), strict=True)) == {
+        "partner": "platform-a", "trust": "notify-only", "status": "active", "salt_id": "-",
+        "watch_list_entries": "4"}
+
+
+def test_watch_list_and_tactics_print_a_header_naming_their_columns(tmp_path):
+    runner = CliRunner()
+    a, b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    _instance_a(a).dispose()
+    empty = runner.invoke(app, ["share", "watchlist", "--db", b])
+    assert empty.exit_code == 0 and empty.stdout.splitlines() == [
+        "id\tpartner\ttype\tvalue\tconfidence\texpires\toverride"]
+    assert "the watch list is empty" in empty.stderr
+    out = tmp_path / "clear.json"
+    assert runner.invoke(app, ["share", "export", "--db", a, "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["share", "import", str(out), "--source", "platform-a", "--db", b]).exit_code == 0
+    header, *rows = runner.invoke(app, ["share", "watchlist", "--db", b]).stdout.splitlines()
+    entries = [dict(zip(header.split("\t"), row.split("\t"), strict=True)) for row in rows]
+    assert len(entries) == 4 and {e["partner"] for e in entries} == {"platform-a"}
+    assert {e["type"] for e in entries} >= {"telegram", "phone"} and {e["override"] for e in entries} == {"none"}
+    header, *rows = runner.invoke(app, ["share", "tactics"]).stdout.splitlines()
+    assert header == "id\tphase\ttechnique" and rows[0].startswith("PWT-001\t")
+
+
+@pytest.mark.parametrize("content, why", [
+    ("", "empty file"),
+    ('{"id": 1, "text": "a"}\n{"id": 2, "text": "b"}\n', "a JSON Lines file such as scan output?"),
+    ("[1, 2]", "not a STIX bundle: the file holds a JSON list"),
+    ('{"a": 1}', 'not a STIX bundle: the object has no "type"'),
+    ('{"type": "indicator", "id": "indicator--x"}', "its \"type\" is 'indicator' (one STIX object"),
+    ('{"type": "bundle", "id": "bundle--x"}', '"objects" is missing'),
+    (b"\xff\xfe binary", "not UTF-8 text"),
+])
+def test_validate_and_import_say_why_a_file_is_not_a_bundle(tmp_path, content, why):
+    path = tmp_path / "thing.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    for args in (["share", "validate", str(path)],
+                 ["share", "import", str(path), "--source", "p", "--db", f"sqlite:///{tmp_path / 'x.db'}"]):
+        r = CliRunner().invoke(app, args)
+        message = " ".join(r.output.split())
+        assert r.exit_code == 4, (args, r.output)
+        assert "thing.json" in message and why in message and "Traceback" not in message
 
 
 def test_salt_to_an_unwritable_place_is_one_line(tmp_path):

@@ -27,6 +27,17 @@ def fail(msg: str, code: int = EXIT_USAGE) -> None:
     raise typer.Exit(code)
 
 
+def threshold_help() -> str:
+    """--threshold's default as --help shows it: the model's own threshold, read from the shipped file."""
+    from importlib import resources
+
+    try:
+        doc = json.loads(resources.files("plugwatch.data").joinpath("detector.json").read_text(encoding="utf-8"))
+        return f"the model's threshold: {float(doc['threshold']):g} for the shipped model"
+    except (OSError, ValueError, TypeError, KeyError):
+        return "the model's threshold"
+
+
 def database_url(option: str | None) -> str:
     """`--db URL`, else PLUGWATCH_DB, else a SQLite file in the working directory."""
     return option or os.environ.get("PLUGWATCH_DB") or DEFAULT_DB
@@ -54,6 +65,21 @@ def write_output(out: Path | None, text: str) -> None:
         out.write_text(text, encoding="utf-8")
     except OSError as e:
         fail(f"cannot write {out}: {e.strerror}")
+
+
+def print_rows(header: tuple[str, ...], rows, empty: str) -> int:
+    """Tab-separated rows under a header line naming the columns (cut and awk read it as they read the
+    rows); says `empty` on stderr when there are none. Returns how many rows were printed."""
+    import sys
+
+    sys.stdout.write("\t".join(header) + "\n")
+    n = 0
+    for row in rows:
+        sys.stdout.write("\t".join("-" if cell is None else str(cell) for cell in row) + "\n")
+        n += 1
+    if not n:
+        err.print(empty)
+    return n
 
 
 class RejectWriter:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from plugwatch.commands.common import (
     EXIT_NOTHING,
@@ -16,6 +17,7 @@ from plugwatch.commands.common import (
     err,
     fail,
     open_db,
+    print_rows,
     write_output,
 )
 
@@ -41,6 +43,16 @@ def _date(value: str | None, option: str) -> datetime | None:
     except ValueError:
         fail(f"{option} takes a date like 2024-05-01 or 2024-05-01T12:00:00+00:00, got {value!r}")
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+
+
+def _read_bundle(path: Path) -> dict:
+    """The bundle in `path`, or exit 4 saying what the file is instead."""
+    from plugwatch.share.validate import BundleError, read_bundle
+
+    try:
+        return read_bundle(path)
+    except BundleError as e:
+        fail(escape(str(e)), EXIT_NOTHING)
 
 
 @share_app.command("salt")
@@ -131,9 +143,10 @@ def partners_list(db: DbOption = None) -> None:
     store = open_db(db)
     with store.session() as s:
         counts = dict(s.execute(select(WatchEntry.partner_id, func.count()).group_by(WatchEntry.partner_id)).all())
-        for p in s.scalars(select(Partner).order_by(Partner.name)):
-            print(f"{p.name}\t{p.trust}\t{'active' if p.active else 'inactive'}\tsalt {p.salt_id or '-'}\t"
-                  f"{counts.get(p.id, 0)} watch-list entries")
+        print_rows(("partner", "trust", "status", "salt_id", "watch_list_entries"),
+                   ((p.name, p.trust, "active" if p.active else "inactive", p.salt_id, counts.get(p.id, 0))
+                    for p in s.scalars(select(Partner).order_by(Partner.name))),
+                   "no partners yet (add one with `plugwatch share partners add NAME`)")
 
 
 @share_app.command("export")
@@ -211,14 +224,7 @@ def import_cmd(
 
     if expires is not None and expires < 1:
         fail("--expires must be at least 1 day")
-    try:
-        text = bundle.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        fail(f"cannot read {bundle}: {getattr(e, 'strerror', None) or e}", EXIT_NOTHING)
-    try:
-        data = importer.load_bundle(text, str(bundle))
-    except importer.BundleError as e:
-        fail(str(e), EXIT_NOTHING)
+    data = _read_bundle(bundle)
     store = open_db(db)
     try:
         with store.session() as s:
@@ -278,11 +284,12 @@ def watchlist_cmd(partner: Annotated[str | None, typer.Option(help="Only this pa
         stmt = select(WatchEntry, Partner.name).join(Partner, Partner.id == WatchEntry.partner_id)
         if partner:
             stmt = stmt.where(Partner.name == partner)
-        for e, name in s.execute(stmt.order_by(WatchEntry.id)):
-            shown = e.value if e.value is not None else f"hash:{e.value_hash[:16]}…"
-            until = e.valid_until.date().isoformat() if e.valid_until else "-"
-            print(f"{e.id}\t{name}\t{e.identifier_type}\t{shown}\t{e.confidence if e.confidence is not None else '-'}"
-                  f"\t{until}\t{e.override}")
+        print_rows(("id", "partner", "type", "value", "confidence", "expires", "override"),
+                   ((e.id, name, e.identifier_type, e.value if e.value is not None else f"hash:{e.value_hash[:16]}…",
+                     e.confidence, e.valid_until.date().isoformat() if e.valid_until else None, e.override)
+                    for e, name in s.execute(stmt.order_by(WatchEntry.id))),
+                   "the watch list is empty" + (f" for {partner}" if partner else "")
+                   + " (`plugwatch share import BUNDLE --source PARTNER` fills it)")
 
 
 @share_app.command("override")
@@ -356,16 +363,11 @@ def feedback_cmd(
 
 @share_app.command("validate")
 def validate_cmd(bundle: Annotated[Path, typer.Argument(help="A STIX 2.1 bundle file.")]) -> None:
-    """Check a bundle with stix2-validator (offline); exit 3 when it has errors."""
+    """Check a bundle with stix2-validator (offline); exit 3 when it has errors, 4 when the file is not a
+    bundle at all (the message says what it is instead)."""
     from plugwatch.share import validate
 
-    try:
-        text = bundle.read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (OSError, UnicodeDecodeError) as e:
-        fail(f"cannot read {bundle}: {getattr(e, 'strerror', None) or e}", EXIT_NOTHING)
-    except json.JSONDecodeError as e:
-        fail(f"{bundle}: line {e.lineno}: not JSON ({e.msg})", EXIT_NOTHING)
+    data = _read_bundle(bundle)
     report = validate.validate_bundle(data, enforce_refs=False)
     for e in report.errors:
         err.print(f"[red]error[/] {e}")
@@ -382,8 +384,7 @@ def tactics_cmd() -> None:
     from plugwatch.detect.tactics import load_taxonomy
 
     tax = load_taxonomy()
-    for t in tax.techniques:
-        print(f"{t.id}\t{t.phase}\t{t.name}")
+    print_rows(("id", "phase", "technique"), ((t.id, t.phase, t.name) for t in tax.techniques), "no techniques")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,6 @@ Indicators that cannot be used are rejected one by one, with the reason; the res
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from plugwatch.network.generic import is_generic
 from plugwatch.records import utc_time
 from plugwatch.share import hashing, stix, validate
 from plugwatch.share.canonical import canonical_form
+from plugwatch.share.validate import BundleError, load_bundle  # noqa: F401  (import's readers use them here)
 from plugwatch.store.sharing_tables import Partner, ShareOpinion, WatchEntry
 
 DEFAULT_EXPIRY_DAYS = 180
@@ -29,10 +29,6 @@ _COMPARISON = re.compile(r"""\s*([a-z0-9\-]+):((?:[A-Za-z0-9_]+|'[^']*'|\.|\[\*\
 _HASH_KEYS = {f"hashes.'{hashing.ALGORITHM}'", f"extensions.'{stix.EXT_HASHES}'.hashes.'{hashing.ALGORITHM}'"}
 _ACCOUNT_TYPES = {"twitter": "x"}  # user-account account_type -> our identifier type
 _OPINIONS = ("strongly-disagree", "disagree", "neutral", "agree", "strongly-agree")
-
-
-class BundleError(ValueError):
-    """The file is not a STIX bundle we can read at all."""
 
 
 @dataclass
@@ -117,16 +113,6 @@ def parse_pattern(pattern: str) -> Parsed:
             if key in terms:
                 return Parsed(kind, value=f"{kind}:{terms[key].lower()}")
     raise ValueError(f"pattern on {sco_type!r} names no identifier plugwatch matches")
-
-
-def load_bundle(text: str, where: str = "bundle") -> dict[str, Any]:
-    try:
-        bundle = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BundleError(f"{where}: line {e.lineno}: not JSON ({e.msg})") from None
-    if not isinstance(bundle, dict) or bundle.get("type") != "bundle" or not isinstance(bundle.get("objects"), list):
-        raise BundleError(f"{where}: not a STIX bundle (needs type 'bundle' and a list of objects)")
-    return bundle
 
 
 def _tlp(obj: dict[str, Any], definitions: dict[str, str]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from stix2validator import ValidationError, ValidationOptions, validate_instance
@@ -47,3 +48,57 @@ def validate_bundle(bundle: dict[str, Any] | str, enforce_refs: bool = True) -> 
     if not result.is_valid and not report.errors:
         report.errors.append(f"{instance.get('id', 'bundle')}: rejected by stix2-validator")
     return report
+
+
+class BundleError(ValueError):
+    """The file is not a STIX bundle we can read at all."""
+
+
+def load_bundle(text: str, where: str = "bundle") -> dict[str, Any]:
+    """The bundle in `text`, or a BundleError that says what the file is instead."""
+    if not text.strip():
+        raise BundleError(f"{where}: empty file; a STIX bundle is one JSON object")
+    try:
+        bundle = json.loads(text)
+    except json.JSONDecodeError as e:
+        if e.msg == "Extra data":
+            raise BundleError(f"{where}: line {e.lineno}: not JSON (a second JSON value follows the first: a JSON "
+                              "Lines file such as scan output?); a STIX bundle is one JSON object") from None
+        raise BundleError(f"{where}: line {e.lineno}: not JSON ({e.msg})") from None
+    what = _not_a_bundle(bundle)
+    if what:
+        raise BundleError(f"{where}: not a STIX bundle: {what}; a bundle is a JSON object with \"type\": "
+                          "\"bundle\" and a list of \"objects\"")
+    return bundle
+
+
+def _not_a_bundle(doc: Any) -> str | None:
+    """What keeps `doc` from being a bundle, in words, or None."""
+    if not isinstance(doc, dict):
+        return f"the file holds a JSON {_json_kind(doc)}"
+    if "type" not in doc:
+        return "the object has no \"type\""
+    if doc["type"] != "bundle":
+        return f"its \"type\" is {doc['type']!r} (one STIX object, not a bundle of them?)"
+    if not isinstance(doc.get("objects"), list):
+        return "\"objects\" is " + ("missing" if "objects" not in doc else f"a {_json_kind(doc['objects'])}")
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "true/false", type(None): "null"}.get(
+        type(value), "number")
+
+
+def read_bundle(path: Path) -> dict[str, Any]:
+    """The bundle in the file at `path`; BundleError naming the file and the reason when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise BundleError(f"{path}: a folder, not a bundle file") from None
+    except OSError as e:
+        raise BundleError(f"cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise BundleError(f"{path}: not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); "
+                          "a STIX bundle is a JSON file") from None
+    return load_bundle(text, str(path))
