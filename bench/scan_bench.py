@@ -9,6 +9,15 @@ speed on the same texts.
 
     python3 bench/scan_bench.py                 # 10k and 100k items
     python3 bench/scan_bench.py --sizes 10000 1000000
+    python3 bench/scan_bench.py --startup-only  # start-up and time to the first item only
+
+It runs the plugwatch of the checkout it is in (python -m plugwatch.cli, from this folder and with
+it first on PYTHONPATH), so it measures these sources whatever else is installed.
+
+Start-up is measured last: `plugwatch --help`, `plugwatch scan --help`, and the wall time of a whole
+`plugwatch scan` of a one-post file (start, score, write, exit) for a post each stage settles: an
+ordinary post (signal gate), an offer (character n-grams), and a post the n-gram stage is unsure of
+(it loads the sentence encoder). Each is the median of 5 runs.
 """
 
 from __future__ import annotations
@@ -71,14 +80,56 @@ def write_stream(path: Path, n: int, seed: int = 1) -> None:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
+def plugwatch(*args: str) -> list[str]:
+    """The command line for `plugwatch ARGS` from this checkout, pinned to one core."""
+    cmd = [sys.executable, "-m", "plugwatch.cli", *args]
+    return ["taskset", "-c", "0", *cmd] if shutil.which("taskset") else cmd
+
+
+ENV = {**os.environ, **ONE_THREAD, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+# One post for each stage that settles it (checked: the scan's stage counts must say so).
+FIRST_ITEMS = {
+    "signal gate": "nice weather at the lake today, see you all tomorrow",
+    "character n-grams": "got that loud pack 🍃 3.5 for 40, tap in",
+    "sentence embedding": "Restocked 🔥🔥 new strains just landed, menu only on telegram ⬇️ t.me/cloud9menu",
+}
+
+
+def timed(cmd: list[str], repeats: int = 5) -> tuple[float, str]:
+    """Median wall time of `cmd` over `repeats` runs, and the last run's stderr."""
+    times, stderr = [], ""
+    for _ in range(repeats):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            sys.exit(f"bench: {' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-500:]}")
+        stderr = proc.stderr
+    return sorted(times)[len(times) // 2], stderr
+
+
+def startup(tmp: Path) -> None:
+    for args in (["--help"], ["scan", "--help"]):
+        secs, _ = timed(plugwatch(*args))
+        print(f"start-up: plugwatch {' '.join(args):<12} {secs:5.2f} s")
+    for stage, text in FIRST_ITEMS.items():
+        post = tmp / "first.jsonl"
+        post.write_text(json.dumps({"id": "1", "text": text}, ensure_ascii=False) + "\n", encoding="utf-8")
+        secs, stderr = timed(plugwatch("scan", str(post), "-o", str(tmp / "first-out.jsonl")))
+        stages = next((ln for ln in stderr.splitlines() if ln.startswith("model stages")), "")
+        reached = ("sentence embedding" if "embedding 100" in stages else
+                   "character n-grams" if "n-grams 100" in stages else "signal gate")
+        if reached != stage:
+            sys.exit(f"bench: the {stage} post was settled by the {reached} instead ({stages})")
+        print(f"time to first item: one post the {stage} settles, whole process {secs:5.2f} s")
+
+
 def run_scan(path: Path, out: Path, *extra: str) -> tuple[float, float]:
-    exe = shutil.which("plugwatch") or sys.exit("bench: install plugwatch first (pip install -e .)")
-    cmd = [exe, "scan", str(path), "-o", str(out), *extra]
-    if shutil.which("taskset"):
-        cmd = ["taskset", "-c", "0", *cmd]
+    cmd = plugwatch("scan", str(path), "-o", str(out), *extra)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env={**os.environ, **ONE_THREAD}, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True)
     secs = time.perf_counter() - start
     if proc.returncode not in (0, 3):
         sys.exit(f"bench: scan failed ({proc.returncode}): {proc.stderr[-500:]}")
@@ -114,8 +165,12 @@ def tfidf_rate(path: Path, limit: int = 20000) -> float | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--startup-only", action="store_true", help="Measure start-up and the first item only.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        if args.startup_only:
+            startup(Path(tmp))
+            return
         rows = []
         for n in sorted(args.sizes):
             src = Path(tmp) / f"stream-{n}.jsonl"
@@ -133,6 +188,7 @@ def main() -> None:
                   f"plugwatch scan / baseline = {rows[-1][2] / rate:.2f}")
         if len(rows) > 1:
             print(f"memory growth from {rows[0][0]:,} to {rows[-1][0]:,} items: {rows[-1][3] - rows[0][3]:+.0f} MB")
+        startup(Path(tmp))  # last: its processes must not count in the peak memory of the runs above
 
 
 if __name__ == "__main__":

