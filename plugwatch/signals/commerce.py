@@ -15,11 +15,11 @@ _UNIT = (
     r"гр|грамм\w*|г|шт|таб\w*)"
 )
 _PRICE = regex.compile(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?<![\w.]){_NUM}{_CUR_AFTER}", regex.I)
-_PER_UNIT = regex.compile(
+PER_UNIT = regex.compile(
     rf"(?:{_CUR_BEFORE}?{_NUM}{_CUR_AFTER}?)\s?(?:/|per|a|each|por|le|pro|al|per\s|за)\s?(?:{_UNIT}|zip|qp|hp|p|each|ea|unit|gram)\b",
     regex.I,
 )
-_QUANTITY = regex.compile(
+QUANTITY = regex.compile(
     rf"(?<![\w.]){_NUM}\s?{_UNIT}(?!\w)|(?<![\w.])\d{{1,5}}\s?(?:x|-ct|-count|-pack)(?!\w)|"
     r"\b(?:lbs?|ozs?|half\s?(?:pound|lb|p)|quarter\s?(?:pound|lb|p)|pounds?\s+of|zips?|qps?|hps?|half\s?zips?|eighths?|8ths?|8\s?balls?|eight\s?balls?|quarters?|onions?|elbows?|bricks?|"
     r"1/8|1/4|1/2|3\.5s?|7s|14s|28s|100ct|dubs?|dimes?|nicks?|z's)\b",
@@ -36,11 +36,11 @@ def commerce(ctx: Context) -> list[Hit]:
     if not _DIGIT.search(text) and "zip" not in text and "qp" not in text and "eighth" not in text:
         return []
     hits: list[Hit] = []
-    for m in _PER_UNIT.finditer(text):
+    for m in PER_UNIT.finditer(text):
         hits.append(Hit("commerce", "price:per_unit", "price per unit", m.start(), m.end()))
     for m in _PRICE.finditer(text):
         hits.append(Hit("commerce", "price", "price", m.start(), m.end()))
-    for m in _QUANTITY.finditer(text):
+    for m in QUANTITY.finditer(text):
         hits.append(Hit("commerce", "quantity", "quantity or weight", m.start(), m.end()))
     # Menus are line-structured: count lines of the original text that carry a price or weight.
     original = ctx.norm.original

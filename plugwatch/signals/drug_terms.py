@@ -1,9 +1,24 @@
-"""Drug names, street terms, pill imprints and emoji codes from the vocabulary."""
+"""Drug names, street terms, pill imprints and emoji codes from the vocabulary.
+
+An everyday word that is also slang ("haze" for LSD, "white" for cocaine) is evidence of a drug, but
+says which drug only in context, as a sale needs context too: its category counts when the post also
+names that category unambiguously, has a word of that category's context or a quantity nearby, or when
+the word is part of a known multi-word name ("Amnesia Haze", a cannabis strain), which then gives the
+category. Otherwise the hit stays (the model weighs it as an ambiguous drug word) without a category.
+The features count categories of unambiguous terms only, so none of this changes a score.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
+from itertools import groupby
+
 from plugwatch.signals.base import Context, Hit, register, text_and_bio
-from plugwatch.text.vocabulary import Vocabulary
+from plugwatch.signals.commerce import PER_UNIT, QUANTITY
+from plugwatch.text.vocabulary import TermMatch, Vocabulary, blank_non_word, category_context, drug_names
+
+NEAR = 40  # characters either side: a phrase, not the whole post
 
 
 def _meaning(term) -> str:
@@ -16,14 +31,73 @@ def _is_unit(text: str, start: int, end: int) -> bool:
     return end - start == 1 and start > 0 and (text[start - 1].isdigit() or text[start - 1] in "/.")
 
 
+@cache
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """Whole words of `name`, any run of blanks between them, in text whose punctuation was blanked."""
+    return re.compile(r"(?<!\S)" + r"\s+".join(map(re.escape, name.split())) + r"(?!\S)")
+
+
+def _name_around(text: str, start: int, end: int):
+    """The known multi-word name that the match at start:end is part of, if any."""
+    names = drug_names().get(" ".join(blank_non_word(text[start:end]).split()))
+    if not names:
+        return None
+    blanked = blank_non_word(text)  # same length as text: offsets hold
+    for name in names:
+        reach = len(name.name) + NEAR
+        for found in _name_pattern(name.name).finditer(blanked, max(0, start - reach), end + reach):
+            if found.start() <= start and end <= found.end():
+                return name
+    return None
+
+
+def _context_words_near(text: str, start: int, end: int, category: str) -> bool:
+    window = text[max(0, start - NEAR):end + NEAR]
+    words = f" {' '.join(blank_non_word(window).split())} "
+    return any(f" {w} " in words for w in category_context().get(category, ()))
+
+
+def _quantity_near(text: str, start: int, end: int) -> bool:
+    window = text[max(0, start - NEAR):end + NEAR]
+    return bool(QUANTITY.search(window) or PER_UNIT.search(window))
+
+
+def _readings(text: str, group: list[TermMatch], named: set[str]) -> list[tuple[TermMatch, str | None, str]]:
+    """(match, category or None, meaning) for the readings of one ambiguous word, the ones kept first.
+    A reading its category's own evidence supports wins over the others; a quantity nearby says a drug
+    is meant but not which, so it keeps every reading."""
+    m0 = group[0]
+    name = _name_around(text, m0.start, m0.end)
+    if name is not None:
+        meaning = f"= part of '{name.name}' ({name.category} {name.kind})"
+        return [(m, name.category, meaning) for m in group]
+    supported = [m for m in group if m.term.category in named
+                 or _context_words_near(text, m.start, m.end, m.term.category)]
+    if not supported and _quantity_near(text, m0.start, m0.end):
+        supported = group
+    kept = [(m, m.term.category, _meaning(m.term)) for m in supported]
+    dropped = [(m, None, f"= everyday word here (slang for {m.term.drug or m.term.category} only in a drug "
+                         "context)") for m in group if m not in supported]
+    return kept + dropped
+
+
 def _term_hits(text: str, in_bio: bool) -> list[Hit]:
+    matches = [m for m in Vocabulary.default().find(text) if not _is_unit(text, m.start, m.end)]
+    # Categories the post names without doubt (emoji codes included: the features count them too).
+    named = {m.term.category for m in matches if m.term.ambiguity != "high"}
     hits = []
-    for m in Vocabulary.default().find(text):
-        if _is_unit(text, m.start, m.end):
-            continue
-        t = m.term
-        feature = f"drug:{'emoji' if t.kind == 'emoji' else t.ambiguity}"
-        hits.append(Hit("drug_term", feature, _meaning(t), m.start, m.end, category=t.category, in_bio=in_bio))
+    for _, same_word in groupby(matches, key=lambda m: (m.start, m.end)):  # one match per reading of a word
+        doubtful = []
+        for m in same_word:
+            if m.term.kind != "emoji" and m.term.ambiguity == "high":
+                doubtful.append(m)
+            else:
+                feature = f"drug:{'emoji' if m.term.kind == 'emoji' else m.term.ambiguity}"
+                hits.append(Hit("drug_term", feature, _meaning(m.term), m.start, m.end, category=m.term.category,
+                                in_bio=in_bio))
+        if doubtful:
+            hits.extend(Hit("drug_term", "drug:high", meaning, m.start, m.end, category=category, in_bio=in_bio)
+                        for m, category, meaning in _readings(text, doubtful, named))
     return hits
 
 

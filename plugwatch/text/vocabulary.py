@@ -217,3 +217,50 @@ def read_terms(text: str) -> list[Term]:
             raise ValueError(f"line {n}: expected {len(COLUMNS)} tab-separated columns, got {len(cols)}")
         terms.append(Term(*cols))
     return terms
+
+
+@dataclass(frozen=True, slots=True)
+class DrugName:
+    name: str  # canonical form: lowercase words separated by single spaces
+    category: str
+    kind: str
+
+
+def _data_rows(filename: str, columns: int) -> list[list[str]]:
+    text = (resources.files("plugwatch") / "data" / filename).read_text(encoding="utf-8")
+    rows = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != columns:
+            raise ValueError(f"{filename} line {n}: expected {columns} tab-separated columns, got {len(cols)}")
+        rows.append(cols)
+    return rows
+
+
+@cache
+def drug_names() -> dict[str, tuple[DrugName, ...]]:
+    """Multi-word names (plugwatch/data/drug_names.tsv) by each of their words: a vocabulary match on
+    such a word inside the name takes the name's category."""
+    by_word: dict[str, list[DrugName]] = {}
+    header, *rows = _data_rows("drug_names.tsv", 3)
+    for name, category, kind in rows:
+        if category not in CATEGORIES:
+            raise ValueError(f"drug_names.tsv: {name!r} has unknown category {category!r}")
+        entry = DrugName(" ".join(blank_non_word(name).split()), category, kind)
+        for word in set(entry.name.split()):
+            by_word.setdefault(word, []).append(entry)
+    return {word: tuple(names) for word, names in by_word.items()}
+
+
+@cache
+def category_context() -> dict[str, tuple[str, ...]]:
+    """For each category, the words that put an ambiguous term in its context
+    (plugwatch/data/category_context.tsv), in canonical form ("k-hole" is "k hole")."""
+    out: dict[str, tuple[str, ...]] = {}
+    for category, words in _data_rows("category_context.tsv", 2):
+        if category not in CATEGORIES:
+            raise ValueError(f"category_context.tsv: unknown category {category!r}")
+        out[category] = out.get(category, ()) + tuple(" ".join(blank_non_word(w).split()) for w in words.split("|"))
+    return out
