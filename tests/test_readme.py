@@ -77,7 +77,7 @@ def _walk(words: list[str]):
     while hasattr(command, "commands") and rest and rest[0] in command.commands:
         path.append(rest[0])
         command = command.commands[rest.pop(0)]
-    assert not hasattr(command, "commands"), f"`{' '.join(path + rest)}`: no such command"
+    assert not hasattr(command, "commands") or rest == ["--help"], f"`{' '.join(path + rest)}`: no such command"
     return command, rest, " ".join(path)
 
 
