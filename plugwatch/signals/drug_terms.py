@@ -1,10 +1,10 @@
 """Drug names, street terms, pill imprints and emoji codes from the vocabulary.
 
 An everyday word that is also slang ("haze" for LSD, "white" for cocaine) is evidence of a drug, but
-says which drug only in context, as a sale needs context too: its category counts when the post also
-names that category unambiguously, has a word of that category's context or a quantity nearby, or when
-the word is part of a known multi-word name ("Amnesia Haze", a cannabis strain), which then gives the
-category. Otherwise the hit stays (the model weighs it as an ambiguous drug word) without a category.
+names a drug only in context, as it means a sale only in context: its category counts when the post
+also names that category unambiguously, or has a word of that category's context or a quantity nearby,
+or when the word is part of a known multi-word name ("Amnesia Haze", a cannabis strain), which then
+gives the category. Otherwise the hit stays (the model weighs it as an ambiguous drug word) without one.
 The features count categories of unambiguous terms only, so none of this changes a score.
 """
 
@@ -83,7 +83,7 @@ def _readings(text: str, group: list[TermMatch], named: set[str]) -> list[tuple[
 
 def _term_hits(text: str, in_bio: bool) -> list[Hit]:
     matches = [m for m in Vocabulary.default().find(text) if not _is_unit(text, m.start, m.end)]
-    # Categories the post names without doubt (emoji codes included: the features count them too).
+    # Categories the post names without doubt: terms (emoji codes too) that are not ambiguous themselves.
     named = {m.term.category for m in matches if m.term.ambiguity != "high"}
     hits = []
     for _, same_word in groupby(matches, key=lambda m: (m.start, m.end)):  # one match per reading of a word
