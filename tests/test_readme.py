@@ -132,7 +132,7 @@ def test_the_threshold_the_readme_names_is_the_shipped_models():
 # must exit 0. What cannot run here is skipped with the reason: installs and the test suite itself,
 # servers and requests to them, lines with placeholders (FILE, ID, `…`), inputs that come from elsewhere
 # (a partner's bundle), the commands that need the shared data folder when it is absent, and the long
-# ones (a full training run, bench/ scripts). `[optional parts]` are left out. `plugwatch serve --example`
+# ones (training on the shared data, bench/ scripts). `[optional parts]` are left out. `plugwatch serve --example`
 # is a server; the later commands work on what it loads, so the walkthrough loads the same examples with
 # `plugwatch ingest examples/` where the README starts it.
 
@@ -177,8 +177,6 @@ def _plan(line: str) -> Step:
             if "plugwatch" in seg or first in ("pytest", "curl") or "PLUGWATCH_DB" in first:
                 return Step(line, None, NOT_HERE.get(first, "needs a PostgreSQL server"))
             continue
-        if first == "cmp":
-            return Step(line, None, "compares a model trained on the shared data (long)")
         seg = re.sub(r"\s*\[[^\]]*\]", "", seg)  # optional parts
         if "plugwatch serve" in seg:
             return Step(line, "plugwatch ingest examples/" if "--example" in seg else None,
@@ -193,8 +191,8 @@ def _plan(line: str) -> Step:
         if any(key in f"{seg} " for key in NEEDS_DATA) and "--no-proxies" not in seg:
             if not (SHARED_DATA / "agora").is_dir():
                 return Step(line, None, f"needs the shared data folder, absent here ({SHARED_DATA})")
-            if re.search(r"plugwatch (train|eval)\b", seg) or "--evasion" in seg:
-                return Step(line, None, "trains or evaluates on the shared data: a minute or more (bench/quality.sh)")
+            if re.search(r"plugwatch train\b", seg):
+                return Step(line, None, "trains on all the shared data: a minute or more")
         runnable.append(seg)
     if not runnable:
         return Step(line, None, "; ".join(skipped) or "nothing plugwatch runs")
