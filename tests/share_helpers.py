@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from plugwatch.model import Account, Item, OfferKind, Verdict
 from plugwatch.records import scan_record
 from plugwatch.scan import identifiers_for
-from plugwatch.store import hooks, review, users
+from plugwatch.share.matching import after_ingest as match_watch_lists
+from plugwatch.store import review, users
+from plugwatch.store.hooks import hooks_of
 
 
 def record(platform: str, native_id: str, handle: str, text: str, *, flagged: bool = True,
@@ -21,7 +23,7 @@ def record(platform: str, native_id: str, handle: str, text: str, *, flagged: bo
 
 def ingest(session, records: list[dict]):
     """Ingest as the service does: watch-list matching must happen inside it, through the store's hook."""
-    assert any(getattr(h, "__name__", "") == "_match_after_ingest" for h in hooks.after_ingest)
+    assert match_watch_lists in hooks_of(session).after_ingest
     return review.ingest_records(session, records)
 
 

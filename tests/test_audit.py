@@ -7,8 +7,9 @@ from sqlalchemy import delete, text, update
 from typer.testing import CliRunner
 
 from plugwatch.cli import app
-from plugwatch.store import audit, open_store, users
+from plugwatch.store import audit, users
 from plugwatch.store.schema import AuditEntry, AuditHead
+from plugwatch.wiring import open_store
 
 runner = CliRunner()
 

@@ -39,9 +39,9 @@ def live(db_url, detector):
     """A running service with the example posts ingested and a reviewer, on a free local port."""
     import uvicorn
 
-    from plugwatch.service.app import create_app
     from plugwatch.service.ingest import ingest_paths
     from plugwatch.store import review, users
+    from plugwatch.wiring import create_app
 
     app = create_app(db_url, detector=detector)
     store = app.state.store

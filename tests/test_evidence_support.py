@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from plugwatch.store import open_store
 from plugwatch.store import review as rv
 from plugwatch.store.users import add_user
+from plugwatch.wiring import open_store
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -27,8 +27,6 @@ def record(n: int, author: str = "telegram:shop_one", text: str | None = None, i
 
 def make_store(url: str):
     """Store with users rev (reviewer), lead1 (lead), ann and bob (legal), root (admin)."""
-    import plugwatch.evidence  # noqa: F401  (registers the snapshot hook)
-
     store = open_store(url)
     with store.session() as s:
         for name, role in (("rev", "reviewer"), ("lead1", "lead"), ("ann", "legal"), ("bob", "legal"),

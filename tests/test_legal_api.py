@@ -21,7 +21,7 @@ REQUEST = {"agency": "DEA Boston", "legal_basis": "subpoena", "reference": "DEA-
 
 @pytest.fixture
 def env(db_url):
-    from plugwatch.service.app import create_app
+    from plugwatch.wiring import create_app
 
     store = make_store(db_url)
     ingest(store, [record(1, idents=[("wickr", "wickr:shop_one_1")]), record(2, author="telegram:other")])

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from plugwatch.service.app import create_app
 from plugwatch.store import review, users
 from plugwatch.store.schema import Decision, ReviewTask
+from plugwatch.wiring import create_app
 
 PASSWORD = "correct horse battery"
 

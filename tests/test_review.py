@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from test_store import record
 
-from plugwatch.store import audit, hooks, open_store, review, users
+from plugwatch.store import Store, audit, review, users
+from plugwatch.store.hooks import Hooks
 from plugwatch.store.review import ReviewError
 from plugwatch.store.schema import Account, Appeal, utcnow
+from plugwatch.wiring import open_store
 
 
 @pytest.fixture
@@ -66,15 +68,13 @@ def test_decide_records_strikes_audit_and_hooks(store):
     def hook(session, decision):
         seen.append((decision.item_id, decision.action))
 
-    hooks.after_decision.append(hook)
-    try:
-        with store.session() as s:
-            for action in ("remove", "warn", "remove"):
-                task = review.claim_next(s, p["ann"])
-                review.decide(s, p["ann"], task.item_id, action, "drug_sale", note="menu and telegram")
-            view = review.item_view(s, task.item_id)
-    finally:
-        hooks.after_decision.remove(hook)  # others (the evidence stage) may have registered theirs
+    # A store on the same database that runs this hook after every decision, besides the root's own.
+    hooked = Store(store.url, store.engine, Hooks(after_decision=(*store.hooks.after_decision, hook)))
+    with hooked.session() as s:
+        for action in ("remove", "warn", "remove"):
+            task = review.claim_next(s, p["ann"])
+            review.decide(s, p["ann"], task.item_id, action, "drug_sale", note="menu and telegram")
+        view = review.item_view(s, task.item_id)
     assert [a for _, a in seen] == ["remove", "warn", "remove"]
     strikes = view["account"]["strikes"]
     assert strikes["active"] == 3 and strikes["suspend_suggested"] is True

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from plugwatch.service import auth
-from plugwatch.service.app import create_app
 from plugwatch.store import audit, users
+from plugwatch.wiring import create_app
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FORBIDDEN_FOR_REVIEWERS = ('"raw"', '"native_id"')

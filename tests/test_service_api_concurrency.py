@@ -13,8 +13,8 @@ import pytest
 import uvicorn
 from test_store import record
 
-from plugwatch.service.app import create_app
 from plugwatch.store import review, users
+from plugwatch.wiring import create_app
 
 ITEMS = 60
 REVIEWERS = [f"rev{i}" for i in range(8)]

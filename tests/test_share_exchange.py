@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from plugwatch.cli import app
 from plugwatch.share import hashing, importer, stix, validate
 from plugwatch.share.export import export_bundle
-from plugwatch.store import open_store
 from plugwatch.store.schema import Item, ReviewTask
 from plugwatch.store.sharing_tables import WatchEntry, WatchMatch
+from plugwatch.wiring import open_store
 from tests.share_helpers import confirm, ingest, record
 
 SALT = bytes(range(32))

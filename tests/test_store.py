@@ -8,16 +8,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 
-from plugwatch.store import open_store, review
+from plugwatch.store import review
 from plugwatch.store.schema import (
     Account,
     AccountIdentifier,
-    Base,
     Identifier,
     Item,
     ItemIdentifier,
     ReviewTask,
 )
+from plugwatch.store.tables import METADATA
+from plugwatch.wiring import open_store
 
 
 def record(n: int, author: str = "x:seller", flagged: bool = True, score: float = 0.9, idents=(), followers=None,
@@ -38,7 +39,7 @@ def test_migrations_create_the_model_schema(db_url):
     store = open_store(db_url)
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() is not None
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), METADATA)
     assert diff == [], f"models and migrations differ: {diff}"
     open_store(db_url)  # a second open is a no-op upgrade
 

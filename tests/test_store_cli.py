@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 from plugwatch.cli import app
 from plugwatch.commands.service import _demo_user
 from plugwatch.service.auth import authenticate
-from plugwatch.store import audit, open_store
+from plugwatch.store import audit
+from plugwatch.wiring import open_store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 runner = CliRunner()

@@ -17,9 +17,9 @@ from plugwatch.network.identity import network_id
 from plugwatch.network.pipeline import analyse
 from plugwatch.records import scan_record
 from plugwatch.scan import identifiers_for
-from plugwatch.service.app import create_app
-from plugwatch.store import open_store, review, users
+from plugwatch.store import review, users
 from plugwatch.store.schema import Account, Item, ReviewTask
+from plugwatch.wiring import create_app, open_store
 
 WHEN = datetime(2024, 5, 1, 10, tzinfo=UTC)
 

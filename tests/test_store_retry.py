@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from plugwatch.store import is_transient, open_store
+from plugwatch.store import is_transient
 from plugwatch.store.review import ingest_records
 from plugwatch.store.schema import Item
+from plugwatch.wiring import open_store
 
 
 class _PgError(Exception):

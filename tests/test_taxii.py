@@ -16,10 +16,10 @@ from sqlalchemy import select
 from taxii2client.exceptions import AccessError
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
-from plugwatch.service.app import create_app
 from plugwatch.share import hashing, partners, stix, taxii_store
 from plugwatch.share.export import export_bundle
 from plugwatch.store.sharing_tables import WatchEntry, WatchMatch
+from plugwatch.wiring import create_app
 from tests.share_helpers import confirm, ingest, record
 
 SALT = b"k" * 32

@@ -8,9 +8,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from plugwatch.service.app import create_app
 from plugwatch.service.throttle import NAME_FAILURES, WINDOW_SECONDS, SignInThrottle
 from plugwatch.store import users
+from plugwatch.wiring import create_app
 
 PASSWORD = "correct horse battery"
 

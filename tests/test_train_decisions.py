@@ -13,7 +13,8 @@ from plugwatch.cli import app
 from plugwatch.detect import evaluate as ev
 from plugwatch.detect.model import DetectorModel
 from plugwatch.detect.training import decision_examples
-from plugwatch.store import audit, open_store, review, users
+from plugwatch.store import audit, review, users
+from plugwatch.wiring import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

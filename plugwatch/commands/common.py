@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import IO
 
@@ -11,15 +10,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_REJECTS, EXIT_NOTHING = 0, 1, 2, 3, 4
+from plugwatch.errors import EXIT_BUG, EXIT_NOTHING, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, UserError
+from plugwatch.settings import database_url
+
+__all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", "UserError", "database_url",
+           "err", "fail", "load_detector", "open_db", "print_rows", "write_output", "RejectWriter", "threshold_help"]
 
 err = Console(stderr=True, highlight=False)
-
-DEFAULT_DB = "sqlite:///plugwatch.db"
-
-
-class UserError(Exception):
-    """A problem the user can fix; shown as one line, never as a traceback."""
 
 
 def fail(msg: str, code: int = EXIT_USAGE) -> None:
@@ -38,14 +35,19 @@ def threshold_help() -> str:
         return "the model's threshold"
 
 
-def database_url(option: str | None) -> str:
-    """`--db URL`, else PLUGWATCH_DB, else a SQLite file in the working directory."""
-    return option or os.environ.get("PLUGWATCH_DB") or DEFAULT_DB
+def load_detector(model: Path | None, threshold: float | None, no_model: bool = False):
+    """The detector from `--model` (default: the shipped one); an unreadable model file is exit 2."""
+    from plugwatch.detect import Detector, ModelError
+
+    try:
+        return Detector.load(model, threshold=threshold, use_model=not no_model)
+    except ModelError as e:
+        fail(str(e))
 
 
 def open_db(db: str | None, create: bool = True):
     """The store for `--db`; a bad URL or (with create=False) a missing SQLite file is one line, exit 2."""
-    from plugwatch.store import open_store
+    from plugwatch.wiring import open_store
 
     try:
         return open_store(database_url(db), create=create)

@@ -41,8 +41,6 @@ evidence_app.add_typer(request_app, name="request")
 
 
 def _store(db: str | None):
-    import plugwatch.evidence  # noqa: F401  (registers the snapshot hook for decisions made in this process)
-
     # Evidence work needs users, items and decisions: a mistyped SQLite path is an error, not a new
     # empty database.
     return open_db(db, create=False)

@@ -13,24 +13,6 @@ import typer
 from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, RejectWriter, err, fail
 
 
-class _LazyDetector:
-    """Loads the detector on the first raw item: inputs that are all `scan` output never pay for it."""
-
-    def __init__(self, model: Path | None, threshold: float | None, use_model: bool):
-        self.args = (model, threshold, use_model)
-        self._detector = None
-
-    def verdicts(self, batch):
-        if self._detector is None:
-            from plugwatch.detect import Detector, ModelError
-
-            try:
-                self._detector = Detector.load(self.args[0], threshold=self.args[1], use_model=self.args[2])
-            except ModelError as e:
-                fail(str(e))
-        return self._detector.verdicts(batch)
-
-
 def _events(values: list[str] | None) -> list[tuple[date, str]]:
     out = []
     for value in values or []:
@@ -72,6 +54,8 @@ def networks(
 
     Writes accounts.jsonl, networks.jsonl, campaigns.jsonl, displacement.csv, displacement.png and
     summary.json into OUT (and graph.graphml with --graph)."""
+    from plugwatch.detect.lazy import LazyDetector
+    from plugwatch.detect.model import ModelError
     from plugwatch.network.campaigns import BotRule
     from plugwatch.network.inputs import RecordReader
     from plugwatch.network.pipeline import Settings, analyse, write_outputs
@@ -114,13 +98,16 @@ def networks(
     own = frozenset(os.path.realpath(p) for p in [reject_path, *out.glob("*")])
     options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=False,
                             skip_files=own)
-    reader = RecordReader(inputs, options, writer, _LazyDetector(model, threshold, not no_model), region)
+    detector = LazyDetector(model=model, threshold=threshold, use_model=not no_model)  # loaded by the first raw item
+    reader = RecordReader(inputs, options, writer, detector, region)
     settings = Settings(period=period, min_cap=min_cap, cap_share=cap_share, campaign_accounts=campaign_accounts,
                         campaign_threshold=similarity,
                         bots=BotRule(min_replies=bot_replies, min_rate=bot_rate))
     started = time.perf_counter()
     try:
         result = analyse(reader, settings, reader.texts if reader.rereadable() else None)
+    except ModelError as e:
+        fail(str(e))
     finally:
         writer.close()
     if result.items == 0:

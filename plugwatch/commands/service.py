@@ -220,7 +220,7 @@ def serve(
     """Run the review service: JSON API under /api, docs at /docs, review pages at /."""
     import uvicorn
 
-    from plugwatch.service.app import create_app
+    from plugwatch.wiring import create_app
 
     store = open_db(db)
     detector = _detector()

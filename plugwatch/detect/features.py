@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from plugwatch.signals import SIGNALS
 from plugwatch.signals.base import Hit
 
 CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling", "quality", "request", "news", "care", "warning")
@@ -67,3 +68,15 @@ def feature_vector(hits: list[Hit], text: str) -> np.ndarray:
     counts["text:question"] = float("?" in text)
     counts["text:lines"] = text.count("\n")
     return np.fromiter((math.log1p(counts[f]) for f in FEATURES), dtype=np.float32, count=N_FEATURES)
+
+
+def check_signals(signals) -> None:
+    """Every feature a signal declares must be one the model weighs; else the detector does not load,
+    rather than drop that signal's evidence without a word."""
+    unknown = [(s.name, f) for s in signals for f in s.features if f not in INDEX]
+    if unknown:
+        raise RuntimeError("signal features the model does not weigh (add them to FEATURES and retrain): "
+                           + ", ".join(f"{name}: {feature}" for name, feature in unknown))
+
+
+check_signals(SIGNALS)

@@ -63,7 +63,7 @@ def parse_day(value: str | date | None, what: str) -> date | None:
 
 def normalise_scope(accounts: list[str] | None, identifiers: list[str] | None, date_from: Any = None,
                     date_to: Any = None) -> dict[str, Any]:
-    from plugwatch.commands.common import UserError
+    from plugwatch.errors import UserError
     from plugwatch.privacy import canonical_identifier
 
     accs = sorted({a.strip().lower() for a in accounts or [] if a and a.strip()})

@@ -17,7 +17,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from plugwatch.commands.common import UserError
+from plugwatch.errors import UserError
 
 KEY_ENV = "PLUGWATCH_PSEUDONYM_KEY_FILE"
 MIN_KEY_BYTES = 32

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from plugwatch.store.schema import Base
+from plugwatch.store.tables import METADATA
 
 CHUNK = 500
 
@@ -21,7 +21,7 @@ CHUNK = 500
 def _referrers(table: Table) -> list[tuple[Table, str, str]]:
     """(table, its column, our column) for every foreign key that points at `table`."""
     out = []
-    for other in Base.metadata.sorted_tables:
+    for other in METADATA.sorted_tables:
         for fk in other.foreign_keys:
             if fk.column.table is table:
                 out.append((other, fk.parent.name, fk.column.name))

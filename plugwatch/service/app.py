@@ -1,65 +1,32 @@
-"""The FastAPI application: `create_app(db_url)` wires the store, the detector and every router."""
+"""The FastAPI application over a store, a detector and the routers the composition root names."""
 
 from __future__ import annotations
 
-import importlib
-import threading
+from collections.abc import Iterable
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from plugwatch.commands.common import database_url
+from plugwatch.detect.lazy import LazyDetector
 from plugwatch.service.auth import load_secret
 from plugwatch.service.throttle import SignInThrottle
-from plugwatch.store import open_store
+from plugwatch.store import Store
 
 STATIC = Path(__file__).with_name("static")
-OPTIONAL_ROUTERS = ("plugwatch.service.pages", "plugwatch.service.legal", "plugwatch.service.taxii")
 
 
-class LazyDetector:
-    """Loads the detector on first use, once, and lets one batch through it at a time."""
-
-    def __init__(self, detector=None):
-        self._detector = detector
-        self._lock = threading.Lock()
-
-    def get(self):
-        if self._detector is None:
-            with self._lock:
-                if self._detector is None:
-                    from plugwatch.detect import Detector
-
-                    self._detector = Detector.load()
-        return self._detector
-
-    def verdicts(self, batch):
-        detector = self.get()
-        with self._lock:
-            return detector.verdicts(batch)
-
-
-def create_app(db_url: str | None = None, detector=None) -> FastAPI:
-    from plugwatch.service import api
-
+def build_app(store: Store, routers: Iterable[APIRouter], detector=None) -> FastAPI:
+    """The service over `store` with `routers` mounted; plugwatch.wiring.create_app says which."""
     app = FastAPI(title="plugwatch review service", version="0.1.0",
                   description="Ingest, score and review suspected drug-sale posts. API tokens: "
                               "`Authorization: Bearer TOKEN` (from `plugwatch users add`).")
-    store = open_store(database_url(db_url))
     app.state.store = store
     app.state.detector = LazyDetector(detector)
     app.state.secret = load_secret(store)
     app.state.throttle = SignInThrottle()
-    app.include_router(api.router)
-    for name in OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
-        app.include_router(module.router)
+    for router in routers:
+        app.include_router(router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -27,8 +27,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
-import plugwatch.evidence  # noqa: F401  (registers the snapshot hook on decisions made by this app)
-from plugwatch.commands.common import UserError
+from plugwatch.errors import UserError
 from plugwatch.evidence import holds as holds_mod
 from plugwatch.evidence import requests as rq
 from plugwatch.evidence.snapshot import EvidenceError, load_files

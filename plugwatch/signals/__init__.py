@@ -1,17 +1,20 @@
-"""Cost-ordered evidence signals. Importing this package registers them all."""
+"""Cost-ordered evidence signals: the ones the detector runs, named here, cheapest first.
 
-from plugwatch.signals import commerce, cues, drug_terms, identifiers  # noqa: F401  (registration)
-from plugwatch.signals.base import REGISTRY, Context, Hit, Signal, ordered
+A new signal is a module with a `SIGNAL` and one entry in `SIGNALS`; the features it declares must be
+model features (`detect/features.py` checks on load).
+"""
 
-_ORDER: list[Signal] = []
+from plugwatch.signals import commerce, cues, drug_terms, identifiers
+from plugwatch.signals.base import Context, Hit, Signal
+
+SIGNALS: tuple[Signal, ...] = tuple(sorted((drug_terms.SIGNAL, identifiers.SIGNAL, commerce.SIGNAL, cues.SIGNAL),
+                                           key=lambda s: (s.cost, s.name)))
 
 
 def run_signals(ctx: Context) -> list[Hit]:
-    if len(_ORDER) != len(REGISTRY):  # sorted once, again only if a signal was registered later
-        _ORDER[:] = ordered()
-    for signal in _ORDER:
+    for signal in SIGNALS:
         ctx.hits.extend(signal.run(ctx))
     return ctx.hits
 
 
-__all__ = ["REGISTRY", "Context", "Hit", "Signal", "ordered", "run_signals"]
+__all__ = ["SIGNALS", "Context", "Hit", "Signal", "run_signals"]

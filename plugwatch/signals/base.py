@@ -1,8 +1,10 @@
 """Signals: small named detectors of evidence, each with a cost, run cheapest first.
 
 A signal reads a `Context` (the item, its normalised text, its identifiers) and
-returns `Hit`s. A hit names a feature the model weighs (`cue:shipping`,
-`drug:low`) and points at the text a reviewer should look at.
+returns `Hit`s. A hit carries its signal's name, names a feature the model weighs
+(`cue:shipping`, `drug:low`) and points at the text a reviewer should look at.
+Each signal declares the features its hits may name: `detect.features` refuses to
+load when one of them is not a model feature, so a new signal cannot be dropped silently.
 """
 
 from __future__ import annotations
@@ -55,22 +57,11 @@ def _bio_hits(find: Callable[[str, bool], list[Hit]], bio: str) -> tuple[Hit, ..
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    name: str
+    name: str  # also the `signal` of every hit it returns
     cost: int  # relative cost; signals run in increasing cost
     run: Callable[[Context], list[Hit]]
-    doc: str = ""
+    features: tuple[str, ...]  # every feature its hits may name
 
-
-REGISTRY: dict[str, Signal] = {}
-
-
-def register(name: str, cost: int, doc: str = "") -> Callable[[Callable[[Context], list[Hit]]], Callable]:
-    def deco(fn: Callable[[Context], list[Hit]]):
-        REGISTRY[name] = Signal(name, cost, fn, doc or (fn.__doc__ or "").strip().split("\n")[0])
-        return fn
-
-    return deco
-
-
-def ordered() -> list[Signal]:
-    return sorted(REGISTRY.values(), key=lambda s: (s.cost, s.name))
+    @property
+    def doc(self) -> str:
+        return (self.run.__doc__ or "").strip().split("\n")[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import regex
 
-from plugwatch.signals.base import Context, Hit, register
+from plugwatch.signals.base import Context, Hit, Signal
 
 _NUM = r"\d{1,6}(?:[.,]\d{1,3})?"
 _CUR_BEFORE = r"(?:[$€£₽¥]|usd\s?|eur\s?|r\$\s?|us\$)"
@@ -29,7 +29,6 @@ _MENU_LINE = regex.compile(rf"(?:{_CUR_BEFORE}{_NUM}|{_NUM}{_CUR_AFTER}|{_NUM}\s
 _DIGIT = regex.compile(r"\d")
 
 
-@register("commerce", cost=2)
 def commerce(ctx: Context) -> list[Hit]:
     """Prices, per-unit prices, quantities and menu-like price lists."""
     text = ctx.norm.text
@@ -49,3 +48,6 @@ def commerce(ctx: Context) -> list[Hit]:
         if priced >= 3:
             hits.append(Hit("commerce", "menu", f"menu: {priced} priced lines"))
     return hits
+
+
+SIGNAL = Signal("commerce", cost=2, run=commerce, features=("price", "price:per_unit", "quantity", "menu"))

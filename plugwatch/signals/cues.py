@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from plugwatch.signals.base import Context, Hit, register, text_and_bio
+from plugwatch.signals.base import Context, Hit, Signal, text_and_bio
 from plugwatch.text.phrases import PhraseMatcher
 
 MEANINGS = {
@@ -44,7 +44,9 @@ def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
     return hits
 
 
-@register("cues", cost=2)
 def cues(ctx: Context) -> list[Hit]:
     """Sale-intent and context phrases in the text and the author's bio."""
     return text_and_bio(ctx, _cue_hits)
+
+
+SIGNAL = Signal("cue", cost=2, run=cues, features=tuple(f"cue:{cue}" for cue in MEANINGS))

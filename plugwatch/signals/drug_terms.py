@@ -14,7 +14,7 @@ import re
 from functools import cache
 from itertools import groupby
 
-from plugwatch.signals.base import Context, Hit, register, text_and_bio
+from plugwatch.signals.base import Context, Hit, Signal, text_and_bio
 from plugwatch.signals.commerce import PER_UNIT, QUANTITY
 from plugwatch.text.vocabulary import TermMatch, Vocabulary, blank_non_word, category_context, drug_names
 
@@ -101,7 +101,10 @@ def _term_hits(text: str, in_bio: bool) -> list[Hit]:
     return hits
 
 
-@register("drug_terms", cost=1)
 def drug_terms(ctx: Context) -> list[Hit]:
     """Vocabulary matches in the text and the author's bio, with category and ambiguity."""
     return text_and_bio(ctx, _term_hits)
+
+
+SIGNAL = Signal("drug_term", cost=1, run=drug_terms,
+                features=("drug:low", "drug:medium", "drug:high", "drug:emoji"))

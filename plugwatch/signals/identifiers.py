@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugwatch.signals.base import Context, Hit, register
+from plugwatch.signals.base import Context, Hit, Signal
 
 CONTACT = {"telegram", "wickr", "snapchat", "signal", "whatsapp", "session", "threema", "instagram", "x", "tiktok"}
 PAYMENT = {"cashapp", "venmo", "zelle", "paypal"}
@@ -28,7 +28,6 @@ def group_of(id_type: str) -> str:
     return id_type  # phone, email, url, domain
 
 
-@register("identifiers", cost=1)
 def identifiers(ctx: Context) -> list[Hit]:
     """Identifiers found by the foundation's extractor (spans are in the original text)."""
     hits = []
@@ -38,3 +37,7 @@ def identifiers(ctx: Context) -> list[Hit]:
         hits.append(Hit("identifier", f"id:{group_of(ident.type)}", NAMES.get(ident.type, ident.type),
                         ident.start, ident.end, original=True))
     return hits
+
+
+SIGNAL = Signal("identifier", cost=1, run=identifiers,
+                features=("id:contact", "id:payment", "id:wallet", "id:phone", "id:email", "id:url"))

@@ -1,6 +1,6 @@
 """Storage: one `Store` per database URL, schema kept current by Alembic migrations.
 
-    store = open_store("sqlite:///plugwatch.db")        # or postgresql+psycopg://user:pw@host/db
+    store = plugwatch.wiring.open_store("sqlite:///plugwatch.db")   # or postgresql+psycopg://user:pw@host/db
     with store.session() as s:                          # commits on success, rolls back on error
         ...
 
@@ -23,7 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from plugwatch.commands.common import UserError
+from plugwatch.errors import UserError
+from plugwatch.store.hooks import Hooks
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 30_000
@@ -31,10 +32,11 @@ T = TypeVar("T")
 
 
 class Store:
-    def __init__(self, url: str, engine: Engine):
+    def __init__(self, url: str, engine: Engine, hooks: Hooks):
         self.url = url
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.hooks = hooks
+        self._sessions = sessionmaker(engine, expire_on_commit=False, info={"hooks": hooks})
 
     @property
     def dialect(self) -> str:
@@ -148,9 +150,10 @@ def upgrade(engine: Engine, url: str, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:
-    """The store at `url`, its schema upgraded to the newest migration unless migrate=False.
-    create=False: a SQLite file must already exist (for commands that only read)."""
+def open_store(url: str, *, hooks: Hooks, migrate: bool = True, create: bool = True) -> Store:
+    """The store at `url` running `hooks`, its schema upgraded to the newest migration unless
+    migrate=False. create=False: a SQLite file must already exist (for commands that only read).
+    Callers use plugwatch.wiring.open_store, which passes the hooks the composition root names."""
     engine = make_engine(url, create)
     if migrate:
         try:
@@ -159,7 +162,4 @@ def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:
             engine.dispose()
             reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
             raise UserError(f"cannot open database {make_url(url).render_as_string()}: {reason}") from None
-    from plugwatch.store import hooks
-
-    hooks.load_stage_hooks()
-    return Store(url, engine)
+    return Store(url, engine, hooks)

@@ -1,36 +1,40 @@
-"""Extension points later stages register on: the evidence stage freezes a snapshot per decision,
-the sharing stage matches newly stored items against partners' watch lists.
+"""What runs inside the store's own transactions: after an ingest, after a decision.
 
+The store does not know which stages exist. The composition root (`plugwatch.wiring`) hands
+`open_store` one `Hooks`, and every session that store opens carries it in `session.info`, so
+`decide` runs exactly the hooks the root named (freeze evidence, ...), whoever calls it.
 A hook runs inside the deciding (or ingesting) transaction: if it raises, nothing is stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from plugwatch.store.schema import Decision
+if TYPE_CHECKING:
+    from plugwatch.store.schema import Decision
 
-after_decision: list[Callable[[Session, Decision], None]] = []
-after_ingest: list[Callable[[Session, Any], None]] = []  # (session, IngestResult)
-
-# Stages that register hooks when imported; loaded by open_store so that every caller of the store
-# (service, CLI, scripts) freezes evidence and matches watch lists, not only those that happen to
-# import the stage first. A stage that is not installed is simply absent.
-# Each names the function that registers its hooks (idempotent).
-HOOK_STAGES = (("plugwatch.evidence", "install"), ("plugwatch.store.sharing_tables", "_register_hooks"))
+AfterIngest = Callable[[Session, Any], None]  # (session, IngestResult)
+AfterDecision = Callable[[Session, "Decision"], None]
 
 
-def load_stage_hooks() -> None:
-    import importlib
+@dataclass(frozen=True)
+class Hooks:
+    after_ingest: tuple[AfterIngest, ...] = ()
+    after_decision: tuple[AfterDecision, ...] = ()
 
-    for name, register in HOOK_STAGES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
-        getattr(module, register)()
+
+NO_HOOKS = Hooks()
+
+
+def hooks_of(session: Session) -> Hooks:
+    """The hooks of the store that opened `session`. A session made some other way has none to
+    give, and acting on it would silently skip evidence and matching: that is a bug, said loudly."""
+    try:
+        return session.info["hooks"]
+    except KeyError:
+        raise RuntimeError("this session was not opened by a Store (open one with plugwatch.wiring.open_store)") \
+            from None

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 from plugwatch.detect.tactics import techniques_for_record
 from plugwatch.network.generic import is_linkable
 from plugwatch.records import utc_time
-from plugwatch.store import audit, hooks, linking
+from plugwatch.store import audit, linking
+from plugwatch.store.hooks import hooks_of
 from plugwatch.store.schema import (
     ACTIONS,
     Account,
@@ -199,7 +200,7 @@ def ingest_records(session: Session, records: list[dict[str, Any]], now: datetim
     linking.link_batch(session, fresh, ident_ids)  # before queueing: new tasks take the network's group
     result.queued = _queue_tasks(session, [rec for rec in fresh if needs_review(rec)], now)
     session.flush()
-    for hook in hooks.after_ingest:
+    for hook in hooks_of(session).after_ingest:
         hook(session, result)
     return result
 
@@ -438,7 +439,7 @@ def release(session: Session, user: User, item_id: str) -> ReviewTask:
 def decide(session: Session, user: User, item_id: str, action: str, policy_reason: str, note: str = "",
            now: datetime | None = None) -> Decision:
     """Record a decision on an item the user has claimed; strikes, suspension, appeal outcome, audit
-    entry and `hooks.after_decision` happen in the same transaction."""
+    entry and the store's `after_decision` hooks happen in the same transaction."""
     now = now or utcnow()
     if action not in ACTIONS:
         raise ReviewError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", 422)
@@ -503,7 +504,7 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
         account.suspended_at = now
     audit.append(session, user.name, "decision", f"item:{item_id}", details, at=now)
     session.flush()
-    for hook in hooks.after_decision:
+    for hook in hooks_of(session).after_decision:
         hook(session, decision)
     return decision
 

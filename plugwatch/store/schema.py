@@ -230,18 +230,3 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-
-
-def _load_extensions() -> None:
-    """Tables other stages define on this Base, so Alembic and create_all see the full metadata."""
-    import importlib
-
-    for name in ("plugwatch.store.evidence_tables", "plugwatch.store.sharing_tables"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-
-
-_load_extensions()

@@ -163,21 +163,3 @@ class TaxiiStatus(Base):
     status: Mapped[str] = mapped_column(String(20))  # complete / pending
     request_timestamp: Mapped[datetime] = mapped_column(default=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)  # successes / failures / pendings lists
-
-
-def _match_after_ingest(session, result) -> None:
-    from plugwatch.share.matching import after_ingest
-
-    after_ingest(session, result)
-
-
-def _register_hooks() -> None:
-    """Watch-list matching runs inside every ingest once the store offers an `after_ingest` hook."""
-    from plugwatch.store import hooks
-
-    registered = getattr(hooks, "after_ingest", None)
-    if registered is not None and _match_after_ingest not in registered:
-        registered.append(_match_after_ingest)
-
-
-_register_hooks()

@@ -15,7 +15,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugwatch.commands.common import UserError
+from plugwatch.errors import UserError
 from plugwatch.store import audit
 from plugwatch.store.schema import ALL_ROLES, MACHINE_ROLES, User
 

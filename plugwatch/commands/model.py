@@ -1,0 +1,262 @@
+"""Model commands: `train`, `eval`, `proxies` and `vocab build`."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from plugwatch.commands.common import UserError, err, fail, load_detector, threshold_help
+
+THRESHOLD_DEFAULT = threshold_help()
+vocab_app = typer.Typer(no_args_is_help=True, help="Build the drug vocabulary from lexicons.")
+
+
+DEFAULT_DATA = Path("../shared/data")
+DEFAULT_DEV = "devdata/train*.jsonl"  # the hand-written social-media sets, when run from the repo
+
+
+def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
+    from plugwatch.detect.datasets import DataError, proxies, read_labelled
+
+    examples = []
+    try:
+        if not no_proxies:
+            examples.extend(proxies(data, "train"))
+        for path in dev if dev is not None else sorted(Path().glob(DEFAULT_DEV)):
+            examples.extend(read_labelled(path, source="dev"))
+    except DataError as e:
+        fail(str(e))
+    if not examples:
+        fail("no training data: give --data (shared proxies) and/or --dev FILE.jsonl")
+    return examples
+
+
+def _decision_examples(db: str | None, purpose: str):
+    """Reviewed items as labelled examples; the copy out of the review database is audited."""
+    from plugwatch.detect.training import decision_examples
+    from plugwatch.settings import database_url
+    from plugwatch.store import audit
+    from plugwatch.store.review import reviewed_items
+    from plugwatch.wiring import open_store
+
+    try:
+        store = open_store(database_url(db), create=False)
+    except UserError as e:
+        fail(str(e))
+    with store.session() as s:
+        examples = decision_examples(reviewed_items(s))
+        audit.append(s, f"cli:{os.environ.get('USER') or 'unknown'}", "export", "decisions",
+                     {"rows": len(examples), "purpose": purpose})
+    store.dispose()
+    return examples
+
+
+def train(
+    data: Annotated[Path, typer.Option(help="Shared data folder (darknet listings, Reddit, lexicons).")] = DEFAULT_DATA,
+    dev: Annotated[
+        list[Path] | None,
+        typer.Option(help="Labelled social-media JSONL (id, text, label). Repeatable. Default: devdata/train*.jsonl"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Model file to write (default: the package's).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 0,
+    no_proxies: Annotated[bool, typer.Option("--no-proxies", help="Train on --dev files only.")] = False,
+    from_decisions: Annotated[bool, typer.Option(
+        "--from-decisions", help="Add the items reviewers decided (their final decision is the label).")] = False,
+    db: Annotated[str | None, typer.Option(help="Database for --from-decisions (default $PLUGWATCH_DB, "
+                                                "else sqlite:///plugwatch.db).")] = None,
+) -> None:
+    """Train the detector from labelled data and write the model file."""
+    from plugwatch.detect.model import DEFAULT_MODEL
+    from plugwatch.detect.training import train as fit
+
+    examples = _training_examples(data, dev, no_proxies)
+    if from_decisions:
+        reviewed = _decision_examples(db, "train")
+        err.print(f"adding {len(reviewed):,} reviewed items from decisions")
+        examples.extend(reviewed)
+    counts = {label: sum(ex.label == label for ex in examples) for label in ("sale", "not_sale", "buy")}
+    if min(counts.values()) < 10:
+        fail("training needs at least 10 examples of each label (sale, not_sale, buy); got "
+              + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    started = time.perf_counter()
+    model = fit(examples, seed=seed, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    if out is None:
+        from importlib import resources
+
+        out = Path(str(resources.files("plugwatch.data").joinpath(DEFAULT_MODEL)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    err.print(f"trained on {len(examples):,} examples in {time.perf_counter() - started:.0f}s; wrote {out}")
+    err.print(f"gate threshold {model.gate_threshold:.4f}, "
+              f"gate passes {model.meta['gate_pass_rate_on_training']:.1%} of training items")
+
+
+def evaluate_cmd(
+    labelled: Annotated[Path | None, typer.Argument(
+        help="JSONL with id, text, label (sale/not_sale/buy), optional slice.")] = None,
+    data: Annotated[Path, typer.Option(help="Shared data folder: DEA list and baseline training data.")] = DEFAULT_DATA,
+    dev: Annotated[list[Path] | None, typer.Option(help="Dev training files for the TF-IDF baseline.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model file (default: the package's).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Flagging threshold.", show_default=THRESHOLD_DEFAULT)] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where report.json and pr_curve.png go.")] = Path("eval-out"),
+    evasion: Annotated[bool, typer.Option(help="Also measure recall under each evasion transformation.")] = False,
+    from_decisions: Annotated[bool, typer.Option(
+        "--from-decisions", help="Precision on the items reviewers decided, instead of a labelled file.")] = False,
+    db: Annotated[str | None, typer.Option(help="Database for --from-decisions.")] = None,
+) -> None:
+    """Precision, recall, F1, false-positive rate and per-slice table, beside two baselines."""
+    from rich.table import Table
+
+    if from_decisions:
+        _eval_decisions(db, model, threshold, out_dir)
+        return
+    if labelled is None:
+        fail("give a labelled JSONL file, or --from-decisions")
+
+    from plugwatch.detect import evaluate as ev
+    from plugwatch.detect.baselines import KeywordBaseline, TfidfBaseline
+    from plugwatch.detect.datasets import DataError, read_labelled
+    from plugwatch.detect.training import source_weights
+
+    try:
+        examples = read_labelled(labelled)
+        keyword = KeywordBaseline.from_data(data)
+    except DataError as e:
+        fail(str(e))
+    detector = load_detector(model, threshold, False)
+    train_examples = _training_examples(data, dev, False)
+    err.print(f"[dim]fitting TF-IDF baseline on {len(train_examples):,} training examples[/]")
+    tfidf = TfidfBaseline.fit(train_examples, source_weights(train_examples))
+    results = ev.evaluate(examples, detector, [keyword, tfidf])
+    import numpy as np
+
+    y = np.array([ex.label == "sale" for ex in examples])
+    report: dict = {"file": str(labelled), "n": len(examples), "threshold": detector.threshold, "systems": {}}
+    table = Table(title=f"sale vs. not-sale on {labelled} ({len(examples)} items, {int(y.sum())} sales)")
+    for col in ("system", "precision", "recall", "F1", "FPR"):
+        table.add_column(col, justify="right" if col != "system" else "left")
+    for r in results:
+        o = r.overall
+        table.add_row(r.name, f"{o.precision:.3f}", f"{o.recall:.3f}", f"{o.f1:.3f}", f"{o.fpr:.3%}")
+        report["systems"][r.name] = {"overall": o.row(), "slices": r.slices}
+    out_console = Console(highlight=False)
+    out_console.print(table)
+    slices = Table(title="per slice (plugwatch / keyword / TF-IDF): recall on sales, FPR on the rest")
+    for col in ("slice", "n", "sales", "plugwatch", "keyword", "tfidf"):
+        slices.add_column(col)
+    for name, row in results[0].slices.items():
+        cells = []
+        for r in results:
+            s = r.slices[name]
+            cells.append(" ".join(f"{k} {s[k]:.2f}" for k in ("recall", "fpr") if k in s))
+        slices.add_row(name, str(row["n"]), str(row["sale"]), *cells)
+    out_console.print(slices)
+    if any(ex.label == "buy" for ex in examples):
+        req = ev.request_scores(examples, detector)
+        report["requests"] = req.row()
+        out_console.print(f"requests to buy: precision {req.precision:.3f} recall {req.recall:.3f}")
+    langs = ev.language_recall(examples, detector)
+    if langs:
+        report["recall_by_language"] = langs
+        out_console.print("recall by language: " + ", ".join(f"{k} {v['recall']:.2f} (n={v['n']})"
+                                                            for k, v in langs.items()))
+    if evasion:
+        report["evasion_recall"] = ev.evasion_recall(examples, detector)
+        out_console.print("recall under evasion: " + ", ".join(f"{k} {v:.3f}"
+                                                              for k, v in report["evasion_recall"].items()))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ev.pr_curve_png(results, y, out_dir / "pr_curve.png", f"precision-recall: {labelled.name}")
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    err.print(f"wrote {out_dir / 'report.json'} and {out_dir / 'pr_curve.png'}")
+
+
+def _eval_decisions(db: str | None, model: Path | None, threshold: float | None, out_dir: Path) -> None:
+    """Precision on reviewed items. Only what the detector queued gets reviewed, so recall cannot
+    be measured here: that needs a labelled sample of everything (plugwatch eval FILE)."""
+    import numpy as np
+
+    from plugwatch.detect import evaluate as ev
+
+    examples = _decision_examples(db, "eval")
+    if not examples:
+        fail("no reviewed items in the database yet (decide some in the review queue first)")
+    detector = load_detector(model, threshold, False)
+    scores, requests = ev.detector_scores(detector, examples)
+    sale = np.array([ex.label == "sale" for ex in examples])
+    buy = np.array([ex.label == "buy" for ex in examples])
+    flagged = scores >= detector.threshold
+    offers = ev.binary_scores(sale, flagged)
+    asks = ev.binary_scores(buy, requests)
+    report = {"source": "decisions", "n": len(examples), "sale": int(sale.sum()), "buy": int(buy.sum()),
+              "not_sale": int((~sale & ~buy).sum()), "threshold": detector.threshold,
+              "offers": {"flagged": int(flagged.sum()), "confirmed": offers.tp,
+                         "precision": round(offers.precision, 4) if flagged.any() else None},
+              "requests": {"flagged": int(requests.sum()), "confirmed": asks.tp,
+                           "precision": round(asks.precision, 4) if requests.any() else None}}
+    out = Console(highlight=False)
+    out.print(f"reviewed items: {len(examples)} (sale {report['sale']}, request to buy {report['buy']}, "
+              f"not a violation {report['not_sale']})")
+    for name in ("offers", "requests"):
+        r = report[name]
+        p = "n/a" if r["precision"] is None else f"{r['precision']:.3f}"
+        out.print(f"{name}: flagged {r['flagged']}, confirmed by reviewers {r['confirmed']}, precision {p}")
+    out.print("[dim]recall is not measured on decisions: only items the detector queued were reviewed[/]")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "decisions_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    err.print(f"wrote {out_dir / 'decisions_report.json'}")
+
+
+def proxies(
+    out: Annotated[Path, typer.Option("-o", "--out", help="JSONL file to write.")],
+    data: Annotated[Path, typer.Option(help="Shared data folder.")] = DEFAULT_DATA,
+    part: Annotated[str, typer.Option(help="eval (the held-out 20%) or train.")] = "eval",
+) -> None:
+    """Write the shared proxy data (darknet listings, onion paragraphs, Reddit talk) as labelled JSONL."""
+    from plugwatch.detect.datasets import DataError
+    from plugwatch.detect.datasets import proxies as load
+
+    if part not in ("eval", "train"):
+        fail("--part is eval or train")
+    try:
+        examples = load(data, part)
+    except DataError as e:
+        fail(str(e))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for ex in examples:
+            fh.write(json.dumps({"id": ex.id, "text": ex.text, "label": ex.label, "slice": ex.slice,
+                                 "source": ex.source}, ensure_ascii=False) + "\n")
+    err.print(f"wrote {len(examples):,} labelled {part} examples to {out}")
+
+
+def vocab_build(
+    data: Annotated[Path, typer.Option(help="The shared data folder with lexicons/.")] = Path("../shared/data"),
+    out: Annotated[Path | None, typer.Option(help="Where to write vocabulary.tsv (default: the package's).")] = None,
+) -> None:
+    """Rebuild the drug vocabulary from the DEA and RedMed lexicons plus our curated terms."""
+    from plugwatch.text import vocab_build as vb
+
+    if not (data / "lexicons").is_dir():
+        fail(f"{data}: no lexicons/ folder here (give --data PATH to the shared data folder)")
+    target = out or vb.DEFAULT_VOCABULARY
+    terms = vb.build_vocabulary(data, vb.DEFAULT_CURATED)
+    try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        vb.write_vocabulary(terms, target)
+    except OSError as e:
+        fail(f"cannot write {target}: {e.strerror}")
+    err.print(f"wrote {len(terms):,} terms to {target}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command("eval")(evaluate_cmd)
+    app.command()(proxies)
+    vocab_app.command("build")(vocab_build)
+    app.add_typer(vocab_app, name="vocab")

@@ -1,0 +1,140 @@
+"""`plugwatch scan`: read posts from any supported format and write one JSON object per item."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from plugwatch.commands.common import (
+    EXIT_NOTHING,
+    EXIT_OK,
+    EXIT_REJECTS,
+    RejectWriter,
+    err,
+    fail,
+    load_detector,
+    threshold_help,
+)
+
+# --model FILE brings that file's own threshold; --help names the shipped model's.
+THRESHOLD_DEFAULT = threshold_help()
+
+
+def scan(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, .gz files, or - for stdin.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write JSON lines here (default stdout).")] = None,
+    format: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="Force a format: jsonl, csv, x, telegram, reddit, mastodon, bluesky."),
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", help="Map a field for generic CSV/JSONL: OURS=THEIRS, e.g. text=body. Repeatable."),
+    ] = None,
+    platform: Annotated[str, typer.Option(help="Platform name for generic files without one.")] = "generic",
+    region: Annotated[
+        str | None, typer.Option(help="Default region for phone numbers without +country, e.g. US, GB.")
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected records go (default OUT.rejects.jsonl or ./rejects.jsonl).")
+    ] = None,
+    threshold: Annotated[float | None, typer.Option(
+        help="Flag items scoring at least this (0..1).", show_default=THRESHOLD_DEFAULT)] = None,
+    model: Annotated[Path | None, typer.Option(help="Model file (default: the one shipped in the package).")] = None,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Identifiers only: skip the detector.")] = False,
+    no_raw: Annotated[bool, typer.Option("--no-raw", help="Do not keep raw records in memory.")] = False,
+) -> None:
+    """Read posts from any supported format and write one JSON object per item."""
+    from plugwatch.scan import run_scan
+    from plugwatch.sources import FORMATS, SourceOptions, read
+    from plugwatch.sources.base import resolve_format
+    from plugwatch.sources.jsonl import FIELDS
+
+    if format is not None and resolve_format(format) is None:
+        fail(f"unknown format {format!r}; choose one of: {', '.join(sorted(FORMATS))}")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        fail(f"--threshold must be between 0 and 1, got {threshold}")
+    field_map: dict[str, str] = {}
+    for f in field or []:
+        ours, sep, theirs = f.partition("=")
+        if not sep or not ours or not theirs:
+            fail(f"--field takes OURS=THEIRS (e.g. text=body), got {f!r}")
+        if ours.strip() not in FIELDS:
+            fail(f"--field {f!r}: {ours.strip()!r} is not one of our fields ({', '.join(FIELDS)})")
+        field_map[ours.strip()] = theirs.strip()
+    if region is not None:
+        region = region.upper()
+        import phonenumbers
+
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            fail(f"unknown region {region!r}: use a two-letter country code such as US, GB, DE")
+
+    detector = None if no_model else load_detector(model, threshold, no_model)
+    reject_path = rejects or (out.with_suffix(".rejects.jsonl") if out else Path("rejects.jsonl"))
+    reject_path.unlink(missing_ok=True)  # a rejects file left by an earlier run would mislead
+    writer = RejectWriter(reject_path)
+    own_files = frozenset(os.path.realpath(p) for p in (out, reject_path) if p is not None)
+    options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw,
+                            skip_files=own_files)
+
+    try:
+        if out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        fh = out.open("w", encoding="utf-8") if out else sys.stdout
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror}")
+    started = time.perf_counter()
+    try:
+        stats = _run_with_progress(run_scan, read(inputs, options), fh, writer, detector, region)
+    except BrokenPipeError:
+        # `plugwatch scan ... | head` closes the pipe early: the reader has what it wanted.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(EXIT_OK) from None
+    finally:
+        writer.close()
+        if out:
+            fh.close()
+    secs = time.perf_counter() - started
+    rate = stats.read / secs if secs > 0 else 0.0
+    err.print(
+        f"items read: {stats.read}  rejected: {stats.rejected}  flagged: {stats.flagged}  "
+        f"requests: {stats.requests}  ({rate:,.0f} items/s)"
+    )
+    if detector is not None and stats.read:
+        runs = detector.stage_runs
+        err.print(f"model stages: signal gate only {1 - runs['text'] / stats.read:.1%}, "
+                  f"character n-grams {runs['text'] / stats.read:.1%}, embedding {runs['full'] / stats.read:.1%}")
+    if stats.rejected:
+        err.print(f"rejected records written to {reject_path}")
+    if stats.read == 0:
+        raise typer.Exit(EXIT_NOTHING)
+    if stats.rejected:
+        raise typer.Exit(EXIT_REJECTS)
+
+
+def _run_with_progress(run_scan, stream, fh, writer, detector, region):
+    if not err.is_terminal:
+        return run_scan(stream, fh, writer, detector=detector, default_region=region)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.completed:,} records"), TimeElapsedColumn(), console=err, transient=True
+    ) as progress:
+        task = progress.add_task("scan", total=None)
+        return run_scan(
+            stream,
+            fh,
+            writer,
+            detector=detector,
+            default_region=region,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(scan)

@@ -1,0 +1,59 @@
+"""The composition root: every stage of plugwatch, wired explicitly, in one place.
+
+Lower layers never look for stages (no import side effects, no module names in strings): what runs
+is what this file names.
+- `command_groups()`: the CLI's commands, in the order `plugwatch --help` lists them.
+- `routers()`: what the HTTP service mounts.
+- `store_hooks()`: what runs inside the store's transactions after an ingest and after a decision.
+- `open_store()`, `create_app()`: the only public ways to a store and to the service, so every
+  caller gets the hooks.
+
+Declared once elsewhere, and read from there: tables (`store/tables.py`), signals
+(`signals/__init__.py`), identifier types (`identifier_types.py`), actions (`actions.py`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from plugwatch.store import Store
+    from plugwatch.store.hooks import Hooks
+
+
+def command_groups():
+    """Modules with `register(app)`, each adding its stage's commands to the CLI."""
+    from plugwatch.commands import evidence, model, networks, scan, service, share
+
+    return (scan, model, networks, service, evidence, share)
+
+
+def store_hooks() -> Hooks:
+    from plugwatch.evidence.snapshot import on_decision as freeze_evidence
+    from plugwatch.share.matching import after_ingest as match_watch_lists
+    from plugwatch.store.hooks import Hooks
+
+    return Hooks(after_ingest=(match_watch_lists,), after_decision=(freeze_evidence,))
+
+
+def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:
+    """The store at `url` (schema migrated unless migrate=False), running this root's hooks."""
+    from plugwatch import store
+
+    return store.open_store(url, hooks=store_hooks(), migrate=migrate, create=create)
+
+
+def routers():
+    from plugwatch.service import api, legal, pages, taxii
+
+    return (api.router, pages.router, legal.router, taxii.router)
+
+
+def create_app(db_url: str | None = None, detector=None) -> FastAPI:
+    """The review service on the database at `db_url` (default: settings.database_url)."""
+    from plugwatch.service.app import build_app
+    from plugwatch.settings import database_url
+
+    return build_app(open_store(database_url(db_url)), routers(), detector)
