@@ -7,14 +7,14 @@ import stat
 
 import pytest
 
-from plugwatch.commands.common import UserError
+from plugwatch.errors import UserError
 from plugwatch.privacy import (
     KEY_ENV,
-    canonical_identifier,
     generate_key,
     load_key,
     pseudonymise,
 )
+from plugwatch.text.identifier_types import read_identifier
 
 KEY = bytes(range(32))
 
@@ -72,7 +72,7 @@ def test_missing_or_weak_key_is_a_clear_error(tmp_path, monkeypatch):
     ("cashapp:$Plug", ("cashapp", "cashapp:$plug")),
 ])
 def test_typed_identifiers_get_the_same_canonical_form_as_extraction(typed, expected):
-    assert canonical_identifier(typed) == expected
+    assert read_identifier(typed) == expected
 
 
 def test_canonical_form_matches_what_the_extractor_stores():
@@ -81,14 +81,14 @@ def test_canonical_form_matches_what_the_extractor_stores():
     for text, typed in (("tele @Plug_Shop1", "telegram:plug_shop1"), ("call +44 7911 123456", "+447911123456"),
                         ("mail Bob.Smith+x@gmail.com", "bob.smith@gmail.com")):
         found = extract_identifiers(text)[0]
-        assert canonical_identifier(typed) == (found.type, found.canonical)
+        assert read_identifier(typed) == (found.type, found.canonical)
 
 
 @pytest.mark.parametrize("text", ["???", "nonsense", "@handle", "555-1234", "foo bar", "url:nonsense", "1.2.3.4"])
 def test_unreadable_identifier_is_a_user_error(text):
     # a bare word is not a URL: `--identifier nonsense` once put http://nonsense/ in a request's scope
     with pytest.raises(UserError, match="TYPE:VALUE"):
-        canonical_identifier(text)
+        read_identifier(text)
 
 
 @pytest.mark.parametrize("typed, expected", [
@@ -99,7 +99,7 @@ def test_unreadable_identifier_is_a_user_error(text):
     ("https://linktr.ee/plugdirect_menu", ("url", "https://linktr.ee/plugdirect_menu")),
 ])
 def test_a_profile_link_names_its_handle_and_other_links_stay_links(typed, expected):
-    assert canonical_identifier(typed) == expected
+    assert read_identifier(typed) == expected
 
 
 def test_key_to_an_unwritable_place_is_a_user_error(tmp_path):

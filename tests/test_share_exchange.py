@@ -288,7 +288,7 @@ def test_generic_and_invalid_identifiers_are_never_shared_nor_accepted(db_url):
                                              ("https://t.me/PlugShop", "telegram:plugshop"),
                                              ("@PlugShop", "telegram:plugshop"), ("t.me/", None)])
 def test_a_partners_profile_link_is_the_handle(value, expected):
-    from plugwatch.share.canonical import canonical_form
+    from plugwatch.text.identifier_types import canonical_form
 
     assert canonical_form("telegram", value) == expected
 

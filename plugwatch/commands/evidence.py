@@ -382,11 +382,12 @@ def privacy_pseudonymise(
     key_file: Annotated[Path | None, typer.Option(help="Key file (default $PLUGWATCH_PSEUDONYM_KEY_FILE).")] = None,
 ) -> None:
     """Print `type<TAB>pseudonym` per identifier: the keyed hash used for analytics and sharing."""
-    from plugwatch.privacy import canonical_identifier, load_key, pseudonymise
+    from plugwatch.privacy import load_key, pseudonymise
+    from plugwatch.text.identifier_types import read_identifier
 
     key = load_key(key_file)
     for v in values:
-        t, c = canonical_identifier(v)
+        t, c = read_identifier(v)
         print(f"{t}\t{pseudonymise(t, c, key)}")
 
 

@@ -64,7 +64,7 @@ def parse_day(value: str | date | None, what: str) -> date | None:
 def normalise_scope(accounts: list[str] | None, identifiers: list[str] | None, date_from: Any = None,
                     date_to: Any = None) -> dict[str, Any]:
     from plugwatch.errors import UserError
-    from plugwatch.privacy import canonical_identifier
+    from plugwatch.text.identifier_types import read_identifier
 
     accs = sorted({a.strip().lower() for a in accounts or [] if a and a.strip()})
     for a in accs:
@@ -75,7 +75,7 @@ def normalise_scope(accounts: list[str] | None, identifiers: list[str] | None, d
         if not raw or not raw.strip():
             continue
         try:
-            t, c = canonical_identifier(raw)
+            t, c = read_identifier(raw)
         except UserError as e:
             raise EvidenceError(str(e)) from None
         idents.append(f"{t}|{c}")

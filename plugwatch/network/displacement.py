@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from plugwatch.network.generic import is_generic
+from plugwatch.text.identifier_types import TYPES, Family
 
-APPS = ("telegram", "wickr", "signal", "whatsapp", "snapchat", "session", "threema", "instagram", "x", "tiktok")
-DESTINATIONS = (*APPS, "phone", "email", "website")
+# Apps are the contact types; destinations in the order identifier_types declares them.
+APPS = tuple(name for name, t in TYPES.items() if t.family is Family.CONTACT)
+DESTINATIONS = tuple(dict.fromkeys(t.destination for t in TYPES.values() if t.destination))
 _ALIASES = {"twitter": "x"}
 
 

@@ -18,6 +18,8 @@ from functools import lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
 
+from plugwatch.text.identifier_types import Family, linking_types, of_family
+
 DATA_FILE = "generic_identifiers.tsv"
 HOST_CATEGORIES = frozenset({"platform", "shortener", "linkinbio", "hosting", "webmail", "search", "example"})
 # Hosts whose every URL is generic; on the others only the bare root is.
@@ -117,14 +119,12 @@ def is_generic(type: str, canonical: str) -> bool:
     return default_list().is_generic(type, canonical)
 
 
-# Identifier types that say who someone is or how to pay them: these link accounts.
-CONTACT_TYPES = frozenset(
-    {"telegram", "wickr", "snapchat", "signal", "whatsapp", "session", "threema", "instagram", "x", "tiktok"}
-)
-PAYMENT_TYPES = frozenset({"btc", "eth", "ltc", "tron", "xmr", "cashapp", "venmo", "zelle", "paypal"})
-DIRECT_TYPES = CONTACT_TYPES | PAYMENT_TYPES | {"phone", "email"}
-WEB_TYPES = frozenset({"url", "domain"})
-LINK_TYPES = DIRECT_TYPES | WEB_TYPES
+# Identifier types that say who someone is or how to pay them (identifier_types.py): these link accounts.
+CONTACT_TYPES = of_family(Family.CONTACT)
+PAYMENT_TYPES = of_family(Family.PAYMENT, Family.WALLET)
+DIRECT_TYPES = CONTACT_TYPES | PAYMENT_TYPES | of_family(Family.PHONE, Family.EMAIL)
+WEB_TYPES = of_family(Family.URL, Family.DOMAIN)
+LINK_TYPES = linking_types()
 
 
 def is_linkable(type: str, canonical: str, valid: bool | None = None) -> bool:

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from plugwatch.network.generic import is_generic
 from plugwatch.records import utc_time
 from plugwatch.share import hashing, stix, validate
-from plugwatch.share.canonical import canonical_form
 from plugwatch.share.validate import BundleError, load_bundle  # noqa: F401  (import's readers use them here)
 from plugwatch.store.sharing_tables import Partner, ShareOpinion, WatchEntry
+from plugwatch.text.identifier_types import canonical_form
 
 DEFAULT_EXPIRY_DAYS = 180
 _COMPARISON = re.compile(r"""\s*([a-z0-9\-]+):((?:[A-Za-z0-9_]+|'[^']*'|\.|\[\*\])+)\s*=\s*'((?:[^'\\]|\\.)*)'\s*""")

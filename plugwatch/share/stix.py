@@ -32,11 +32,21 @@ from stix2.properties import DictionaryProperty, StringProperty
 
 from plugwatch.detect import tactics
 from plugwatch.share import hashing
+from plugwatch.text.identifier_types import (
+    STIX_HANDLE,
+    STIX_PHONE,
+    STIX_WALLET,
+    TYPES,
+    Family,
+    of_family,
+    shareable_types,
+    value_part,
+)
 
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1 spec, section 2.9
 SCHEMA_URL = "https://github.com/plugwatch/plugwatch/blob/main/docs/stix-extensions.md"
 
-PHONE, WALLET, HANDLE = "x-plugwatch-phone-number", "x-plugwatch-crypto-wallet", "x-plugwatch-contact-handle"
+PHONE, WALLET, HANDLE = STIX_PHONE, STIX_WALLET, STIX_HANDLE
 # Fixed ids: an extension definition keeps its id for ever (random version-4 UUIDs, made once).
 EXT_PHONE = "extension-definition--7a3c1e52-5b8f-4c0e-9d41-2f6b8a0c9e13"
 EXT_WALLET = "extension-definition--c4e9b2d0-8f3a-4b67-a1c5-6d2e0f9b7a48"
@@ -91,15 +101,11 @@ class ContactHandle:
     pass
 
 
-WALLET_TYPES = frozenset({"btc", "eth", "ltc", "tron", "xmr"})
-HANDLE_TYPES = frozenset({"telegram", "wickr", "snapchat", "signal", "whatsapp", "session", "threema", "instagram",
-                          "x", "tiktok", "cashapp", "venmo", "zelle", "paypal"})
-STANDARD = {"url": "url", "domain": "domain-name", "email": "email-addr"}
-IMAGE_HASH_TYPES = {"pdq": "PDQ", "phash": "pHash"}
-TYPE_LABELS = {"phone": "phone number", "url": "URL", "domain": "domain", "email": "e-mail address",
-               **{t: f"{t.upper()} wallet" for t in WALLET_TYPES}, "pdq": "image (PDQ hash)",
-               "phash": "image (perceptual hash)"}
-SHAREABLE_TYPES = WALLET_TYPES | HANDLE_TYPES | set(STANDARD) | set(IMAGE_HASH_TYPES) | {"phone"}
+WALLET_TYPES = of_family(Family.WALLET)
+HANDLE_TYPES = of_family(Family.CONTACT, Family.PAYMENT)
+STANDARD = {name: t.stix for name, t in TYPES.items() if t.family in (Family.URL, Family.DOMAIN, Family.EMAIL)}
+IMAGE_HASH_TYPES = {"pdq": "PDQ", "phash": "pHash"}  # STIX names of the hash algorithms
+SHAREABLE_TYPES = shareable_types()
 
 TLP = {"clear": stix2.TLP_WHITE, "white": stix2.TLP_WHITE, "green": stix2.TLP_GREEN,
        "amber": stix2.TLP_AMBER, "red": stix2.TLP_RED}
@@ -107,9 +113,15 @@ TLP_BY_ID = {str(m.id): name for name, m in TLP.items() if name != "white"}
 
 
 def type_label(identifier_type: str) -> str:
+    """How an indicator names its identifier ("telegram handle", "BTC wallet", "phone number")."""
     if identifier_type in HANDLE_TYPES:
         return f"{identifier_type} handle"
-    return TYPE_LABELS.get(identifier_type, identifier_type)
+    if identifier_type in WALLET_TYPES:
+        return f"{identifier_type.upper()} wallet"
+    if identifier_type in ("url", "domain"):
+        return {"url": "URL", "domain": "domain"}[identifier_type]
+    kind = TYPES.get(identifier_type)
+    return kind.label if kind else identifier_type
 
 
 def stamp(dt: datetime) -> str:
@@ -133,17 +145,11 @@ def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def split_canonical(identifier_type: str, canonical: str) -> str:
-    """The value part of canonical forms that carry their type as a prefix ("btc:bc1...", "telegram:name")."""
-    prefix = f"{identifier_type}:"
-    return canonical[len(prefix):] if canonical.startswith(prefix) else canonical
-
-
 def observable(identifier_type: str, canonical: str, hashed: str | None) -> tuple[dict[str, Any] | None, str]:
     """(SCO or None, pattern) for one identifier; with `hashed` the clear value appears in neither."""
     h = {hashing.ALGORITHM: hashed} if hashed else None
     hq = _quote(hashed) if hashed else ""
-    value = split_canonical(identifier_type, canonical)
+    value = value_part(identifier_type, canonical)
     if identifier_type == "phone":
         props: dict[str, Any] = {"hashes": h} if hashed else {"number": canonical}
         path = f"{PHONE}:hashes.'{hashing.ALGORITHM}' = {hq}" if hashed else f"{PHONE}:number = {_quote(canonical)}"

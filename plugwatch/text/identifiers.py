@@ -809,4 +809,3 @@ parse_phone = _parse_phone
 link_identifiers = _link_ids
 canonical_handle = _handle
 canonical_email = _email_canonical
-HANDLE_TYPES = frozenset(_HANDLE_RULE)
