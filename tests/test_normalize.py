@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from plugwatch.text import evasion
 from plugwatch.text.normalize import NormText, normalize
+from plugwatch.tools import evasion
 
 DRUGS = [
     "xanax",

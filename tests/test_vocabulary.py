@@ -6,16 +6,6 @@ from pathlib import Path
 import pytest
 
 from plugwatch.text.normalize import normalize
-from plugwatch.text.vocab_build import (
-    DEFAULT_CURATED,
-    DEFAULT_VOCABULARY,
-    build_vocabulary,
-    canonical_term,
-    merge,
-    phrase_ambiguity,
-    read_curated,
-    write_vocabulary,
-)
 from plugwatch.text.vocabulary import (
     AMBIGUITIES,
     CATEGORIES,
@@ -25,6 +15,16 @@ from plugwatch.text.vocabulary import (
     Term,
     Vocabulary,
     is_emoji_term,
+)
+from plugwatch.tools.vocab_build import (
+    DEFAULT_CURATED,
+    DEFAULT_VOCABULARY,
+    build_vocabulary,
+    canonical_term,
+    merge,
+    phrase_ambiguity,
+    read_curated,
+    write_vocabulary,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -397,7 +397,7 @@ def test_build_is_deterministic_and_matches_the_shipped_table(tmp_path):
     write_vocabulary(build_vocabulary(SHARED, DEFAULT_CURATED), second)
     assert first.read_bytes() == second.read_bytes()
     assert first.read_bytes() == DEFAULT_VOCABULARY.read_bytes(), (
-        "run: python3 -m plugwatch.text.vocab_build --data <shared>"
+        "run: python3 -m plugwatch.tools.vocab_build --data <shared>"
     )
 
 

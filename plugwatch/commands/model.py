@@ -240,7 +240,7 @@ def vocab_build(
     out: Annotated[Path | None, typer.Option(help="Where to write vocabulary.tsv (default: the package's).")] = None,
 ) -> None:
     """Rebuild the drug vocabulary from the DEA and RedMed lexicons plus our curated terms."""
-    from plugwatch.text import vocab_build as vb
+    from plugwatch.tools import vocab_build as vb
 
     if not (data / "lexicons").is_dir():
         fail(f"{data}: no lexicons/ folder here (give --data PATH to the shared data folder)")

@@ -102,7 +102,7 @@ def request_scores(examples: list[Example], detector: Detector) -> Scores:
 
 def evasion_recall(examples: list[Example], detector: Detector, seed: int = 7) -> dict[str, float]:
     """Recall on sale examples as written and under each evasion transformation."""
-    from plugwatch.text.evasion import TRANSFORMS
+    from plugwatch.tools.evasion import TRANSFORMS
 
     offers = [ex for ex in examples if ex.label == "sale"]
     if not offers:

@@ -129,7 +129,7 @@ def with_evasions(examples: list[Example], seed: int) -> list[Example]:
     non-offers alike, so that evasion itself does not become a sign of sale)."""
     import random
 
-    from plugwatch.text.evasion import TRANSFORMS
+    from plugwatch.tools.evasion import TRANSFORMS
 
     names = sorted(TRANSFORMS)
     out = list(examples)

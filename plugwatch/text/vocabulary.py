@@ -1,6 +1,6 @@
 """Drug vocabulary: every term carries its drug category and how ambiguous it is.
 
-The table ships as plugwatch/data/vocabulary.tsv (rebuilt by `plugwatch.text.vocab_build`).
+The table ships as plugwatch/data/vocabulary.tsv (rebuilt by `plugwatch.tools.vocab_build`).
 `Vocabulary.find` takes text that `plugwatch.text.normalize` already lowercased and folded, and
 returns whole-word matches from a single Aho-Corasick pass:
 

@@ -1,6 +1,6 @@
 """Build plugwatch/data/vocabulary.tsv from our curated terms plus two third-party lexicons.
 
-    python3 -m plugwatch.text.vocab_build --data ../shared/data
+    python3 -m plugwatch.tools.vocab_build --data ../shared/data
 
 Sources (read from the shared data folder, never copied into the repo):
 - lexicons/dea_slang_2018/dea_slang_pairs.csv: DEA street terms under 57 drug headings.  Most are
@@ -385,7 +385,7 @@ def write_vocabulary(terms: Iterable[Term], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python3 -m plugwatch.text.vocab_build", description=__doc__.split("\n")[0]
+        prog="python3 -m plugwatch.tools.vocab_build", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--data", type=Path, required=True, help="the shared data folder (holds lexicons/)")
     parser.add_argument("--curated", type=Path, default=DEFAULT_CURATED)
