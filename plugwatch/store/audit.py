@@ -48,25 +48,28 @@ def entry_hash(seq: int, at: datetime, actor: str, action: str, subject: str, de
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _lock_head(session: Session) -> AuditHead:
+def lock_head(session: Session) -> AuditHead:
     """The head row, locked until commit so concurrent appends queue up (SQLite: BEGIN IMMEDIATE)."""
-    stmt = select(AuditHead).where(AuditHead.id == 1)
+    # populate_existing: a head read earlier in this session without the lock may be stale by now
+    stmt = select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        from sqlalchemy.dialects.postgresql import insert
+
+        # The first entries of a new database: two transactions must not both create the head row.
+        session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
+        return session.scalars(stmt.with_for_update()).one()
     head = session.scalars(stmt).one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
         session.flush()
-        if session.get_bind().dialect.name == "postgresql":
-            session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
     return head
 
 
 def append(session: Session, actor: str, action: str, subject: str, details: dict[str, Any] | None = None,
            at: datetime | None = None) -> AuditEntry:
     details = json.loads(json.dumps(details or {}, default=str))  # exactly what the JSON column gives back
-    head = _lock_head(session)
+    head = lock_head(session)
     at = at or utcnow()
     seq = head.seq + 1
     digest = entry_hash(seq, at, actor, action, subject, details, head.hash)
