@@ -147,6 +147,36 @@ def test_request_scope_is_validated(store):
         assert req.due_date == req.created_at.date()  # emergencies are due today
 
 
+def test_a_request_scope_is_shown_readably(store, db_url, tmp_path):
+    """The scope is kept as type|canonical for its queries but never shown that way (was `wickr|wickr:x`)."""
+    from plugwatch.cli import app
+
+    decide(store, "telegram:1", "remove")
+    runner = CliRunner()
+    res = runner.invoke(app, ["evidence", "request", "create", "--agency", "NCA", "--legal-basis", "order",
+                              "--reference", "NCA-1", "--account", "telegram:shop_one", "--identifier",
+                              "wickr:shop_one_1", "--identifier", "+44 7911 123456", "--from", "2025-01-01",
+                              "--user", "ann", "--db", db_url])
+    assert res.exit_code == 0, res.output
+    assert ("scope: accounts telegram:shop_one; identifiers phone: +447911123456, wickr: shop_one_1; "
+            "2025-01-01 to any day") in _said(res)
+    rid = int(res.stdout)
+    with store.session() as s:
+        req = s.get(rq.DisclosureRequest, rid)
+        assert req.scope["identifiers"] == ["phone|+447911123456", "wickr|wickr:shop_one_1"]  # stored form
+        shown = rq.request_dict(req)["scope"]
+        assert shown["identifiers"] == ["phone: +447911123456", "wickr: shop_one_1"]
+        assert rq.normalise_scope([], shown["identifiers"])["identifiers"] == req.scope["identifiers"]  # reads back
+        rq.approve_request(s, user(s, "bob"), rid)
+    listed = runner.invoke(app, ["evidence", "request", "list", "--user", "ann", "--db", db_url])
+    assert '"wickr: shop_one_1"' in listed.stdout and "|" not in listed.stdout
+    with store.session() as s:
+        pkg = rq.export_request(s, user(s, "bob"), rid)
+    zf = zipfile.ZipFile(io.BytesIO(pkg.data))
+    assert "wickr: shop_one_1" in zf.read("summary.html").decode()
+    assert b"wickr|" not in zf.read("summary.html") and b"wickr|" not in zf.read("manifest.json")
+
+
 def test_export_holds_every_matching_snapshot_and_verifies(store):
     decide(store, "telegram:1", "remove")
     decide(store, "telegram:5", "remove")  # another account: out of scope

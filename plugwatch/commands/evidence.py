@@ -209,7 +209,7 @@ def request_create(
     db: DbOption = None,
 ) -> None:
     """Record a request (legal or admin); puts legal holds on what it names. Prints the request id."""
-    from plugwatch.evidence.requests import create_request
+    from plugwatch.evidence.requests import create_request, scope_text
 
     def go(s):
         req = create_request(s, _user(s, user), agency=agency, legal_basis=legal_basis, reference=reference,
@@ -218,7 +218,8 @@ def request_create(
         return req.id, req.scope
 
     rid, scope = _run(db, go)
-    err.print(f"request {rid} recorded (draft); scope {json.dumps(scope)}; another legal user must approve it")
+    err.print(f"request {rid} recorded (draft); scope: {escape(scope_text(scope))}; another legal user must "
+              "approve it", soft_wrap=True)
     print(rid)
 
 

@@ -94,6 +94,29 @@ def normalise_scope(accounts: list[str] | None, identifiers: list[str] | None, d
             "date_from": d0.isoformat() if d0 else None, "date_to": d1.isoformat() if d1 else None}
 
 
+def readable_identifier(stored: str) -> str:
+    """`wickr: icecold_uk2` for a scope identifier stored as `wickr|wickr:icecold_uk2` (type|canonical,
+    the form the scope queries use); it reads back to the same identifier."""
+    kind, _, canonical = stored.partition("|")
+    return f"{kind}: {canonical.removeprefix(kind + ':')}" if canonical else stored
+
+
+def readable_scope(scope: dict[str, Any]) -> dict[str, Any]:
+    return {**scope, "identifiers": [readable_identifier(x) for x in scope.get("identifiers") or []]}
+
+
+def scope_text(scope: dict[str, Any]) -> str:
+    """One line for people: `accounts telegram:shop; identifiers wickr: icecold_uk2; 2024-01-01 to any day`."""
+    parts = []
+    if scope.get("accounts"):
+        parts.append("accounts " + ", ".join(scope["accounts"]))
+    if scope.get("identifiers"):
+        parts.append("identifiers " + ", ".join(readable_identifier(x) for x in scope["identifiers"]))
+    if scope.get("date_from") or scope.get("date_to"):
+        parts.append(f"{scope.get('date_from') or 'any day'} to {scope.get('date_to') or 'any day'}")
+    return "; ".join(parts)
+
+
 def _custody(session: Session, req: DisclosureRequest) -> list[dict[str, Any]]:
     return [e.entry for e in session.scalars(select(CustodyEvent).where(CustodyEvent.request_id == req.id)
                                              .order_by(CustodyEvent.seq))]
@@ -270,7 +293,7 @@ def matching_snapshots(session: Session, user: User, request_id: int) -> list[Sn
 
 def request_dict(req: DisclosureRequest) -> dict[str, Any]:
     return {"id": str(req.id), "agency": req.agency, "legal_basis": req.legal_basis, "reference": req.reference,
-            "scope": req.scope, "emergency": req.emergency, "emergency_reason": req.emergency_reason,
+            "scope": readable_scope(req.scope or {}), "emergency": req.emergency, "emergency_reason": req.emergency_reason,
             "due_date": req.due_date.isoformat() if req.due_date else None, "state": req.state,
             "note": req.note, "created_by": req.created_by, "created_at": req.created_at.isoformat(),
             "approved_by": req.decided_by if req.state in ("approved", "exported") else None,
