@@ -533,18 +533,20 @@ def file_appeal(session: Session, item_id: str, reason: str, filed_by: str, now:
     task = _task_for(session, item_id)
     if task.state != "decided":
         raise ReviewError(f"item {item_id} has no final decision to appeal (it is {task.state})")
+    # Reopening the task is the transition: only the appeal whose UPDATE found the task decided is
+    # filed; a simultaneous one waits for it (PostgreSQL) and then finds the task appealed.
+    res = session.execute(update(ReviewTask).where(ReviewTask.id == task.id, ReviewTask.state == "decided").values(
+        state="appealed", open_state="appealed", required_role=None, reopened_at=now, decided_at=None,
+        claimed_by=None, claimed_at=None, claimed_until=None).execution_options(synchronize_session=False))
+    if res.rowcount != 1:
+        raise ReviewError(f"item {item_id} has no final decision to appeal (it was appealed or reopened meanwhile)")
+    # Read under the task's lock: the decision appealed is the one in force now.
     last = session.scalars(select(Decision).where(Decision.item_id == item_id, Decision.action != "escalate")
                            .order_by(Decision.id.desc()).limit(1)).first()
     if last is None:  # pragma: no cover - a decided task always has its decision
         raise ReviewError(f"item {item_id} has no decision to appeal")
-    # Reopening the task is the transition: only the appeal whose UPDATE found the task decided is
-    # filed; a simultaneous one waits for it (PostgreSQL) and then finds the task appealed.
-    res = session.execute(update(ReviewTask).where(ReviewTask.id == task.id, ReviewTask.state == "decided").values(
-        state="appealed", open_state="appealed", excluded_reviewer=last.reviewer_id, required_role=None,
-        reopened_at=now, decided_at=None, claimed_by=None, claimed_at=None, claimed_until=None)
-        .execution_options(synchronize_session=False))
-    if res.rowcount != 1:
-        raise ReviewError(f"item {item_id} has no final decision to appeal (it was appealed or reopened meanwhile)")
+    session.execute(update(ReviewTask).where(ReviewTask.id == task.id).values(excluded_reviewer=last.reviewer_id)
+                    .execution_options(synchronize_session=False))
     appeal = Appeal(item_id=item_id, decision_id=last.id, filed_by=filed_by, reason=reason.strip(), state="open",
                     created_at=now)
     session.add(appeal)
