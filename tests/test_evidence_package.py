@@ -224,6 +224,9 @@ def test_a_signed_package_verifies_with_the_organisations_public_key(package, or
     assert manifest["signature"] == {"algorithm": "Ed25519", "key_fingerprint": signer.fingerprint,
                                      "files": ["signature.sha256", "signature.sig"]}
     assert package.export_entry["details"]["signing_key"] == signer.fingerprint  # the custody log names the key
+    html = zipfile.ZipFile(io.BytesIO(package.data)).read("summary.html").decode()
+    assert f"<td>{signer.fingerprint}</td>" in html
+    assert "NOT SIGNED" in zipfile.ZipFile(io.BytesIO(_forged())).read("summary.html").decode()
     unchecked = verify_package(package.data)  # without the key: integrity only, and the report says so
     assert unchecked.ok and not unchecked.signature_checked and unchecked.signed_by == signer.fingerprint
 

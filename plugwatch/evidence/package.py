@@ -108,10 +108,10 @@ def build_package(*, request: dict[str, Any], snapshots: list[PackedSnapshot], c
         views.append(summary.snapshot_view(snap.id, snap.manifest, sha256_hex(manifest_bytes), snap.files))
     contents["chain.jsonl"] = b"".join(canonical_json(link) + b"\n" for link in chain)
     contents["README.txt"] = README.encode()
+    signed_by = signer.fingerprint if signer is not None else None
     contents["summary.html"] = summary.render(request=request, snapshots=views, custody=custody,
                                               exported_at=when, exported_by=exported_by,
-                                              exported_role=exported_role)
-    signed_by = signer.fingerprint if signer is not None else None
+                                              exported_role=exported_role, signed_by=signed_by)
     manifest = {
         "format": FORMAT,
         "request": request,
