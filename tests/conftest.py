@@ -47,3 +47,15 @@ def db_url(request, tmp_path):
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_key_dir(tmp_path_factory):
+    """Key files and published audit heads go to a folder of the test run, never the user's own."""
+    old = os.environ.get("PLUGWATCH_KEY_DIR")
+    os.environ["PLUGWATCH_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
+    yield
+    if old is None:
+        os.environ.pop("PLUGWATCH_KEY_DIR", None)
+    else:
+        os.environ["PLUGWATCH_KEY_DIR"] = old

@@ -1,17 +1,46 @@
-"""The audit chain finds a changed, deleted or inserted entry, on SQLite and PostgreSQL, and via the CLI."""
+"""The audit chain finds a changed, deleted or inserted entry, on SQLite and PostgreSQL, and via the CLI;
+the head published outside the database finds a log cut back together with its head row."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+
 import pytest
 from sqlalchemy import delete, text, update
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from plugwatch.cli import app
-from plugwatch.store import audit, users
-from plugwatch.store.schema import AuditEntry, AuditHead
+from plugwatch.store import audit, audit_heads, users
+from plugwatch.store.schema import AuditEntry, AuditHead, utcnow
 from plugwatch.wiring import open_store
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def key_dir(tmp_path, monkeypatch):
+    """Each test publishes its heads in its own key folder."""
+    folder = tmp_path / "keys"
+    monkeypatch.setenv("PLUGWATCH_KEY_DIR", str(folder))
+    monkeypatch.delenv(audit_heads.HEAD_LOG_ENV, raising=False)
+    monkeypatch.delenv(audit_heads.EVERY_ENV, raising=False)
+    return folder
+
+
+def published(key_dir) -> list[dict]:
+    path = key_dir / audit_heads.HEAD_LOG_NAME
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def cut_back(store, keep: int) -> None:
+    """What someone with write access to the database does: delete the newest entries, move the head back."""
+    with store.session() as s:
+        kept = s.get(AuditEntry, keep)
+        s.execute(delete(AuditEntry).where(AuditEntry.seq > keep))
+        s.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=keep, hash=kept.hash))
 
 
 @pytest.fixture
@@ -83,10 +112,11 @@ def test_rewritten_chain_is_caught_by_a_kept_head(store):
         s.add(AuditHead(id=1, seq=2, hash=entries[1].hash))
         s.flush()
         audit.append(s, "attacker", "user.role", "user:user1", {"from": "reviewer", "to": "admin"})
-    assert check(store) is None  # consistent on its own...
     with store.session() as s:
-        problem = audit.verify(s, expect_head=kept)
-    assert problem is not None and problem.seq == kept[0]  # ...but not with the head kept elsewhere
+        assert audit.verify(s, published=False) is None  # consistent on its own...
+        problem = audit.verify(s, expect_head=kept, published=False)
+        assert problem is not None and problem.seq == kept[0]  # ...but not with the head kept elsewhere
+        assert audit.verify(s).kind == "deleted"  # nor with the heads published while it was written
 
 
 def test_cli_audit_verify_exit_codes(db_url, store):
@@ -114,3 +144,104 @@ def test_cli_users_add_prints_token_once_and_stores_hash(db_url):
     assert again.exit_code == 2 and "already exists" in again.output
     bad = runner.invoke(app, ["users", "add", "dave", "--role", "boss", "--db", db_url])
     assert bad.exit_code == 2 and "unknown role" in bad.output
+
+
+def test_every_committed_head_is_published_outside_the_database(db_url, store, key_dir):
+    assert [line["seq"] for line in published(key_dir)] == [6]  # the fixture's one transaction
+    for name in ("eve", "fay"):
+        with store.session() as s:
+            users.add_user(s, name, "reviewer")
+    lines = published(key_dir)
+    assert [line["seq"] for line in lines] == [6, 7, 8]  # then one per transaction that appended
+    with store.session() as s:
+        assert (lines[-1]["seq"], lines[-1]["hash"]) == audit.head(s)
+        assert {line["chain"] for line in lines} == {s.get(AuditEntry, 1).hash}
+    password = make_url(db_url).password
+    assert not password or password not in lines[-1]["database"]  # the log names the database, not its password
+    assert oct(os.stat(key_dir / audit_heads.HEAD_LOG_NAME).st_mode & 0o777) == "0o600"
+
+
+def test_a_cut_back_log_with_its_head_moved_back_fails_verify(store, key_dir):
+    cut_back(store, keep=4)
+    with store.session() as s:
+        assert audit.verify(s, published=False) is None  # what `audit verify` used to see: a valid chain
+        problem = audit.verify(s)
+    assert (problem.seq, problem.kind) == (5, "deleted")
+    assert "5-6 deleted" in problem.message and str(key_dir / audit_heads.HEAD_LOG_NAME) in problem.message
+
+
+def test_a_rewritten_tail_differs_from_the_published_head(store):
+    cut_back(store, keep=4)
+    with store.session() as s:  # ... and new entries written where the deleted ones were
+        audit.append(s, "mallory", "user.role", "user:user1", {"from": "reviewer", "to": "admin"})
+        audit.append(s, "mallory", "user.role", "user:user2", {"from": "reviewer", "to": "admin"})
+    with store.session() as s:
+        problem = audit.verify(s)
+    assert (problem.seq, problem.kind) == (6, "changed") and "was rewritten" in problem.message
+
+
+def test_a_deleted_or_replaced_log_is_caught_through_the_database_name(store):
+    with store.session() as s:
+        s.execute(delete(AuditEntry))
+        s.execute(delete(AuditHead))
+    with store.session() as s:
+        problem = audit.verify(s)
+    assert problem is not None and "is empty" in problem.message and "deleted or replaced" in problem.message
+    with store.session() as s:  # a new chain from entry 1, written straight into the tables
+        at = utcnow()
+        digest = audit.entry_hash(1, at, "mallory", "user.add", "user:x", {}, audit.GENESIS)
+        s.add(AuditEntry(seq=1, at=at, actor="mallory", action="user.add", subject="user:x", details={},
+                         prev_hash=audit.GENESIS, hash=digest))
+        s.add(AuditHead(id=1, seq=1, hash=digest))
+    with store.session() as s:
+        assert "different entry 1" in audit.verify(s).message
+
+
+def test_a_rolled_back_entry_is_never_published(store, key_dir):
+    before = len(published(key_dir))
+    with pytest.raises(RuntimeError), store.session() as s:
+        audit.append(s, "user0", "user.role", "user:user2", {})
+        raise RuntimeError("the transaction fails after the entry")
+    assert len(published(key_dir)) == before
+    with store.session() as s:
+        assert audit.verify(s) is None
+
+
+def test_heads_every_n_entries(db_url, key_dir, monkeypatch):
+    monkeypatch.setenv(audit_heads.EVERY_ENV, "3")
+    st = open_store(db_url)
+    for i in range(7):
+        with st.session() as s:
+            audit.append(s, "x", "thing", f"t:{i}", {})
+    assert [line["seq"] for line in published(key_dir)] == [1, 3, 6]  # the first, then each multiple of 3
+    st.dispose()
+
+
+def test_an_unwritable_head_log_is_reported_and_the_commit_stands(db_url, tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv(audit_heads.HEAD_LOG_ENV, str(blocker / "heads.jsonl"))
+    st = open_store(db_url)
+    with caplog.at_level(logging.WARNING, logger="plugwatch.audit"), st.session() as s:
+        users.add_user(s, "eve", "reviewer")
+    assert "could not publish audit head 1:" in caplog.text
+    with st.session() as s:
+        assert users.get_user(s, "eve") is not None and audit.head(s)[0] == 1
+    st.dispose()
+
+
+def test_a_damaged_head_log_is_a_problem(store, key_dir):
+    with (key_dir / audit_heads.HEAD_LOG_NAME).open("a") as fh:
+        fh.write("{not json\n")
+    with store.session() as s:
+        assert "damaged at line 2" in audit.verify(s).message
+
+
+def test_cli_audit_verify_fails_on_a_cut_back_log(db_url, store, key_dir):
+    cut_back(store, keep=3)
+    bad = runner.invoke(app, ["audit", "verify", "--db", db_url])
+    assert bad.exit_code == 3
+    assert "audit entry 4-6 deleted" in bad.output
+    # a copy of the database can still be checked on its own, against an empty head log
+    alone = runner.invoke(app, ["audit", "verify", "--db", db_url], env={audit_heads.HEAD_LOG_ENV: os.devnull})
+    assert alone.exit_code == 0, alone.output

@@ -9,17 +9,22 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from test_evidence_support import NOW, decide, ingest, make_store, record, user
+from test_evidence_support import NOW, decide, ingest, make_store, record, use_signing_key, user
 from typer.testing import CliRunner
 
 from plugwatch.evidence import holds
 from plugwatch.evidence import requests as rq
-from plugwatch.evidence.package import verify_package
+from plugwatch.evidence.package import PackedSnapshot, build_package, verify_package
 from plugwatch.evidence.retention import load_policy, parse_policy, run_retention
 from plugwatch.evidence.snapshot import EvidenceError, check_store_chain, load_files
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import ChainLink, Snapshot, SnapshotFile
 from plugwatch.store.schema import AuditEntry, Item, utcnow
+
+
+@pytest.fixture(autouse=True)
+def signing_key(tmp_path, monkeypatch):
+    return use_signing_key(tmp_path / "keys", monkeypatch)
 
 
 @pytest.fixture
@@ -142,6 +147,36 @@ def test_request_scope_is_validated(store):
         assert req.due_date == req.created_at.date()  # emergencies are due today
 
 
+def test_a_request_scope_is_shown_readably(store, db_url, tmp_path):
+    """The scope is kept as type|canonical for its queries but never shown that way (was `wickr|wickr:x`)."""
+    from plugwatch.cli import app
+
+    decide(store, "telegram:1", "remove")
+    runner = CliRunner()
+    res = runner.invoke(app, ["evidence", "request", "create", "--agency", "NCA", "--legal-basis", "order",
+                              "--reference", "NCA-1", "--account", "telegram:shop_one", "--identifier",
+                              "wickr:shop_one_1", "--identifier", "+44 7911 123456", "--from", "2025-01-01",
+                              "--user", "ann", "--db", db_url])
+    assert res.exit_code == 0, res.output
+    assert ("scope: accounts telegram:shop_one; identifiers phone: +447911123456, wickr: shop_one_1; "
+            "2025-01-01 to any day") in _said(res)
+    rid = int(res.stdout)
+    with store.session() as s:
+        req = s.get(rq.DisclosureRequest, rid)
+        assert req.scope["identifiers"] == ["phone|+447911123456", "wickr|wickr:shop_one_1"]  # stored form
+        shown = rq.request_dict(req)["scope"]
+        assert shown["identifiers"] == ["phone: +447911123456", "wickr: shop_one_1"]
+        assert rq.normalise_scope([], shown["identifiers"])["identifiers"] == req.scope["identifiers"]  # reads back
+        rq.approve_request(s, user(s, "bob"), rid)
+    listed = runner.invoke(app, ["evidence", "request", "list", "--user", "ann", "--db", db_url])
+    assert '"wickr: shop_one_1"' in listed.stdout and "|" not in listed.stdout
+    with store.session() as s:
+        pkg = rq.export_request(s, user(s, "bob"), rid)
+    zf = zipfile.ZipFile(io.BytesIO(pkg.data))
+    assert "wickr: shop_one_1" in zf.read("summary.html").decode()
+    assert b"wickr|" not in zf.read("summary.html") and b"wickr|" not in zf.read("manifest.json")
+
+
 def test_export_holds_every_matching_snapshot_and_verifies(store):
     decide(store, "telegram:1", "remove")
     decide(store, "telegram:5", "remove")  # another account: out of scope
@@ -205,6 +240,96 @@ def test_one_command_exports_and_verify_names_a_changed_byte(store, db_url, tmp_
     assert "Traceback" not in res.output
     res = runner.invoke(app, ["evidence", "verify", str(tmp_path / "missing.zip")])
     assert res.exit_code == 2 and "cannot read" in res.output
+
+
+def _said(result) -> str:
+    """A command's output with the terminal's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def _approved_request(store, db_url) -> str:
+    decide(store, "telegram:1", "remove")
+    with store.session() as s:
+        rid = _request(s).id
+    with store.session() as s:
+        rq.approve_request(s, user(s, "bob"), rid)
+    return str(rid)
+
+
+def test_cli_signs_exports_and_verify_checks_the_signature_and_the_audit_log(store, db_url, tmp_path, monkeypatch):
+    from plugwatch.cli import app
+    from plugwatch.evidence.signing import KEY_ENV
+
+    monkeypatch.delenv(KEY_ENV)
+    runner = CliRunner()
+    key = tmp_path / "org" / "signing.key"
+    made = runner.invoke(app, ["evidence", "keygen", str(key)])
+    assert made.exit_code == 0, made.output
+    fingerprint = made.stdout.strip()
+    assert fingerprint.startswith("sha256:") and (tmp_path / "org" / "signing.key.pub").exists()
+    again = runner.invoke(app, ["evidence", "keygen", str(key)])
+    assert again.exit_code == 2 and "exists" in _said(again)
+
+    rid = _approved_request(store, db_url)
+    out = tmp_path / "pkg.zip"
+    res = runner.invoke(app, ["evidence", "request", "export", rid, "-o", str(out), "--user", "bob",
+                              "--signing-key", str(key), "--db", db_url])
+    assert res.exit_code == 0, res.output
+    assert f"signed with key {fingerprint}" in res.output
+    digest = res.stdout.strip()
+
+    checked = runner.invoke(app, ["evidence", "verify", str(out), "--public-key", f"{key}.pub", "--db", db_url])
+    assert checked.exit_code == 0, checked.output
+    assert f"signature verified: signed by key {fingerprint}" in checked.output
+    assert f"the audit log records this export: request {rid} by bob" in checked.output
+    assert checked.stdout.strip() == digest
+    plain = runner.invoke(app, ["evidence", "verify", str(out)])
+    assert plain.exit_code == 0 and "integrity only" in _said(plain) and fingerprint in _said(plain)
+
+    # a forged package: same request, a changed snapshot, every digest recomputed, no key of ours
+    forged = tmp_path / "forged.zip"
+    zf = zipfile.ZipFile(io.BytesIO(out.read_bytes()))
+    manifest = json.loads(zf.read("manifest.json"))
+    custody = [json.loads(line) for line in zf.read("custody.jsonl").splitlines()]
+    snaps = [PackedSnapshot(s["id"], json.loads(zf.read(f"snapshots/{s['id']}/manifest.json")),
+                            {n[len(f"snapshots/{s['id']}/"):]: zf.read(n) for n in zf.namelist()
+                             if n.startswith(f"snapshots/{s['id']}/") and not n.endswith("/manifest.json")})
+             for s in manifest["snapshots"]]
+    chain = [json.loads(line) for line in zf.read("chain.jsonl").splitlines()]
+    forged.write_bytes(build_package(request=manifest["request"], snapshots=snaps, chain=chain, custody=custody[:-1],
+                                     exported_by="bob", exported_role="legal").data)
+    assert runner.invoke(app, ["evidence", "verify", str(forged)]).exit_code == 0  # integrity only: UNSIGNED
+    caught = runner.invoke(app, ["evidence", "verify", str(forged), "--public-key", f"{key}.pub"])
+    assert caught.exit_code == 3 and "not signed" in _said(caught)
+    unknown = runner.invoke(app, ["evidence", "verify", str(forged), "--db", db_url])
+    assert unknown.exit_code == 3 and "did not export this package" in _said(unknown)
+    wrong_key = runner.invoke(app, ["evidence", "verify", str(out), "--public-key", str(key)])
+    assert wrong_key.exit_code == 2 and "is a private key" in _said(wrong_key)
+    with store.session() as s:
+        export = s.scalars(select(AuditEntry).where(AuditEntry.action == "request.export")).one()
+        assert export.details["package_sha256"] == digest and export.details["signing_key"] == fingerprint
+
+
+def test_an_export_without_a_signing_key_is_refused_unless_unsigned_is_asked_for(store, db_url, tmp_path, monkeypatch):
+    from plugwatch.cli import app
+    from plugwatch.errors import UserError
+    from plugwatch.evidence.signing import KEY_ENV
+
+    monkeypatch.delenv(KEY_ENV)
+    rid = _approved_request(store, db_url)
+    with store.session() as s, pytest.raises(UserError, match="plugwatch evidence keygen"):
+        rq.export_request(s, user(s, "bob"), int(rid))
+    runner = CliRunner()
+    out = tmp_path / "pkg.zip"
+    refused = runner.invoke(app, ["evidence", "request", "export", rid, "-o", str(out), "--user", "bob", "--db", db_url])
+    assert refused.exit_code == 2 and "plugwatch evidence keygen" in _said(refused) and not out.exists()
+    with store.session() as s:
+        assert s.get(rq.DisclosureRequest, int(rid)).exports == 0  # nothing was logged as exported
+    res = runner.invoke(app, ["evidence", "request", "export", rid, "-o", str(out), "--user", "bob", "--unsigned",
+                              "--db", db_url])
+    assert res.exit_code == 0 and "WARNING: UNSIGNED package" in _said(res)
+    ok = runner.invoke(app, ["evidence", "verify", str(out)])
+    assert ok.exit_code == 0 and "UNSIGNED package, integrity only" in _said(ok)
 
 
 # ------------------------------------------------------------------------------------ retention

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from plugwatch.store import review as rv
 from plugwatch.store.users import add_user
@@ -23,6 +24,18 @@ def record(n: int, author: str = "telegram:shop_one", text: str | None = None, i
                     "bio": "DM me", "created_at": None, "followers": 120},
         "raw": {"id": n, "from": "Shop", "text": text or f"pressed bars {n}"},
     }
+
+
+def use_signing_key(folder: Path, monkeypatch) -> Path:
+    """A package-signing key (and the key folder for the audit head log) under `folder`, set in the
+    environment as an operator would; returns the private key's path (the public key is beside it)."""
+    from plugwatch.evidence.signing import KEY_ENV, generate_keypair
+
+    key = folder / "evidence-signing.key"
+    generate_keypair(key)
+    monkeypatch.setenv(KEY_ENV, str(key))
+    monkeypatch.setenv("PLUGWATCH_KEY_DIR", str(folder))
+    return key
 
 
 def make_store(url: str):

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from test_evidence_support import decide, ingest, make_store, record
+from test_evidence_support import decide, ingest, make_store, record, use_signing_key
 
 from plugwatch.evidence.package import verify_package
 from plugwatch.store.schema import AuditEntry
@@ -20,9 +20,10 @@ REQUEST = {"agency": "DEA Boston", "legal_basis": "subpoena", "reference": "DEA-
 
 
 @pytest.fixture
-def env(db_url):
+def env(db_url, tmp_path, monkeypatch):
     from plugwatch.wiring import create_app
 
+    use_signing_key(tmp_path / "keys", monkeypatch)  # exports are signed: the server finds its key in the env
     store = make_store(db_url)
     ingest(store, [record(1, idents=[("wickr", "wickr:shop_one_1")]), record(2, author="telegram:other")])
     decide(store, "telegram:1", "remove")

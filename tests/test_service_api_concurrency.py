@@ -1,5 +1,8 @@
 """Reviewers claiming at the same time through a real HTTP server never get the same item: eight
-reviewers, each on its own connection and thread, work a queue of 60 items to the end."""
+reviewers, each on its own connection and thread, work a queue of 60 items to the end. Simultaneous
+appeals, and an approval racing a rejection of one disclosure request, give one success and clean
+refusals (409 / 422), never a 500. (Every transition is raced without HTTP in
+tests/test_transitions_concurrent.py.)"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import socket
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -26,12 +30,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(db_url):
-    app = create_app(db_url, detector=object())  # no scoring here: records arrive already scored
-    with app.state.store.session() as s:
-        review.ingest_records(s, [record(i, author=f"x:s{i % 7}") for i in range(ITEMS)])
-        tokens = {name: users.add_user(s, name, "reviewer")[1] for name in REVIEWERS}
+@contextmanager
+def live(app):
+    """`app` served by uvicorn on a free port, in a thread; yields its base URL."""
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -40,10 +41,36 @@ def server(db_url):
         if not thread.is_alive():
             pytest.fail("server did not start")
         threading.Event().wait(0.02)
-    yield f"http://127.0.0.1:{port}", tokens, app
-    srv.should_exit = True
-    thread.join(10)
-    app.state.store.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        app.state.store.dispose()
+
+
+@pytest.fixture
+def server(db_url):
+    app = create_app(db_url, detector=object())  # no scoring here: records arrive already scored
+    with app.state.store.session() as s:
+        review.ingest_records(s, [record(i, author=f"x:s{i % 7}") for i in range(ITEMS)])
+        tokens = {name: users.add_user(s, name, "reviewer")[1] for name in REVIEWERS}
+    with live(app) as base:
+        yield base, tokens, app
+
+
+def at_once(base: str, calls: list[tuple[str, str, str, dict | None]]) -> list[httpx.Response]:
+    """Each (token, method, path, json) on its own client and thread, released together."""
+    start = threading.Barrier(len(calls))
+
+    def send(call):
+        token, method, path, body = call
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+            start.wait()
+            return client.request(method, path, json=body)
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(send, calls))
 
 
 def work_queue(base: str, token: str, who: str) -> list[tuple[str, str]]:
@@ -82,3 +109,53 @@ def test_concurrent_reviewers_never_share_an_item(server):
     with app.state.store.session() as s:
         stats = review.queue_stats(s)
     assert stats["pending"] == 0 and stats["decisions"] == ITEMS  # each item decided exactly once
+
+
+def test_simultaneous_appeals_over_http_open_one(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLUGWATCH_KEY_DIR", str(tmp_path / "keys"))
+    app = create_app(db_url, detector=object())
+    with app.state.store.session() as s:
+        review.ingest_records(s, [record(i) for i in range(5)])
+        rev = users.add_user(s, "rev", "reviewer")[0]
+        appealers = [users.add_user(s, f"lead{i}", "lead")[1] for i in range(3)] + \
+                    [users.add_user(s, f"adm{i}", "admin")[1] for i in range(3)]
+        for i in range(5):
+            review.claim(s, rev, f"x:{i}")
+            review.decide(s, rev, f"x:{i}", "remove", "drug_sale")
+    with live(app) as base:
+        for i in range(5):
+            answers = at_once(base, [(token, "POST", f"/api/items/x:{i}/appeal", {"reason": f"not mine {n}"})
+                                     for n, token in enumerate(appealers)])
+            codes = sorted(r.status_code for r in answers)
+            assert codes == [200] + [409] * (len(appealers) - 1), [r.text for r in answers]
+        with app.state.store.session() as s:
+            assert review.queue_stats(s)["open_appeals"] == 5
+
+
+def test_approve_racing_reject_over_http_gives_one_outcome(db_url, tmp_path, monkeypatch):
+    from test_evidence_support import make_store, use_signing_key
+    from test_evidence_support import record as legal_record
+
+    from plugwatch.evidence import requests as rq
+
+    use_signing_key(tmp_path / "keys", monkeypatch)
+    make_store(db_url).dispose()  # users rev, lead1, ann and bob (legal), root
+    app = create_app(db_url, detector=object())
+    with app.state.store.session() as s:
+        review.ingest_records(s, [legal_record(1)])
+        tokens = {name: users.reset_token(s, name) for name in ("ann", "bob")}
+        tokens["cara"] = users.add_user(s, "cara", "legal")[1]
+    body = {"agency": "NCA", "legal_basis": "production order", "reference": "NCA-1",
+            "accounts": ["telegram:shop_one"]}
+    with live(app) as base, httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['ann']}"}) as ann:
+        for _ in range(5):
+            rid = ann.post("/api/legal/requests", json=body).json()["id"]
+            answers = at_once(base, [(tokens["bob"], "POST", f"/api/legal/requests/{rid}/approve", {"note": "ok"}),
+                                     (tokens["cara"], "POST", f"/api/legal/requests/{rid}/reject", {"note": "no"})])
+            assert sorted(r.status_code for r in answers) == [200, 422], [r.text for r in answers]
+            won = next(r.json()["state"] for r in answers if r.status_code == 200)
+            assert "not a draft" in next(r.text for r in answers if r.status_code == 422)
+            export = ann.post(f"/api/legal/requests/{rid}/export")
+            assert export.status_code == (200 if won == "approved" else 422)
+            with app.state.store.session() as s:
+                assert [e["action"] for e in rq.custody_of(s, int(rid))][:2] == ["created", won]

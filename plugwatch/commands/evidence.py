@@ -1,9 +1,10 @@
 """Commands of the evidence stage: evidence, retention, hold, subject, privacy.
 
 Exit codes: 0 done; 1 internal error; 2 usage error (bad option, unknown user or request, a role
-that may not do this step, unreadable file); 3 `evidence verify` / `evidence check` found problems
-(each is printed with the file, line or ZIP structure it is in); 4 `evidence verify` got a file that
-is not a package at all (empty).
+that may not do this step, unreadable file, no signing key for an export); 3 `evidence verify` /
+`evidence check` found problems (each is printed with the file, line or ZIP structure it is in; a
+signature that does not verify with --public-key is one); 4 `evidence verify` got a file that is not
+a package at all (empty).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from plugwatch.commands.common import (
     EXIT_NOTHING,
@@ -77,11 +79,23 @@ def _run(db: str | None, fn):
 
 @evidence_app.command("verify")
 def verify(package: Annotated[Path, typer.Argument(help="A disclosure package (.zip) to check.")],
+           public_key: Annotated[Path | None, typer.Option(
+               "--public-key", help="The exporting organisation's public key (KEYFILE.pub): also check that "
+                                    "it signed the package. Without it only integrity is checked.")] = None,
+           db: Annotated[str | None, typer.Option(
+               "--db", help="Also check that this database's audit log records exporting this very package "
+                            "(its SHA-256).")] = None,
            quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False) -> None:
-    """Check every digest, the snapshot chain, the custody log and the ZIP itself; exit 3 naming what changed."""
+    """Check every digest, the snapshot chain, the custody log, the ZIP itself and (with --public-key) the
+    signature; exit 3 naming what changed."""
     from plugwatch.evidence.canon import sha256_hex
     from plugwatch.evidence.package import verify_package
+    from plugwatch.evidence.signing import fingerprint, load_public_key
 
+    try:
+        key = load_public_key(public_key) if public_key is not None else None
+    except UserError as e:
+        fail(str(e))
     try:
         data = package.read_bytes()
     except IsADirectoryError:
@@ -90,17 +104,57 @@ def verify(package: Annotated[Path, typer.Argument(help="A disclosure package (.
         fail(f"{package}: cannot read ({e.strerror})")
     if not data:
         fail(f"{package}: empty file", EXIT_NOTHING)
-    report = verify_package(data)
+    report = verify_package(data, public_key=key)
+    digest = sha256_hex(data)
+    if db is not None:
+        export = _recorded_export(db, digest)
+        if export is None:
+            report.add("package", f"no export with SHA-256 {digest} in the audit log of {db}: this database "
+                                  "did not export this package")
     for where, what in report.problems:
-        err.print(f"[bold red]FAIL[/] {where}: {what}")
+        err.print(f"[bold red]FAIL[/] {escape(where)}: {escape(what)}", soft_wrap=True)
     if report.problems:
         err.print(f"{package}: {len(report.problems)} problem(s); the package is not as exported")
         raise typer.Exit(EXIT_REJECTS)
     if not quiet:
         req = report.request or {}
         err.print(f"OK {package}: {report.files} files, {report.snapshots} snapshots, {report.custody} custody "
-                  f"entries; request {req.get('id')} ({req.get('agency')}, {req.get('reference')})")
-        print(sha256_hex(data))
+                  f"entries; request {req.get('id')} ({req.get('agency')}, {req.get('reference')})", soft_wrap=True)
+        if report.signature_checked:
+            err.print(f"signature verified: signed by key {fingerprint(key)} ({public_key})", soft_wrap=True)
+        elif report.signed_by:
+            err.print(f"[bold yellow]integrity only[/]: the package says it is signed by key {report.signed_by}; "
+                      "that was not checked. Give --public-key KEYFILE.pub (from the exporting organisation) to "
+                      "check who made it: anyone who changes a package can recompute its digests.", soft_wrap=True)
+        else:
+            err.print("[bold yellow]UNSIGNED package, integrity only[/]: nothing ties it to the organisation that "
+                      "exported it; anyone can make a package that passes these checks.", soft_wrap=True)
+        if db is not None:
+            err.print(f"the audit log records this export: request {export.subject.split(':', 1)[-1]} by "
+                      f"{export.actor} at {export.at.isoformat()} (audit entry {export.seq})", soft_wrap=True)
+        print(digest)
+
+
+def _recorded_export(db: str, digest: str):
+    from plugwatch.evidence.requests import recorded_export
+
+    return _run(db, lambda s: recorded_export(s, digest))
+
+
+@evidence_app.command("keygen")
+def keygen(path: Annotated[Path, typer.Argument(help="Where to write the private key (outside the database); "
+                                                     "the public key goes to PATH.pub.")]) -> None:
+    """Write a new Ed25519 key pair for signing disclosure packages; never overwrites a key."""
+    from plugwatch.evidence.signing import KEY_ENV, generate_keypair
+
+    try:
+        private, public, fp = generate_keypair(path)
+    except UserError as e:
+        fail(str(e))
+    err.print(f"wrote {private} (private, owner-only: keep it off the database host's backups) and {public} "
+              f"(public: give it to those who receive your packages). Sign exports with --signing-key {private} "
+              f"or {KEY_ENV}={private}.", soft_wrap=True)
+    print(fp)
 
 
 @evidence_app.command("check")
@@ -153,7 +207,7 @@ def request_create(
     db: DbOption = None,
 ) -> None:
     """Record a request (legal or admin); puts legal holds on what it names. Prints the request id."""
-    from plugwatch.evidence.requests import create_request
+    from plugwatch.evidence.requests import create_request, scope_text
 
     def go(s):
         req = create_request(s, _user(s, user), agency=agency, legal_basis=legal_basis, reference=reference,
@@ -162,7 +216,8 @@ def request_create(
         return req.id, req.scope
 
     rid, scope = _run(db, go)
-    err.print(f"request {rid} recorded (draft); scope {json.dumps(scope)}; another legal user must approve it")
+    err.print(f"request {rid} recorded (draft); scope: {escape(scope_text(scope))}; another legal user must "
+              "approve it", soft_wrap=True)
     print(rid)
 
 
@@ -189,12 +244,28 @@ def request_reject(request_id: int, note: Annotated[str, typer.Option(help="Why 
 @request_app.command("export")
 def request_export(request_id: int,
                    out: Annotated[Path, typer.Option("-o", "--out", help="ZIP file to write.")],
+                   signing_key: Annotated[Path | None, typer.Option(
+                       "--signing-key", help="Private key to sign with (default $PLUGWATCH_SIGNING_KEY_FILE; "
+                                             "make one with `plugwatch evidence keygen`).")] = None,
+                   unsigned: Annotated[bool, typer.Option(
+                       "--unsigned", help="Export without a signature (no key yet): the recipient cannot tell the "
+                                          "package from a forgery.")] = False,
                    user: UserOption = None, db: DbOption = None) -> None:
-    """Write the disclosure package of an approved request; prints its SHA-256 (keep it with the case)."""
+    """Write the signed disclosure package of an approved request; prints its SHA-256 (keep it with the case)."""
     from plugwatch.evidence.requests import export_request
+    from plugwatch.evidence.signing import load_signer
+
+    signer = None
+    if not unsigned:
+        try:
+            signer = load_signer(signing_key)  # before opening the database: no key, no export
+        except UserError as e:
+            fail(f"{e} (or export with --unsigned, which the recipient cannot tell from a forgery)")
+    elif signing_key is not None:
+        fail("--unsigned and --signing-key contradict each other: give one")
 
     def go(s):
-        pkg = export_request(s, _user(s, user), request_id)
+        pkg = export_request(s, _user(s, user), request_id, signer=signer, unsigned=unsigned)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = out.with_name(out.name + ".part")
@@ -205,7 +276,14 @@ def request_export(request_id: int,
         return pkg
 
     pkg = _run(db, go)
-    err.print(f"wrote {out}: {pkg.files} files, {len(pkg.data):,} bytes; check with `plugwatch evidence verify {out}`")
+    err.print(f"wrote {out}: {pkg.files} files, {len(pkg.data):,} bytes; check with `plugwatch evidence verify "
+              f"{out} --public-key KEYFILE.pub`", soft_wrap=True)
+    if pkg.signed_by:
+        err.print(f"signed with key {pkg.signed_by}", soft_wrap=True)
+    else:
+        err.print("[bold red]WARNING: UNSIGNED package[/]: nothing ties it to your organisation; anyone could make "
+                  "one that passes `evidence verify`. Create a key with `plugwatch evidence keygen KEYFILE`.",
+                  soft_wrap=True)
     print(pkg.sha256)
 
 

@@ -105,27 +105,14 @@ def partners_set(
 ) -> None:
     """Change a partner's trust, salt, state or TAXII secret."""
     from plugwatch.share import hashing, partners
-    from plugwatch.store import audit
 
     store = open_db(db)
     secret = None
     try:
         with store.session() as s:
-            partner = partners.get(s, name)
-            if partner is None:
-                fail(f"no partner {name} (see `plugwatch share partners list`)")
-            changes = {}
-            if trust is not None:
-                partner.trust = changes["trust"] = partners.check_trust(trust)
-            if salt_file is not None:
-                partners.set_salt(partner, salt_file)
-                changes["salt_id"] = partner.salt_id
-            if active is not None:
-                partner.active = changes["active"] = active
-            if changes:
-                audit.append(s, "cli", "partner changed", f"partner:{name}", changes)
+            partners.update(s, name, trust=trust, salt_file=salt_file, active=active)  # row-locked, audited
             if new_secret:
-                secret = partners.new_secret(s, partner)
+                secret = partners.new_secret(s, partners.locked(s, name))
     except (partners.PartnerError, hashing.SaltError) as e:
         fail(str(e))
     err.print(f"partner {name} updated")

@@ -2,6 +2,11 @@
 
 A hold names an account (`platform:handle`, covers every snapshot and item of it, including those
 frozen later), an item id, or a snapshot id. Releasing keeps the row, so the history of holds stays.
+
+Holds and deletions exclude each other: adding or releasing a hold, a retention run and a subject
+deletion each take one lock (`lock_holds`) before they read the holds, so a hold added while
+retention runs is either seen by it or refused because its snapshot is gone, never both added and
+deleted. A release is one conditional UPDATE checked by its row count: a hold is released once.
 """
 
 from __future__ import annotations
@@ -9,13 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from plugwatch.evidence.snapshot import EvidenceError
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import HOLD_TARGETS, LegalHold, Snapshot
+from plugwatch.store.locks import lock_name
 from plugwatch.store.schema import utcnow
+
+
+def lock_holds(session: Session) -> None:
+    """Until commit: no one else adds or releases a hold, or deletes what holds protect. Take it
+    before the first audit entry of the transaction (lock order, see plugwatch.store.locks)."""
+    lock_name(session, "plugwatch.legal_holds")
 
 
 def add_hold(session: Session, target_type: str, target: str, reason: str, actor: str,
@@ -29,6 +41,7 @@ def add_hold(session: Session, target_type: str, target: str, reason: str, actor
         raise EvidenceError(f"a hold needs the {target_type} it covers")
     if not reason or not reason.strip():
         raise EvidenceError("a hold needs a reason (case, request reference)")
+    lock_holds(session)
     if target_type == "snapshot" and session.get(Snapshot, _int(target)) is None:
         raise EvidenceError(f"no snapshot {target}")
     hold = LegalHold(target_type=target_type, target=target, reason=reason.strip(), request_id=request_id,
@@ -41,12 +54,16 @@ def add_hold(session: Session, target_type: str, target: str, reason: str, actor
 
 
 def release_hold(session: Session, hold_id: int, actor: str, now: datetime | None = None) -> LegalHold:
-    hold = session.get(LegalHold, hold_id)
+    now = now or utcnow()
+    lock_holds(session)
+    res = session.execute(update(LegalHold).where(LegalHold.id == hold_id, LegalHold.released_at.is_(None))
+                          .values(released_by=actor, released_at=now).execution_options(synchronize_session=False))
+    hold = session.scalars(select(LegalHold).where(LegalHold.id == hold_id)
+                           .execution_options(populate_existing=True)).one_or_none()
     if hold is None:
         raise EvidenceError(f"no hold {hold_id}")
-    if hold.released_at is not None:
+    if res.rowcount != 1:
         raise EvidenceError(f"hold {hold_id} was already released by {hold.released_by}")
-    hold.released_by, hold.released_at = actor, now or utcnow()
     audit.append(session, actor, "hold.release", f"{hold.target_type}:{hold.target}", {"hold": hold.id},
                  at=hold.released_at)
     return hold

@@ -1,8 +1,10 @@
 """Disclosure packages: build the ZIP for an approved request, and verify one.
 
 Layout:
-  manifest.json          request, export time and actor, every other file with SHA-256 and size
+  manifest.json          request, export time and actor, signing key fingerprint, every other file with SHA-256
   custody.jsonl          hash-chained created/approved/exported log; the last entry holds manifest.json's digest
+  signature.sha256       SHA-256 of manifest.json and custody.jsonl (`sha256sum -c` format): what is signed
+  signature.sig          Ed25519 signature of signature.sha256 by the exporting organisation's key
   summary.html           the page a person reads
   chain.jsonl            the run of snapshot-chain links (seq, digest, prev) covering the exported snapshots
   README.txt             how to check the package without plugwatch
@@ -12,6 +14,10 @@ Verification re-computes every digest, checks each snapshot manifest against its
 against the chain, checks the custody chain and its anchor on manifest.json, and finally
 rebuilds the ZIP from its contents and compares byte for byte, so a changed byte in a ZIP
 header is found too. Every problem names the file, line or ZIP structure it is in.
+
+All of that is integrity only: whoever changes a package can recompute every digest. What ties a
+package to its exporter is the signature (plugwatch.evidence.signing), checked when the verifier is
+given the exporter's public key.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from plugwatch.evidence import custody as custody_log
-from plugwatch.evidence import summary
+from plugwatch.evidence import signing, summary
 from plugwatch.evidence.canon import canonical_json, pretty_json, sha256_hex
 from plugwatch.evidence.chain import check_files, check_links, file_entry
 from plugwatch.evidence.zipfmt import (
@@ -39,6 +45,7 @@ from plugwatch.evidence.zipfmt import (
 
 FORMAT = "plugwatch-package/1"
 FIXED = ("manifest.json", "custody.jsonl")  # not listed in manifest.json: custody anchors the manifest
+SIGNATURE_FILES = (signing.SIGNED_LIST, signing.SIGNATURE)  # not listed either: they sign the two above
 
 README = """plugwatch disclosure package
 
@@ -48,8 +55,17 @@ is that snapshot's digest, chained to the snapshot frozen before it (see chain.j
 is a log of who created, approved and exported the request; each line holds the hash of the line
 before it, and the "exported" line holds the SHA-256 of manifest.json.
 
-To check: plugwatch evidence verify THIS.zip   (exit 0 = every check passed)
-Without plugwatch: sha256sum each file and compare with manifest.json.
+signature.sha256 lists the SHA-256 of manifest.json and custody.jsonl; signature.sig is the
+exporting organisation's Ed25519 signature of signature.sha256. Ask the organisation for its public
+key (KEY.pub) through a channel you trust, and compare its fingerprint with manifest.json's
+"signature" entry. Only the signature shows who made the package: anyone who changes a file can
+also recompute the digests.
+
+To check: plugwatch evidence verify THIS.zip --public-key KEY.pub   (exit 0 = every check passed)
+Without plugwatch, in a folder where this archive was unpacked:
+  openssl pkeyutl -verify -pubin -inkey KEY.pub -rawin -in signature.sha256 -sigfile signature.sig
+  sha256sum -c signature.sha256
+  then sha256sum each file and compare with manifest.json.
 """
 
 
@@ -67,12 +83,15 @@ class Package:
     manifest_sha256: str
     export_entry: dict[str, Any]
     files: int
+    signed_by: str | None = None  # fingerprint of the signing key; None: an unsigned package
 
 
 def build_package(*, request: dict[str, Any], snapshots: list[PackedSnapshot], chain: list[dict[str, Any]],
                   custody: list[dict[str, Any]], exported_by: str, exported_role: str | None,
-                  exported_at: datetime | None = None) -> Package:
-    """The ZIP bytes for `request`; `custody` is the log so far (created, approved, ...)."""
+                  exported_at: datetime | None = None, signer: signing.Signer | None = None) -> Package:
+    """The ZIP bytes for `request`; `custody` is the log so far (created, approved, ...). With a
+    signer the manifest names its key and the package carries the signature; without, it says
+    `"signature": null` and can only be checked for integrity."""
     if not custody:
         raise ValueError("a package needs the custody log of its request (at least created and approved)")
     exported_at = (exported_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -89,14 +108,17 @@ def build_package(*, request: dict[str, Any], snapshots: list[PackedSnapshot], c
         views.append(summary.snapshot_view(snap.id, snap.manifest, sha256_hex(manifest_bytes), snap.files))
     contents["chain.jsonl"] = b"".join(canonical_json(link) + b"\n" for link in chain)
     contents["README.txt"] = README.encode()
+    signed_by = signer.fingerprint if signer is not None else None
     contents["summary.html"] = summary.render(request=request, snapshots=views, custody=custody,
                                               exported_at=when, exported_by=exported_by,
-                                              exported_role=exported_role)
+                                              exported_role=exported_role, signed_by=signed_by)
     manifest = {
         "format": FORMAT,
         "request": request,
         "exported_at": when,
         "exported_by": exported_by,
+        "signature": ({"algorithm": signing.ALGORITHM, "key_fingerprint": signed_by,
+                       "files": list(SIGNATURE_FILES)} if signer is not None else None),
         "snapshots": [{"id": s.id, "seq": s.manifest.get("seq"), "item": s.manifest.get("item"),
                        "account": s.manifest.get("account"), "manifest_digest": v["manifest_digest"]}
                       for s, v in zip(snapshots, views, strict=True)],
@@ -105,13 +127,17 @@ def build_package(*, request: dict[str, Any], snapshots: list[PackedSnapshot], c
     manifest_bytes = pretty_json(manifest)
     manifest_sha = sha256_hex(manifest_bytes)
     export = custody_log.entry(custody[-1], "exported", exported_by, exported_role, when, str(request["id"]),
-                               {"manifest_sha256": manifest_sha, "snapshots": len(snapshots)})
+                               {"manifest_sha256": manifest_sha, "snapshots": len(snapshots), "signing_key": signed_by})
     log = custody_log.to_jsonl([*custody, export])
-    entries = [("manifest.json", manifest_bytes), ("custody.jsonl", log), ("summary.html", contents.pop("summary.html")),
-               ("README.txt", contents.pop("README.txt")), ("chain.jsonl", contents.pop("chain.jsonl"))]
+    entries = [("manifest.json", manifest_bytes), ("custody.jsonl", log)]
+    if signer is not None:
+        statement = signing.signed_list({"manifest.json": manifest_bytes, "custody.jsonl": log})
+        entries += [(signing.SIGNED_LIST, statement), (signing.SIGNATURE, signer.sign(statement))]
+    entries += [("summary.html", contents.pop("summary.html")), ("README.txt", contents.pop("README.txt")),
+                ("chain.jsonl", contents.pop("chain.jsonl"))]
     entries += sorted(contents.items())
     data, _ = build_zip(entries, exported_at.timetuple()[:6])
-    return Package(data, sha256_hex(data), manifest_sha, export, len(entries))
+    return Package(data, sha256_hex(data), manifest_sha, export, len(entries), signed_by)
 
 
 # ------------------------------------------------------------------------------------------ verify
@@ -125,6 +151,8 @@ class Report:
     custody: int = 0
     request: dict[str, Any] | None = None
     damaged_directory: str | None = None
+    signed_by: str | None = None  # the key fingerprint the manifest names (None: unsigned)
+    signature_checked: bool = False  # True only when a public key was given and the signature verified
 
     @property
     def ok(self) -> bool:
@@ -182,7 +210,9 @@ def _read_entries(archive: bytes, report: Report, crcs: dict[str, int]) -> list[
     return entries
 
 
-def verify_package(archive: bytes) -> Report:
+def verify_package(archive: bytes, public_key: signing.Ed25519PublicKey | None = None) -> Report:
+    """Every check on `archive`; with `public_key` also that the exporter holding its private key
+    signed this manifest and custody log (without one, integrity only: see Report.signature_checked)."""
     report = Report()
     crcs: dict[str, int] = {}
     entries = _read_entries(archive, report, crcs)
@@ -203,6 +233,10 @@ def verify_package(archive: bytes) -> Report:
         _check_snapshots(manifest, files, report)
     if "custody.jsonl" in files:
         _check_custody(files["custody.jsonl"], files.get("manifest.json"), manifest, report)
+    _check_signature(manifest, files, public_key, report)
+    for name in sorted(crcs):  # e.g. signature.sig without a key to check it: no digest covers it
+        if not any(where == name or where.startswith(name + " ") for where, _ in report.problems):
+            report.add(name, "content changed: it no longer matches the CRC-32 its ZIP headers record")
     _check_layout(archive, entries, manifest, report, crcs)
     if report.damaged_directory and not any(w.startswith("ZIP directory") for w, _ in report.problems):
         report.add("ZIP directory", report.damaged_directory)
@@ -218,7 +252,8 @@ def _check_listed(manifest: dict[str, Any], files: dict[str, bytes], report: Rep
             report.add(name, f"SHA-256 {sha256_hex(files[name])} differs from manifest.json ({meta.get('sha256')})")
         elif len(files[name]) != meta.get("size"):
             report.add(name, f"size {len(files[name])} differs from manifest.json ({meta.get('size')})")
-    for name in sorted(set(files) - set(listed) - set(FIXED)):
+    unlisted = set(FIXED) | (set(SIGNATURE_FILES) if manifest.get("signature") else set())
+    for name in sorted(set(files) - set(listed) - unlisted):
         report.add(name, "in the package but not listed in manifest.json")
 
 
@@ -300,6 +335,39 @@ def _check_custody(log: bytes, manifest_bytes: bytes | None, manifest: dict[str,
         for n, e in enumerate(entries, 1):
             if str(e.get("request")) != rid:
                 report.add(f"custody.jsonl line {n}", f"is about request {e.get('request')}, not {rid}")
+
+
+def _check_signature(manifest: dict[str, Any] | None, files: dict[str, bytes],
+                     public_key: signing.Ed25519PublicKey | None, report: Report) -> None:
+    declared = manifest.get("signature") if manifest is not None else None
+    if manifest is not None and declared is not None and not isinstance(declared, dict):
+        report.add("manifest.json", "the signature entry is not an object")
+        declared = None
+    if declared is None:
+        if public_key is not None and manifest is not None:
+            report.add("package", "not signed: nothing ties it to the key given (it may have been made by anyone)")
+        return
+    report.signed_by = str(declared.get("key_fingerprint"))
+    statement, signature = files.get(signing.SIGNED_LIST), files.get(signing.SIGNATURE)
+    for name, data in ((signing.SIGNED_LIST, statement), (signing.SIGNATURE, signature)):
+        if data is None:
+            report.add(name, "missing from the package (manifest.json says it is signed)")
+    if statement is None or signature is None or any(n not in files for n in signing.SIGNED_FILES):
+        return
+    matches = statement == signing.signed_list(files)
+    if not matches:
+        report.add(signing.SIGNED_LIST, "does not hold the SHA-256 of manifest.json and custody.jsonl as they are")
+    if public_key is None:
+        return
+    given = signing.fingerprint(public_key)
+    same_key = report.signed_by == given
+    if not same_key:
+        report.add("manifest.json", f"names the signing key {report.signed_by}, not the key given ({given})")
+    valid = signing.signature_valid(public_key, statement, signature)
+    if not valid:
+        report.add(signing.SIGNATURE, "does not verify with the key given: the package was changed after "
+                                      "signing, or another key signed it")
+    report.signature_checked = matches and same_key and valid
 
 
 def _check_layout(archive: bytes, entries: list[tuple[str, bytes]], manifest: dict[str, Any] | None,

@@ -11,6 +11,10 @@ Rules (separation of duties):
   package holds everything in scope as it was at approval.
 - Export (legal or admin, after approval) builds the ZIP; it can be repeated, each export is its own
   custody entry. Every step is in the custody log and the audit trail.
+
+Concurrency: every step on a request first locks its row (plugwatch.store.locks), then checks the
+state: of an approval and a rejection sent at the same moment exactly one happens, the other is told
+the request is no longer a draft, and simultaneous exports are logged one after the other.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from plugwatch.evidence import custody as custody_log
-from plugwatch.evidence.holds import add_hold
+from plugwatch.evidence.holds import add_hold, lock_holds
 from plugwatch.evidence.package import Package, PackedSnapshot, build_package
+from plugwatch.evidence.signing import Signer, load_signer
 from plugwatch.evidence.snapshot import EvidenceError, freeze, load_files
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import (
@@ -34,7 +39,8 @@ from plugwatch.store.evidence_tables import (
     Snapshot,
     SnapshotIdentifier,
 )
-from plugwatch.store.schema import Identifier, Item, ItemIdentifier, User, utcnow
+from plugwatch.store.locks import lock_row
+from plugwatch.store.schema import AuditEntry, Identifier, Item, ItemIdentifier, User, utcnow
 
 RECORD_ROLES = ("legal", "admin")
 APPROVE_ROLES = ("legal",)
@@ -88,6 +94,29 @@ def normalise_scope(accounts: list[str] | None, identifiers: list[str] | None, d
             "date_from": d0.isoformat() if d0 else None, "date_to": d1.isoformat() if d1 else None}
 
 
+def readable_identifier(stored: str) -> str:
+    """`wickr: icecold_uk2` for a scope identifier stored as `wickr|wickr:icecold_uk2` (type|canonical,
+    the form the scope queries use); it reads back to the same identifier."""
+    kind, _, canonical = stored.partition("|")
+    return f"{kind}: {canonical.removeprefix(kind + ':')}" if canonical else stored
+
+
+def readable_scope(scope: dict[str, Any]) -> dict[str, Any]:
+    return {**scope, "identifiers": [readable_identifier(x) for x in scope.get("identifiers") or []]}
+
+
+def scope_text(scope: dict[str, Any]) -> str:
+    """One line for people: `accounts telegram:shop; identifiers wickr: icecold_uk2; 2024-01-01 to any day`."""
+    parts = []
+    if scope.get("accounts"):
+        parts.append("accounts " + ", ".join(scope["accounts"]))
+    if scope.get("identifiers"):
+        parts.append("identifiers " + ", ".join(readable_identifier(x) for x in scope["identifiers"]))
+    if scope.get("date_from") or scope.get("date_to"):
+        parts.append(f"{scope.get('date_from') or 'any day'} to {scope.get('date_to') or 'any day'}")
+    return "; ".join(parts)
+
+
 def _custody(session: Session, req: DisclosureRequest) -> list[dict[str, Any]]:
     return [e.entry for e in session.scalars(select(CustodyEvent).where(CustodyEvent.request_id == req.id)
                                              .order_by(CustodyEvent.seq))]
@@ -117,6 +146,7 @@ def create_request(session: Session, user: User, *, agency: str, legal_basis: st
         raise EvidenceError("an emergency request needs the reason (the threat to life or safety it names)")
     scope = normalise_scope(accounts, identifiers, date_from, date_to)
     due = parse_day(due_date, "due_date") or (now.date() if emergency else None)
+    lock_holds(session)  # before the audit head (lock order): the holds below are added under it
     req = DisclosureRequest(agency=agency.strip(), legal_basis=legal_basis.strip(), reference=reference.strip(),
                             scope=scope, emergency=bool(emergency), emergency_reason=(emergency_reason or None),
                             due_date=due, state="draft", note=note or "", created_by=user.name, created_at=now)
@@ -145,8 +175,13 @@ def _hold_identifier_snapshots(session: Session, req: DisclosureRequest, user: U
             add_hold(session, "snapshot", str(snap.id), why, user.name, request_id=req.id, now=now)
 
 
-def _get(session: Session, request_id: int) -> DisclosureRequest:
-    req = session.get(DisclosureRequest, request_id)
+def _get(session: Session, request_id: int, lock: bool = False) -> DisclosureRequest:
+    """The request; lock=True for a step that changes it: its row is locked until commit and read
+    afresh, so a concurrent step waits and then sees this one's outcome."""
+    if lock:
+        req = lock_row(session, DisclosureRequest, DisclosureRequest.id == request_id)
+    else:
+        req = session.get(DisclosureRequest, request_id)
     if req is None:
         raise EvidenceError(f"no disclosure request {request_id}")
     return req
@@ -169,13 +204,14 @@ def _decide(session: Session, user: User, request_id: int, state: str, note: str
     verb = "approving" if state == "approved" else "rejecting"
     _need(user, APPROVE_ROLES, f"{verb} a disclosure request")
     now = now or utcnow()
-    req = _get(session, request_id)
+    req = _get(session, request_id, lock=True)
     if req.state != "draft":
         raise EvidenceError(f"request {req.id} is {req.state}, not a draft waiting for approval")
     if req.created_by == user.name:
         raise RequestDenied(f"{user.name} recorded request {req.id}: another legal user must {state[:-1]} it")
     frozen = []
     if state == "approved":
+        lock_holds(session)  # before the audit head, which the freezes take
         frozen = _freeze_unfrozen(session, req, user, now)
         _hold_identifier_snapshots(session, req, user, now)
     req.state, req.decided_by, req.decided_at, req.decision_note = state, user.name, now, note or None
@@ -257,7 +293,7 @@ def matching_snapshots(session: Session, user: User, request_id: int) -> list[Sn
 
 def request_dict(req: DisclosureRequest) -> dict[str, Any]:
     return {"id": str(req.id), "agency": req.agency, "legal_basis": req.legal_basis, "reference": req.reference,
-            "scope": req.scope, "emergency": req.emergency, "emergency_reason": req.emergency_reason,
+            "scope": readable_scope(req.scope or {}), "emergency": req.emergency, "emergency_reason": req.emergency_reason,
             "due_date": req.due_date.isoformat() if req.due_date else None, "state": req.state,
             "note": req.note, "created_by": req.created_by, "created_at": req.created_at.isoformat(),
             "approved_by": req.decided_by if req.state in ("approved", "exported") else None,
@@ -278,11 +314,15 @@ def _chain_run(session: Session, snaps: list[Snapshot]) -> list[dict[str, Any]]:
         select(ChainLink).where(ChainLink.seq >= lo, ChainLink.seq <= hi).order_by(ChainLink.seq))]
 
 
-def export_request(session: Session, user: User, request_id: int, now: datetime | None = None) -> Package:
-    """The ZIP for an approved request; logged in custody and audit (with the package's SHA-256)."""
+def export_request(session: Session, user: User, request_id: int, now: datetime | None = None,
+                   signer: Signer | None = None, unsigned: bool = False) -> Package:
+    """The ZIP for an approved request, signed with `signer` (default: the key $PLUGWATCH_SIGNING_KEY_FILE
+    names; none is an error unless unsigned=True); logged in custody and audit with the package's SHA-256."""
     _need(user, EXPORT_ROLES, "exporting a disclosure package")
     now = (now or utcnow()).replace(microsecond=0)
-    req = _get(session, request_id)
+    if signer is None and not unsigned:
+        signer = load_signer()  # before any work: no key, no export
+    req = _get(session, request_id, lock=True)  # exports of one request are logged one after the other
     if req.state not in ("approved", "exported"):
         raise EvidenceError(f"request {req.id} is {req.state}: only an approved request can be exported")
     snaps = _matching(session, req)
@@ -290,15 +330,25 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
     request_info = {k: v for k, v in request_dict(req).items() if k not in ("state", "exports", "exported_at")}
     pkg = build_package(request=request_info, snapshots=packed, chain=_chain_run(session, snaps),
                         custody=_custody(session, req), exported_by=user.name, exported_role=user.role,
-                        exported_at=now)
+                        exported_at=now, signer=signer)
     e = pkg.export_entry
     session.add(CustodyEvent(request_id=req.id, seq=e["seq"], entry=e, hash=e["hash"]))
     req.state, req.exported_at, req.exports = "exported", now, (req.exports or 0) + 1
     audit.append(session, user.name, "request.export", f"request:{req.id}",
                  {"snapshots": [s.id for s in snaps], "package_sha256": pkg.sha256,
-                  "manifest_sha256": pkg.manifest_sha256, "bytes": len(pkg.data)}, at=now)
+                  "manifest_sha256": pkg.manifest_sha256, "bytes": len(pkg.data), "signing_key": pkg.signed_by},
+                 at=now)
     session.flush()
     return pkg
+
+
+def recorded_export(session: Session, package_sha256: str) -> AuditEntry | None:
+    """The audit entry of the export that produced the package with this SHA-256, if this database made it."""
+    for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "request.export")
+                                 .order_by(AuditEntry.seq)):
+        if (entry.details or {}).get("package_sha256") == package_sha256:
+            return entry
+    return None
 
 
 def list_requests(session: Session, user: User) -> list[DisclosureRequest]:

@@ -121,11 +121,12 @@ def expired_dismissed_items(session: Session, policy: Policy, now: datetime) -> 
 
 def run_retention(session: Session, policy: Policy, now: datetime | None = None, dry_run: bool = False,
                   actor: str = "retention") -> RetentionResult:
-    from plugwatch.evidence.holds import item_held
+    from plugwatch.evidence.holds import item_held, lock_holds
     from plugwatch.privacy.erase import delete_rows
 
     now = now or utcnow()
     result = RetentionResult(dry_run=dry_run)
+    lock_holds(session)  # a hold added meanwhile waits for this run, or this run sees it
     snaps = expired_snapshots(session, policy, now)
     held = held_snapshot_ids(session, snaps)
     for s in snaps:

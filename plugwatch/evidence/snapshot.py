@@ -39,7 +39,7 @@ class EvidenceError(Exception):
 
 
 def on_decision(session: Session, decision: Decision) -> None:
-    """Hook for plugwatch.store.hooks.after_decision: runs in the deciding transaction."""
+    """After-decision hook (wired in plugwatch.wiring): runs in the deciding transaction."""
     if decision.action in FREEZE_ACTIONS:
         freeze(session, decision.item_id, item_class=decision.action, decision=decision, now=decision.created_at)
 
@@ -100,7 +100,10 @@ def _media_files(item: Item) -> dict[str, bytes]:
 
 
 def _lock_chain(session: Session) -> ChainLink | None:
-    """The current chain head, with concurrent freezers queued behind this transaction."""
+    """The current chain head, with concurrent freezers queued behind this transaction. The audit
+    head is locked first: a decision's freeze runs after the decision's audit entry, so every
+    transaction must take the two in that order or two of them can deadlock."""
+    audit.lock_head(session)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
     # SQLite: every transaction is BEGIN IMMEDIATE (plugwatch.store), so it is already serialised.

@@ -40,6 +40,7 @@ white-space: pre-wrap; }
 <tr><th>Scope: identifiers</th><td>{{ request.scope.identifiers | join(", ") or "—" }}</td></tr>
 <tr><th>Scope: dates</th><td>{{ request.scope.date_from or "any" }} to {{ request.scope.date_to or "any" }}</td></tr>
 <tr><th>Exported</th><td>{{ exported_at }} by {{ exported_by }}</td></tr>
+<tr><th>Signed by key</th><td>{{ signed_by or "NOT SIGNED: nothing ties this package to its exporter" }}</td></tr>
 <tr><th>Snapshots</th><td>{{ snapshots | length }}</td></tr>
 </table>
 
@@ -128,6 +129,6 @@ def _load(data: bytes | None) -> dict[str, Any]:
 
 
 def render(*, request: dict[str, Any], snapshots: list[dict[str, Any]], custody: list[dict[str, Any]],
-           exported_at: str, exported_by: str, exported_role: str | None) -> bytes:
+           exported_at: str, exported_by: str, exported_role: str | None, signed_by: str | None = None) -> bytes:
     return _template.render(request=request, snapshots=snapshots, custody=custody, exported_at=exported_at,
-                            exported_by=exported_by, exported_role=exported_role).encode()
+                            exported_by=exported_by, exported_role=exported_role, signed_by=signed_by).encode()

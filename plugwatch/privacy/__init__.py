@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import stat
 from pathlib import Path
 
 from plugwatch.errors import UserError
@@ -51,20 +50,10 @@ def load_key(path: str | Path | None = None) -> bytes:
 
 def generate_key(path: str | Path) -> Path:
     """Write a new random key readable by the owner only; never overwrites an existing key."""
-    p = Path(path).expanduser()
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:  # FileExistsError too: the folder's name is taken by a file
-        raise UserError(f"cannot write the key to {p}: {p.parent} is not a folder ({e.strerror})") from None
-    try:
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    except FileExistsError:
-        raise UserError(f"{p} exists: a new key would change every pseudonym; remove it first if you mean it") from None
-    except OSError as e:
-        raise UserError(f"cannot write the key to {p}: {e.strerror}") from None
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
-    return p
+    from plugwatch.privacy.keyfiles import create_new
+
+    return create_new(path, (secrets.token_hex(MIN_KEY_BYTES) + "\n").encode(), "key",
+                      "a new key would change every pseudonym")
 
 
 def pseudonymise(type: str, canonical: str, key: bytes) -> str:

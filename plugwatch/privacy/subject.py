@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugwatch.evidence.holds import held_snapshot_ids, item_held
+from plugwatch.evidence.holds import held_snapshot_ids, item_held, lock_holds
 from plugwatch.evidence.snapshot import EvidenceError, delete_snapshot, freeze
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import Snapshot
@@ -142,6 +142,7 @@ def delete_subject(session: Session, user: User, account_key: str, dry_run: bool
 
     _need(user, "deleting an account's data")
     now = now or utcnow()
+    lock_holds(session)  # holds cannot change while this deletion decides what they protect
     key, acc = _account(session, account_key)
     result = DeletionResult(key, dry_run=dry_run)
     items = list(session.scalars(select(Item).where(Item.account_key == key).order_by(Item.id)))

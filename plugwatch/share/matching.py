@@ -128,7 +128,7 @@ def _queue(session: Session, review, item: Item, boost: float, now: datetime) ->
 
 
 def after_ingest(session: Session, result) -> None:
-    """Hook for plugwatch.store.hooks.after_ingest: match the items an ingest stored."""
+    """After-ingest hook (wired in plugwatch.wiring): match the items an ingest stored."""
     match_items(session, getattr(result, "ids", ()) or ())
 
 

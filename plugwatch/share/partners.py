@@ -2,6 +2,10 @@
 
 Each partner gets `to-<name>` (we publish there, hashed with their salt; they read) and
 `from-<name>` (they post their indicators and feedback there; we import them as theirs).
+
+Changes are race-free: a partner is created by one INSERT that does nothing when the name is taken
+(of two simultaneous adds one wins, the other is told it exists), and every change locks the
+partner's row first, so each audit entry's `from` is what the change before it left.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.share import hashing
 from plugwatch.store import audit
+from plugwatch.store.locks import is_postgres, lock_row
 from plugwatch.store.sharing_tables import TRUST_LEVELS, Partner, TaxiiAccess, TaxiiCollection
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
@@ -60,11 +65,14 @@ def ensure_collections(session: Session, partner: Partner) -> None:
     session.flush()
 
 
-def set_salt(partner: Partner, salt_file: str | Path) -> bytes:
-    salt = hashing.read_salt(salt_file)
-    partner.salt_path = str(Path(salt_file).resolve())
-    partner.salt_id = hashing.salt_id(salt)
-    return salt
+def _salt_fields(salt_file: str | Path) -> dict[str, str]:
+    """Where the salt is and its fingerprint (the salt itself is never stored)."""
+    return {"salt_path": str(Path(salt_file).resolve()), "salt_id": hashing.salt_id(hashing.read_salt(salt_file))}
+
+
+def set_salt(partner: Partner, salt_file: str | Path) -> None:
+    for column, value in _salt_fields(salt_file).items():
+        setattr(partner, column, value)
 
 
 def add(session: Session, name: str, trust: str, salt_file: str | Path | None = None,
@@ -72,20 +80,59 @@ def add(session: Session, name: str, trust: str, salt_file: str | Path | None = 
     """Create a partner; returns it and its TAXII secret (shown once, stored only as a hash)."""
     if not NAME.fullmatch(name):
         raise PartnerError(f"partner name {name!r}: use letters, digits, '.', '_' or '-' (80 at most)")
-    if get(session, name) is not None:
-        raise PartnerError(f"partner {name} exists already")
+    check_trust(trust)
     secret = secrets.token_urlsafe(32)
-    partner = Partner(name=name, trust=check_trust(trust), secret_hash=secret_digest(secret), active=True)
-    if salt_file is not None:
-        set_salt(partner, salt_file)
-    session.add(partner)
-    session.flush()
+    salt = _salt_fields(salt_file) if salt_file is not None else {"salt_path": None, "salt_id": None}
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    # One statement: a concurrent add of the same name waits for this one and then inserts nothing.
+    new_id = session.execute(insert(Partner).values(
+        name=name, trust=trust, secret_hash=secret_digest(secret), active=True, **salt)
+        .on_conflict_do_nothing(index_elements=["name"]).returning(Partner.id)).scalar()
+    if new_id is None:
+        raise PartnerError(f"partner {name} exists already")
+    partner = session.get(Partner, new_id)
     ensure_collections(session, partner)
     audit.append(session, actor, "partner added", f"partner:{name}", {"trust": trust, "salt_id": partner.salt_id})
     return partner, secret
 
 
+def locked(session: Session, name: str) -> Partner:
+    """The partner, its row locked until commit (changes to one partner happen one after another)."""
+    partner = lock_row(session, Partner, Partner.name == name)
+    if partner is None:
+        raise PartnerError(f"no partner {name} (see `plugwatch share partners list`)")
+    return partner
+
+
+def update(session: Session, name: str, *, trust: str | None = None, salt_file: str | Path | None = None,
+           active: bool | None = None, actor: str = "cli") -> dict[str, list]:
+    """Change a partner's trust, salt or state; audited as {field: [before, after]} (nothing given:
+    nothing changes, nothing is logged)."""
+    if trust is not None:
+        check_trust(trust)
+    partner = locked(session, name)
+    changes: dict[str, list] = {}
+    if trust is not None:
+        changes["trust"] = [partner.trust, trust]
+        partner.trust = trust
+    if salt_file is not None:
+        before = partner.salt_id
+        set_salt(partner, salt_file)
+        changes["salt_id"] = [before, partner.salt_id]
+    if active is not None:
+        changes["active"] = [partner.active, active]
+        partner.active = active
+    if changes:
+        audit.append(session, actor, "partner changed", f"partner:{name}", changes)
+    return changes
+
+
 def new_secret(session: Session, partner: Partner, actor: str = "cli") -> str:
+    """Replace the partner's TAXII secret; returns the new one (shown once)."""
+    partner = locked(session, partner.name)
     secret = secrets.token_urlsafe(32)
     partner.secret_hash = secret_digest(secret)
     audit.append(session, actor, "partner secret replaced", f"partner:{partner.name}", {})

@@ -14,6 +14,11 @@ Claims. A claim is a lock with a timeout (`claimed_until`). Taking one is a sing
 two reviewers never hold the same task; on PostgreSQL the candidate is first picked with
 `FOR UPDATE SKIP LOCKED` so concurrent reviewers take different rows instead of queueing for one,
 and on SQLite every transaction is BEGIN IMMEDIATE (see plugwatch.store).
+
+Every other transition is a conditional UPDATE checked by its row count too: a decision needs the
+caller's live claim, an appeal needs the task still decided (of simultaneous appeals one is filed),
+and an appeal's outcome is written only while it is open. tests/test_transitions_concurrent.py races
+each of them on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -492,9 +497,13 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
         original = session.get(Decision, appeal.decision_id)
         same = original is not None and original.action == action
         upheld = same
-        appeal.state = "upheld" if same else "overturned"
-        appeal.reviewer_id, appeal.decided_at = user.id, now
-        details.update(appeal=appeal.id, appeal_outcome=appeal.state)
+        outcome = "upheld" if same else "overturned"
+        res = session.execute(update(Appeal).where(Appeal.id == appeal.id, Appeal.state == "open").values(
+            state=outcome, reviewer_id=user.id, decided_at=now).execution_options(synchronize_session=False))
+        if res.rowcount != 1:  # pragma: no cover - the task's claim already admits one decision at a time
+            raise ReviewError(f"the appeal on {item_id} was decided meanwhile")
+        session.refresh(appeal)
+        details.update(appeal=appeal.id, appeal_outcome=outcome)
         if not same and original is not None:
             _undo(session, original, account, now)
     if account is not None and action in STRIKE_ACTIONS and not upheld:  # an upheld decision already struck
@@ -525,18 +534,24 @@ def file_appeal(session: Session, item_id: str, reason: str, filed_by: str, now:
     task = _task_for(session, item_id)
     if task.state != "decided":
         raise ReviewError(f"item {item_id} has no final decision to appeal (it is {task.state})")
+    # Reopening the task is the transition: only the appeal whose UPDATE found the task decided is
+    # filed; a simultaneous one waits for it (PostgreSQL) and then finds the task appealed.
+    res = session.execute(update(ReviewTask).where(ReviewTask.id == task.id, ReviewTask.state == "decided").values(
+        state="appealed", open_state="appealed", required_role=None, reopened_at=now, decided_at=None,
+        claimed_by=None, claimed_at=None, claimed_until=None).execution_options(synchronize_session=False))
+    if res.rowcount != 1:
+        raise ReviewError(f"item {item_id} has no final decision to appeal (it was appealed or reopened meanwhile)")
+    # Read under the task's lock: the decision appealed is the one in force now.
     last = session.scalars(select(Decision).where(Decision.item_id == item_id, Decision.action != "escalate")
                            .order_by(Decision.id.desc()).limit(1)).first()
     if last is None:  # pragma: no cover - a decided task always has its decision
         raise ReviewError(f"item {item_id} has no decision to appeal")
+    session.execute(update(ReviewTask).where(ReviewTask.id == task.id).values(excluded_reviewer=last.reviewer_id)
+                    .execution_options(synchronize_session=False))
     appeal = Appeal(item_id=item_id, decision_id=last.id, filed_by=filed_by, reason=reason.strip(), state="open",
                     created_at=now)
     session.add(appeal)
     session.flush()
-    session.execute(update(ReviewTask).where(ReviewTask.id == task.id, ReviewTask.state == "decided").values(
-        state="appealed", open_state="appealed", excluded_reviewer=last.reviewer_id, required_role=None,
-        reopened_at=now, decided_at=None, claimed_by=None, claimed_at=None, claimed_until=None)
-        .execution_options(synchronize_session=False))
     audit.append(session, filed_by, "appeal", f"item:{item_id}",
                  {"appeal": appeal.id, "decision": last.id, "action": last.action}, at=now)
     return appeal
