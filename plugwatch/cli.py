@@ -27,6 +27,12 @@ for group in wiring.command_groups():
     group.register(app)
 
 
+@app.callback()
+def _wired_by(ctx: typer.Context) -> None:
+    # Commands reach the store and the service through the root on their context (commands.common.root).
+    ctx.obj = wiring
+
+
 def main() -> None:
     try:
         app()

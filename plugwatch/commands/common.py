@@ -45,12 +45,20 @@ def load_detector(model: Path | None, threshold: float | None, no_model: bool = 
         fail(str(e))
 
 
+def root():
+    """The composition root the running command was wired by (`plugwatch.wiring`): cli.py puts it on
+    the command context, so commands reach the store and the service without importing the root."""
+    try:
+        from typer._click.globals import get_current_context  # typer 0.2x carries its own click
+    except ImportError:  # typer releases that use click itself
+        from click import get_current_context
+    return get_current_context().find_root().obj
+
+
 def open_db(db: str | None, create: bool = True):
     """The store for `--db`; a bad URL or (with create=False) a missing SQLite file is one line, exit 2."""
-    from plugwatch.wiring import open_store
-
     try:
-        return open_store(database_url(db), create=create)
+        return root().open_store(database_url(db), create=create)
     except UserError as e:
         fail(escape(str(e)))
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from plugwatch.commands.common import UserError, err, fail, load_detector, threshold_help
+from plugwatch.commands.common import err, fail, load_detector, open_db, threshold_help
 
 THRESHOLD_DEFAULT = threshold_help()
 vocab_app = typer.Typer(no_args_is_help=True, help="Build the drug vocabulary from lexicons.")
@@ -40,15 +40,10 @@ def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
 def _decision_examples(db: str | None, purpose: str):
     """Reviewed items as labelled examples; the copy out of the review database is audited."""
     from plugwatch.detect.training import decision_examples
-    from plugwatch.settings import database_url
     from plugwatch.store import audit
     from plugwatch.store.review import reviewed_items
-    from plugwatch.wiring import open_store
 
-    try:
-        store = open_store(database_url(db), create=False)
-    except UserError as e:
-        fail(str(e))
+    store = open_db(db, create=False)
     with store.session() as s:
         examples = decision_examples(reviewed_items(s))
         audit.append(s, f"cli:{os.environ.get('USER') or 'unknown'}", "export", "decisions",

@@ -17,6 +17,7 @@ from plugwatch.commands.common import (
     err,
     fail,
     open_db,
+    root,
 )
 
 EXIT_PROBLEMS = EXIT_REJECTS  # 3: the check ran and found problems
@@ -220,7 +221,6 @@ def serve(
     """Run the review service: JSON API under /api, docs at /docs, review pages at /."""
     import uvicorn
 
-    from plugwatch.wiring import create_app
 
     store = open_db(db)
     detector = _detector()
@@ -234,7 +234,7 @@ def serve(
         for name, role in ((DEMO_USER, "reviewer"), ("demo-lead", "lead")):
             lines.append(f"  {name:14} ({role}) password: {_demo_user(store, name, role)}")
     store.dispose()
-    app = create_app(database_url(db), detector=detector)
+    app = root().create_app(database_url(db), detector=detector)
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     err.print(f"plugwatch service on http://{url_host}:{port}/  (API docs: /docs, database: "
               f"{app.state.store.engine.url.render_as_string()})", soft_wrap=True)

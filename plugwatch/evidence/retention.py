@@ -122,7 +122,7 @@ def expired_dismissed_items(session: Session, policy: Policy, now: datetime) -> 
 def run_retention(session: Session, policy: Policy, now: datetime | None = None, dry_run: bool = False,
                   actor: str = "retention") -> RetentionResult:
     from plugwatch.evidence.holds import item_held, lock_holds
-    from plugwatch.privacy.erase import delete_rows
+    from plugwatch.store.erase import delete_rows
 
     now = now or utcnow()
     result = RetentionResult(dry_run=dry_run)

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from plugwatch.errors import UserError
-from plugwatch.privacy.keyfiles import create_new, read_private
+from plugwatch.keyfiles import create_new, read_private
 
 KEY_ENV = "PLUGWATCH_SIGNING_KEY_FILE"
 ALGORITHM = "Ed25519"

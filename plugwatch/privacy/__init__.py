@@ -50,7 +50,7 @@ def load_key(path: str | Path | None = None) -> bytes:
 
 def generate_key(path: str | Path) -> Path:
     """Write a new random key readable by the owner only; never overwrites an existing key."""
-    from plugwatch.privacy.keyfiles import create_new
+    from plugwatch.keyfiles import create_new
 
     return create_new(path, (secrets.token_hex(MIN_KEY_BYTES) + "\n").encode(), "key",
                       "a new key would change every pseudonym")

@@ -138,7 +138,7 @@ class DeletionResult:
 
 def delete_subject(session: Session, user: User, account_key: str, dry_run: bool = False,
                    now: datetime | None = None) -> DeletionResult:
-    from plugwatch.privacy.erase import delete_rows, unreferenced
+    from plugwatch.store.erase import delete_rows, unreferenced
 
     _need(user, "deleting an account's data")
     now = now or utcnow()

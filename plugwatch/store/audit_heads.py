@@ -3,7 +3,7 @@
 Deleting the newest audit entries and moving the `audit_head` row back leaves a chain that is valid
 on its own. So every transaction that appends entries also appends the new head to a head log, a
 file outside the database (`$PLUGWATCH_AUDIT_HEAD_LOG`, else `audit-heads.jsonl` in the key folder,
-see plugwatch.privacy.keyfiles), once the commit has succeeded: a rolled-back entry is never
+see plugwatch.keyfiles), once the commit has succeeded: a rolled-back entry is never
 published. `audit verify` compares the database's chain with the newest head published for it.
 
 One line per publication:
@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import URL, event, select
 from sqlalchemy.orm import Session
 
-from plugwatch.privacy.keyfiles import key_dir, make_private_dir
+from plugwatch.keyfiles import key_dir, make_private_dir
 from plugwatch.store.schema import AuditEntry, AuditHead
 
 HEAD_LOG_ENV = "PLUGWATCH_AUDIT_HEAD_LOG"
