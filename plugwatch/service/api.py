@@ -1,16 +1,17 @@
-"""JSON API under /api, plus GET /healthz. Every route names the roles it allows.
+"""JSON API under /api, plus GET /healthz. Every route names the operation it needs; the roles
+allowed each operation are in one table, plugwatch.service.permissions:
 
-    POST /api/ingest                  admin, ingest   JSON list of records, or a file in any supported format
-    GET  /api/queue                   reviewer, lead  open tasks grouped by seller, most urgent first
-    POST /api/queue/claim             reviewer, lead  claim the next task (or {"item_id": ...}); 204 when none
-    POST /api/items/{id}/release      reviewer, lead  give a claim back
-    POST /api/items/{id}/decision     reviewer, lead  {"action", "policy_reason", "note"}
-    POST /api/items/{id}/appeal       admin, lead, ingest   {"reason"}: reopen for a different reviewer
-    GET  /api/items/{id}              reviewer, lead, admin, legal   (fields redacted by role)
-    GET  /api/accounts/{key}          reviewer, lead, admin, legal   (fields redacted by role)
-    GET  /api/stats                   reviewer, lead, admin
+    POST /api/ingest                  items.add       JSON list of records, or a file in any supported format
+    GET  /api/queue                   queue.work      open tasks grouped by seller, most urgent first
+    POST /api/queue/claim             queue.work      claim the next task (or {"item_id": ...}); 204 when none
+    POST /api/items/{id}/release      queue.work      give a claim back
+    POST /api/items/{id}/decision     queue.work      {"action", "policy_reason", "note"}
+    POST /api/items/{id}/appeal       appeals.file    {"reason"}: reopen for a different reviewer
+    GET  /api/items/{id}              items.read      (fields redacted by role: records.full)
+    GET  /api/accounts/{key}          items.read      (fields redacted by role: records.full)
+    GET  /api/stats                   stats.read
     GET  /api/policy                  any signed-in user: actions, policy reasons, who may do what
-    GET  /api/export/decisions        admin, legal    JSON lines of decided items (audited)
+    GET  /api/export/decisions        decisions.export   JSON lines of decided items (audited)
     GET  /api/me                      any signed-in user
 
 Item ids contain ":" and sometimes "/" (Bluesky at:// URIs): send them URL-encoded or as they are.
@@ -27,8 +28,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 from starlette.concurrency import run_in_threadpool
 
-from plugwatch.service.auth import current_user, require_role
+from plugwatch.service.auth import current_user, require
 from plugwatch.service.ingest import ingest_bytes
+from plugwatch.service.permissions import PERMISSIONS
 from plugwatch.service.redaction import redact_account, redact_item
 from plugwatch.store import audit, review
 from plugwatch.store.review import ACTION_ROLES, CLAIM_SECONDS, POLICY_REASONS, ReviewError
@@ -37,12 +39,13 @@ from plugwatch.store.schema import ACTIONS, Decision, Item, User
 router = APIRouter()
 MAX_UPLOAD = 200 * 1024 * 1024
 
-Reviewer = Annotated[User, Depends(require_role("reviewer", "lead"))]
-Reader = Annotated[User, Depends(require_role("reviewer", "lead", "admin", "legal"))]
-Ingester = Annotated[User, Depends(require_role("admin", "ingest"))]
-Appealer = Annotated[User, Depends(require_role("admin", "lead", "ingest"))]
-Stats = Annotated[User, Depends(require_role("reviewer", "lead", "admin"))]
-Exporter = Annotated[User, Depends(require_role("admin", "legal"))]
+# Who may call each route: plugwatch.service.permissions.PERMISSIONS.
+Reviewer = Annotated[User, Depends(require("queue.work"))]
+Reader = Annotated[User, Depends(require("items.read"))]
+Ingester = Annotated[User, Depends(require("items.add"))]
+Appealer = Annotated[User, Depends(require("appeals.file"))]
+Stats = Annotated[User, Depends(require("stats.read"))]
+Exporter = Annotated[User, Depends(require("decisions.export"))]
 Anyone = Annotated[User, Depends(current_user)]
 
 
@@ -93,6 +96,7 @@ def me(user: Anyone) -> dict[str, Any]:
 def policy(user: Anyone) -> dict[str, Any]:
     return {"actions": list(ACTIONS), "policy_reasons": POLICY_REASONS,
             "action_roles": {a: list(r) for a, r in ACTION_ROLES.items()},
+            "permissions": {op: list(roles) for op, roles in PERMISSIONS.items()},
             "strike_days": review.STRIKE_DAYS, "suspend_after": review.SUSPEND_AFTER,
             # which reasons an action accepts (anything else is refused with 422)
             "action_reasons": {a: [r for r in POLICY_REASONS if review.reason_fits(a, r)] for a in ACTIONS}}

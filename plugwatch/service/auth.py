@@ -24,6 +24,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from plugwatch.service.permissions import roles_for
 from plugwatch.store.schema import MACHINE_ROLES, Setting, User
 from plugwatch.store.users import check_password, find_by_token, get_user, hash_password, token_digest  # noqa: F401
 
@@ -173,9 +174,9 @@ async def current_user(caller: Annotated[Caller, Depends(current_caller)]) -> Us
     return caller.user
 
 
-def require_role(*roles: str):
-    """Dependency: the current user, if their role is one of `roles` (else 403)."""
-    allowed = frozenset(roles)
+def require(operation: str):
+    """Dependency: the current user, if the permission table lets their role do `operation` (else 403)."""
+    allowed = frozenset(roles_for(operation))
 
     async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in allowed:

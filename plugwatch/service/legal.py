@@ -33,14 +33,14 @@ from plugwatch.evidence import holds as holds_mod
 from plugwatch.evidence import requests as rq
 from plugwatch.evidence.snapshot import EvidenceError, load_files
 from plugwatch.privacy import subject
-from plugwatch.service.auth import require_role
+from plugwatch.service.auth import require
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import DisclosureRequest, Snapshot
 from plugwatch.store.schema import User
 
 router = APIRouter(prefix="/api/legal", tags=["legal"])
-Legal = Annotated[User, Depends(require_role("legal", "admin"))]
-Approver = Annotated[User, Depends(require_role("legal"))]
+Legal = Annotated[User, Depends(require("legal.use"))]
+Approver = Annotated[User, Depends(require("legal.approve"))]
 
 
 def _run(request: Request, fn, *args, **kwargs):

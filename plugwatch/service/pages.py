@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from plugwatch.network.generic import LINK_TYPES, is_linkable
 from plugwatch.service.auth import authenticate, csrf_token, end_session, optional_caller, start_session
 from plugwatch.service.highlight import highlight_reasons
+from plugwatch.service.permissions import roles_for
 from plugwatch.service.redaction import redact_item
 from plugwatch.service.throttle import client_address
 from plugwatch.store import review
@@ -35,7 +36,6 @@ from plugwatch.store.review import (
     ACTION_REASON_GROUPS,
     ACTION_ROLES,
     POLICY_REASONS,
-    REVIEW_ROLES,
     ReviewError,
     reason_fits,
     reason_group,
@@ -47,10 +47,12 @@ router = APIRouter(include_in_schema=False)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
-ITEM_ROLES = ("reviewer", "lead", "admin", "legal")
-STATS_ROLES = ("reviewer", "lead", "admin")
-APPEAL_ROLES = ("lead", "admin")
-ANY_ROLE = ITEM_ROLES
+# Who may open each page: plugwatch.service.permissions, the table the API uses too.
+ANY_ROLE = roles_for("pages.use")
+ITEM_ROLES = roles_for("items.read")
+STATS_ROLES = roles_for("stats.read")
+APPEAL_ROLES = roles_for("appeals.file")
+REVIEW_ROLES = roles_for("queue.work")
 LOGIN_COOKIE = "pw_login"
 FLASH_COOKIE = "pw_flash"
 PANEL = "item-panel"

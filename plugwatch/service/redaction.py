@@ -11,13 +11,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-FULL_ACCESS = ("legal", "admin")
+from plugwatch.service.permissions import allowed
+
 ITEM_FIELDS = ("raw",)  # in view["item"]
 ACCOUNT_FIELDS = ("native_id",)  # in view["account"] and every linked account
 
 
 def can_see_all(role: str) -> bool:
-    return role in FULL_ACCESS
+    return allowed("records.full", role)
 
 
 def redact_account(account: dict[str, Any] | None, role: str) -> dict[str, Any] | None:
