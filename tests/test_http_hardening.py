@@ -57,3 +57,116 @@ def test_api_and_pages_read_roles_from_the_one_table(api):
             if isinstance(node, ast.Tuple) and len(node.elts) > 1 and all(
                     isinstance(e, ast.Constant) and e.value in role_names for e in node.elts):
                 pytest.fail(f"{path.name}:{node.lineno} has its own role tuple; use plugwatch.service.permissions")
+
+
+# -- bodies: authenticate first, then read under a cap ----------------------------------------------
+
+@pytest.fixture
+def small_app(tmp_path, monkeypatch):
+    """A service on a SQLite file with one user per role and one TAXII partner (no detector needed)."""
+    monkeypatch.setenv("PLUGWATCH_SESSION_KEY_FILE", str(tmp_path / "keys" / "session.key"))
+    from plugwatch.share import partners
+
+    app = create_app(f"sqlite:///{tmp_path / 'service.db'}", detector=object())
+    with app.state.store.session() as s:
+        app.state.tokens = {name: users.add_user(s, name, role)[1] for name, role in ROLES}
+        app.state.partner_secret = partners.add(s, "platform-b", "notify-only")[1]
+    yield app
+    app.state.store.dispose()
+
+
+MB = 2**20
+
+
+def asgi_call(app, method: str, path: str, headers: dict[str, str], chunks: int, chunk_size: int = MB,
+              query: str = "", prefix: bytes = b"") -> tuple[int, int, dict[str, str]]:
+    """Send a streamed body of `chunks` chunks (the first starting with `prefix`) straight to the ASGI
+    app; returns the status, how many chunks the app pulled, and the response headers."""
+    import anyio
+
+    state = {"reads": 0, "status": None, "headers": {}}
+
+    async def receive():
+        if state["reads"] >= chunks:
+            await anyio.sleep(3600)  # the app asked for more than was sent: it is waiting to disconnect
+        state["reads"] += 1
+        body = (prefix if state["reads"] == 1 else b"") + b"x" * chunk_size
+        return {"type": "http.request", "body": body, "more_body": state["reads"] < chunks}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            state["status"] = message["status"]
+            state["headers"] = {k.decode().lower(): v.decode() for k, v in message["headers"]}
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in {"host": "testserver", **headers}.items()],
+             "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}
+
+    async def main():
+        with anyio.fail_after(60):
+            await app(scope, receive, send)
+
+    anyio.run(main)
+    return state["status"], state["reads"], state["headers"]
+
+
+def test_taxii_post_checks_credentials_before_reading_the_body(small_app):
+    path = "/taxii2/api/collections/from-platform-b/objects/"
+    ctype = {"Content-Type": "application/taxii+json;version=2.1", "Accept": "application/taxii+json;version=2.1"}
+    status, reads, _ = asgi_call(small_app, "POST", path, ctype, chunks=300)
+    assert (status, reads) == (401, 0)
+    import base64
+
+    basic = "Basic " + base64.b64encode(f"platform-b:{small_app.state.partner_secret}".encode()).decode()
+    status, reads, _ = asgi_call(small_app, "POST", path, {**ctype, "Authorization": basic}, chunks=300)
+    assert status == 413 and reads <= 11  # 10 MB cap: stopped as soon as it was passed
+
+
+def test_ingest_reads_no_body_before_the_token_and_caps_every_content_type(small_app, monkeypatch):
+    from plugwatch.service import limits
+
+    multipart = {"Content-Type": "multipart/form-data; boundary=xyz"}
+    assert asgi_call(small_app, "POST", "/api/ingest", multipart, chunks=300)[:2] == (401, 0)
+    assert asgi_call(small_app, "POST", "/api/ingest", {"Content-Type": "text/csv"}, chunks=300)[:2] == (401, 0)
+    monkeypatch.setattr(limits, "ROUTE_LIMITS", ((("POST", limits.ROUTE_LIMITS[0][1], 3 * MB)),))
+    token = {"Authorization": "Bearer " + small_app.state.tokens["bot"]}
+    part = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="big.jsonl"\r\n\r\n'
+    for ctype, prefix in (("multipart/form-data; boundary=xyz", part), ("text/csv", b""), ("application/json", b"")):
+        status, reads, _ = asgi_call(small_app, "POST", "/api/ingest", {**token, "Content-Type": ctype}, chunks=300,
+                                     prefix=prefix)
+        assert status == 413 and reads <= 4, ctype
+    # a declared length over the cap is refused before any of it is read
+    status, reads, _ = asgi_call(small_app, "POST", "/api/ingest",
+                                 {**token, "Content-Type": "text/csv", "Content-Length": str(300 * MB)}, chunks=300)
+    assert (status, reads) == (413, 0)
+
+
+def test_small_routes_cap_bodies_and_the_decision_page_checks_sign_in_first(small_app):
+    status, reads, headers = asgi_call(small_app, "POST", "/items/x:1/decide",
+                                       {"Content-Type": "multipart/form-data; boundary=xyz"}, chunks=300)
+    assert status == 303 and headers["location"].startswith("/login") and reads == 0
+    # any route: a body past the default cap stops being read
+    status, reads, _ = asgi_call(small_app, "POST", "/login", {"Content-Type": "application/x-www-form-urlencoded"},
+                                 chunks=300, chunk_size=64 * 1024)
+    assert status == 413 and reads <= 5
+
+
+def test_deep_json_and_huge_integers_are_client_errors(small_app):
+    tokens = small_app.state.tokens
+    deep = "[" * 1000 + "]" * 1000
+    c = TestClient(small_app, raise_server_exceptions=False)
+    r = c.post("/api/ingest", headers={**bearer(tokens["bot"]), "Content-Type": "application/json"}, content=deep)
+    assert r.status_code == 422 and "nests deeper" in r.json()["detail"]
+    r = c.post("/api/items/x:1/decision", headers={**bearer(tokens["ann"]), "Content-Type": "application/json"},
+               content=deep)
+    assert 400 <= r.status_code < 500
+    twenty = "9" * 20
+    for path in (f"/api/legal/requests/{twenty}", f"/api/legal/snapshots/{twenty}",
+                 f"/api/export/decisions?limit={twenty}"):
+        assert c.get(path, headers=bearer(tokens["law"])).status_code == 422, path
+    assert c.post(f"/api/legal/holds/{twenty}/release", headers=bearer(tokens["law"])).status_code == 422
+    assert c.get(f"/api/queue?limit={twenty}", headers=bearer(tokens["ann"])).status_code == 200
+    r = c.get("/taxii2/api/collections/to-platform-b/objects/", params={"next": f"2024-01-01T00:00:00|{twenty}"},
+              headers={"Accept": "application/taxii+json;version=2.1"}, auth=("platform-b", small_app.state.partner_secret))
+    assert r.status_code == 400

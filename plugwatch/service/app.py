@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from plugwatch.commands.common import database_url
 from plugwatch.service.auth import load_secret
+from plugwatch.service.limits import BodyLimit
 from plugwatch.service.throttle import SignInThrottle
 from plugwatch.store import open_store
 
@@ -60,6 +61,7 @@ def create_app(db_url: str | None = None, detector=None) -> FastAPI:
                 raise
             continue
         app.include_router(module.router)
+    app.add_middleware(BodyLimit)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

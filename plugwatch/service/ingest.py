@@ -8,10 +8,11 @@ stored with a handful of multi-row statements in one transaction.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from plugwatch.model import Item
 from plugwatch.records import scan_record
@@ -97,14 +98,18 @@ def score_and_store(store, detector, stream: Iterable[Item | Reject], source_nam
     return report
 
 
-def ingest_bytes(store, detector, data: bytes, name: str = "upload", format: str | None = None,
+def ingest_bytes(store, detector, data: bytes | BinaryIO, name: str = "upload", format: str | None = None,
                  default_region: str | None = None) -> IngestReport:
-    """Parse an uploaded file (any supported format) through a temporary file and ingest it."""
+    """Parse an uploaded file (bytes or a binary file object; any supported format) through a
+    temporary file and ingest it."""
     suffix = os.path.splitext(name)[1][:10]
     fd, path = tempfile.mkstemp(prefix="plugwatch-upload-", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes | bytearray):
+                fh.write(data)
+            else:
+                shutil.copyfileobj(data, fh, 2**20)
         options = SourceOptions(format=format, keep_raw=True)
         return score_and_store(store, detector, read([path], options), source_name=name,
                                default_region=default_region)

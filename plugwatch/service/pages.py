@@ -480,12 +480,13 @@ async def stats_fragment(request: Request):
     return render(request, "_stats.html", {"user": user, "stats": await run_in_threadpool(work)})
 
 
-async def _act(request: Request, item_id: str, fn, done: str | None) -> Response:
+async def _act(request: Request, item_id: str, fn, done: str | None, user: User | None = None) -> Response:
     """Run a review step on one item: on success the item again (htmx) or a redirect (plain form);
-    on a refused step the item with the reason shown."""
-    user, denied = await guard(request, REVIEW_ROLES)
-    if denied:
-        return denied
+    on a refused step the item with the reason shown. `user`: the caller, when already checked."""
+    if user is None:
+        user, denied = await guard(request, REVIEW_ROLES)
+        if denied:
+            return denied
     store = _store(request)
 
     def work():
@@ -551,6 +552,9 @@ async def release_item(request: Request, item_id: str):
 
 @router.post("/items/{item_id:path}/decide")
 async def decide_item(request: Request, item_id: str):
+    user, denied = await guard(request, REVIEW_ROLES)  # signed in and allowed before the form is read
+    if denied:
+        return denied
     form = await request.form()
     action = str(form.get("action") or "")
     reason = str(form.get("policy_reason") or "")
@@ -568,7 +572,7 @@ async def decide_item(request: Request, item_id: str):
         review.decide(s, user, item_id, action, reason, note)
         return f"{item_id}: {spec.done} ({POLICY_REASONS[reason]})."
 
-    return await _act(request, item_id, fn, "/")
+    return await _act(request, item_id, fn, "/", user)
 
 
 @router.get("/items/{item_id:path}", response_class=HTMLResponse)
