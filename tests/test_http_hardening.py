@@ -170,3 +170,61 @@ def test_deep_json_and_huge_integers_are_client_errors(small_app):
     r = c.get("/taxii2/api/collections/to-platform-b/objects/", params={"next": f"2024-01-01T00:00:00|{twenty}"},
               headers={"Accept": "application/taxii+json;version=2.1"}, auth=("platform-b", small_app.state.partner_secret))
     assert r.status_code == 400
+
+
+# -- the storage boundary of ingest -----------------------------------------------------------------
+
+def test_unstorable_records_are_rejected_with_line_and_reason_and_the_rest_is_stored(api):
+    _, client, tokens = api
+    body = "\n".join([
+        '{"id": "g1", "text": "fresh bread today"}',
+        '{"id": "n1", "text": "blues m30 \\u0000 tele @plug"}',  # NUL: PostgreSQL cannot store it
+        '{"id": "g2", "text": "see you at the match"}',
+        '{"id": "s1", "text": "lone \\ud800 surrogate"}',  # not valid Unicode: neither database can
+        '{"id": "s2", "text": "fine text", "author": "bad\\udfff"}',
+        '{"id": "' + "z" * 400 + '", "text": "id longer than its column"}',
+        '{"id": "g3", "platform": "x", "text": "dm for the menu"}',
+    ]).encode()
+    r = client.post("/api/ingest", headers={**bearer(tokens["bot"]), "Content-Type": "application/x-ndjson"},
+                    content=body)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert (report["stored"], report["rejected"]) == (3, 4)
+    reasons = {x["line"]: x["reason"] for x in report["rejects"]}
+    assert "NUL" in reasons[2] and reasons[2].startswith("text ")
+    assert "unpaired surrogate" in reasons[4] and "unpaired surrogate" in reasons[5]
+    assert "at most 300" in reasons[6]
+    r = client.get("/api/items/x:g3", headers=bearer(tokens["law"]))
+    assert r.status_code == 200 and r.json()["item"]["text"] == "dm for the menu"
+
+
+def test_a_bare_cr_in_a_csv_header_is_no_server_error(api):
+    _, client, tokens = api
+    body = b"id,te\rxt,author\n1,hello there,bob\n2,more text,alice\n"
+    r = client.post("/api/ingest", headers={**bearer(tokens["bot"]), "Content-Type": "text/csv"}, content=body)
+    assert r.status_code in (200, 422), r.text
+    report = r.json()
+    assert report["stored"] + report["rejected"] >= 1
+    assert all(x["reason"] for x in report["rejects"])
+
+
+def test_a_batch_the_database_refuses_is_stored_record_by_record(api, monkeypatch):
+    """Whatever slips past the checks: only the records the database refuses are lost."""
+    from sqlalchemy.exc import DBAPIError
+
+    from plugwatch.service import ingest as ingest_mod
+
+    real = ingest_mod.ingest_records
+
+    def refuse_poison(session, records, now=None):
+        if any("poison" in rec["text"] for rec in records):
+            raise DBAPIError("INSERT ...", {}, Exception("value too long for type character varying(300)"))
+        return real(session, records, now)
+
+    monkeypatch.setattr(ingest_mod, "ingest_records", refuse_poison)
+    _, client, tokens = api
+    records = [{"id": f"p{i}", "text": "poison pill" if i == 3 else f"ordinary post number {i}"} for i in range(6)]
+    r = client.post("/api/ingest", headers=bearer(tokens["bot"]), json=records)
+    report = r.json()
+    assert r.status_code == 200 and report["stored"] == 5 and report["rejected"] == 1
+    assert report["rejects"][0]["line"] == 4 and "database refused it: value too long" in report["rejects"][0]["reason"]
