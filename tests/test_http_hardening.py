@@ -228,3 +228,150 @@ def test_a_batch_the_database_refuses_is_stored_record_by_record(api, monkeypatc
     report = r.json()
     assert r.status_code == 200 and report["stored"] == 5 and report["rejected"] == 1
     assert report["rejects"][0]["line"] == 4 and "database refused it: value too long" in report["rejects"][0]["reason"]
+
+
+# -- sessions end when they should; the signing key is not in the database ---------------------------
+
+PASSWORD = "correct horse battery"
+
+
+def sign_in(app, name: str, password: str = PASSWORD) -> TestClient:
+    import re
+
+    c = TestClient(app, follow_redirects=False)
+    token = re.search(r'name="login_token" value="([^"]+)"', c.get("/login").text).group(1)
+    r = c.post("/login", data={"name": name, "password": password, "login_token": token, "next": "/"})
+    assert r.status_code == 303, r.text
+    return c
+
+
+def signed_in(app, cookie: str) -> bool:
+    c = TestClient(app, follow_redirects=False)
+    c.cookies.set("pw_session", cookie)
+    return c.get("/api/me").status_code == 200
+
+
+@pytest.fixture
+def people(db_url, tmp_path, monkeypatch):
+    monkeypatch.delenv("PLUGWATCH_SECRET", raising=False)
+    monkeypatch.setenv("PLUGWATCH_SESSION_KEY_FILE", str(tmp_path / "keys" / "session.key"))
+    app = create_app(db_url, detector=object())
+    with app.state.store.session() as s:
+        for name in ("rita", "rolf"):
+            users.add_user(s, name, "reviewer", PASSWORD)
+    yield app
+    app.state.store.dispose()
+
+
+def test_sign_out_ends_the_session_for_a_copied_cookie_too(people):
+    import re
+
+    c = sign_in(people, "rita")
+    cookie = c.cookies["pw_session"]
+    assert signed_in(people, cookie)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/").text).group(1)
+    assert c.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    assert not signed_in(people, cookie), "a cookie copied before sign-out must not work after it"
+
+
+@pytest.mark.parametrize("change", ["password", "token", "disable"])
+def test_a_new_password_token_or_disabling_ends_every_session(people, change):
+    first, second, other = sign_in(people, "rita"), sign_in(people, "rita"), sign_in(people, "rolf")
+    with people.state.store.session() as s:
+        if change == "password":
+            users.set_password(s, "rita", "a brand new passphrase")
+        elif change == "token":
+            users.reset_token(s, "rita")
+        else:
+            users.set_active(s, "rita", False)
+    assert not signed_in(people, first.cookies["pw_session"])
+    assert not signed_in(people, second.cookies["pw_session"])
+    assert signed_in(people, other.cookies["pw_session"]), "other people's sessions go on"
+
+
+def test_the_session_key_is_a_private_file_made_once_and_never_in_the_database(people, tmp_path, db_url):
+    import stat
+
+    from plugwatch.store.schema import Setting
+
+    key_file = tmp_path / "keys" / "session.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
+    before = key_file.read_bytes()
+    assert people.state.secret == bytes.fromhex(before.decode().strip())
+    with people.state.store.session() as s:
+        assert s.query(Setting).filter(Setting.value.like("%" + before.decode().strip()[:16] + "%")).count() == 0
+        assert s.get(Setting, "session_secret") is None
+    cookie = sign_in(people, "rita").cookies["pw_session"]
+    again = create_app(db_url, detector=object())  # a restart: same key, the session goes on
+    try:
+        assert key_file.read_bytes() == before and signed_in(again, cookie)
+    finally:
+        again.state.store.dispose()
+
+
+def test_the_session_key_sits_beside_the_pseudonym_key(tmp_path, monkeypatch):
+    from plugwatch.service import keys
+
+    monkeypatch.delenv("PLUGWATCH_SECRET", raising=False)
+    monkeypatch.delenv(keys.KEY_FILE_ENV, raising=False)
+    monkeypatch.setenv("PLUGWATCH_PSEUDONYM_KEY_FILE", str(tmp_path / "secrets" / "pseudonym.key"))
+    assert keys.session_key_path() == tmp_path / "secrets" / "session.key"
+    key = keys.load_session_key()
+    assert len(key) == 32 and (tmp_path / "secrets" / "session.key").exists()
+    monkeypatch.delenv("PLUGWATCH_PSEUDONYM_KEY_FILE")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert keys.session_key_path() == tmp_path / "config" / "plugwatch" / "session.key"
+    (tmp_path / "bad.key").write_text("not hex")
+    from plugwatch.commands.common import UserError
+
+    with pytest.raises(UserError, match="bad.key"):
+        keys.load_session_key(tmp_path / "bad.key")
+
+
+def test_a_key_an_older_version_kept_in_the_database_is_deleted_and_not_used(db_url, tmp_path, monkeypatch):
+    from plugwatch.store import make_engine, open_store, upgrade
+    from plugwatch.store.schema import Setting
+
+    monkeypatch.delenv("PLUGWATCH_SECRET", raising=False)
+    monkeypatch.setenv("PLUGWATCH_SESSION_KEY_FILE", str(tmp_path / "session.key"))
+    engine = make_engine(db_url)
+    upgrade(engine, db_url, "0003_sharing")
+    with engine.begin() as conn:
+        conn.execute(Setting.__table__.insert().values(key="session_secret", value="old-key-anyone-could-read"))
+    engine.dispose()
+    store = open_store(db_url)
+    with store.session() as s:
+        assert s.get(Setting, "session_secret") is None
+    store.dispose()
+    app = create_app(db_url, detector=object())
+    try:
+        assert app.state.secret != b"old-key-anyone-could-read"
+    finally:
+        app.state.store.dispose()
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_secure_cookies_can_be_forced_behind_a_tls_terminator(tmp_path, monkeypatch, how):
+    monkeypatch.setenv("PLUGWATCH_SESSION_KEY_FILE", str(tmp_path / "session.key"))
+    if how == "env":
+        monkeypatch.setenv("PLUGWATCH_SECURE_COOKIES", "1")
+    app = create_app(f"sqlite:///{tmp_path / 's.db'}", detector=object(),
+                     **({"secure_cookies": True} if how == "option" else {}))
+    with app.state.store.session() as s:
+        users.add_user(s, "rita", "reviewer", PASSWORD)
+    import re
+
+    c = TestClient(app, follow_redirects=False)  # plain http://testserver, as from a TLS terminator
+    page = c.get("/login")
+    assert "secure" in page.headers["set-cookie"].lower()
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
+    # (the browser talks HTTPS to the terminator, so it sends the Secure cookie back; the client here must be told)
+    r = c.post("/login", data={"name": "rita", "password": PASSWORD, "login_token": token, "next": "/"},
+               headers={"Cookie": f"pw_login={page.cookies['pw_login']}"})
+    session_cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("pw_session="))
+    assert "secure" in session_cookie.lower()
+    app.state.store.dispose()
+    plain = create_app(f"sqlite:///{tmp_path / 's.db'}", detector=object(), secure_cookies=False)
+    assert "secure" not in TestClient(plain).get("/login").headers["set-cookie"].lower()
+    plain.state.store.dispose()

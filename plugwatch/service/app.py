@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from pathlib import Path
 
@@ -10,12 +11,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from plugwatch.commands.common import database_url
-from plugwatch.service.auth import load_secret
+from plugwatch.service.keys import load_session_key
 from plugwatch.service.limits import BodyLimit
 from plugwatch.service.throttle import SignInThrottle
 from plugwatch.store import open_store
 
 STATIC = Path(__file__).with_name("static")
+SECURE_COOKIES_ENV = "PLUGWATCH_SECURE_COOKIES"
 OPTIONAL_ROUTERS = ("plugwatch.service.pages", "plugwatch.service.legal", "plugwatch.service.taxii")
 
 
@@ -41,7 +43,15 @@ class LazyDetector:
             return detector.verdicts(batch)
 
 
-def create_app(db_url: str | None = None, detector=None) -> FastAPI:
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def create_app(db_url: str | None = None, detector=None, *, session_key_file: str | None = None,
+               secure_cookies: bool | None = None) -> FastAPI:
+    """The service on `db_url`. The signing key: see plugwatch.service.keys (`session_key_file`
+    overrides $PLUGWATCH_SESSION_KEY_FILE). `secure_cookies`: mark every cookie Secure even when
+    requests arrive over plain HTTP from a TLS terminator (default: $PLUGWATCH_SECURE_COOKIES)."""
     from plugwatch.service import api
 
     app = FastAPI(title="plugwatch review service", version="0.1.0",
@@ -50,7 +60,8 @@ def create_app(db_url: str | None = None, detector=None) -> FastAPI:
     store = open_store(database_url(db_url))
     app.state.store = store
     app.state.detector = LazyDetector(detector)
-    app.state.secret = load_secret(store)
+    app.state.secret = load_session_key(session_key_file)
+    app.state.secure_cookies = env_flag(SECURE_COOKIES_ENV) if secure_cookies is None else secure_cookies
     app.state.throttle = SignInThrottle()
     app.include_router(api.router)
     for name in OPTIONAL_ROUTERS:

@@ -26,7 +26,14 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from plugwatch.network.generic import LINK_TYPES, is_linkable
-from plugwatch.service.auth import authenticate, csrf_token, end_session, optional_caller, start_session
+from plugwatch.service.auth import (
+    authenticate,
+    csrf_token,
+    end_session,
+    optional_caller,
+    secure_cookies,
+    start_session,
+)
 from plugwatch.service.highlight import highlight_reasons
 from plugwatch.service.permissions import roles_for
 from plugwatch.service.redaction import redact_item
@@ -195,7 +202,7 @@ def _flash(response: Response, request: Request, kind: str, text: str) -> None:
     """One message shown on the next page (after a redirect), in a short-lived signed cookie."""
     payload = base64.urlsafe_b64encode(json.dumps([kind, text[:500]]).encode()).decode()
     response.set_cookie(FLASH_COOKIE, f"{payload}.{_sign(request, 'flash:' + payload)}", max_age=60, httponly=True,
-                        samesite="lax", path="/")
+                        samesite="lax", path="/", secure=secure_cookies(request))
 
 
 def _read_flashes(request: Request) -> list[tuple[str, str]]:
@@ -222,7 +229,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
            "actions": ACTION_SPECS, "appeal_roles": APPEAL_ROLES, "page": "", **context}
     response = HTMLResponse(templates.get_template(name).render(request=request, **ctx), status_code=status)
     if whole and FLASH_COOKIE in request.cookies:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+        response.delete_cookie(FLASH_COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="lax")
     _protect(response)
     return response
 
@@ -393,7 +400,8 @@ def _login_page(request: Request, error: str = "", name: str = "", next_url: str
     nonce = secrets.token_urlsafe(24)
     response = render(request, "login.html", {"error": error, "name": name, "next": next_url,
                                               "login_token": nonce}, status=status)
-    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict", path="/login")
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict", path="/login",
+                        secure=secure_cookies(request))
     return response
 
 
@@ -439,8 +447,9 @@ async def login(request: Request):
         return _login_page(request, f"{name} is a machine user ({user.role}): it uses its token with the API, "
                                     "not the web pages.", name, next_url, 403)
     response = RedirectResponse(next_url, status_code=303)
-    start_session(response, user, request)
-    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    await run_in_threadpool(start_session, _store(request), response, user, request)
+    response.delete_cookie(LOGIN_COOKIE, path="/login", secure=secure_cookies(request), httponly=True,
+                           samesite="strict")
     _protect(response)
     return response
 
@@ -451,7 +460,7 @@ async def logout(request: Request):
     if denied:
         return denied
     response = RedirectResponse("/login", status_code=303)
-    end_session(response)
+    await run_in_threadpool(end_session, _store(request), response, request)
     _protect(response)
     return response
 
