@@ -375,3 +375,44 @@ def test_secure_cookies_can_be_forced_behind_a_tls_terminator(tmp_path, monkeypa
     plain = create_app(f"sqlite:///{tmp_path / 's.db'}", detector=object(), secure_cookies=False)
     assert "secure" not in TestClient(plain).get("/login").headers["set-cookie"].lower()
     plain.state.store.dispose()
+
+
+# -- reviewers see pseudonyms, not platform ids ------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_reviewers_see_a_stable_pseudonym_where_the_key_is_a_platform_id(api):
+    import re
+    from urllib.parse import quote
+
+    app, client, tokens = api
+    with (EXAMPLES / "telegram_result.json").open("rb") as fh:
+        r = client.post("/api/ingest", headers=bearer(tokens["bot"]), files={"file": ("result.json", fh)})
+    assert r.status_code == 200 and r.json()["queued"] >= 1, r.text
+    platform_id = re.compile(r"user\d{6,}|6120044871|5233012987")
+    queue = client.get("/api/queue", headers=bearer(tokens["ann"]))
+    assert queue.status_code == 200 and queue.json() and not platform_id.search(queue.text), queue.text[:500]
+    item_id = queue.json()[0]["tasks"][0]["item_id"]
+    seen = client.get(f"/api/items/{quote(item_id, safe='')}", headers=bearer(tokens["ann"]))
+    assert not platform_id.search(seen.text)
+    key = seen.json()["item"]["account_key"]
+    assert key.startswith("telegram:~") and seen.json()["account"]["key"] == key
+    assert "platform ids in account keys (shown as pseudonyms)" in seen.json()["redacted"]
+    again = client.get(f"/api/items/{quote(item_id, safe='')}", headers=bearer(tokens["lea"])).json()
+    assert again["item"]["account_key"] == key, "stable: the same account, the same pseudonym"
+    account = client.get(f"/api/accounts/{key}", headers=bearer(tokens["ann"]))
+    assert account.status_code == 200 and account.json()["account"]["key"] == key
+    assert not platform_id.search(account.text)
+    # legal sees the real key, and a reviewer cannot look an account up by its platform id
+    real = client.get(f"/api/items/{quote(item_id, safe='')}", headers=bearer(tokens["law"])).json()
+    assert platform_id.search(real["item"]["account_key"])
+    assert client.get(f"/api/accounts/{real['item']['account_key']}", headers=bearer(tokens["ann"])).status_code == 404
+    assert client.get(f"/api/accounts/{real['item']['account_key']}", headers=bearer(tokens["law"])).status_code == 200
+    assert client.get("/api/accounts/telegram:~notapseudonym", headers=bearer(tokens["ann"])).status_code == 404
+    # the review pages too
+    with app.state.store.session() as s:
+        users.set_password(s, "ann", PASSWORD)
+    page = sign_in(app, "ann")
+    assert not platform_id.search(page.get("/").text)
+    assert not platform_id.search(page.get(f"/items/{quote(item_id, safe='')}").text)

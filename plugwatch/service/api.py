@@ -32,7 +32,8 @@ from plugwatch.service.auth import current_user, require
 from plugwatch.service.ingest import ingest_bytes
 from plugwatch.service.limits import parse_json, read_body, spool_body
 from plugwatch.service.permissions import PERMISSIONS
-from plugwatch.service.redaction import redact_account, redact_item
+from plugwatch.service.pseudonyms import is_pseudonym, keys_without_handle
+from plugwatch.service.redaction import can_see_all, pseudonymise_keys, redact_account, redact_item
 from plugwatch.store import audit, review
 from plugwatch.store.review import ACTION_ROLES, CLAIM_SECONDS, POLICY_REASONS, ReviewError
 from plugwatch.store.schema import ACTIONS, Decision, Item, User
@@ -153,7 +154,10 @@ def _json_list_as_jsonl(body: bytes) -> bytes:
 
 @router.get("/api/queue", tags=["review"])
 def get_queue(request: Request, user: Reviewer, limit: int = 50) -> list[dict[str, Any]]:
-    return _run(request, review.queue, user, limit=max(1, min(limit, 500)))
+    def work(s):
+        return _for_role(s, request, review.queue(s, user, limit=max(1, min(limit, 500))), user)
+
+    return _run(request, work)
 
 
 @router.post("/api/queue/claim", tags=["review"])
@@ -167,7 +171,7 @@ def claim_next(request: Request, user: Reviewer, body: ClaimBody | None = None):
             task = review.claim_next(s, user, ttl_seconds=body.ttl_seconds)
             if task is None:
                 return None
-        return redact_item(review.item_view(s, task.item_id), user.role)
+        return _for_role(s, request, redact_item(review.item_view(s, task.item_id), user.role), user)
 
     view = _run(request, work)
     if view is None:
@@ -196,22 +200,34 @@ def appeal(request: Request, item_id: str, body: AppealBody, user: Appealer) -> 
 
 @router.get("/api/items/{item_id:path}", tags=["review"])
 def get_item(request: Request, item_id: str, user: Reader) -> dict[str, Any]:
-    return redact_item(_run(request, review.item_view, item_id), user.role)
+    return _run(request, lambda s: _for_role(s, request, redact_item(review.item_view(s, item_id), user.role), user))
 
 
 @router.get("/api/accounts/{key:path}", tags=["review"])
 def get_account(request: Request, key: str, user: Reader) -> dict[str, Any]:
+    """One account and the accounts linked to it. `key` is `platform:handle` or, for an account
+    known only by its platform id, the pseudonym item views show (the platform id itself for
+    `records.full` roles)."""
+    pseudonyms = request.app.state.pseudonyms
+
     def work(s):
         from plugwatch.store.review import _account_view, _network_view, utcnow
 
-        account = _account_view(s, key, utcnow())
+        real = pseudonyms.resolve(key) if is_pseudonym(key) else key
+        if real is not None and real == key and not can_see_all(user.role) and keys_without_handle(s, [key]):
+            real = None  # a platform id is not a way in for roles that may not see platform ids
+        account = _account_view(s, real, utcnow()) if real else None
         if account is None:
             raise ReviewError(f"no account {key}", 404)
-        return {"account": account, "network": _network_view(s, key)}
+        view = {"account": redact_account(account, user.role),
+                "network": [redact_account(a, user.role) for a in _network_view(s, real)]}
+        return _for_role(s, request, view, user)
 
-    view = _run(request, work)
-    return {"account": redact_account(view["account"], user.role),
-            "network": [redact_account(a, user.role) for a in view["network"]]}
+    return _run(request, work)
+
+
+def _for_role(session, request: Request, view: Any, user: User) -> Any:
+    return pseudonymise_keys(session, view, user.role, request.app.state.pseudonyms)
 
 
 @router.get("/api/stats", tags=["review"])

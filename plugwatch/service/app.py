@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from plugwatch.commands.common import database_url
 from plugwatch.service.keys import load_session_key
 from plugwatch.service.limits import BodyLimit
+from plugwatch.service.pseudonyms import AccountPseudonyms
 from plugwatch.service.throttle import SignInThrottle
 from plugwatch.store import open_store
 
@@ -61,6 +62,7 @@ def create_app(db_url: str | None = None, detector=None, *, session_key_file: st
     app.state.store = store
     app.state.detector = LazyDetector(detector)
     app.state.secret = load_session_key(session_key_file)
+    app.state.pseudonyms = AccountPseudonyms(app.state.secret)
     app.state.secure_cookies = env_flag(SECURE_COOKIES_ENV) if secure_cookies is None else secure_cookies
     app.state.throttle = SignInThrottle()
     app.include_router(api.router)

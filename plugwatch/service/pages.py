@@ -36,7 +36,7 @@ from plugwatch.service.auth import (
 )
 from plugwatch.service.highlight import highlight_reasons
 from plugwatch.service.permissions import roles_for
-from plugwatch.service.redaction import redact_item
+from plugwatch.service.redaction import pseudonymise_keys, redact_item
 from plugwatch.service.throttle import client_address
 from plugwatch.store import review
 from plugwatch.store.review import (
@@ -298,9 +298,11 @@ def _store(request: Request):
 
 # -- data for the templates ---------------------------------------------------------------------
 
-def _queue_data(store, user: User) -> dict[str, Any]:
+def _queue_data(store, user: User, pseudonyms) -> dict[str, Any]:
     with store.session() as s:
         groups = review.queue(s, user) if user.role in REVIEW_ROLES else None
+        if groups:
+            groups = pseudonymise_keys(s, groups, user.role, pseudonyms)
         stats = review.queue_stats(s) if user.role in STATS_ROLES else None
     return {"groups": groups, "stats": stats}
 
@@ -332,11 +334,11 @@ def linked_accounts(network: list[dict[str, Any]]) -> tuple[list[dict[str, Any]]
     return kept, dropped
 
 
-def _panel_data(store, user: User, item_id: str) -> dict[str, Any]:
+def _panel_data(store, user: User, item_id: str, pseudonyms) -> dict[str, Any]:
     with store.session() as s:
-        view = review.item_view(s, item_id)
+        view = redact_item(review.item_view(s, item_id), user.role)
+        view = pseudonymise_keys(s, view, user.role, pseudonyms)
         record = s.scalar(select(Item.record).where(Item.id == item_id)) or {}
-    view = redact_item(view, user.role)
     view["network"], hidden_links = linked_accounts(view.get("network") or [])
     task = view.get("task")
     now = datetime.now(UTC)
@@ -383,10 +385,10 @@ async def _panel_or_page(request: Request, user: User, panel: dict[str, Any] | N
     if request.method == "GET" and _wants_panel(request):
         response = render(request, "_panel.html", ctx, flashes=flashes)
     elif _htmx(request) and request.method != "GET":
-        ctx.update(await run_in_threadpool(_queue_data, _store(request), user))
+        ctx.update(await run_in_threadpool(_queue_data, _store(request), user, request.app.state.pseudonyms))
         response = render(request, "_oob.html", ctx, flashes=flashes)
     else:
-        ctx.update(await run_in_threadpool(_queue_data, _store(request), user))
+        ctx.update(await run_in_threadpool(_queue_data, _store(request), user, request.app.state.pseudonyms))
         response = render(request, "queue.html", ctx, status=status, flashes=flashes)
     for k, v in (headers or {}).items():
         response.headers[k] = v
@@ -472,7 +474,7 @@ async def queue_page(request: Request):
     user, denied = await guard(request, ANY_ROLE)
     if denied:
         return denied
-    data = await run_in_threadpool(_queue_data, _store(request), user)
+    data = await run_in_threadpool(_queue_data, _store(request), user, request.app.state.pseudonyms)
     return render(request, "queue.html", {"user": user, "page": "queue", "panel": None, "current": None, **data})
 
 
@@ -507,11 +509,11 @@ async def _act(request: Request, item_id: str, fn, done: str | None, user: User 
     except ReviewError as e:
         if e.status == 404:
             return error_page(request, 404, str(e), user)
-        panel = await run_in_threadpool(_panel_data, store, user, item_id)
+        panel = await run_in_threadpool(_panel_data, store, user, item_id, request.app.state.pseudonyms)
         return await _panel_or_page(request, user, panel, flashes=[("error", str(e))], status=e.status)
     if not _htmx(request):
         return _redirect(done or item_url(item_id), request, ("ok", message))
-    panel = await run_in_threadpool(_panel_data, store, user, item_id)
+    panel = await run_in_threadpool(_panel_data, store, user, item_id, request.app.state.pseudonyms)
     return await _panel_or_page(request, user, panel, flashes=[("ok", message)])
 
 
@@ -537,7 +539,7 @@ async def claim_next(request: Request):
         return _redirect("/", request, ("ok", "Nothing left for you in the queue."))
     if not _htmx(request):
         return _redirect(item_url(item_id), request)
-    panel = await run_in_threadpool(_panel_data, store, user, item_id)
+    panel = await run_in_threadpool(_panel_data, store, user, item_id, request.app.state.pseudonyms)
     return await _panel_or_page(request, user, panel, headers={"HX-Push-Url": item_url(item_id)})
 
 
@@ -590,7 +592,7 @@ async def item_page(request: Request, item_id: str):
     if denied:
         return denied
     try:
-        panel = await run_in_threadpool(_panel_data, _store(request), user, item_id)
+        panel = await run_in_threadpool(_panel_data, _store(request), user, item_id, request.app.state.pseudonyms)
     except ReviewError as e:
         return error_page(request, e.status, str(e), user)
     return await _panel_or_page(request, user, panel)
