@@ -416,3 +416,62 @@ def test_reviewers_see_a_stable_pseudonym_where_the_key_is_a_platform_id(api):
     page = sign_in(app, "ann")
     assert not platform_id.search(page.get("/").text)
     assert not platform_id.search(page.get(f"/items/{quote(item_id, safe='')}").text)
+
+
+# -- links and media from posts -------------------------------------------------------------------
+
+def _post_with_links(app, url: str, media: list[dict]) -> None:
+    from plugwatch.store import review
+
+    with app.state.store.session() as s:
+        users.add_user(s, "rita", "reviewer", PASSWORD)
+        review.ingest_records(s, [{
+            "id": "x:l1", "platform": "x", "author": "x:linker", "text": "menu in the pics", "url": url,
+            "score": 0.9, "flagged": True, "kind": "offer", "reasons": [], "identifiers": [], "media": media}])
+
+
+MEDIA = [{"url": "/api/export/decisions", "kind": "photo"},
+         {"url": "http://testserver/api/export/decisions?limit=5", "kind": "photo"},
+         {"url": "data:image/png;base64,iVBORw0KGgo=", "kind": "photo"},
+         {"url": "javascript:alert(1)", "kind": "photo"},
+         {"url": "http://127.0.0.1:8000/api/export/decisions", "kind": "photo"},
+         {"url": "https://cdn.example/menu.jpg", "kind": "photo"}]
+
+
+@pytest.mark.parametrize("post_url", ["javascript:alert(document.cookie)", "data:text/html,<script>x</script>",
+                                      "http://testserver/api/export/decisions", "//testserver/logout"])
+def test_links_from_posts_are_web_links_to_other_hosts_only(tmp_path, monkeypatch, post_url):
+    import re
+
+    monkeypatch.setenv("PLUGWATCH_SESSION_KEY_FILE", str(tmp_path / "session.key"))
+    monkeypatch.delenv("PLUGWATCH_MEDIA_HOSTS", raising=False)
+    app = create_app(f"sqlite:///{tmp_path / 's.db'}", detector=object())
+    _post_with_links(app, post_url, MEDIA)
+    r = sign_in(app, "rita").get("/items/x%3Al1")
+    hrefs = re.findall(r'href="([^"]*)"', r.text)
+    assert not [h for h in hrefs if not h.startswith(("/", "#", "https://cdn.example/"))], hrefs
+    assert not [h for h in hrefs if "export" in h or "logout" in h]
+    # no media host configured: nothing is fetched, the one web image is offered as a link only
+    assert "data-src=" not in r.text and "<img" not in r.text
+    assert 'href="https://cdn.example/menu.jpg"' in r.text
+    csp = r.headers["content-security-policy"]
+    assert "img-src 'self' data:;" in csp and "https:" not in csp
+    app.state.store.dispose()
+
+
+def test_images_load_only_from_the_configured_media_hosts(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLUGWATCH_SESSION_KEY_FILE", str(tmp_path / "session.key"))
+    monkeypatch.setenv("PLUGWATCH_MEDIA_HOSTS", "cdn.example, .twimg.example")
+    app = create_app(f"sqlite:///{tmp_path / 's.db'}", detector=object())
+    _post_with_links(app, "https://x.com/linker/status/1",
+                     MEDIA + [{"url": "https://pbs.twimg.example/a.jpg", "kind": "photo"},
+                              {"url": "https://evil.example/track.gif", "kind": "photo"}])
+    r = sign_in(app, "rita").get("/items/x%3Al1")
+    import re
+
+    assert sorted(re.findall(r'data-src="([^"]*)"', r.text)) == ["https://cdn.example/menu.jpg",
+                                                                 "https://pbs.twimg.example/a.jpg"]
+    assert 'href="https://evil.example/track.gif"' in r.text and 'href="https://x.com/linker/status/1"' in r.text
+    csp = r.headers["content-security-policy"]
+    assert "https://cdn.example:*" in csp and "https://*.twimg.example:*" in csp and "evil" not in csp
+    app.state.store.dispose()

@@ -223,6 +223,9 @@ def serve(
     secure_cookies: Annotated[bool, typer.Option(
         "--secure-cookies", help="Mark cookies Secure even though requests arrive over HTTP: for a TLS "
                                  "terminator on another host (also $PLUGWATCH_SECURE_COOKIES=1).")] = False,
+    media_hosts: Annotated[str | None, typer.Option(
+        help="Comma-separated hosts reviewers' browsers may load attached images from (.example.net: "
+             "its subdomains too; default $PLUGWATCH_MEDIA_HOSTS). None: images are links only.")] = None,
 ) -> None:
     """Run the review service: JSON API under /api, docs at /docs, review pages at /."""
     import uvicorn
@@ -243,7 +246,7 @@ def serve(
     store.dispose()
     try:
         app = create_app(database_url(db), detector=detector, session_key_file=session_key_file,
-                         secure_cookies=secure_cookies or None)
+                         secure_cookies=secure_cookies or None, media_hosts=media_hosts)
     except UserError as e:
         fail(escape(str(e)))
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host

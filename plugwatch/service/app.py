@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from plugwatch.commands.common import database_url
 from plugwatch.service.keys import load_session_key
 from plugwatch.service.limits import BodyLimit
+from plugwatch.service.links import media_hosts_from, media_hosts_from_env
 from plugwatch.service.pseudonyms import AccountPseudonyms
 from plugwatch.service.throttle import SignInThrottle
 from plugwatch.store import open_store
@@ -49,10 +50,12 @@ def env_flag(name: str) -> bool:
 
 
 def create_app(db_url: str | None = None, detector=None, *, session_key_file: str | None = None,
-               secure_cookies: bool | None = None) -> FastAPI:
+               secure_cookies: bool | None = None, media_hosts: str | None = None) -> FastAPI:
     """The service on `db_url`. The signing key: see plugwatch.service.keys (`session_key_file`
     overrides $PLUGWATCH_SESSION_KEY_FILE). `secure_cookies`: mark every cookie Secure even when
-    requests arrive over plain HTTP from a TLS terminator (default: $PLUGWATCH_SECURE_COOKIES)."""
+    requests arrive over plain HTTP from a TLS terminator (default: $PLUGWATCH_SECURE_COOKIES).
+    `media_hosts`: hosts reviewers' browsers may load attached images from (default:
+    $PLUGWATCH_MEDIA_HOSTS; none: images are offered as links only)."""
     from plugwatch.service import api
 
     app = FastAPI(title="plugwatch review service", version="0.1.0",
@@ -63,6 +66,7 @@ def create_app(db_url: str | None = None, detector=None, *, session_key_file: st
     app.state.detector = LazyDetector(detector)
     app.state.secret = load_session_key(session_key_file)
     app.state.pseudonyms = AccountPseudonyms(app.state.secret)
+    app.state.media_hosts = media_hosts_from(media_hosts) if media_hosts is not None else media_hosts_from_env()
     app.state.secure_cookies = env_flag(SECURE_COOKIES_ENV) if secure_cookies is None else secure_cookies
     app.state.throttle = SignInThrottle()
     app.include_router(api.router)

@@ -35,6 +35,7 @@ from plugwatch.service.auth import (
     start_session,
 )
 from plugwatch.service.highlight import highlight_reasons
+from plugwatch.service.links import LinkPolicy, own_hosts
 from plugwatch.service.permissions import roles_for
 from plugwatch.service.redaction import pseudonymise_keys, redact_item
 from plugwatch.service.throttle import client_address
@@ -169,15 +170,6 @@ def item_url(item_id: str, suffix: str = "") -> str:
     return f"/items/{quote(item_id, safe='')}{suffix}"
 
 
-def media_url(url: Any) -> str | None:
-    """Only same-site paths and http(s) URLs become <img src>."""
-    if not isinstance(url, str):
-        return None
-    if url.startswith(("https://", "http://")) or (url.startswith("/") and not url.startswith("//")):
-        return url
-    return None
-
-
 templates.env.globals.update(static=_static_url, item_url=item_url, reason_group=reason_group)
 templates.env.filters.update(when=fmt_time, ago=fmt_ago, duration=fmt_duration, pct=fmt_pct,
                              highlight=highlight_reasons)
@@ -230,20 +222,25 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     response = HTMLResponse(templates.get_template(name).render(request=request, **ctx), status_code=status)
     if whole and FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="lax")
-    _protect(response)
+    _protect(response, request)
     return response
 
 
-def _protect(response: Response) -> None:
+def _protect(response: Response, request: Request) -> None:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "HX-Request, HX-Target, Cookie"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
-    # Scripts and styles only from this server; images may come from the platforms (they stay blurred).
+    # Scripts and styles only from this server; images only from here and the configured media hosts.
+    media = _link_policy(request).img_sources()
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; "
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{' ' + media if media else ''}; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _link_policy(request: Request) -> LinkPolicy:
+    return LinkPolicy(own_hosts(request), getattr(request.app.state, "media_hosts", ()))
 
 
 def _redirect(url: str, request: Request, flash: tuple[str, str] | None = None) -> Response:
@@ -254,7 +251,7 @@ def _redirect(url: str, request: Request, flash: tuple[str, str] | None = None) 
         response = RedirectResponse(url, status_code=303)
     if flash:
         _flash(response, request, *flash)
-    _protect(response)
+    _protect(response, request)
     return response
 
 
@@ -334,7 +331,8 @@ def linked_accounts(network: list[dict[str, Any]]) -> tuple[list[dict[str, Any]]
     return kept, dropped
 
 
-def _panel_data(store, user: User, item_id: str, pseudonyms) -> dict[str, Any]:
+def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, Any]:
+    pseudonyms, links = request.app.state.pseudonyms, _link_policy(request)
     with store.session() as s:
         view = redact_item(review.item_view(s, item_id), user.role)
         view = pseudonymise_keys(s, view, user.role, pseudonyms)
@@ -349,9 +347,9 @@ def _panel_data(store, user: User, item_id: str, pseudonyms) -> dict[str, Any]:
         if not isinstance(m, dict):
             continue
         kind = str(m.get("kind") or "photo")
-        url = media_url(m.get("url"))
-        if url and kind in IMAGE_KINDS:
-            media.append({"url": url, "kind": kind})
+        src, link = links.media(m.get("url")), links.link(m.get("url"))
+        if kind in IMAGE_KINDS and (src or link):
+            media.append({"src": src, "link": link, "kind": kind})  # no src: not a media host, a link only
         else:
             other_media.append(kind)  # videos and files are not embedded: named only
     can_review = user.role in REVIEW_ROLES
@@ -363,7 +361,7 @@ def _panel_data(store, user: User, item_id: str, pseudonyms) -> dict[str, Any]:
         "my_actions": [a for a in ACTION_SPECS if user.role in ACTION_ROLES[a.name]],
         "reason_options": reason_options(), "suggested": suggested_reason(view["item"]),
         "media": media, "other_media": other_media, "hidden_links": hidden_links,
-        "item_id": item_id, "tactics": _tactics(record),
+        "item_id": item_id, "tactics": _tactics(record), "item_link": links.link(view["item"].get("url")),
     }
 
 
@@ -452,7 +450,7 @@ async def login(request: Request):
     await run_in_threadpool(start_session, _store(request), response, user, request)
     response.delete_cookie(LOGIN_COOKIE, path="/login", secure=secure_cookies(request), httponly=True,
                            samesite="strict")
-    _protect(response)
+    _protect(response, request)
     return response
 
 
@@ -463,7 +461,7 @@ async def logout(request: Request):
         return denied
     response = RedirectResponse("/login", status_code=303)
     await run_in_threadpool(end_session, _store(request), response, request)
-    _protect(response)
+    _protect(response, request)
     return response
 
 
@@ -509,11 +507,11 @@ async def _act(request: Request, item_id: str, fn, done: str | None, user: User 
     except ReviewError as e:
         if e.status == 404:
             return error_page(request, 404, str(e), user)
-        panel = await run_in_threadpool(_panel_data, store, user, item_id, request.app.state.pseudonyms)
+        panel = await run_in_threadpool(_panel_data, store, user, item_id, request)
         return await _panel_or_page(request, user, panel, flashes=[("error", str(e))], status=e.status)
     if not _htmx(request):
         return _redirect(done or item_url(item_id), request, ("ok", message))
-    panel = await run_in_threadpool(_panel_data, store, user, item_id, request.app.state.pseudonyms)
+    panel = await run_in_threadpool(_panel_data, store, user, item_id, request)
     return await _panel_or_page(request, user, panel, flashes=[("ok", message)])
 
 
@@ -539,7 +537,7 @@ async def claim_next(request: Request):
         return _redirect("/", request, ("ok", "Nothing left for you in the queue."))
     if not _htmx(request):
         return _redirect(item_url(item_id), request)
-    panel = await run_in_threadpool(_panel_data, store, user, item_id, request.app.state.pseudonyms)
+    panel = await run_in_threadpool(_panel_data, store, user, item_id, request)
     return await _panel_or_page(request, user, panel, headers={"HX-Push-Url": item_url(item_id)})
 
 
@@ -592,7 +590,7 @@ async def item_page(request: Request, item_id: str):
     if denied:
         return denied
     try:
-        panel = await run_in_threadpool(_panel_data, _store(request), user, item_id, request.app.state.pseudonyms)
+        panel = await run_in_threadpool(_panel_data, _store(request), user, item_id, request)
     except ReviewError as e:
         return error_page(request, e.status, str(e), user)
     return await _panel_or_page(request, user, panel)
