@@ -475,3 +475,23 @@ def test_images_load_only_from_the_configured_media_hosts(tmp_path, monkeypatch)
     csp = r.headers["content-security-policy"]
     assert "https://cdn.example:*" in csp and "https://*.twimg.example:*" in csp and "evil" not in csp
     app.state.store.dispose()
+
+
+# -- offline API docs and an icon -------------------------------------------------------------------
+
+def test_api_docs_load_nothing_from_other_hosts(small_app):
+    import re
+
+    c = TestClient(small_app)
+    page = c.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert refs and all(r.startswith("/") and not r.startswith("//") for r in refs), refs
+    assert not re.search(r"https?://", page.text.replace("http://www.w3.org", "")), "no external host at all"
+    for ref in refs + [small_app.openapi_url]:
+        assert c.get(ref).status_code == 200, ref
+    assert c.get("/redoc").status_code == 404  # ReDoc would load from a CDN: off
+    icon = c.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    declared = re.search(r'<link rel="icon" href="([^"]+)"', c.get("/login").text).group(1)
+    assert c.get(declared).status_code == 200

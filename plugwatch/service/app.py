@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from plugwatch.commands.common import database_url
@@ -60,7 +62,8 @@ def create_app(db_url: str | None = None, detector=None, *, session_key_file: st
 
     app = FastAPI(title="plugwatch review service", version="0.1.0",
                   description="Ingest, score and review suspected drug-sale posts. API tokens: "
-                              "`Authorization: Bearer TOKEN` (from `plugwatch users add`).")
+                              "`Authorization: Bearer TOKEN` (from `plugwatch users add`).",
+                  docs_url=None, redoc_url=None)  # /docs below, from the package: it must work offline
     store = open_store(database_url(db_url))
     app.state.store = store
     app.state.detector = LazyDetector(detector)
@@ -79,6 +82,25 @@ def create_app(db_url: str | None = None, detector=None, *, session_key_file: st
             continue
         app.include_router(module.router)
     app.add_middleware(BodyLimit)
+    _add_docs(app)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs with its script and style served from plugwatch/service/static/swagger
+    (vendored, Apache-2.0), not from a CDN; and a small icon, so browsers stop asking for a missing one."""
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} · API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg",
+                                   swagger_ui_parameters={"validatorUrl": None})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                            headers={"Cache-Control": "public, max-age=86400"})
