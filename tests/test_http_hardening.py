@@ -495,3 +495,22 @@ def test_api_docs_load_nothing_from_other_hosts(small_app):
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     declared = re.search(r'<link rel="icon" href="([^"]+)"', c.get("/login").text).group(1)
     assert c.get(declared).status_code == 200
+
+
+def test_taxii_collections_answer_to_the_names_the_readme_gives(small_app):
+    from plugwatch.share import partners
+
+    with small_app.state.store.session() as s:
+        other_secret = partners.add(s, "platform-c", "notify-only")[1]
+    accept = {"Accept": "application/taxii+json;version=2.1"}
+    c = TestClient(small_app)
+    b = ("platform-b", small_app.state.partner_secret)
+    r = c.get("/taxii2/api/collections/to-platform-b/", headers=accept, auth=b)
+    assert r.status_code == 200 and r.json()["alias"] == "to-platform-b" and r.json()["can_read"]
+    assert c.get("/taxii2/api/collections/to-platform-b/objects/", headers=accept, auth=b).status_code == 200
+    assert c.get("/taxii2/api/collections/to-platform-b/manifest/", headers=accept, auth=b).status_code == 200
+    by_id = c.get(f"/taxii2/api/collections/{r.json()['id']}/", headers=accept, auth=b)
+    assert by_id.json() == r.json()
+    # another partner's collection stays invisible by name too
+    r = c.get("/taxii2/api/collections/to-platform-b/", headers=accept, auth=("platform-c", other_secret))
+    assert r.status_code == 404
