@@ -514,3 +514,49 @@ def test_taxii_collections_answer_to_the_names_the_readme_gives(small_app):
     # another partner's collection stays invisible by name too
     r = c.get("/taxii2/api/collections/to-platform-b/", headers=accept, auth=("platform-c", other_secret))
     assert r.status_code == 404
+
+
+# -- item page: bio identifiers, request scores, reach ---------------------------------------------
+
+def test_bio_links_are_highlighted_and_listed_requests_are_labelled_and_reach_is_never_negative(tmp_path, monkeypatch):
+    import re
+
+    from plugwatch.store import review
+
+    monkeypatch.setenv("PLUGWATCH_SESSION_KEY_FILE", str(tmp_path / "session.key"))
+    app = create_app(f"sqlite:///{tmp_path / 's.db'}", detector=object())
+    bio = "plug for the city. menu on t.me/icecold_shop"
+    with app.state.store.session() as s:
+        users.add_user(s, "rita", "reviewer", PASSWORD)
+        review.ingest_records(s, [
+            {"id": "x:b1", "platform": "x", "author": "x:icecold", "text": "restocked, dm", "score": 0.9,
+             "flagged": True, "kind": "offer", "reasons": [], "identifiers": [], "reach": 12,
+             "account": {"handle": "icecold", "bio": bio, "followers": 5}},
+            {"id": "reddit:q1", "platform": "reddit", "author": "reddit:asker", "text": "where to get percs?",
+             "score": 0.01, "flagged": False, "kind": "request", "reasons": [], "identifiers": [], "reach": -6,
+             "account": {"handle": "asker"}},
+        ])
+    c = sign_in(app, "rita")
+    page = c.get("/items/x%3Ab1").text
+    bio_html = re.search(r"<dt>Bio</dt><dd[^>]*>(.*?)</dd>", page, re.S).group(1)
+    assert re.search(r'<mark class="hl hl-identifier" title="telegram in the bio">t\.me/icecold_shop</mark>', bio_html)
+    row = re.search(r"<tr data-bio-identifier>(.*?)</tr>", page, re.S).group(1)
+    assert "telegram:icecold_shop" in row and "links accounts" in row
+    queue = c.get("/").text
+    request_row = queue[queue.index('data-item-id="reddit:q1"'):]
+    assert re.search(r'<span class="score" title="asks to buy[^"]*">buy</span>', request_row)
+    item = c.get("/items/reddit%3Aq1").text
+    assert "reach -6" not in item and "offer score 0.01" in item
+    app.state.store.dispose()
+
+
+def test_ingest_stores_no_negative_reach(api):
+    app, client, tokens = api
+    with (EXAMPLES / "reddit_dump.ndjson").open("rb") as fh:
+        assert client.post("/api/ingest", headers=bearer(tokens["bot"]), files={"file": ("r.ndjson", fh)}).status_code == 200
+    from sqlalchemy import func, select
+
+    from plugwatch.store.schema import Item
+
+    with app.state.store.session() as s:
+        assert s.scalar(select(func.min(Item.reach)).where(Item.platform == "reddit")) >= 0

@@ -68,7 +68,8 @@ def item_record(item: Item, identifiers, verdict, source_name: str | None = None
     if item.raw is not None:
         rec["raw"] = item.raw
     if item.reach is not None:
-        rec["reach"] = item.reach
+        # Reddit's net score can be negative; how many people an item reached cannot.
+        rec["reach"] = max(item.reach, 0)
     if source_name is not None and "source" in rec:
         # Not the temporary file the upload went through, and no server path at all: nothing may
         # later look for files "beside" an uploaded record on the server.

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from plugwatch.network.generic import LINK_TYPES, is_linkable
@@ -34,7 +34,7 @@ from plugwatch.service.auth import (
     secure_cookies,
     start_session,
 )
-from plugwatch.service.highlight import highlight_reasons
+from plugwatch.service.highlight import Span, highlight, highlight_reasons, spans_from_reasons
 from plugwatch.service.links import LinkPolicy, own_hosts
 from plugwatch.service.permissions import roles_for
 from plugwatch.service.redaction import pseudonymise_keys, redact_item
@@ -48,7 +48,16 @@ from plugwatch.store.review import (
     reason_fits,
     reason_group,
 )
-from plugwatch.store.schema import ACTIONS, MACHINE_ROLES, Appeal, Decision, Item, User
+from plugwatch.store.schema import (
+    ACTIONS,
+    MACHINE_ROLES,
+    AccountIdentifier,
+    Appeal,
+    Decision,
+    Identifier,
+    Item,
+    User,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -362,7 +371,35 @@ def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, 
         "reason_options": reason_options(), "suggested": suggested_reason(view["item"]),
         "media": media, "other_media": other_media, "hidden_links": hidden_links,
         "item_id": item_id, "tactics": _tactics(record), "item_link": links.link(view["item"].get("url")),
+        **_bio_evidence(store, view),
     }
+
+
+def _bio_evidence(store, view: dict[str, Any]) -> dict[str, Any]:
+    """The identifiers in the author's bio, highlighted there with the bio's reasons and listed under
+    Identifiers: ingest links seller networks through them (a `t.me/...` in a bio is a contact), so
+    the reviewer must see them too. `links`: whether it ties the account (the networks' bio rule)."""
+    account = view.get("account") or {}
+    bio = account.get("bio")
+    if not isinstance(bio, str) or not bio:
+        return {"bio_html": None, "bio_identifiers": []}
+    from plugwatch.network.accounts import bio_links
+    from plugwatch.text.identifiers import extract_identifiers
+
+    # Generic ones (t.me itself, every URL on a platform's domain) say nothing: the handle in them does.
+    found = [i for i in extract_identifiers(bio) if is_linkable(i.type, i.canonical, i.valid)]
+    linking = set(bio_links(account.get("platform") or "", bio))
+    with store.session() as s:
+        counts = dict(s.execute(
+            select(Identifier.canonical, func.count(AccountIdentifier.account_key))
+            .join(AccountIdentifier, AccountIdentifier.identifier_id == Identifier.id)
+            .where(Identifier.canonical.in_(sorted({i.canonical for i in found}) or [""]))
+            .group_by(Identifier.canonical)).all())
+    spans = spans_from_reasons(view.get("reasons") or [], bio=True, text=bio)
+    spans += [Span(i.start, i.end, f"{i.type} in the bio", "bio:identifier") for i in found if i.start >= 0]
+    rows = [{"type": i.type, "value": i.value, "canonical": i.canonical, "valid": i.valid,
+             "links": (i.type, i.canonical) in linking, "accounts": counts.get(i.canonical, 0)} for i in found]
+    return {"bio_html": highlight(bio, spans), "bio_identifiers": rows}
 
 
 def _tactics(record: dict[str, Any]) -> list[dict[str, str]]:
