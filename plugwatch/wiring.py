@@ -51,9 +51,10 @@ def routers():
     return (api.router, pages.router, legal.router, taxii.router)
 
 
-def create_app(db_url: str | None = None, detector=None) -> FastAPI:
-    """The review service on the database at `db_url` (default: settings.database_url)."""
+def create_app(db_url: str | None = None, detector=None, **options) -> FastAPI:
+    """The review service on the database at `db_url` (default: settings.database_url); `options`
+    as plugwatch.service.app.build_app takes them (session key file, secure cookies, media hosts)."""
     from plugwatch.service.app import build_app
     from plugwatch.settings import database_url
 
-    return build_app(open_store(database_url(db_url)), routers(), detector)
+    return build_app(open_store(database_url(db_url)), routers(), detector, **options)

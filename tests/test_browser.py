@@ -43,7 +43,10 @@ def live(db_url, detector):
     from plugwatch.store import review, users
     from plugwatch.wiring import create_app
 
-    app = create_app(db_url, detector=detector)
+    port = _free_port()
+    # Attached images load only from configured media hosts: here the same server under another name.
+    app = create_app(db_url, detector=detector, media_hosts="localhost")
+    app.state.test_picture = f"http://localhost:{port}/static/no-such-picture.png"
     store = app.state.store
     with store.session() as s:
         users.add_user(s, "rita", "reviewer", PASSWORD)
@@ -53,8 +56,8 @@ def live(db_url, detector):
         review.ingest_records(s, [{
             "id": "x:pic", "platform": "x", "author": "x:pic_seller", "text": "new batch, pics in dm",
             "score": 0.2, "flagged": False, "kind": "request", "reasons": [], "identifiers": [],
-            "media": [{"url": "/static/no-such-picture.png", "kind": "photo"}]}])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
+            "media": [{"url": app.state.test_picture, "kind": "photo"}]}])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -189,7 +192,7 @@ def test_navigation_help_and_blurred_images(live, browser):
     assert "blur" in img.evaluate(blur)
     assert img.get_attribute("src") is None, "not fetched before the reviewer asks"
     page.locator(".media label.blurred").click()
-    assert img.get_attribute("src") == "/static/no-such-picture.png"
+    assert img.get_attribute("src") == live[0].state.test_picture
     assert img.evaluate(blur) == "none"
     page.keyboard.press("i")  # i blurs every image again
     assert "blur" in img.evaluate(blur)

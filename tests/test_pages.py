@@ -48,7 +48,7 @@ RECORDS = [
 
 @pytest.fixture
 def site(db_url):
-    app = create_app(db_url)
+    app = create_app(db_url, media_hosts="cdn.example")
     store = app.state.store
     with store.session() as s:
         for name, role in (("rita", "reviewer"), ("rolf", "reviewer"), ("lena", "lead"), ("adam", "admin"),

@@ -149,12 +149,16 @@ def test_item_ids_with_slashes(service):
     assert client.get(f"/api/items/{at_uri}", headers=bearer(tokens["ann"])).json()["decisions"][0]["action"] == "warn"
 
 
+def _session_cookie(app, name: str) -> str:
+    """A signed-in session for `name`, as the sign-in page would open it."""
+    with app.state.store.session() as s:
+        sid = users.open_session(s, users.get_user(s, name), auth.SESSION_SECONDS)
+    return auth.cookie_value(app.state.secret, sid)
+
+
 def test_cookie_sessions_need_csrf_on_unsafe_requests(service):
     app, client, tokens = service
-    with app.state.store.session() as s:
-        ann = users.get_user(s, "ann")
-        bot = users.get_user(s, "bot")
-    value = auth._session_value(app.state.secret, ann)
+    value = _session_cookie(app, "ann")
     client.cookies.set(auth.COOKIE, value)
     assert client.get("/api/me").json()["name"] == "ann"
     r = client.post("/api/queue/claim")
@@ -164,11 +168,11 @@ def test_cookie_sessions_need_csrf_on_unsafe_requests(service):
     good = auth.csrf_for(app.state.secret, value)
     assert client.post("/api/queue/claim", headers={"X-CSRF-Token": good}).status_code == 204  # empty queue
     # A token for another session does not pass, a forged cookie is no session, a machine cannot use cookies.
-    other = auth.csrf_for(app.state.secret, auth._session_value(app.state.secret, ann))
+    other = auth.csrf_for(app.state.secret, _session_cookie(app, "ann"))
     assert client.post("/api/queue/claim", headers={"X-CSRF-Token": other}).status_code == 403
     client.cookies.set(auth.COOKIE, value[:-3] + "abc")
     assert client.get("/api/me").status_code == 401
-    client.cookies.set(auth.COOKIE, auth._session_value(app.state.secret, bot))
+    client.cookies.set(auth.COOKIE, _session_cookie(app, "bot"))
     assert client.get("/api/me").status_code == 401
     client.cookies.clear()
     # Token requests need no CSRF token.

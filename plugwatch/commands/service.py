@@ -217,6 +217,16 @@ def serve(
     example: Annotated[bool, typer.Option("--example", help="Load examples/ and create demo users "
                                                              "(demo-reviewer, demo-lead) whose passwords are printed.")] = False,
     workers: Annotated[int, typer.Option(help="Threads for requests that touch the database.")] = 40,
+    session_key_file: Annotated[str | None, typer.Option(
+        help="Key file that signs session cookies (made on first start, mode 0600; default "
+             "$PLUGWATCH_SESSION_KEY_FILE, else session.key beside the pseudonym key, else "
+             "~/.config/plugwatch/session.key). $PLUGWATCH_SECRET, when set, is used instead.")] = None,
+    secure_cookies: Annotated[bool, typer.Option(
+        "--secure-cookies", help="Mark cookies Secure even though requests arrive over HTTP: for a TLS "
+                                 "terminator on another host (also $PLUGWATCH_SECURE_COOKIES=1).")] = False,
+    media_hosts: Annotated[str | None, typer.Option(
+        help="Comma-separated hosts reviewers' browsers may load attached images from (.example.net: "
+             "its subdomains too; default $PLUGWATCH_MEDIA_HOSTS). None: images are links only.")] = None,
 ) -> None:
     """Run the review service: JSON API under /api, docs at /docs, review pages at /."""
     import uvicorn
@@ -234,7 +244,11 @@ def serve(
         for name, role in ((DEMO_USER, "reviewer"), ("demo-lead", "lead")):
             lines.append(f"  {name:14} ({role}) password: {_demo_user(store, name, role)}")
     store.dispose()
-    app = root().create_app(database_url(db), detector=detector)
+    try:
+        app = root().create_app(database_url(db), detector=detector, session_key_file=session_key_file,
+                                secure_cookies=secure_cookies or None, media_hosts=media_hosts)
+    except UserError as e:
+        fail(escape(str(e)))
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     err.print(f"plugwatch service on http://{url_host}:{port}/  (API docs: /docs, database: "
               f"{app.state.store.engine.url.render_as_string()})", soft_wrap=True)

@@ -1,16 +1,17 @@
-"""JSON API under /api, plus GET /healthz. Every route names the roles it allows.
+"""JSON API under /api, plus GET /healthz. Every route names the operation it needs; the roles
+allowed each operation are in one table, plugwatch.service.permissions:
 
-    POST /api/ingest                  admin, ingest   JSON list of records, or a file in any supported format
-    GET  /api/queue                   reviewer, lead  open tasks grouped by seller, most urgent first
-    POST /api/queue/claim             reviewer, lead  claim the next task (or {"item_id": ...}); 204 when none
-    POST /api/items/{id}/release      reviewer, lead  give a claim back
-    POST /api/items/{id}/decision     reviewer, lead  {"action", "policy_reason", "note"}
-    POST /api/items/{id}/appeal       admin, lead, ingest   {"reason"}: reopen for a different reviewer
-    GET  /api/items/{id}              reviewer, lead, admin, legal   (fields redacted by role)
-    GET  /api/accounts/{key}          reviewer, lead, admin, legal   (fields redacted by role)
-    GET  /api/stats                   reviewer, lead, admin
+    POST /api/ingest                  items.add       JSON list of records, or a file in any supported format
+    GET  /api/queue                   queue.work      open tasks grouped by seller, most urgent first
+    POST /api/queue/claim             queue.work      claim the next task (or {"item_id": ...}); 204 when none
+    POST /api/items/{id}/release      queue.work      give a claim back
+    POST /api/items/{id}/decision     queue.work      {"action", "policy_reason", "note"}
+    POST /api/items/{id}/appeal       appeals.file    {"reason"}: reopen for a different reviewer
+    GET  /api/items/{id}              items.read      (fields redacted by role: records.full)
+    GET  /api/accounts/{key}          items.read      (fields redacted by role: records.full)
+    GET  /api/stats                   stats.read
     GET  /api/policy                  any signed-in user: actions, policy reasons, who may do what
-    GET  /api/export/decisions        admin, legal    JSON lines of decided items (audited)
+    GET  /api/export/decisions        decisions.export   JSON lines of decided items (audited)
     GET  /api/me                      any signed-in user
 
 Item ids contain ":" and sometimes "/" (Bluesky at:// URIs): send them URL-encoded or as they are.
@@ -19,30 +20,33 @@ Item ids contain ":" and sometimes "/" (Bluesky at:// URIs): send them URL-encod
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 from starlette.concurrency import run_in_threadpool
 
-from plugwatch.service.auth import current_user, require_role
+from plugwatch.service.auth import current_user, require
 from plugwatch.service.ingest import ingest_bytes
-from plugwatch.service.redaction import redact_account, redact_item
+from plugwatch.service.limits import parse_json, read_body, spool_body
+from plugwatch.service.permissions import PERMISSIONS
+from plugwatch.service.pseudonyms import is_pseudonym, keys_without_handle
+from plugwatch.service.redaction import can_see_all, pseudonymise_keys, redact_account, redact_item
 from plugwatch.store import audit, review
 from plugwatch.store.review import ACTION_ROLES, CLAIM_SECONDS, POLICY_REASONS, ReviewError
 from plugwatch.store.schema import ACTIONS, Decision, Item, User
 
 router = APIRouter()
-MAX_UPLOAD = 200 * 1024 * 1024
 
-Reviewer = Annotated[User, Depends(require_role("reviewer", "lead"))]
-Reader = Annotated[User, Depends(require_role("reviewer", "lead", "admin", "legal"))]
-Ingester = Annotated[User, Depends(require_role("admin", "ingest"))]
-Appealer = Annotated[User, Depends(require_role("admin", "lead", "ingest"))]
-Stats = Annotated[User, Depends(require_role("reviewer", "lead", "admin"))]
-Exporter = Annotated[User, Depends(require_role("admin", "legal"))]
+# Who may call each route: plugwatch.service.permissions.PERMISSIONS.
+Reviewer = Annotated[User, Depends(require("queue.work"))]
+Reader = Annotated[User, Depends(require("items.read"))]
+Ingester = Annotated[User, Depends(require("items.add"))]
+Appealer = Annotated[User, Depends(require("appeals.file"))]
+Stats = Annotated[User, Depends(require("stats.read"))]
+Exporter = Annotated[User, Depends(require("decisions.export"))]
 Anyone = Annotated[User, Depends(current_user)]
 
 
@@ -93,34 +97,39 @@ def me(user: Anyone) -> dict[str, Any]:
 def policy(user: Anyone) -> dict[str, Any]:
     return {"actions": list(ACTIONS), "policy_reasons": POLICY_REASONS,
             "action_roles": {a: list(r) for a, r in ACTION_ROLES.items()},
+            "permissions": {op: list(roles) for op, roles in PERMISSIONS.items()},
             "strike_days": review.STRIKE_DAYS, "suspend_after": review.SUSPEND_AFTER,
             # which reasons an action accepts (anything else is refused with 422)
             "action_reasons": {a: [r for r in POLICY_REASONS if review.reason_fits(a, r)] for a in ACTIONS}}
 
 
 @router.post("/api/ingest", tags=["ingest"])
-async def ingest(request: Request, user: Ingester, format: str | None = None, region: str | None = None):
+async def ingest(request: Request, user: Ingester, format: Annotated[str | None, Query(max_length=20)] = None,
+                 region: Annotated[str | None, Query(max_length=2)] = None):
     """Items as a JSON list of records (any supported platform format, detected per record), a
     multipart upload (field `file`), or a raw body (JSONL, CSV, a platform export). Idempotent on
-    the item id. Rejected records are listed with their line and reason."""
+    the item id. Rejected records are listed with their line and reason; the rest is stored.
+
+    The body is read only now, after the caller's token or session passed, and under the ingest
+    cap (413 past it) whatever its content type."""
     ctype = request.headers.get("content-type", "")
-    uploads: list[tuple[str, bytes]] = []
+    uploads: list[tuple[str, bytes | BinaryIO]] = []
     if ctype.startswith("multipart/form-data"):
-        form = await request.form()
+        # Parsed as it streams in (files spool to disk past 1 MB), under the body cap.
+        form = await request.form(max_files=20, max_fields=20)
         for value in form.getlist("file"):
             if hasattr(value, "read"):
-                uploads.append((value.filename or "upload", await value.read()))
+                uploads.append((value.filename or "upload", value.file))
         if not uploads:
             raise HTTPException(422, "multipart upload: send the data in a field named `file`")
+    elif ctype.startswith("application/json"):
+        uploads.append(("request", _json_list_as_jsonl(await read_body(request))))
     else:
-        body = await request.body()
-        if len(body) > MAX_UPLOAD:
-            raise HTTPException(413, f"body over {MAX_UPLOAD // 2**20} MB: split it")
-        if not body.strip():
+        spool = await spool_body(request)
+        if spool.tell() == 0:
             raise HTTPException(422, "empty body: send a JSON list of records or a file")
-        if ctype.startswith("application/json"):
-            body = _json_list_as_jsonl(body)
-        uploads.append(("request", body))
+        spool.seek(0)
+        uploads.append(("request", spool))
     store, detector = request.app.state.store, request.app.state.detector
     totals: dict[str, Any] = {}
     for name, data in uploads:
@@ -133,10 +142,9 @@ async def ingest(request: Request, user: Ingester, format: str | None = None, re
 
 
 def _json_list_as_jsonl(body: bytes) -> bytes:
-    try:
-        value = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise HTTPException(422, f"body is not valid JSON: {e}") from None
+    if not body.strip():
+        raise HTTPException(422, "empty body: send a JSON list of records or a file")
+    value = parse_json(body)
     if isinstance(value, dict) and isinstance(value.get("records"), list):
         value = value["records"]
     if not isinstance(value, list):
@@ -146,7 +154,10 @@ def _json_list_as_jsonl(body: bytes) -> bytes:
 
 @router.get("/api/queue", tags=["review"])
 def get_queue(request: Request, user: Reviewer, limit: int = 50) -> list[dict[str, Any]]:
-    return _run(request, review.queue, user, limit=max(1, min(limit, 500)))
+    def work(s):
+        return _for_role(s, request, review.queue(s, user, limit=max(1, min(limit, 500))), user)
+
+    return _run(request, work)
 
 
 @router.post("/api/queue/claim", tags=["review"])
@@ -160,7 +171,7 @@ def claim_next(request: Request, user: Reviewer, body: ClaimBody | None = None):
             task = review.claim_next(s, user, ttl_seconds=body.ttl_seconds)
             if task is None:
                 return None
-        return redact_item(review.item_view(s, task.item_id), user.role)
+        return _for_role(s, request, redact_item(review.item_view(s, task.item_id), user.role), user)
 
     view = _run(request, work)
     if view is None:
@@ -189,22 +200,34 @@ def appeal(request: Request, item_id: str, body: AppealBody, user: Appealer) -> 
 
 @router.get("/api/items/{item_id:path}", tags=["review"])
 def get_item(request: Request, item_id: str, user: Reader) -> dict[str, Any]:
-    return redact_item(_run(request, review.item_view, item_id), user.role)
+    return _run(request, lambda s: _for_role(s, request, redact_item(review.item_view(s, item_id), user.role), user))
 
 
 @router.get("/api/accounts/{key:path}", tags=["review"])
 def get_account(request: Request, key: str, user: Reader) -> dict[str, Any]:
+    """One account and the accounts linked to it. `key` is `platform:handle` or, for an account
+    known only by its platform id, the pseudonym item views show (the platform id itself for
+    `records.full` roles)."""
+    pseudonyms = request.app.state.pseudonyms
+
     def work(s):
         from plugwatch.store.review import _account_view, _network_view, utcnow
 
-        account = _account_view(s, key, utcnow())
+        real = pseudonyms.resolve(key) if is_pseudonym(key) else key
+        if real is not None and real == key and not can_see_all(user.role) and keys_without_handle(s, [key]):
+            real = None  # a platform id is not a way in for roles that may not see platform ids
+        account = _account_view(s, real, utcnow()) if real else None
         if account is None:
             raise ReviewError(f"no account {key}", 404)
-        return {"account": account, "network": _network_view(s, key)}
+        view = {"account": redact_account(account, user.role),
+                "network": [redact_account(a, user.role) for a in _network_view(s, real)]}
+        return _for_role(s, request, view, user)
 
-    view = _run(request, work)
-    return {"account": redact_account(view["account"], user.role),
-            "network": [redact_account(a, user.role) for a in view["network"]]}
+    return _run(request, work)
+
+
+def _for_role(session, request: Request, view: Any, user: User) -> Any:
+    return pseudonymise_keys(session, view, user.role, request.app.state.pseudonyms)
 
 
 @router.get("/api/stats", tags=["review"])
@@ -213,7 +236,7 @@ def stats(request: Request, user: Stats) -> dict[str, Any]:
 
 
 @router.get("/api/export/decisions", tags=["export"])
-def export_decisions(request: Request, user: Exporter, limit: int = 100_000):
+def export_decisions(request: Request, user: Exporter, limit: Annotated[int, Query(ge=1, le=1_000_000)] = 100_000):
     """Decided items with their latest decision, one JSON object per line. Audited."""
     def work(s):
         rows = s.execute(select(Decision, Item).join(Item, Item.id == Decision.item_id)

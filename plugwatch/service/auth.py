@@ -1,13 +1,15 @@
 """Who is asking, and may they: sign-in, API tokens, sessions, roles and CSRF.
 
 Machines send `Authorization: Bearer TOKEN`. People sign in on the web pages with name and password
-(or their token) and get a signed `pw_session` cookie (HttpOnly, SameSite=Lax, 12 hours). Unsafe
-requests (POST, PUT, PATCH, DELETE) authenticated by that cookie must carry the CSRF token (form field
-`csrf_token` or header `X-CSRF-Token`); `current_user` checks it, so no route can forget. Token
-requests need no CSRF token: a browser never adds an Authorization header on its own.
+(or their token) and get a `pw_session` cookie (HttpOnly, SameSite=Lax, 12 hours; Secure over HTTPS
+or when `PLUGWATCH_SECURE_COOKIES=1`). The cookie holds a random session id and its signature; the
+session itself is a row in the database (only the id's hash), checked on every request, so signing
+out, a new password, a new token or disabling the user ends it at once (plugwatch.store.users).
+Unsafe requests (POST, PUT, PATCH, DELETE) authenticated by that cookie must carry the CSRF token
+(form field `csrf_token` or header `X-CSRF-Token`); `current_user` checks it, so no route can forget.
+Token requests need no CSRF token: a browser never adds an Authorization header on its own.
 
-The signing key is `PLUGWATCH_SECRET` when set (use it when several servers share a database),
-otherwise a random key made on first start and kept in the database's `settings` table.
+The signing key comes from plugwatch.service.keys: `PLUGWATCH_SECRET` or a key file, never the database.
 """
 
 from __future__ import annotations
@@ -15,22 +17,29 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from plugwatch.store.schema import MACHINE_ROLES, Setting, User
-from plugwatch.store.users import check_password, find_by_token, get_user, hash_password, token_digest  # noqa: F401
+from plugwatch.service.permissions import roles_for
+from plugwatch.store.schema import MACHINE_ROLES, User
+from plugwatch.store.users import (
+    check_password,
+    close_session,
+    find_by_token,
+    get_user,
+    hash_password,
+    open_session,
+    session_user,
+    token_digest,
+)
 
 COOKIE = "pw_session"
 SESSION_SECONDS = 12 * 3600
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-SECRET_SETTING = "session_secret"
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))  # equal work for unknown names: no user probing
 
 
@@ -45,18 +54,6 @@ def authenticate(session, name: str, secret: str) -> User | None:
     return user if check_password(secret, user.password_hash) else None
 
 
-def load_secret(store) -> bytes:
-    env = os.environ.get("PLUGWATCH_SECRET")
-    if env:
-        return env.encode()
-    with store.session() as s:
-        row = s.get(Setting, SECRET_SETTING)
-        if row is None:
-            row = Setting(key=SECRET_SETTING, value=secrets.token_urlsafe(48))
-            s.add(row)
-        return row.value.encode()
-
-
 def _secret(request: Request) -> bytes:
     return request.app.state.secret
 
@@ -66,39 +63,46 @@ def _sign(key: bytes, payload: str) -> str:
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
-def _session_value(key: bytes, user: User, now: float | None = None) -> str:
-    expires = int((now or time.time()) + SESSION_SECONDS)
-    payload = f"{user.id}.{expires}.{secrets.token_urlsafe(12)}"
-    return f"{payload}.{_sign(key, payload)}"
+def cookie_value(key: bytes, sid: str) -> str:
+    return f"{sid}.{_sign(key, 'session:' + sid)}"
 
 
-def _read_session(key: bytes, value: str) -> int | None:
-    """The user id in a valid, unexpired cookie value."""
-    try:
-        uid, expires, nonce, mac = value.split(".")
-        if not hmac.compare_digest(mac, _sign(key, f"{uid}.{expires}.{nonce}")) or int(expires) < time.time():
-            return None
-        return int(uid)
-    except ValueError:
+def _session_id(key: bytes, value: str) -> str | None:
+    """The session id of a cookie value signed with `key` (a forged or mangled cookie costs no
+    database lookup)."""
+    sid, _, mac = value.rpartition(".")
+    if not sid or not hmac.compare_digest(mac, _sign(key, "session:" + sid)):
         return None
+    return sid
 
 
-def start_session(response: Response, user: User, request: Request | None = None, key: bytes | None = None) -> str:
-    """Set the session cookie; returns its value (its CSRF token is `csrf_for(value)`)."""
+def secure_cookies(request: Request) -> bool:
+    """Mark cookies Secure: over HTTPS, or always when the service sits behind a TLS terminator
+    (`plugwatch serve --secure-cookies`, `PLUGWATCH_SECURE_COOKIES=1`)."""
+    return bool(getattr(request.app.state, "secure_cookies", False)) or request.url.scheme == "https"
+
+
+def start_session(store, response: Response, user: User, request: Request) -> str:
+    """Open a session for `user` and set its cookie; returns the cookie value (its CSRF token is
+    `csrf_for(key, value)`). Runs a database write: call it from a worker thread."""
     if user.role in MACHINE_ROLES:
         raise HTTPException(403, "machine users sign in with their token, not on the web pages")
-    key = key or _secret(request)
-    value = _session_value(key, user)
-    secure = request is not None and request.url.scheme == "https"
-    response.set_cookie(COOKIE, value, max_age=SESSION_SECONDS, httponly=True, samesite="lax", secure=secure,
-                        path="/")
-    if request is not None:
-        request.state.session_cookie = value  # so a page rendered in this response gets the new CSRF token
+    with store.session() as s:
+        sid = open_session(s, user, SESSION_SECONDS)
+    value = cookie_value(_secret(request), sid)
+    response.set_cookie(COOKIE, value, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
+                        secure=secure_cookies(request), path="/")
+    request.state.session_cookie = value  # so a page rendered in this response gets the new CSRF token
     return value
 
 
-def end_session(response: Response) -> None:
-    response.delete_cookie(COOKIE, path="/")
+def end_session(store, response: Response, request: Request) -> None:
+    """Delete the caller's session (the cookie alone would stay valid until it expires) and the cookie."""
+    sid = _session_id(_secret(request), request.cookies.get(COOKIE, ""))
+    if sid:
+        with store.session() as s:
+            close_session(s, sid)
+    response.delete_cookie(COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="lax")
 
 
 def csrf_for(key: bytes, session_value: str) -> str:
@@ -119,12 +123,11 @@ class Caller:
     via: str
 
 
-def _load_user(store, user_id: int | None = None, token: str | None = None) -> User | None:
+def _load_user(store, sid: str | None = None, token: str | None = None) -> User | None:
     with store.session() as s:
         if token is not None:
             return find_by_token(s, token)
-        user = s.get(User, user_id)
-        return user if user is not None and user.active else None
+        return session_user(s, sid)
 
 
 async def _check_csrf(request: Request, session_value: str) -> None:
@@ -153,10 +156,10 @@ async def optional_caller(request: Request) -> Caller | None:
     value = request.cookies.get(COOKIE)
     if not value:
         return None
-    uid = _read_session(_secret(request), value)
-    user = await run_in_threadpool(_load_user, store, uid) if uid is not None else None
+    sid = _session_id(_secret(request), value)
+    user = await run_in_threadpool(_load_user, store, sid) if sid is not None else None
     if user is None or user.role in MACHINE_ROLES:
-        return None  # expired or forged cookie, or a disabled user: treated as signed out
+        return None  # forged cookie, ended or expired session, or a disabled user: treated as signed out
     if request.method in UNSAFE:
         await _check_csrf(request, value)
     return Caller(user, "cookie")
@@ -173,9 +176,9 @@ async def current_user(caller: Annotated[Caller, Depends(current_caller)]) -> Us
     return caller.user
 
 
-def require_role(*roles: str):
-    """Dependency: the current user, if their role is one of `roles` (else 403)."""
-    allowed = frozenset(roles)
+def require(operation: str):
+    """Dependency: the current user, if the permission table lets their role do `operation` (else 403)."""
+    allowed = frozenset(roles_for(operation))
 
     async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in allowed:

@@ -32,14 +32,15 @@ from plugwatch.evidence import holds as holds_mod
 from plugwatch.evidence import requests as rq
 from plugwatch.evidence.snapshot import EvidenceError, load_files
 from plugwatch.privacy import subject
-from plugwatch.service.auth import require_role
+from plugwatch.service.auth import require
+from plugwatch.service.limits import RowId
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import DisclosureRequest, Snapshot
 from plugwatch.store.schema import User
 
 router = APIRouter(prefix="/api/legal", tags=["legal"])
-Legal = Annotated[User, Depends(require_role("legal", "admin"))]
-Approver = Annotated[User, Depends(require_role("legal"))]
+Legal = Annotated[User, Depends(require("legal.use"))]
+Approver = Annotated[User, Depends(require("legal.approve"))]
 
 
 def _run(request: Request, fn, *args, **kwargs):
@@ -97,7 +98,7 @@ def create_request(request: Request, body: RequestIn, user: Legal) -> dict[str, 
 
 
 @router.get("/requests/{request_id}")
-def show_request(request: Request, request_id: int, user: Legal) -> dict[str, Any]:
+def show_request(request: Request, request_id: RowId, user: Legal) -> dict[str, Any]:
     def go(s):
         snaps = rq.matching_snapshots(s, user, request_id)
         return {**rq.request_dict(s.get(DisclosureRequest, request_id)), "custody": rq.custody_of(s, request_id),
@@ -109,18 +110,18 @@ def show_request(request: Request, request_id: int, user: Legal) -> dict[str, An
 
 
 @router.post("/requests/{request_id}/approve")
-def approve(request: Request, request_id: int, user: Approver, body: NoteIn | None = None) -> dict[str, Any]:
+def approve(request: Request, request_id: RowId, user: Approver, body: NoteIn | None = None) -> dict[str, Any]:
     note = body.note if body else ""
     return _run(request, lambda s: rq.request_dict(rq.approve_request(s, user, request_id, note)))
 
 
 @router.post("/requests/{request_id}/reject")
-def reject(request: Request, request_id: int, user: Approver, body: NoteIn) -> dict[str, Any]:
+def reject(request: Request, request_id: RowId, user: Approver, body: NoteIn) -> dict[str, Any]:
     return _run(request, lambda s: rq.request_dict(rq.reject_request(s, user, request_id, body.note)))
 
 
 @router.post("/requests/{request_id}/export")
-def export(request: Request, request_id: int, user: Legal) -> Response:
+def export(request: Request, request_id: RowId, user: Legal) -> Response:
     pkg = _run(request, lambda s: rq.export_request(s, user, request_id))
     name = f"disclosure-{request_id}-{pkg.export_entry['at'][:10]}.zip"
     return Response(pkg.data, media_type="application/zip",
@@ -147,7 +148,7 @@ def add_hold(request: Request, body: HoldIn, user: Legal) -> dict[str, Any]:
 
 
 @router.post("/holds/{hold_id}/release")
-def release_hold(request: Request, hold_id: int, user: Legal) -> dict[str, Any]:
+def release_hold(request: Request, hold_id: RowId, user: Legal) -> dict[str, Any]:
     hold = _run(request, lambda s: holds_mod.release_hold(s, hold_id, user.name))
     return {"id": hold.id, "released_by": hold.released_by, "released_at": hold.released_at.isoformat()}
 
@@ -166,7 +167,7 @@ def subject_delete(request: Request, account_key: str, user: Legal, body: Delete
 
 
 @router.get("/snapshots/{snapshot_id}")
-def show_snapshot(request: Request, snapshot_id: int, user: Legal) -> dict[str, Any]:
+def show_snapshot(request: Request, snapshot_id: RowId, user: Legal) -> dict[str, Any]:
     def go(s):
         snap = s.get(Snapshot, snapshot_id)
         if snap is None:

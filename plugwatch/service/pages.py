@@ -22,35 +22,54 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from plugwatch.network.generic import LINK_TYPES, is_linkable
-from plugwatch.service.auth import authenticate, csrf_token, end_session, optional_caller, start_session
-from plugwatch.service.highlight import highlight_reasons
-from plugwatch.service.redaction import redact_item
+from plugwatch.service.auth import (
+    authenticate,
+    csrf_token,
+    end_session,
+    optional_caller,
+    secure_cookies,
+    start_session,
+)
+from plugwatch.service.highlight import Span, highlight, highlight_reasons, spans_from_reasons
+from plugwatch.service.links import LinkPolicy, own_hosts
+from plugwatch.service.permissions import roles_for
+from plugwatch.service.redaction import pseudonymise_keys, redact_item
 from plugwatch.service.throttle import client_address
 from plugwatch.store import review
 from plugwatch.store.review import (
     ACTION_REASON_GROUPS,
     ACTION_ROLES,
     POLICY_REASONS,
-    REVIEW_ROLES,
     ReviewError,
     reason_fits,
     reason_group,
 )
-from plugwatch.store.schema import ACTIONS, MACHINE_ROLES, Appeal, Decision, Item, User
+from plugwatch.store.schema import (
+    ACTIONS,
+    MACHINE_ROLES,
+    AccountIdentifier,
+    Appeal,
+    Decision,
+    Identifier,
+    Item,
+    User,
+)
 
 router = APIRouter(include_in_schema=False)
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
-ITEM_ROLES = ("reviewer", "lead", "admin", "legal")
-STATS_ROLES = ("reviewer", "lead", "admin")
-APPEAL_ROLES = ("lead", "admin")
-ANY_ROLE = ITEM_ROLES
+# Who may open each page: plugwatch.service.permissions, the table the API uses too.
+ANY_ROLE = roles_for("pages.use")
+ITEM_ROLES = roles_for("items.read")
+STATS_ROLES = roles_for("stats.read")
+APPEAL_ROLES = roles_for("appeals.file")
+REVIEW_ROLES = roles_for("queue.work")
 LOGIN_COOKIE = "pw_login"
 FLASH_COOKIE = "pw_flash"
 PANEL = "item-panel"
@@ -160,15 +179,6 @@ def item_url(item_id: str, suffix: str = "") -> str:
     return f"/items/{quote(item_id, safe='')}{suffix}"
 
 
-def media_url(url: Any) -> str | None:
-    """Only same-site paths and http(s) URLs become <img src>."""
-    if not isinstance(url, str):
-        return None
-    if url.startswith(("https://", "http://")) or (url.startswith("/") and not url.startswith("//")):
-        return url
-    return None
-
-
 templates.env.globals.update(static=_static_url, item_url=item_url, reason_group=reason_group)
 templates.env.filters.update(when=fmt_time, ago=fmt_ago, duration=fmt_duration, pct=fmt_pct,
                              highlight=highlight_reasons)
@@ -193,7 +203,7 @@ def _flash(response: Response, request: Request, kind: str, text: str) -> None:
     """One message shown on the next page (after a redirect), in a short-lived signed cookie."""
     payload = base64.urlsafe_b64encode(json.dumps([kind, text[:500]]).encode()).decode()
     response.set_cookie(FLASH_COOKIE, f"{payload}.{_sign(request, 'flash:' + payload)}", max_age=60, httponly=True,
-                        samesite="lax", path="/")
+                        samesite="lax", path="/", secure=secure_cookies(request))
 
 
 def _read_flashes(request: Request) -> list[tuple[str, str]]:
@@ -220,21 +230,26 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
            "actions": ACTION_SPECS, "appeal_roles": APPEAL_ROLES, "page": "", **context}
     response = HTMLResponse(templates.get_template(name).render(request=request, **ctx), status_code=status)
     if whole and FLASH_COOKIE in request.cookies:
-        response.delete_cookie(FLASH_COOKIE, path="/")
-    _protect(response)
+        response.delete_cookie(FLASH_COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="lax")
+    _protect(response, request)
     return response
 
 
-def _protect(response: Response) -> None:
+def _protect(response: Response, request: Request) -> None:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "HX-Request, HX-Target, Cookie"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
-    # Scripts and styles only from this server; images may come from the platforms (they stay blurred).
+    # Scripts and styles only from this server; images only from here and the configured media hosts.
+    media = _link_policy(request).img_sources()
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; "
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{' ' + media if media else ''}; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _link_policy(request: Request) -> LinkPolicy:
+    return LinkPolicy(own_hosts(request), getattr(request.app.state, "media_hosts", ()))
 
 
 def _redirect(url: str, request: Request, flash: tuple[str, str] | None = None) -> Response:
@@ -245,7 +260,7 @@ def _redirect(url: str, request: Request, flash: tuple[str, str] | None = None) 
         response = RedirectResponse(url, status_code=303)
     if flash:
         _flash(response, request, *flash)
-    _protect(response)
+    _protect(response, request)
     return response
 
 
@@ -289,9 +304,11 @@ def _store(request: Request):
 
 # -- data for the templates ---------------------------------------------------------------------
 
-def _queue_data(store, user: User) -> dict[str, Any]:
+def _queue_data(store, user: User, pseudonyms) -> dict[str, Any]:
     with store.session() as s:
         groups = review.queue(s, user) if user.role in REVIEW_ROLES else None
+        if groups:
+            groups = pseudonymise_keys(s, groups, user.role, pseudonyms)
         stats = review.queue_stats(s) if user.role in STATS_ROLES else None
     return {"groups": groups, "stats": stats}
 
@@ -323,11 +340,12 @@ def linked_accounts(network: list[dict[str, Any]]) -> tuple[list[dict[str, Any]]
     return kept, dropped
 
 
-def _panel_data(store, user: User, item_id: str) -> dict[str, Any]:
+def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, Any]:
+    pseudonyms, links = request.app.state.pseudonyms, _link_policy(request)
     with store.session() as s:
-        view = review.item_view(s, item_id)
+        view = redact_item(review.item_view(s, item_id), user.role)
+        view = pseudonymise_keys(s, view, user.role, pseudonyms)
         record = s.scalar(select(Item.record).where(Item.id == item_id)) or {}
-    view = redact_item(view, user.role)
     view["network"], hidden_links = linked_accounts(view.get("network") or [])
     task = view.get("task")
     now = datetime.now(UTC)
@@ -338,9 +356,9 @@ def _panel_data(store, user: User, item_id: str) -> dict[str, Any]:
         if not isinstance(m, dict):
             continue
         kind = str(m.get("kind") or "photo")
-        url = media_url(m.get("url"))
-        if url and kind in IMAGE_KINDS:
-            media.append({"url": url, "kind": kind})
+        src, link = links.media(m.get("url")), links.link(m.get("url"))
+        if kind in IMAGE_KINDS and (src or link):
+            media.append({"src": src, "link": link, "kind": kind})  # no src: not a media host, a link only
         else:
             other_media.append(kind)  # videos and files are not embedded: named only
     can_review = user.role in REVIEW_ROLES
@@ -352,8 +370,36 @@ def _panel_data(store, user: User, item_id: str) -> dict[str, Any]:
         "my_actions": [a for a in ACTION_SPECS if user.role in ACTION_ROLES[a.name]],
         "reason_options": reason_options(), "suggested": suggested_reason(view["item"]),
         "media": media, "other_media": other_media, "hidden_links": hidden_links,
-        "item_id": item_id, "tactics": _tactics(record),
+        "item_id": item_id, "tactics": _tactics(record), "item_link": links.link(view["item"].get("url")),
+        **_bio_evidence(store, view),
     }
+
+
+def _bio_evidence(store, view: dict[str, Any]) -> dict[str, Any]:
+    """The identifiers in the author's bio, highlighted there with the bio's reasons and listed under
+    Identifiers: ingest links seller networks through them (a `t.me/...` in a bio is a contact), so
+    the reviewer must see them too. `links`: whether it ties the account (the networks' bio rule)."""
+    account = view.get("account") or {}
+    bio = account.get("bio")
+    if not isinstance(bio, str) or not bio:
+        return {"bio_html": None, "bio_identifiers": []}
+    from plugwatch.network.accounts import bio_links
+    from plugwatch.text.identifiers import extract_identifiers
+
+    # Generic ones (t.me itself, every URL on a platform's domain) say nothing: the handle in them does.
+    found = [i for i in extract_identifiers(bio) if is_linkable(i.type, i.canonical, i.valid)]
+    linking = set(bio_links(account.get("platform") or "", bio))
+    with store.session() as s:
+        counts = dict(s.execute(
+            select(Identifier.canonical, func.count(AccountIdentifier.account_key))
+            .join(AccountIdentifier, AccountIdentifier.identifier_id == Identifier.id)
+            .where(Identifier.canonical.in_(sorted({i.canonical for i in found}) or [""]))
+            .group_by(Identifier.canonical)).all())
+    spans = spans_from_reasons(view.get("reasons") or [], bio=True, text=bio)
+    spans += [Span(i.start, i.end, f"{i.type} in the bio", "bio:identifier") for i in found if i.start >= 0]
+    rows = [{"type": i.type, "value": i.value, "canonical": i.canonical, "valid": i.valid,
+             "links": (i.type, i.canonical) in linking, "accounts": counts.get(i.canonical, 0)} for i in found]
+    return {"bio_html": highlight(bio, spans), "bio_identifiers": rows}
 
 
 def _tactics(record: dict[str, Any]) -> list[dict[str, str]]:
@@ -374,10 +420,10 @@ async def _panel_or_page(request: Request, user: User, panel: dict[str, Any] | N
     if request.method == "GET" and _wants_panel(request):
         response = render(request, "_panel.html", ctx, flashes=flashes)
     elif _htmx(request) and request.method != "GET":
-        ctx.update(await run_in_threadpool(_queue_data, _store(request), user))
+        ctx.update(await run_in_threadpool(_queue_data, _store(request), user, request.app.state.pseudonyms))
         response = render(request, "_oob.html", ctx, flashes=flashes)
     else:
-        ctx.update(await run_in_threadpool(_queue_data, _store(request), user))
+        ctx.update(await run_in_threadpool(_queue_data, _store(request), user, request.app.state.pseudonyms))
         response = render(request, "queue.html", ctx, status=status, flashes=flashes)
     for k, v in (headers or {}).items():
         response.headers[k] = v
@@ -391,7 +437,8 @@ def _login_page(request: Request, error: str = "", name: str = "", next_url: str
     nonce = secrets.token_urlsafe(24)
     response = render(request, "login.html", {"error": error, "name": name, "next": next_url,
                                               "login_token": nonce}, status=status)
-    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict", path="/login")
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict", path="/login",
+                        secure=secure_cookies(request))
     return response
 
 
@@ -437,9 +484,10 @@ async def login(request: Request):
         return _login_page(request, f"{name} is a machine user ({user.role}): it uses its token with the API, "
                                     "not the web pages.", name, next_url, 403)
     response = RedirectResponse(next_url, status_code=303)
-    start_session(response, user, request)
-    response.delete_cookie(LOGIN_COOKIE, path="/login")
-    _protect(response)
+    await run_in_threadpool(start_session, _store(request), response, user, request)
+    response.delete_cookie(LOGIN_COOKIE, path="/login", secure=secure_cookies(request), httponly=True,
+                           samesite="strict")
+    _protect(response, request)
     return response
 
 
@@ -449,8 +497,8 @@ async def logout(request: Request):
     if denied:
         return denied
     response = RedirectResponse("/login", status_code=303)
-    end_session(response)
-    _protect(response)
+    await run_in_threadpool(end_session, _store(request), response, request)
+    _protect(response, request)
     return response
 
 
@@ -461,7 +509,7 @@ async def queue_page(request: Request):
     user, denied = await guard(request, ANY_ROLE)
     if denied:
         return denied
-    data = await run_in_threadpool(_queue_data, _store(request), user)
+    data = await run_in_threadpool(_queue_data, _store(request), user, request.app.state.pseudonyms)
     return render(request, "queue.html", {"user": user, "page": "queue", "panel": None, "current": None, **data})
 
 
@@ -478,12 +526,13 @@ async def stats_fragment(request: Request):
     return render(request, "_stats.html", {"user": user, "stats": await run_in_threadpool(work)})
 
 
-async def _act(request: Request, item_id: str, fn, done: str | None) -> Response:
+async def _act(request: Request, item_id: str, fn, done: str | None, user: User | None = None) -> Response:
     """Run a review step on one item: on success the item again (htmx) or a redirect (plain form);
-    on a refused step the item with the reason shown."""
-    user, denied = await guard(request, REVIEW_ROLES)
-    if denied:
-        return denied
+    on a refused step the item with the reason shown. `user`: the caller, when already checked."""
+    if user is None:
+        user, denied = await guard(request, REVIEW_ROLES)
+        if denied:
+            return denied
     store = _store(request)
 
     def work():
@@ -495,11 +544,11 @@ async def _act(request: Request, item_id: str, fn, done: str | None) -> Response
     except ReviewError as e:
         if e.status == 404:
             return error_page(request, 404, str(e), user)
-        panel = await run_in_threadpool(_panel_data, store, user, item_id)
+        panel = await run_in_threadpool(_panel_data, store, user, item_id, request)
         return await _panel_or_page(request, user, panel, flashes=[("error", str(e))], status=e.status)
     if not _htmx(request):
         return _redirect(done or item_url(item_id), request, ("ok", message))
-    panel = await run_in_threadpool(_panel_data, store, user, item_id)
+    panel = await run_in_threadpool(_panel_data, store, user, item_id, request)
     return await _panel_or_page(request, user, panel, flashes=[("ok", message)])
 
 
@@ -525,7 +574,7 @@ async def claim_next(request: Request):
         return _redirect("/", request, ("ok", "Nothing left for you in the queue."))
     if not _htmx(request):
         return _redirect(item_url(item_id), request)
-    panel = await run_in_threadpool(_panel_data, store, user, item_id)
+    panel = await run_in_threadpool(_panel_data, store, user, item_id, request)
     return await _panel_or_page(request, user, panel, headers={"HX-Push-Url": item_url(item_id)})
 
 
@@ -549,6 +598,9 @@ async def release_item(request: Request, item_id: str):
 
 @router.post("/items/{item_id:path}/decide")
 async def decide_item(request: Request, item_id: str):
+    user, denied = await guard(request, REVIEW_ROLES)  # signed in and allowed before the form is read
+    if denied:
+        return denied
     form = await request.form()
     action = str(form.get("action") or "")
     reason = str(form.get("policy_reason") or "")
@@ -566,7 +618,7 @@ async def decide_item(request: Request, item_id: str):
         review.decide(s, user, item_id, action, reason, note)
         return f"{item_id}: {spec.done} ({POLICY_REASONS[reason]})."
 
-    return await _act(request, item_id, fn, "/")
+    return await _act(request, item_id, fn, "/", user)
 
 
 @router.get("/items/{item_id:path}", response_class=HTMLResponse)
@@ -575,7 +627,7 @@ async def item_page(request: Request, item_id: str):
     if denied:
         return denied
     try:
-        panel = await run_in_threadpool(_panel_data, _store(request), user, item_id)
+        panel = await run_in_threadpool(_panel_data, _store(request), user, item_id, request)
     except ReviewError as e:
         return error_page(request, e.status, str(e), user)
     return await _panel_or_page(request, user, panel)

@@ -2,8 +2,11 @@
 
 Reviewers and leads see what a decision needs: the text, handle, display name, bio, identifiers,
 reasons and linked accounts. The record as received (`raw`, which may hold e-mail addresses, IPs,
-device data), an account's platform-internal id and bulk exports are for `legal` and `admin`.
-A redacted view lists what it left out under `redacted`, so a page can say so.
+device data), an account's platform-internal id and bulk exports are for `legal` and `admin`
+(`records.full` in plugwatch.service.permissions). An account known only by its platform id has
+that id in its key (`telegram:user6120044871`): the others see such keys as stable pseudonyms
+(plugwatch.service.pseudonyms). A redacted view lists what it left out under `redacted`, so a page
+can say so.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-FULL_ACCESS = ("legal", "admin")
+from plugwatch.service.permissions import allowed
+from plugwatch.service.pseudonyms import keys_in, keys_without_handle, replace_keys
+
 ITEM_FIELDS = ("raw",)  # in view["item"]
 ACCOUNT_FIELDS = ("native_id",)  # in view["account"] and every linked account
 
 
 def can_see_all(role: str) -> bool:
-    return role in FULL_ACCESS
+    return allowed("records.full", role)
 
 
 def redact_account(account: dict[str, Any] | None, role: str) -> dict[str, Any] | None:
@@ -47,4 +52,19 @@ def redact_item(view: dict[str, Any], role: str) -> dict[str, Any]:
     if isinstance(out.get("network"), list):
         out["network"] = [redact_account(a, role) for a in out["network"]]
     out["redacted"] = hidden
+    return out
+
+
+PSEUDONYM_NOTE = "platform ids in account keys (shown as pseudonyms)"
+
+
+def pseudonymise_keys(session, view: Any, role: str, pseudonyms) -> Any:
+    """`view` (an item view, a queue, an account view) with the keys of accounts known only by their
+    platform id replaced by pseudonyms, unless `role` may see full records."""
+    if can_see_all(role):
+        return view
+    hidden = keys_without_handle(session, keys_in(view))
+    out = replace_keys(view, {k: pseudonyms.pseudonym(k) for k in hidden})
+    if hidden and isinstance(out, dict) and isinstance(out.get("redacted"), list):
+        out["redacted"] = [*out["redacted"], PSEUDONYM_NOTE]
     return out

@@ -15,11 +15,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from plugwatch.service.limits import TAXII_LIMIT, BodyTooLarge, parse_json, read_body
 from plugwatch.service.throttle import client_address
 from plugwatch.share import hashing, importer, matching, partners, taxii_store
 from plugwatch.store import audit
@@ -28,14 +29,14 @@ from plugwatch.store.sharing_tables import Partner, TaxiiAccess, TaxiiCollection
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 ROOT = "api"
-MAX_CONTENT = 10 * 1024 * 1024
+MAX_CONTENT = TAXII_LIMIT
 
 router = APIRouter(prefix="/taxii2", tags=["taxii"], include_in_schema=True)
 
 
 class TaxiiError(Exception):
-    def __init__(self, status: int, title: str, description: str = ""):
-        self.status, self.title, self.description = status, title, description
+    def __init__(self, status: int, title: str, description: str = "", headers: dict[str, str] | None = None):
+        self.status, self.title, self.description, self.headers = status, title, description, headers or {}
 
 
 def _ts(dt: datetime) -> str:
@@ -47,7 +48,9 @@ def _reply(body: dict[str, Any], status: int = 200, headers: dict[str, str] | No
 
 
 def _error(e: TaxiiError) -> Response:
-    headers = {"WWW-Authenticate": 'Basic realm="plugwatch TAXII"'} if e.status == 401 else None
+    headers = dict(e.headers)
+    if e.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="plugwatch TAXII"'
     return _reply({"title": e.title, "description": e.description, "http_status": str(e.status)}, e.status, headers)
 
 
@@ -61,8 +64,9 @@ def _partner(request: Request, session) -> Partner:
     except (binascii.Error, UnicodeDecodeError):
         raise TaxiiError(401, "malformed credentials") from None
     throttle, address = request.app.state.throttle, client_address(request)
-    if throttle.attempt("taxii:" + name, address):
-        raise TaxiiError(429, "too many failed sign-ins", "wait and try again")
+    if wait := throttle.attempt("taxii:" + name, address):
+        raise TaxiiError(429, "too many failed sign-ins", f"try again in {wait} seconds",
+                         {"Retry-After": str(wait)})
     partner = partners.authenticate(session, name, secret) if sep else None
     if partner is None:
         raise TaxiiError(401, "unknown partner or wrong secret")
@@ -78,9 +82,12 @@ def _check_accept(request: Request) -> None:
 
 
 def _access(session, partner: Partner, coll_id: str) -> tuple[TaxiiCollection, TaxiiAccess]:
+    """The collection named by its id or its alias (`to-<partner>`, `from-<partner>`), if this
+    partner may use it."""
     row = session.execute(select(TaxiiCollection, TaxiiAccess).join(
         TaxiiAccess, TaxiiAccess.collection_id == TaxiiCollection.id).where(
-        TaxiiCollection.id == coll_id, TaxiiAccess.partner_id == partner.id)).first()
+        or_(TaxiiCollection.id == coll_id, TaxiiCollection.alias == coll_id),
+        TaxiiAccess.partner_id == partner.id)).first()
     if row is None or not (row[1].can_read or row[1].can_write):
         raise TaxiiError(404, "collection not found", f"no collection {coll_id} for {partner.name}")
     return row[0], row[1]
@@ -226,13 +233,24 @@ async def add_objects(request: Request, coll_id: str):
     ctype = request.headers.get("content-type", "").replace(" ", "").lower()
     if not ctype.startswith(("application/taxii+json", "application/json")):
         return _error(TaxiiError(415, "unsupported media type", f"send {TAXII}"))
-    raw = await request.body()
-    if len(raw) > MAX_CONTENT:
+
+    def may_write(s, partner):  # who is asking, and may they write here: before a byte of the body is read
+        coll, access = _access(s, partner, coll_id)
+        if not access.can_write:
+            raise TaxiiError(403, "no write access", f"{partner.name} may not write to {coll.alias}")
+        return None
+
+    refused = await run_in_threadpool(_run, request, may_write)
+    if refused is not None:
+        return refused
+    try:
+        raw = await read_body(request, MAX_CONTENT)
+    except BodyTooLarge:
         return _error(TaxiiError(413, "too large", f"at most {MAX_CONTENT} bytes"))
     try:
-        envelope = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        return _error(TaxiiError(400, "not JSON", str(e)))
+        envelope = parse_json(raw, "the envelope")
+    except HTTPException as e:
+        return _error(TaxiiError(400, "not JSON", str(e.detail)))
     objects = envelope.get("objects") if isinstance(envelope, dict) else None
     if not isinstance(objects, list):
         return _error(TaxiiError(400, "not an envelope", "expected {\"objects\": [...]}"))

@@ -1,5 +1,11 @@
-"""Slow down password guessing: after a few failed sign-ins a name (and, more loosely, a client
-address) is refused for a while, whatever password comes next.
+"""Slow down password guessing: after a few failed sign-ins a name *from one client address* (and,
+more loosely, the address for every name) is refused for a while, whatever password comes next.
+
+Counting by name and address together means a stranger who fails a known user's (or a TAXII
+partner's) sign-in five times locks out only themselves: the real user, from their usual address,
+signs in as before, and a partner's automated feed keeps working. The price: guesses spread over
+many addresses are slowed per address only (IPv6 addresses count per /64 network, what one client
+usually holds); rate-limit sign-ins in the proxy as well.
 
 An attempt is counted *before* the password is checked (and taken back when it was right), so
 parallel requests cannot all slip in before the first failure is recorded.
@@ -10,13 +16,14 @@ servers behind a load balancer each count on their own; put a rate limit in the 
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 
-NAME_FAILURES = 5  # per name and window: enough for typos, far too few for guessing
-ADDRESS_FAILURES = 20  # per client address: one office may share an address
+NAME_FAILURES = 5  # per name and client address, per window: enough for typos, far too few for guessing
+ADDRESS_FAILURES = 20  # per client address, any names: looser, one office may share an address
 WINDOW_SECONDS = 15 * 60
 MAX_KEYS = 100_000  # memory bound under a flood of distinct names and addresses
 
@@ -25,14 +32,15 @@ class SignInThrottle:
     def __init__(self, clock: Callable[[], float] = time.monotonic, window: float = WINDOW_SECONDS,
                  per_name: int = NAME_FAILURES, per_address: int = ADDRESS_FAILURES, max_keys: int = MAX_KEYS):
         self._clock, self._window, self._max_keys = clock, window, max_keys
-        self._limits = {"name": per_name, "address": per_address}
+        self._limits = {"name": per_name, "address": per_address}  # "name" keys are (name, address) pairs
         self._attempts: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
         self._swept = clock()
 
     @staticmethod
     def _keys(name: str, address: str | None) -> list[tuple[str, str]]:
-        keys = [("name", name.strip().lower())]
+        address = network_of(address) if address else ""
+        keys = [("name", f"{name.strip().lower()}\x1f{address}")]
         if address:
             keys.append(("address", address))
         return keys
@@ -84,12 +92,27 @@ class SignInThrottle:
             return 0
 
     def succeeded(self, name: str, address: str | None) -> None:
-        """The attempt was right: the name starts afresh and the address gets its attempt back."""
+        """The attempt was right: the name starts afresh from this address, and the address gets its
+        attempt back."""
         with self._lock:
-            self._attempts.pop(("name", name.strip().lower()), None)
-            times = self._attempts.get(("address", address)) if address else None
+            keys = self._keys(name, address)
+            self._attempts.pop(keys[0], None)
+            times = self._attempts.get(keys[1]) if len(keys) > 1 else None
             if times:
                 times.pop()
+
+
+def network_of(address: str) -> str:
+    """The unit one client holds: an IPv4 address, or an IPv6 /64 (anything else as given)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def client_address(request) -> str | None:

@@ -100,6 +100,8 @@ def query(session: Session, coll: TaxiiCollection, *, added_after: str | None = 
     if next_token:
         try:
             when, _, row_id = next_token.rpartition("|")
+            if not row_id.isdigit() or int(row_id) >= 2**63:
+                raise ValueError(row_id)
             stmt = stmt.where(or_(TaxiiObject.date_added > _parse_ts(when),
                                   and_(TaxiiObject.date_added == _parse_ts(when), TaxiiObject.id > int(row_id))))
         except ValueError:

@@ -1,8 +1,12 @@
 """People and machines that use the service, and their secrets.
 
-Passwords are kept as scrypt hashes (stdlib, memory-hard); API tokens are random 256-bit strings
-kept only as their SHA-256 (a token is already high-entropy, a slow hash would add nothing), so a
-copy of the database gives neither. Every change is written to the audit log.
+Passwords are kept as scrypt hashes (stdlib, memory-hard); API tokens and browser session ids are
+random 256-bit strings kept only as their SHA-256 (a token is already high-entropy, a slow hash would
+add nothing), so a copy of the database gives none of them. Every change is written to the audit log.
+
+Sessions live in the database so they can end: signing out deletes the browser's session, and a new
+password, a new token or disabling the user deletes all of that user's sessions, effective at the
+next request of every browser they were signed in on.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from plugwatch.errors import UserError
 from plugwatch.store import audit
-from plugwatch.store.schema import ALL_ROLES, MACHINE_ROLES, User
+from plugwatch.store.schema import ALL_ROLES, MACHINE_ROLES, User, UserSession, utcnow
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
@@ -98,6 +103,8 @@ def set_role(session: Session, name: str, role: str, actor: str = "cli") -> User
 def set_active(session: Session, name: str, active: bool, actor: str = "cli") -> User:
     user = _existing(session, name)
     user.active = active
+    if not active:
+        revoke_sessions(session, user)
     audit.append(session, actor, "user.enable" if active else "user.disable", f"user:{name}", {})
     return user
 
@@ -106,6 +113,7 @@ def reset_token(session: Session, name: str, actor: str = "cli") -> str:
     user = _existing(session, name)
     token = new_token()
     user.token_hash = token_digest(token)
+    revoke_sessions(session, user)  # a session signed in with the old token (or by whoever had it) ends
     audit.append(session, actor, "user.token", f"user:{name}", {})
     return token
 
@@ -117,8 +125,39 @@ def set_password(session: Session, name: str, password: str, actor: str = "cli")
     if len(password) < 10:
         raise UserError("a password needs at least 10 characters")
     user.password_hash = hash_password(password)
+    revoke_sessions(session, user)
     audit.append(session, actor, "user.password", f"user:{name}", {})
     return user
+
+
+# -- browser sessions ------------------------------------------------------------------------------
+
+def open_session(session: Session, user: User, seconds: int) -> str:
+    """A new session for `user`, valid `seconds`; returns its id (shown once: only its hash is kept).
+    Expired sessions of every user are cleared on the way."""
+    now = utcnow()
+    session.execute(delete(UserSession).where(UserSession.expires_at <= now))
+    sid = new_token()
+    session.add(UserSession(user_id=user.id, token_hash=token_digest(sid), created_at=now,
+                            expires_at=now + timedelta(seconds=seconds)))
+    session.flush()
+    return sid
+
+
+def session_user(session: Session, sid: str) -> User | None:
+    """The active user of an unexpired session `sid`, else None."""
+    return session.scalars(select(User).join(UserSession, UserSession.user_id == User.id).where(
+        UserSession.token_hash == token_digest(sid), UserSession.expires_at > utcnow(),
+        User.active.is_(True))).one_or_none()
+
+
+def close_session(session: Session, sid: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.token_hash == token_digest(sid)))
+
+
+def revoke_sessions(session: Session, user: User) -> int:
+    """End every session of `user`; returns how many there were."""
+    return session.execute(delete(UserSession).where(UserSession.user_id == user.id)).rowcount or 0
 
 
 def list_users(session: Session) -> list[User]:
