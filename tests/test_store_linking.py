@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from plugwatch.actions import reason_fits
 from plugwatch.model import Account as Author
 from plugwatch.model import Item as Post
 from plugwatch.model import OfferKind, Verdict
@@ -184,10 +185,10 @@ def test_api_refuses_a_reason_that_does_not_fit(db_url):
 
 
 def test_reason_fits_rule():
-    assert review.reason_fits("dismiss", "harm_reduction") and not review.reason_fits("dismiss", "drug_sale")
-    assert review.reason_fits("escalate", "not_drugs") and review.reason_fits("escalate", "needs_lead")
-    assert review.reason_fits("refer", "imminent_harm") and not review.reason_fits("refer", "legal_product")
-    assert not review.reason_fits("remove", "no_such_reason")
+    assert reason_fits("dismiss", "harm_reduction") and not reason_fits("dismiss", "drug_sale")
+    assert reason_fits("escalate", "not_drugs") and reason_fits("escalate", "needs_lead")
+    assert reason_fits("refer", "imminent_harm") and not reason_fits("refer", "legal_product")
+    assert not reason_fits("remove", "no_such_reason")
 
 
 def post_with_bio(author: str, native_id: str, text: str, bio: str) -> dict:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from plugwatch.actions import names_where
 from plugwatch.detect.tactics import techniques_for_record
 from plugwatch.evidence.canon import pretty_json
 from plugwatch.evidence.chain import manifest_digest, snapshot_manifest
@@ -28,7 +29,7 @@ from plugwatch.store import audit
 from plugwatch.store.evidence_tables import ChainLink, Snapshot, SnapshotFile, SnapshotIdentifier
 from plugwatch.store.schema import Decision, Item, User, utcnow
 
-FREEZE_ACTIONS = frozenset({"remove", "warn", "suspend", "refer"})
+FREEZE_ACTIONS = frozenset(names_where("freezes_evidence"))
 MEDIA_ENV = "PLUGWATCH_MEDIA_DIR"
 MAX_MEDIA_BYTES = 100 * 1024 * 1024
 _CHAIN_LOCK = 0x706C7577  # "pluw": one advisory lock id for the chain head on PostgreSQL

@@ -28,19 +28,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 from starlette.concurrency import run_in_threadpool
 
+from plugwatch.actions import ACTIONS, PERMISSIONS, POLICY_REASONS, reason_fits
 from plugwatch.service.auth import current_user, require
 from plugwatch.service.ingest import ingest_bytes
 from plugwatch.service.limits import parse_json, read_body, spool_body
-from plugwatch.service.permissions import PERMISSIONS
 from plugwatch.service.pseudonyms import is_pseudonym, keys_without_handle
 from plugwatch.service.redaction import can_see_all, pseudonymise_keys, redact_account, redact_item
 from plugwatch.store import audit, review
-from plugwatch.store.review import ACTION_ROLES, CLAIM_SECONDS, POLICY_REASONS, ReviewError
-from plugwatch.store.schema import ACTIONS, Decision, Item, User
+from plugwatch.store.review import CLAIM_SECONDS, ReviewError
+from plugwatch.store.schema import Decision, Item, User
 
 router = APIRouter()
 
-# Who may call each route: plugwatch.service.permissions.PERMISSIONS.
+# Who may call each route: plugwatch.actions.PERMISSIONS.
 Reviewer = Annotated[User, Depends(require("queue.work"))]
 Reader = Annotated[User, Depends(require("items.read"))]
 Ingester = Annotated[User, Depends(require("items.add"))]
@@ -96,11 +96,11 @@ def me(user: Anyone) -> dict[str, Any]:
 @router.get("/api/policy", tags=["review"])
 def policy(user: Anyone) -> dict[str, Any]:
     return {"actions": list(ACTIONS), "policy_reasons": POLICY_REASONS,
-            "action_roles": {a: list(r) for a, r in ACTION_ROLES.items()},
+            "action_roles": {a: list(spec.roles) for a, spec in ACTIONS.items()},
             "permissions": {op: list(roles) for op, roles in PERMISSIONS.items()},
             "strike_days": review.STRIKE_DAYS, "suspend_after": review.SUSPEND_AFTER,
             # which reasons an action accepts (anything else is refused with 422)
-            "action_reasons": {a: [r for r in POLICY_REASONS if review.reason_fits(a, r)] for a in ACTIONS}}
+            "action_reasons": {a: [r for r in POLICY_REASONS if reason_fits(a, r)] for a in ACTIONS}}
 
 
 @router.post("/api/ingest", tags=["ingest"])

@@ -24,7 +24,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from plugwatch.service.permissions import roles_for
+from plugwatch.actions import roles_for
 from plugwatch.store.schema import MACHINE_ROLES, User
 from plugwatch.store.users import (
     check_password,

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
+from plugwatch.actions import ACTIONS, POLICY_REASONS, reason_fits, reason_group, roles_for
 from plugwatch.network.generic import LINK_TYPES, is_linkable
 from plugwatch.service.auth import (
     authenticate,
@@ -36,20 +36,11 @@ from plugwatch.service.auth import (
 )
 from plugwatch.service.highlight import Span, highlight, highlight_reasons, spans_from_reasons
 from plugwatch.service.links import LinkPolicy, own_hosts
-from plugwatch.service.permissions import roles_for
 from plugwatch.service.redaction import pseudonymise_keys, redact_item
 from plugwatch.service.throttle import client_address
 from plugwatch.store import review
-from plugwatch.store.review import (
-    ACTION_REASON_GROUPS,
-    ACTION_ROLES,
-    POLICY_REASONS,
-    ReviewError,
-    reason_fits,
-    reason_group,
-)
+from plugwatch.store.review import ReviewError
 from plugwatch.store.schema import (
-    ACTIONS,
     MACHINE_ROLES,
     AccountIdentifier,
     Appeal,
@@ -64,7 +55,7 @@ router = APIRouter(include_in_schema=False)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
-# Who may open each page: plugwatch.service.permissions, the table the API uses too.
+# Who may open each page: plugwatch.actions.PERMISSIONS, the table the API uses too.
 ANY_ROLE = roles_for("pages.use")
 ITEM_ROLES = roles_for("items.read")
 STATS_ROLES = roles_for("stats.read")
@@ -76,28 +67,7 @@ PANEL = "item-panel"
 IMAGE_KINDS = ("photo", "image", "sticker", "gif")
 
 
-@dataclass(frozen=True)
-class ActionSpec:
-    name: str
-    key: str
-    label: str
-    groups: tuple[str, ...]  # policy-reason groups that fit the action (the store's rule)
-    done: str  # for the confirmation message
-
-
-# Which policy reasons fit which action is the store's rule (review.ACTION_REASON_GROUPS, enforced by
-# review.decide); the pages show it and check it first only to answer with the action's label.
-ACTION_SPECS = (
-    ActionSpec("dismiss", "d", "Dismiss: no violation", ACTION_REASON_GROUPS["dismiss"], "dismissed"),
-    ActionSpec("remove", "r", "Remove the item", ACTION_REASON_GROUPS["remove"], "removed"),
-    ActionSpec("warn", "w", "Warn the account", ACTION_REASON_GROUPS["warn"], "account warned"),
-    ActionSpec("suspend", "s", "Suspend the account", ACTION_REASON_GROUPS["suspend"], "account suspended"),
-    ActionSpec("escalate", "e", "Escalate to a lead", ACTION_REASON_GROUPS["escalate"], "escalated to a lead"),
-    ActionSpec("refer", "l", "Refer for law-enforcement disclosure", ACTION_REASON_GROUPS["refer"],
-               "referred for law-enforcement disclosure"),
-)
-ACTION_BY_NAME = {a.name: a for a in ACTION_SPECS}
-assert set(ACTION_BY_NAME) == set(ACTIONS), "every store action needs a page action"
+ACTION_LIST = tuple(ACTIONS.values())  # buttons, in the order plugwatch.actions declares them
 REASON_GROUP_TITLES = {"violation": "Violation", "none": "No violation", "escalation": "Unsure or severe"}
 
 
@@ -227,7 +197,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     whole = not name.startswith("_")
     shown = (_read_flashes(request) if whole else []) + list(flashes or [])
     ctx = {"user": user, "csrf": csrf_token(request) if user else "", "flashes": shown,
-           "actions": ACTION_SPECS, "appeal_roles": APPEAL_ROLES, "page": "", **context}
+           "actions": ACTION_LIST, "appeal_roles": APPEAL_ROLES, "page": "", **context}
     response = HTMLResponse(templates.get_template(name).render(request=request, **ctx), status_code=status)
     if whole and FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="lax")
@@ -367,7 +337,7 @@ def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, 
         "can_claim": bool(can_review and task and task["state"] != "decided" and not live
                           and (not task.get("required_role") or user.role in (task["required_role"], "lead"))),
         "can_appeal": bool(user.role in APPEAL_ROLES and task and task["state"] == "decided"),
-        "my_actions": [a for a in ACTION_SPECS if user.role in ACTION_ROLES[a.name]],
+        "my_actions": [a for a in ACTION_LIST if user.role in a.roles],
         "reason_options": reason_options(), "suggested": suggested_reason(view["item"]),
         "media": media, "other_media": other_media, "hidden_links": hidden_links,
         "item_id": item_id, "tactics": _tactics(record), "item_link": links.link(view["item"].get("url")),
@@ -607,7 +577,7 @@ async def decide_item(request: Request, item_id: str):
     note = str(form.get("note") or "")[:5000]
 
     def fn(s, user):
-        spec = ACTION_BY_NAME.get(action)
+        spec = ACTIONS.get(action)
         if spec is None:
             raise ReviewError(f"Choose an action: one of {', '.join(ACTIONS)}.", 422)
         if reason not in POLICY_REASONS:

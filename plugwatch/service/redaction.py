@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from plugwatch.service.permissions import allowed
+from plugwatch.actions import allowed
 from plugwatch.service.pseudonyms import keys_in, keys_without_handle, replace_keys
 
 ITEM_FIELDS = ("raw",)  # in view["item"]

@@ -19,13 +19,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plugwatch.actions import names_where
 from plugwatch.detect import tactics
 from plugwatch.network.generic import is_generic
 from plugwatch.share import hashing, stix
 from plugwatch.store.schema import Decision, Identifier, Item, ItemIdentifier
 from plugwatch.store.sharing_tables import SharedIndicator
 
-CONFIRMED_ACTIONS = ("remove", "warn", "suspend", "refer")
+CONFIRMED_ACTIONS = names_where("confirms")
 
 
 @dataclass

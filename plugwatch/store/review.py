@@ -33,13 +33,13 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from plugwatch.actions import ACTIONS, POLICY_REASONS, allowed, names_where, reason_fits
 from plugwatch.detect.tactics import techniques_for_record
 from plugwatch.network.generic import is_linkable
 from plugwatch.records import utc_time
 from plugwatch.store import audit, linking
 from plugwatch.store.hooks import hooks_of
 from plugwatch.store.schema import (
-    ACTIONS,
     Account,
     AccountIdentifier,
     Appeal,
@@ -58,44 +58,8 @@ AGE_PER_DAY = 2.0
 CLAIM_SECONDS = 900
 STRIKE_DAYS = 90
 SUSPEND_AFTER = 3  # active strikes at which a suspension is suggested to the reviewer
-REVIEW_ROLES = ("reviewer", "lead")
-# Heavy actions need a lead; a reviewer escalates with a note instead.
-ACTION_ROLES = {"dismiss": REVIEW_ROLES, "remove": REVIEW_ROLES, "warn": REVIEW_ROLES,
-                "escalate": ("reviewer",), "suspend": ("lead",), "refer": ("lead",)}
-STRIKE_ACTIONS = ("remove", "warn", "suspend")
-FINAL_ACTIONS = ("dismiss", "remove", "warn", "suspend", "refer")
-POLICY_REASONS = {
-    "drug_sale": "offers controlled substances for sale",
-    "drug_solicitation": "asks to buy controlled substances",
-    "counterfeit_pills": "offers pressed or counterfeit pills",
-    "paraphernalia_sale": "offers equipment for making or taking drugs (pill presses, ...)",
-    "off_platform_redirect": "sends buyers to another app or channel to deal",
-    "harm_reduction": "not a violation: harm reduction, treatment or safety information",
-    "news_or_discussion": "not a violation: news, research, policy or personal talk about drugs",
-    "legal_product": "not a violation: a legal product (alcohol, CBD where legal, pharmacy)",
-    "not_drugs": "not a violation: not about drugs at all",
-    "needs_lead": "unsure or severe: needs a lead's decision",
-    "imminent_harm": "threat to life or a minor involved: disclosure to law enforcement",
-}
-ESCALATION_REASONS = ("needs_lead", "imminent_harm")
-# Which policy reasons fit which action: a dismissal cites a "not a violation" reason, an enforcement
-# cites a violation; escalations may cite anything, since the reviewer is unsure.
-ACTION_REASON_GROUPS = {
-    "dismiss": ("none",), "remove": ("violation",), "warn": ("violation",), "suspend": ("violation",),
-    "escalate": ("violation", "escalation", "none"), "refer": ("violation", "escalation"),
-}
+FINAL_ACTIONS = names_where("final")
 CHUNK = 500
-
-
-def reason_group(code: str) -> str:
-    """`violation`, `none` (not a violation) or `escalation` (unsure or severe)."""
-    if code in ESCALATION_REASONS:
-        return "escalation"
-    return "none" if POLICY_REASONS.get(code, "").startswith("not a violation") else "violation"
-
-
-def reason_fits(action: str, policy_reason: str) -> bool:
-    return policy_reason in POLICY_REASONS and reason_group(policy_reason) in ACTION_REASON_GROUPS.get(action, ())
 
 
 class ReviewError(Exception):
@@ -345,7 +309,7 @@ def regroup(session: Session) -> int:
 def _eligible(user: User, now: datetime):
     """Tasks this user may take now: open, not held by someone else's live claim, their role, not
     an appeal against their own decision."""
-    if user.role not in REVIEW_ROLES:
+    if not allowed("queue.work", user.role):
         raise ReviewError(f"role {user.role} does not review items", 403)
     role_ok = true() if user.role == "lead" else ReviewTask.required_role.is_(None)
     return and_(ReviewTask.state != "decided",
@@ -454,8 +418,8 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
         fitting = [c for c in POLICY_REASONS if reason_fits(action, c)]
         raise ReviewError(f"the policy reason {policy_reason!r} ({POLICY_REASONS[policy_reason]}) does not fit the "
                           f"action {action}: one of {', '.join(fitting)}", 422)
-    if user.role not in ACTION_ROLES[action]:
-        raise ReviewError(f"{action} needs the role {' or '.join(ACTION_ROLES[action])}"
+    if user.role not in ACTIONS[action].roles:
+        raise ReviewError(f"{action} needs the role {' or '.join(ACTIONS[action].roles)}"
                           + ("; escalate it to a lead instead" if user.role == "reviewer" else ""), 403)
     task = _task_for(session, item_id)
     if task.state != "claimed" or task.claimed_by != user.id:
@@ -465,7 +429,7 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
     if task.open_state == "appealed" or (task.open_state == "escalated" and task.excluded_reviewer is not None):
         appeal = session.scalars(select(Appeal).where(Appeal.item_id == item_id, Appeal.state == "open")
                                  .order_by(Appeal.id.desc()).limit(1)).first()
-    final = action != "escalate"
+    final = ACTIONS[action].final
     values: dict[str, Any] = {"claimed_by": None, "claimed_at": None, "claimed_until": None}
     if final:
         values.update(state="decided", open_state="decided", decided_at=now)
@@ -506,10 +470,10 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
         details.update(appeal=appeal.id, appeal_outcome=outcome)
         if not same and original is not None:
             _undo(session, original, account, now)
-    if account is not None and action in STRIKE_ACTIONS and not upheld:  # an upheld decision already struck
+    if account is not None and ACTIONS[action].strike and not upheld:  # an upheld decision already struck
         session.add(Strike(account_key=account.key, decision_id=decision.id, created_at=now,
                            expires_at=now + timedelta(days=STRIKE_DAYS)))
-    if account is not None and action == "suspend":
+    if account is not None and ACTIONS[action].suspends:
         account.suspended_at = now
     audit.append(session, user.name, "decision", f"item:{item_id}", details, at=now)
     session.flush()
@@ -522,7 +486,7 @@ def _undo(session: Session, original: Decision, account: Account | None, now: da
     """An overturned decision: its strikes no longer count; a suspension it made is lifted."""
     session.execute(update(Strike).where(Strike.decision_id == original.id, Strike.revoked_at.is_(None))
                     .values(revoked_at=now).execution_options(synchronize_session=False))
-    if original.action == "suspend" and account is not None:
+    if ACTIONS[original.action].suspends and account is not None:
         account.suspended_at = None
 
 
@@ -542,7 +506,7 @@ def file_appeal(session: Session, item_id: str, reason: str, filed_by: str, now:
     if res.rowcount != 1:
         raise ReviewError(f"item {item_id} has no final decision to appeal (it was appealed or reopened meanwhile)")
     # Read under the task's lock: the decision appealed is the one in force now.
-    last = session.scalars(select(Decision).where(Decision.item_id == item_id, Decision.action != "escalate")
+    last = session.scalars(select(Decision).where(Decision.item_id == item_id, Decision.action.in_(FINAL_ACTIONS))
                            .order_by(Decision.id.desc()).limit(1)).first()
     if last is None:  # pragma: no cover - a decided task always has its decision
         raise ReviewError(f"item {item_id} has no decision to appeal")
@@ -585,7 +549,7 @@ def queue(session: Session, user: User, limit: int = 50, now: datetime | None = 
     """Open tasks this user may work, most urgent first, grouped by seller (account or network):
     [{group_key, priority, size, tasks: [...]}], each group ordered by priority."""
     now = now or utcnow()
-    if user.role not in REVIEW_ROLES:
+    if not allowed("queue.work", user.role):
         raise ReviewError(f"role {user.role} does not review items", 403)
     role_ok = true() if user.role == "lead" else ReviewTask.required_role.is_(None)
     visible = and_(ReviewTask.state != "decided", role_ok,
@@ -628,7 +592,7 @@ def queue_stats(session: Session, now: datetime | None = None, days: int = 30) -
         Item.received_at >= now - timedelta(hours=24))) or 0
     rows = session.execute(select(Decision.action, Decision.handling_seconds, Decision.waiting_seconds).where(
         Decision.created_at >= since, Decision.action.in_(FINAL_ACTIONS))).all()
-    acted = sum(1 for a, _, _ in rows if a != "dismiss")
+    acted = sum(1 for a, _, _ in rows if ACTIONS[a].confirms)
     handling = [h for _, h, _ in rows if h is not None]
     waiting = [w for _, _, w in rows if w is not None]
     actions = {a: 0 for a in ACTIONS}

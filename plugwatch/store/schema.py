@@ -21,11 +21,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ROLES = ("reviewer", "lead", "admin", "legal")
+from plugwatch.actions import ACTION_NAMES, ADMIN, INGEST, LEAD, LEGAL, REVIEWER
+
+ROLES = (REVIEWER, LEAD, ADMIN, LEGAL)
 # Machines: an `ingest` token may only send items in. It cannot sign in to the web pages.
-MACHINE_ROLES = ("ingest",)
+MACHINE_ROLES = (INGEST,)
 ALL_ROLES = ROLES + MACHINE_ROLES
-ACTIONS = ("dismiss", "remove", "warn", "suspend", "escalate", "refer")
+ACTIONS = ACTION_NAMES
 TASK_STATES = ("pending", "claimed", "decided", "escalated", "appealed")
 APPEAL_STATES = ("open", "upheld", "overturned")
 
