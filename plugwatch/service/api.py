@@ -211,7 +211,7 @@ def get_account(request: Request, key: str, user: Reader) -> dict[str, Any]:
     pseudonyms = request.app.state.pseudonyms
 
     def work(s):
-        from plugwatch.store.review import _account_view, _network_view, utcnow
+        from plugwatch.store.review.views import _account_view, _network_view, utcnow
 
         real = pseudonyms.resolve(key) if is_pseudonym(key) else key
         if real is not None and real == key and not can_see_all(user.role) and keys_without_handle(s, [key]):

@@ -1,0 +1,53 @@
+"""Queue statistics: pending, inbound, action rate, handling and waiting times."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plugwatch.actions import ACTIONS
+from plugwatch.store.review.base import FINAL_ACTIONS
+from plugwatch.store.schema import (
+    Appeal,
+    Decision,
+    Item,
+    ReviewTask,
+    utcnow,
+)
+
+
+def queue_stats(session: Session, now: datetime | None = None, days: int = 30) -> dict[str, Any]:
+    """pending: open tasks; inbound_24h: tasks queued in the last 24 h; action_rate: share of final
+    decisions in the last `days` days that acted (anything but dismiss); median_handling_seconds:
+    claim to decision; median_waiting_seconds: queue entry to decision."""
+    now = now or utcnow()
+    since = now - timedelta(days=days)
+    pending = session.scalar(select(func.count()).select_from(ReviewTask).where(ReviewTask.state != "decided")) or 0
+    by_state = dict(session.execute(select(ReviewTask.state, func.count()).group_by(ReviewTask.state)).all())
+    inbound = session.scalar(select(func.count()).select_from(ReviewTask).where(
+        ReviewTask.created_at >= now - timedelta(hours=24))) or 0
+    items_24h = session.scalar(select(func.count()).select_from(Item).where(
+        Item.received_at >= now - timedelta(hours=24))) or 0
+    rows = session.execute(select(Decision.action, Decision.handling_seconds, Decision.waiting_seconds).where(
+        Decision.created_at >= since, Decision.action.in_(FINAL_ACTIONS))).all()
+    acted = sum(1 for a, _, _ in rows if ACTIONS[a].confirms)
+    handling = [h for _, h, _ in rows if h is not None]
+    waiting = [w for _, _, w in rows if w is not None]
+    actions = {a: 0 for a in ACTIONS}
+    for a, n in session.execute(select(Decision.action, func.count()).where(Decision.created_at >= since)
+                                .group_by(Decision.action)):
+        actions[a] = n
+    open_appeals = session.scalar(select(func.count()).select_from(Appeal).where(Appeal.state == "open")) or 0
+    return {
+        "pending": pending, "claimed": by_state.get("claimed", 0), "escalated": by_state.get("escalated", 0),
+        "appealed": by_state.get("appealed", 0), "open_appeals": open_appeals,
+        "inbound_24h": inbound, "items_24h": items_24h,
+        "decisions": len(rows), "action_rate": round(acted / len(rows), 4) if rows else None,
+        "median_handling_seconds": round(statistics.median(handling), 1) if handling else None,
+        "median_waiting_seconds": round(statistics.median(waiting), 1) if waiting else None,
+        "actions": actions, "window_days": days,
+    }
