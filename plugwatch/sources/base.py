@@ -12,7 +12,18 @@ from typing import Any, BinaryIO
 
 from plugwatch.model import Item
 from plugwatch.sources import bluesky, csv_rows, jsondoc, jsonl, mastodon, reddit, telegram, x
-from plugwatch.sources.common import FileContext, Format, RecordError, Reject, SourceOptions
+from plugwatch.sources.common import (
+    ESCAPED_NUL,
+    ESCAPED_SURROGATE,
+    FileContext,
+    Format,
+    RecordError,
+    Reject,
+    SourceOptions,
+    lone_surrogate_reason,
+    printable,
+    without_nul,
+)
 from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, StreamBroken, broken_reason, text_reader, walk
 
 __all__ = ["FORMATS", "Reject", "SourceOptions", "read"]
@@ -103,6 +114,7 @@ def _read_path(path: str, options: SourceOptions, forced: Format | None) -> Iter
 def _read_stream(
     path: str, raw: BinaryIO, options: SourceOptions, forced: Format | None
 ) -> Iterator[Item | Reject]:
+    path = printable(path)  # a file name with undecodable bytes still goes into UTF-8 output
     try:
         peeked = Peeked(raw)
     except STREAM_ERRORS as error:
@@ -119,6 +131,10 @@ def _read_stream(
     units: Iterator[Unit]
     if forced is csv_rows.FORMAT or (forced is None and not first.startswith((b"{", b"["))):
         if forced is None and (_binary(first) or not csv_rows.has_text_column(first, options)):
+            problem = csv_rows.header_problem(first)
+            if problem and "carriage return" in problem:
+                yield Reject(path, 1, f"invalid CSV header: {problem}; the file cannot be read")
+                return
             hint = "binary data" if _binary(first) else "a CSV needs a header row with a text column"
             yield Reject(path, 0, f"{UNKNOWN} ({hint})")
             return
@@ -148,11 +164,12 @@ def _is_document(peeked: Peeked, first_line: bytes) -> bool:
     """
     if peeked.first_long:
         return True
+    # A bad byte in the first line must not hide a document: the reader rejects just its record.
+    first = first_line.decode("utf-8", "replace")
     try:
-        first = first_line.decode("utf-8")
         json.loads(first)
         return False
-    except (UnicodeDecodeError, RecursionError):
+    except RecursionError:
         return False
     except json.JSONDecodeError as error:
         if not (error.msg.startswith("Unterminated string") or error.pos >= len(first.rstrip()) - 16):
@@ -161,8 +178,8 @@ def _is_document(peeked: Peeked, first_line: bytes) -> bool:
     if second is None:
         return True
     try:
-        return not isinstance(json.loads(second), dict | list)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return not isinstance(json.loads(second.decode("utf-8", "replace")), dict | list)
+    except (json.JSONDecodeError, RecursionError):
         return True
 
 
@@ -185,6 +202,13 @@ def _jsonl_units(path: str, stream: BinaryIO) -> Iterator[Unit]:
                 line = text.rstrip("\r\n")
                 yield Reject(path, number, _json_error(line), line)
                 continue
+            if ESCAPED_SURROGATE.search(text):
+                reason = lone_surrogate_reason(value)
+                if reason:
+                    yield Reject(path, number, reason, text.rstrip("\r\n"))
+                    continue
+            if ESCAPED_NUL in text:
+                value = without_nul(value)
             if value.__class__ is list:  # a whole API page on one line (Mastodon, a list of X responses)
                 for element in value:
                     yield number, element, None, text
