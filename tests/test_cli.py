@@ -163,7 +163,7 @@ def bad_inputs(tmp_path) -> dict[str, Path]:
                                   b'{"id": "3", "text": "ok again"}\n')
     whole = gzip.compress("".join(json.dumps(good(i, f"gzipped post {i}")) + "\n" for i in range(300)).encode())
     files["truncated_gz"].write_bytes(whole[: len(whole) // 2])
-    files["prose"].write_text("Dear diary,\nToday I walked to the market and bought apples.\n", encoding="utf-8")
+    files["prose"].write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))  # binary, not text
     files["empty"].write_bytes(b"")
     return files
 

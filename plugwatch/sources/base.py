@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from plugwatch.model import Item
-from plugwatch.sources import bluesky, csv_rows, jsondoc, jsonl, mastodon, reddit, telegram, x
+from plugwatch.sources import bluesky, csv_rows, jsondoc, jsonl, mastodon, reddit, telegram, text, x
 from plugwatch.sources.common import (
     ESCAPED_NUL,
     ESCAPED_SURROGATE,
@@ -28,17 +28,17 @@ from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, StreamBroken, broken
 
 __all__ = ["FORMATS", "Reject", "SourceOptions", "read"]
 
-_ALL = (jsonl, csv_rows, x, telegram, reddit, mastodon, bluesky)
+_ALL = (jsonl, csv_rows, text, x, telegram, reddit, mastodon, bluesky)
 FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _ALL}
 # Most specific first: a Telegram message also has the generic `id` and `text`.
 _SNIFF_ORDER = (x.FORMAT, bluesky.FORMAT, mastodon.FORMAT, reddit.FORMAT, telegram.FORMAT, jsonl.FORMAT)
-_ALIASES = {"twitter": "x", "json": "jsonl", "ndjson": "jsonl", "tsv": "csv"}
-UNKNOWN = "unknown format: not JSON, JSONL or CSV"
+_ALIASES = {"twitter": "x", "json": "jsonl", "ndjson": "jsonl", "tsv": "csv", "txt": "text", "plain": "text"}
+UNKNOWN = "unknown format: not JSON, JSONL, CSV or text"
 _UNRECOGNISED = (
     "unrecognised record: not an X response, Telegram message, Reddit dump record, Mastodon status, "
     "Bluesky Jetstream event, or a generic record with a text field"
 )
-_STDIN = "<stdin>"
+_STDIN = text.STDIN
 
 Unit = tuple[int, Any, "dict[str, Any] | None", "str | None"] | Reject  # (line, record, chat, raw line)
 
@@ -66,7 +66,7 @@ def read(paths: Iterable[str], options: SourceOptions | None = None) -> Iterator
 
 
 def resolve_format(name: str) -> Format | None:
-    """A format by name or alias (twitter, json, ndjson, tsv), any case."""
+    """A format by name or alias (twitter, json, ndjson, tsv, txt), any case."""
     return FORMATS.get(_ALIASES.get(name.lower(), name.lower()))
 
 
@@ -127,23 +127,61 @@ def _read_stream(
         else:
             yield Reject(path, 0, "empty file")
         return
-    first = lines[0].lstrip()
+    framing = _framing(path, peeked, lines[0].lstrip(), options, forced)
+    if framing.__class__ is Reject:
+        yield framing  # type: ignore[misc]
+        return
     units: Iterator[Unit]
-    if forced is csv_rows.FORMAT or (forced is None and not first.startswith((b"{", b"["))):
-        if forced is None and (_binary(first) or not csv_rows.has_text_column(first, options)):
-            problem = csv_rows.header_problem(first)
-            if problem and "carriage return" in problem:
-                yield Reject(path, 1, f"invalid CSV header: {problem}; the file cannot be read")
-                return
-            hint = "binary data" if _binary(first) else "a CSV needs a header row with a text column"
-            yield Reject(path, 0, f"{UNKNOWN} ({hint})")
-            return
-        units = csv_rows.rows(peeked.stream(), path, first)
+    if framing == "text":
+        units, forced = text.lines(peeked.stream(), path), text.FORMAT
+    elif framing == "csv":
+        units = csv_rows.rows(peeked.stream(), path, lines[0].lstrip())
     elif _is_document(peeked, lines[0]):
         units = _document_units(path, peeked.stream())
     else:
         units = _jsonl_units(path, peeked.stream())
     yield from _dispatch(units, FileContext(path, options), forced)
+
+
+def _framing(path: str, peeked: Peeked, first: bytes, options: SourceOptions, forced: Format | None) -> str | Reject:
+    """How a file is cut into records: "json" (JSONL or a document), "csv" or "text"; or a Reject
+    for a file that is none of them. A named format decides; else the content, then the name."""
+    if forced is text.FORMAT or forced is csv_rows.FORMAT:
+        return forced.name
+    if forced is not None or _json_start(first):
+        return "json"
+    if _binary(first):
+        return Reject(path, 0, f"{UNKNOWN} (binary data)")
+    if text.is_text_file(path):
+        return "text"
+    if csv_rows.has_text_column(first, options):
+        return "csv"
+    # A header row of column names, none of them a text column: say what was seen rather than
+    # read each row as a post. Plain text whose first line happens to hold commas is told apart by
+    # the next line, which in a CSV has as many fields.
+    names, problem = csv_rows.header_guess(first)
+    if csv_rows.column_like(names):
+        if problem:
+            return Reject(path, 1, f"invalid CSV header: {problem}; the file cannot be read")
+        second = peeked.next_content_line()
+        if second is not None and csv_rows.field_count(second, first) == len(names):
+            shown = ", ".join(repr(n) for n in names[:20]) + (", ..." if len(names) > 20 else "")
+            return Reject(path, 1, f"CSV without a text column: its columns are {shown}; name the column that "
+                          "holds the post with --field text=COLUMN (or use --format text if each line is a post)")
+    return "text"
+
+
+def _json_start(line: bytes) -> bool:
+    """Whether a first line opens JSON: `{"` or `[` then a value, or a lone bracket (a pretty-printed
+    document). "[SALE] ..." or "{free} ..." opens a post, not JSON."""
+    if not line.startswith((b"{", b"[")):
+        return False
+    rest = line[1:].lstrip()
+    if not rest:
+        return True
+    if line[:1] == b"{":
+        return rest[:1] in (b'"', b"}")
+    return rest[:1] in (b"{", b"[", b'"', b"]", b"-") or rest[:1].isdigit() or rest.startswith((b"true", b"false", b"null"))
 
 
 def _binary(line: bytes) -> bool:

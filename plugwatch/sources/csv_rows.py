@@ -6,6 +6,7 @@ Quoted fields may span lines; a record's line number is the physical line where 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -26,9 +27,33 @@ def header_of(first_line: bytes) -> list[str]:
     return _parse_header(first_line)[0]
 
 
-def header_problem(first_line: bytes) -> str | None:
-    """Why a header line cannot be parsed as CSV, or None."""
-    return _parse_header(first_line)[1]
+def header_guess(first_line: bytes) -> tuple[list[str], str | None]:
+    """The names a first line would give as a header, and why it does not parse (None when it does).
+    A line that does not parse is split at its delimiter, so its names can still be judged."""
+    names, problem = _parse_header(first_line)
+    if problem:
+        text = first_line.decode("utf-8", "replace").replace("\r", "").rstrip("\n")
+        names = [name.strip() for name in text.split(delimiter_of(text))]
+    return names, problem
+
+
+# What a column name looks like: a few words of letters, digits and a little punctuation.
+_COLUMN = re.compile(r"[^\W\d][\w .:()/#-]{0,39}")
+
+
+def column_like(names: list[str]) -> bool:
+    """Whether names look like a header row's: two or more, each short (an index column may be empty)."""
+    named = [name for name in names if name]
+    return len(named) >= 2 and all(_COLUMN.fullmatch(name) and len(name.split()) <= 4 for name in named)
+
+
+def field_count(line: bytes, header_line: bytes) -> int:
+    """How many fields a line has with the header's delimiter (-1 when it does not parse)."""
+    header = header_line.decode("utf-8", "replace")
+    try:
+        return len(next(csv.reader([line.decode("utf-8", "replace")], delimiter=delimiter_of(header)), []))
+    except csv.Error:
+        return -1
 
 
 def _parse_header(first_line: bytes) -> tuple[list[str], str | None]:
