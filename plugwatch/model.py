@@ -140,3 +140,4 @@ class Verdict:
     drugs: list[str] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
     model_only: bool = False
+    truncated: dict[str, int] | None = None  # reasons found and kept, when records.MAX_REASONS cut them

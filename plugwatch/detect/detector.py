@@ -14,6 +14,7 @@ from plugwatch.detect import embed as embedding
 from plugwatch.detect.features import feature_vector
 from plugwatch.detect.model import DetectorModel
 from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
+from plugwatch.records import MAX_REASONS, bounded, scored_text
 from plugwatch.signals import Context, Hit, run_signals
 from plugwatch.text.normalize import NormText, normalize
 
@@ -116,8 +117,13 @@ class Detector:
     # -- analysis -------------------------------------------------------------
     @staticmethod
     def analyse(item: Item, identifiers: list[Identifier]) -> Context:
+        # Signals read at most records.MAX_TEXT characters of the text and of the bio (a prefix, so
+        # spans still index the original text).
+        text = scored_text(item.text)
+        if len(text) < len(item.text):
+            item = replace(item, text=text)
         bio = item.author.bio if item.author is not None else None
-        ctx = Context(item, normalize(item.text), identifiers, _normalize_bio(bio) if bio else None)
+        ctx = Context(item, normalize(text), identifiers, _normalize_bio(scored_text(bio)) if bio else None)
         run_signals(ctx)
         return ctx
 
@@ -170,7 +176,7 @@ class Detector:
             ctx = contexts[i]
             if proba[i, SALE] >= self.threshold or not has_evidence(ctx) or _reports(ctx):
                 continue  # flagged already; or no window can have evidence; or a report quoting an ad
-            for a, b in windows(item.text):
+            for a, b in windows(scored_text(item.text)):
                 owners.append(i)
                 parts.append(self.analyse(*_window_item(item, ids, a, b)))
         if not parts:
@@ -200,6 +206,9 @@ class Detector:
             v.model_only = True
             v.reasons.append(Reason("model", "model-only decision: the text resembles known offers, "
                                     "but no listed drug term or sale cue was found", weight=score))
+        if len(v.reasons) > MAX_REASONS:
+            v.truncated = {"reasons_found": len(v.reasons), "reasons_kept": MAX_REASONS}
+            v.reasons = bounded(v.reasons, MAX_REASONS, lambda r: (r.signal, r.text))
         return v
 
 

@@ -251,22 +251,28 @@ _NON_DIGITS = re.compile(r"\D")
 class _Scan:
     """Work state of one extraction: cleaned text, findings, and the spans already taken."""
 
-    __slots__ = ("text", "region", "found", "claims")
+    __slots__ = ("text", "region", "found", "taken")
 
     def __init__(self, text: str, region: str | None):
         self.text = text
         self.region = region
         self.found: list[tuple[str, int, int, str, bool | None]] = []
-        self.claims: list[tuple[int, int]] = []
+        # One byte per character, 1 where a pass claimed it: claiming and checking cost the span's
+        # length, not the number of earlier claims (a long text holds thousands of identifiers).
+        self.taken: bytearray | None = None
 
     def add(self, kind: str, start: int, end: int, canonical: str, valid: bool | None) -> None:
         self.found.append((kind, start, end, canonical, valid))
 
     def claim(self, start: int, end: int) -> None:
-        self.claims.append((start, end))
+        if self.taken is None:
+            self.taken = bytearray(len(self.text))
+        end = min(end, len(self.taken))
+        if end > start:
+            self.taken[start:end] = b"\x01" * (end - start)
 
     def claimed(self, start: int, end: int) -> bool:
-        return any(s < end and start < e for s, e in self.claims)
+        return self.taken is not None and self.taken.find(1, start, end) >= 0
 
 
 def extract_identifiers(
