@@ -65,7 +65,8 @@ def identifiers_for(item: Item, default_region: str | None) -> list[Identifier]:
                 at = text.find("@" + name)
                 end = at + len(name) + 1 if at >= 0 else -1
                 valid = TELEGRAM_USERNAME.fullmatch(name) is not None
-                found.append(Identifier("telegram", "@" + name, canonical, valid, at, end))
+                found.append(Identifier("telegram", "@" + name, canonical, valid, at, end,
+                                        None if at >= 0 else "mention"))
     return found
 
 

@@ -16,6 +16,7 @@ from plugwatch.detect.model import DetectorModel
 from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
 from plugwatch.records import MAX_REASONS, bounded, scored_text
 from plugwatch.signals import Context, Hit, run_signals
+from plugwatch.signals.identifiers import NAMES as IDENTIFIER_NAMES
 from plugwatch.text.normalize import NormText, normalize
 
 SALE, BUY = 1, 2
@@ -222,11 +223,28 @@ def _span(ctx: Context, h: Hit) -> tuple[str | None, int, int]:
     return norm.original[start:end], start, end
 
 
+def _outside_text(ctx: Context) -> dict[str, list[Identifier]]:
+    """Identifiers the platform gave outside the text (links, mentions), by the meaning their
+    identifier hit carries, in order: a reason for one shows its value."""
+    out: dict[str, list[Identifier]] = {}
+    for i in ctx.identifiers:
+        if i.start < 0 and i.type != "domain":  # domains give no hit (their url does)
+            out.setdefault(IDENTIFIER_NAMES.get(i.type, i.type), []).append(i)
+    for queue in out.values():
+        queue.reverse()  # popped from the end
+    return out
+
+
 def reasons_for(ctx: Context) -> list[Reason]:
     out: list[Reason] = []
     seen: set[tuple] = set()
+    outside = _outside_text(ctx) if any(i.start < 0 for i in ctx.identifiers) else {}
     for h in ctx.hits:
         text, start, end = _span(ctx, h)
+        source = None
+        if h.signal == "identifier" and h.start < 0 and outside.get(h.meaning):
+            given = outside[h.meaning].pop()
+            text, source = given.value, given.source or "link"
         key = (h.signal, text, start, end, h.in_bio)
         if key in seen:
             continue
@@ -236,6 +254,6 @@ def reasons_for(ctx: Context) -> list[Reason]:
         # Bio spans index the bio, not the post: keep the text, drop offsets that would mislead.
         if h.in_bio:
             start = end = -1
-        out.append(Reason(signal, meaning, text, start, end))
+        out.append(Reason(signal, meaning, text, start, end, source=source))
     out.sort(key=lambda r: (r.signal.startswith("bio:"), r.start))
     return out

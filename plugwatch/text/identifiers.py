@@ -280,23 +280,44 @@ def extract_identifiers(
 ) -> list[Identifier]:
     """Contact, payment and web identifiers in `text` and in platform-given `links`.
 
-    Spans point into the original `text`; identifiers from `links` have start=end=-1.
+    Spans point into the original `text`. An identifier from `links` that the text does not show
+    has start=end=-1 and source "link"; those come first, then the rest in text order.
     """
-    result: list[Identifier] = []
-    seen: set[tuple[str, str, int, int]] = set()
+    given: list[Identifier] = []
+    seen: set[tuple[str, str]] = set()
     for link in links:
         for kind, canonical, valid in _link_ids(link.strip()):
-            if (kind, canonical, -1, -1) not in seen:
-                seen.add((kind, canonical, -1, -1))
-                result.append(Identifier(kind, link, canonical, valid, -1, -1))
-    if not text:
-        return result
+            if (kind, canonical) not in seen:
+                seen.add((kind, canonical))
+                given.append(Identifier(kind, link, canonical, valid, -1, -1, "link"))
+    found = _in_text(text, default_region) if text else []
+    if not given:
+        return found
+    # A link the platform also gave as an entity is the same identifier: keep the one found in the text.
+    shown = {(i.type, _schemeless(i.canonical)) for i in found}
+    given = [_placed(i, text) for i in given if (i.type, _schemeless(i.canonical)) not in shown]
+    inside = [i for i in given if i.start >= 0]
+    if inside:
+        found = sorted(found + inside, key=lambda i: (i.start, i.end, i.type))
+    return [i for i in given if i.start < 0] + found
+
+
+def _placed(identifier: Identifier, text: str) -> Identifier:
+    """A platform-given identifier with the span where the text has its link written out, if it does."""
+    written = identifier.value.strip()
+    at = text.find(written) if written else -1
+    if at < 0:
+        return identifier
+    return Identifier(identifier.type, written, identifier.canonical, identifier.valid, at, at + len(written))
+
+
+def _in_text(text: str, default_region: str | None) -> list[Identifier]:
     if text.isascii():
         lowered = text.lower()
         bits = _hints(text, f" {lowered} ", default_region)
         if not bits & _DEOBF_BIT and not has_loose_markers(lowered):
             if not bits:
-                return result
+                return []
             cleaned = deobfuscate(text, defang=False)
         else:
             cleaned = deobfuscate(text)
@@ -305,23 +326,20 @@ def extract_identifiers(
         cleaned = deobfuscate(text)
         bits = _hints(cleaned.text, f" {cleaned.text.lower()} ", default_region)
     if not bits & ~_DEOBF_BIT:
-        return result
+        return []
     scan = _Scan(cleaned.text, default_region)
     for bit, run in _PASSES:
         if bits & bit:
             run(scan)
     found = []
+    seen: set[tuple[str, str, int, int]] = set()
     for kind, cs, ce, canonical, valid in scan.found:
         start, end = cleaned.span(cs, ce)
         if (kind, canonical, start, end) not in seen:
             seen.add((kind, canonical, start, end))
             found.append(Identifier(kind, scan.text[cs:ce], canonical, valid, start, end))
     found.sort(key=lambda i: (i.start, i.end, i.type))
-    if result and found:
-        # A link the platform also gave as an entity is the same identifier: keep the one with a span.
-        shown = {(i.type, _schemeless(i.canonical)) for i in found}
-        result = [i for i in result if (i.type, _schemeless(i.canonical)) not in shown]
-    return result + found
+    return found
 
 
 def _schemeless(canonical: str) -> str:
