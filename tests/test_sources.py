@@ -137,13 +137,16 @@ def test_empty_missing_and_no_records(tmp_path):
     blank = tmp_path / "blank.jsonl"
     blank.write_text("\n  \n\n")
     no_records = tmp_path / "none.json"
-    no_records.write_text("[]\n")
-    out = run(empty, blank, tmp_path / "missing.jsonl", no_records)
+    no_records.write_text("[\n]\n")
+    empty_page = tmp_path / "page.jsonl"  # one JSONL line holding an empty array
+    empty_page.write_text("[]\n")
+    out = run(empty, blank, tmp_path / "missing.jsonl", no_records, empty_page)
     assert [(Path(o.path).name, o.line, o.reason) for o in out] == [
         ("empty.jsonl", 0, "empty file"),
         ("blank.jsonl", 0, "empty file"),
         ("missing.jsonl", 0, "no such file or directory"),
         ("none.json", 0, "no records in file"),
+        ("page.jsonl", 1, "empty JSON array: no record on this line"),
     ]
 
 

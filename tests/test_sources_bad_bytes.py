@@ -131,3 +131,16 @@ def test_file_name_with_undecodable_bytes_is_written_as_utf8(tmp_path):
     assert code == 3
     assert out[0]["source"]["path"].endswith("posts-\ufffd.jsonl")
     assert rejects[0]["path"].endswith("posts-\ufffd.jsonl")
+
+
+def test_utf16_files_are_read_like_utf8(tmp_path):
+    import gzip
+
+    tsv = tmp_path / "excel-unicode-text.txt"  # what Excel's "Unicode Text" export writes: UTF-16 TSV
+    tsv.write_bytes("id\ttext\n1\tselling mdma, wickr: plugman99 \U0001f48a\n2\thello\n".encode("utf-16"))
+    jsonl = tmp_path / "posts.jsonl.gz"
+    jsonl.write_bytes(gzip.compress(b"\xfe\xff" + '{"text": "caf\u00e9"}\n'.encode("utf-16-be")))
+    out = list(read([str(tsv), str(jsonl)], SourceOptions()))
+    assert [(o.native_id, o.text) for o in out][:2] == [("1", "selling mdma, wickr: plugman99 \U0001f48a"),
+                                                        ("2", "hello")]
+    assert out[2].text == "café"

@@ -153,7 +153,10 @@ def _framing(path: str, peeked: Peeked, first: bytes, options: SourceOptions, fo
     if _binary(first):
         return Reject(path, 0, f"{UNKNOWN} (binary data)")
     if text.is_text_file(path):
-        return "text"
+        # A .txt that is a table with a text column (Excel's "Unicode Text" export is a UTF-16 TSV named
+        # .txt) is read as one; any other is a post per line.
+        table = csv_rows.has_text_column(first, options) and _table_header(peeked, first)
+        return "csv" if table else "text"
     if csv_rows.has_text_column(first, options):
         return "csv"
     # A header row of column names, none of them a text column: say what was seen rather than
@@ -163,12 +166,20 @@ def _framing(path: str, peeked: Peeked, first: bytes, options: SourceOptions, fo
     if csv_rows.column_like(names):
         if problem:
             return Reject(path, 1, f"invalid CSV header: {problem}; the file cannot be read")
-        second = peeked.next_content_line()
-        if second is not None and csv_rows.field_count(second, first) == len(names):
+        if _table_header(peeked, first):
             shown = ", ".join(repr(n) for n in names[:20]) + (", ..." if len(names) > 20 else "")
             return Reject(path, 1, f"CSV without a text column: its columns are {shown}; name the column that "
                           "holds the post with --field text=COLUMN (or use --format text if each line is a post)")
     return "text"
+
+
+def _table_header(peeked: Peeked, first: bytes) -> bool:
+    """Whether the first line is a row of column names over rows with as many fields."""
+    names, problem = csv_rows.header_guess(first)
+    if problem or not csv_rows.column_like(names):
+        return False
+    second = peeked.next_content_line()
+    return second is not None and csv_rows.field_count(second, first) == len(names)
 
 
 def _json_start(line: bytes) -> bool:
@@ -248,6 +259,8 @@ def _jsonl_units(path: str, stream: BinaryIO) -> Iterator[Unit]:
             if ESCAPED_NUL in text:
                 value = without_nul(value)
             if value.__class__ is list:  # a whole API page on one line (Mastodon, a list of X responses)
+                if not value:
+                    yield Reject(path, number, "empty JSON array: no record on this line", text.rstrip("\r\n"))
                 for element in value:
                     yield number, element, None, text
             else:
