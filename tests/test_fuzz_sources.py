@@ -53,9 +53,24 @@ def check_outputs(outputs: list, path: Path) -> None:
             json.dumps([out.path, out.reason, out.raw], ensure_ascii=False).encode("utf-8")
             continue
         assert isinstance(out, Item), out
-        dumped = json.dumps(scan_record(out, [], None), ensure_ascii=False, default=str)
+        dumped = json.dumps({"record": scan_record(out, [], None), "raw": out.raw}, ensure_ascii=False, default=str)
         dumped.encode("utf-8")  # no lone surrogate anywhere
-        assert "\\u0000" not in dumped, "NUL reached an item"
+        assert not any("\x00" in s for s in strings(json.loads(dumped))), "NUL reached an item"
+
+
+def strings(value) -> list[str]:
+    """Every string in a decoded JSON value, keys included (without recursion: values nest deeply)."""
+    found, stack = [], [value]
+    while stack:
+        top = stack.pop()
+        if isinstance(top, str):
+            found.append(top)
+        elif isinstance(top, dict):
+            stack.extend(top)
+            stack.extend(top.values())
+        elif isinstance(top, list):
+            stack.extend(top)
+    return found
 
 
 def countable_lines(content: bytes, fmt: str | None, name: str) -> list[int] | None:
