@@ -1,4 +1,4 @@
-"""Reading inputs into items: paths and folders, framing (JSONL, JSON document, CSV), format
+"""Reading inputs into items: paths and folders, framing (JSONL, JSON document, CSV, plain text), format
 detection per file, and dispatch of each record to its format. User errors never raise: they
 become Rejects, in input order, where the bad record was."""
 
@@ -178,7 +178,7 @@ def _table_header(peeked: Peeked, first: bytes) -> bool:
     names, problem = csv_rows.header_guess(first)
     if problem or not csv_rows.column_like(names):
         return False
-    second = peeked.next_content_line()
+    second = peeked.second_content_line()
     return second is not None and csv_rows.field_count(second, first) == len(names)
 
 

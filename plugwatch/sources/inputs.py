@@ -161,6 +161,11 @@ class Peeked:
             self._source = _Broken(error)  # type: ignore[assignment]
         return None
 
+    def second_content_line(self) -> bytes | None:
+        """The second non-blank line (read ahead only if it was not yet), None when there is none."""
+        lines = self.content_lines()
+        return lines[1] if len(lines) > 1 else self.next_content_line()
+
     def content_lines(self) -> list[bytes]:
         return [line for line in self.lines if line.strip()]
 
