@@ -100,17 +100,21 @@ class Identifier:
     value: str
     canonical: str
     valid: bool | None = None
-    start: int = -1  # offsets into the item's original text
+    start: int = -1  # offsets into the item's original text; -1 when it is not in the text
     end: int = -1
+    source: str | None = None  # where one not in the text came from: "link" or "mention" (platform-given)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "type": self.type,
             "value": self.value,
             "canonical": self.canonical,
             "valid": self.valid,
-            "span": [self.start, self.end],
+            "span": [self.start, self.end] if self.start >= 0 else None,
         }
+        if self.source is not None:
+            d["source"] = self.source
+        return d
 
 
 @dataclass(slots=True)
@@ -123,12 +127,15 @@ class Reason:
     start: int = -1
     end: int = -1
     weight: float = 0.0
+    source: str | None = None  # for evidence the platform gave outside the text ("link", "mention")
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"signal": self.signal, "meaning": self.meaning}
         if self.text is not None:
             d["text"] = self.text
-            d["span"] = [self.start, self.end]
+            d["span"] = None if self.source is not None and self.start < 0 else [self.start, self.end]
+        if self.source is not None:
+            d["source"] = self.source
         return d
 
 
@@ -140,3 +147,4 @@ class Verdict:
     drugs: list[str] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
     model_only: bool = False
+    truncated: dict[str, int] | None = None  # reasons found and kept, when records.MAX_REASONS cut them

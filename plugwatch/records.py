@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from plugwatch.model import Identifier, Item, Verdict
+
+# Work per item is bounded, so one enormous record cannot stall a scan or flood its output (README,
+# "Large records"). Every platform caps a post well below MAX_TEXT (Reddit at 40,000 characters).
+MAX_TEXT = 100_000  # characters of a text that identifiers and signals are taken from
+MAX_IDENTIFIERS = 100  # identifiers kept per item
+MAX_REASONS = 100  # reasons kept per verdict
+_CUT_SLACK = 1_000  # a cut text ends at the last space within this many characters of MAX_TEXT
+
+T = TypeVar("T")
+
+
+def scored_text(text: str) -> str:
+    """The part of a text that is analysed: all of it up to MAX_TEXT characters, else the first
+    MAX_TEXT, cut at a space when one is near so that no word is split."""
+    if len(text) <= MAX_TEXT:
+        return text
+    cut = max(text.rfind(" ", MAX_TEXT - _CUT_SLACK, MAX_TEXT + 1), text.rfind("\n", MAX_TEXT - _CUT_SLACK, MAX_TEXT + 1))
+    return text[: cut if cut > 0 else MAX_TEXT]
+
+
+def bounded(found: list[T], limit: int, key: Callable[[T], Hashable]) -> list[T]:
+    """At most `limit` of `found`, in their order: the first of each distinct key before any repeat,
+    so a text repeating one contact a thousand times does not crowd out the others."""
+    if len(found) <= limit:
+        return found
+    seen: set[Hashable] = set()
+    firsts, repeats = [], []
+    for index, x in enumerate(found):
+        k = key(x)
+        (repeats if k in seen else firsts).append(index)
+        seen.add(k)
+    keep = sorted(firsts[:limit] + repeats[: max(0, limit - len(firsts))])
+    return [found[i] for i in keep]
 
 
 def _iso(dt) -> str | None:
@@ -23,7 +57,7 @@ def scan_record(item: Item, identifiers: list[Identifier], verdict: Verdict | No
         "text": item.text,
         "url": item.url,
         "reply_to": item.reply_to,
-        "identifiers": [i.to_dict() for i in identifiers],
+        "identifiers": [i.to_dict() for i in bounded(identifiers, MAX_IDENTIFIERS, _identity)],
         "score": None,
         "flagged": None,
         "kind": None,
@@ -47,6 +81,9 @@ def scan_record(item: Item, identifiers: list[Identifier], verdict: Verdict | No
                                            ("sha256", m.sha256)) if v} for m in item.media]
     if item.source is not None:
         rec["source"] = {"path": item.source.path, "line": item.source.line}
+    truncated = _truncation(item.text, identifiers, verdict)
+    if truncated:
+        rec["truncated"] = truncated
     if verdict is not None:
         rec["score"] = round(verdict.score, 4)
         rec["flagged"] = verdict.flagged
@@ -56,6 +93,24 @@ def scan_record(item: Item, identifiers: list[Identifier], verdict: Verdict | No
         if verdict.model_only:
             rec["model_only"] = True
     return rec
+
+
+def _identity(identifier: Identifier) -> tuple[str, str]:
+    return identifier.type, identifier.canonical
+
+
+def _truncation(text: str, identifiers: list[Identifier], verdict: Verdict | None) -> dict[str, int] | None:
+    """What the per-item bounds left out of this record, None when nothing (the usual case)."""
+    if len(text) <= MAX_TEXT and len(identifiers) <= MAX_IDENTIFIERS and (verdict is None or not verdict.truncated):
+        return None
+    out: dict[str, int] = {}
+    if len(text) > MAX_TEXT:
+        out.update(text_length=len(text), text_scored=len(scored_text(text)))
+    if len(identifiers) > MAX_IDENTIFIERS:
+        out.update(identifiers_found=len(identifiers), identifiers_kept=MAX_IDENTIFIERS)
+    if verdict is not None and verdict.truncated:
+        out.update(verdict.truncated)
+    return out
 
 
 def utc_time(value: Any) -> datetime | None:

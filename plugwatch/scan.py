@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from plugwatch.model import Identifier, Item, Verdict
-from plugwatch.records import scan_record
+from plugwatch.records import MAX_IDENTIFIERS, scan_record, scored_text
 from plugwatch.sources import Reject
 from plugwatch.text.identifiers import extract_identifiers
 
@@ -51,18 +51,22 @@ def _batches(stream: Iterable[Item | Reject]) -> Iterator[list[Item | Reject]]:
 
 
 def identifiers_for(item: Item, default_region: str | None) -> list[Identifier]:
-    found = extract_identifiers(item.text, links=item.links, default_region=default_region)
+    """The item's identifiers, from at most records.MAX_TEXT characters of its text (scan_record
+    keeps MAX_IDENTIFIERS of them)."""
+    text = scored_text(item.text)
+    found = extract_identifiers(text, links=item.links[:MAX_IDENTIFIERS], default_region=default_region)
     if item.platform == "telegram" and item.mentions:
         # On Telegram an @mention is itself a Telegram username: a contact, wherever it stands.
         known = {i.canonical for i in found}
-        for name in item.mentions:
+        for name in item.mentions[:MAX_IDENTIFIERS]:
             canonical = f"telegram:{name.lower()}"
             if canonical not in known:
                 known.add(canonical)
-                at = item.text.find("@" + name)
+                at = text.find("@" + name)
                 end = at + len(name) + 1 if at >= 0 else -1
                 valid = TELEGRAM_USERNAME.fullmatch(name) is not None
-                found.append(Identifier("telegram", "@" + name, canonical, valid, at, end))
+                found.append(Identifier("telegram", "@" + name, canonical, valid, at, end,
+                                        None if at >= 0 else "mention"))
     return found
 
 

@@ -531,3 +531,28 @@ def test_leetspeak_s_words_are_not_cashtags(text):
 def test_a_cashtag_spelling_a_word_is_still_one_when_cash_app_is_named():
     assert [i.canonical for i in extract_identifiers("cashapp $hipping")] == ["cashapp:$hipping"]
     assert [i.canonical for i in extract_identifiers("pay $greenplug99")] == ["cashapp:$greenplug99"]
+
+
+# -- identifiers the platform gave as links (issue 19, item 12) ----------------------------------
+
+
+def test_a_link_entity_not_in_the_text_has_no_span_and_names_its_source():
+    ids = extract_identifiers("menu in my bio", links=["https://linktr.ee/plugdirect_menu"])
+    url = next(i for i in ids if i.type == "url")
+    assert (url.start, url.end, url.source) == (-1, -1, "link")
+    assert url.to_dict()["span"] is None and url.to_dict()["source"] == "link"
+
+
+def test_a_link_entity_written_out_in_the_text_gets_its_real_span():
+    # "tg://" links are not read from text, so only the entity can give this one; the text shows it
+    text = "order here tg://resolve?domain=plugdirect fast"
+    ids = extract_identifiers(text, links=["tg://resolve?domain=plugdirect"])
+    tg = next(i for i in ids if i.type == "telegram")
+    assert text[tg.start:tg.end] == "tg://resolve?domain=plugdirect" and tg.source is None
+    assert tg.to_dict()["span"] == [tg.start, tg.end] and "source" not in tg.to_dict()
+
+
+def test_identifiers_found_in_text_keep_their_list_shape():
+    (ident,) = extract_identifiers("wickr: plugman99")
+    assert ident.to_dict() == {"type": "wickr", "value": "plugman99", "canonical": "wickr:plugman99",
+                               "valid": None, "span": [7, 16]}

@@ -34,3 +34,23 @@ def test_scan_record_keeps_media_references_without_fetching():
     rec = scan_record(item, [], None)
     assert rec["media"] == [{"url": "https://pbs.twimg.com/media/a.jpg", "kind": "photo", "name": "3_1"}]
     assert "media" not in scan_record(Item(platform="x", native_id="2", text="hi"), [], None)
+
+
+def test_telegram_mention_not_in_the_text_is_sourced_to_the_mention():
+    item = Item("telegram", "1/3", "prices in the pinned post", mentions=["plugdirect"])
+    (tg,) = [i for i in identifiers_for(item, None) if i.type == "telegram"]
+    assert tg.to_dict()["span"] is None and tg.source == "mention"
+
+
+def test_reason_for_a_link_entity_shows_its_value(detector):
+    from plugwatch.records import scan_record
+
+    item = Item("x", "9", "mdma pills and xanax bars, order through the link, ships worldwide",
+                links=["https://linktr.ee/plugdirect_menu"])
+    ids = identifiers_for(item, None)
+    (verdict,) = detector.verdicts([(item, ids)])
+    rec = scan_record(item, ids, verdict)
+    (link_reason,) = [r for r in rec["reasons"] if r["signal"] == "identifier" and r["meaning"] == "link"]
+    assert link_reason == {"signal": "identifier", "meaning": "link", "text": "https://linktr.ee/plugdirect_menu",
+                           "span": None, "source": "link"}
+    assert [i["span"] for i in rec["identifiers"]] == [None, None]  # the url and its domain

@@ -124,12 +124,11 @@ def test_raw_is_truncated(tmp_path):
 def test_unknown_formats(tmp_path):
     png = tmp_path / "photo.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)))
-    prose = tmp_path / "notes.txt"
-    prose.write_text("Had a lovely walk today, the river was high after all that rain.\nBack tomorrow.\n")
-    out = run(png, prose)
-    assert [(o.path, o.line) for o in out] == [(str(png), 0), (str(prose), 0)]
-    assert out[0].reason == "unknown format: not JSON, JSONL or CSV (binary data)"
-    assert out[1].reason.startswith("unknown format: not JSON, JSONL or CSV")
+    misnamed = tmp_path / "notes.txt"  # a .txt name does not make binary data text
+    misnamed.write_bytes(png.read_bytes())
+    out = run(png, misnamed)
+    assert [(o.path, o.line) for o in out] == [(str(png), 0), (str(misnamed), 0)]
+    assert {o.reason for o in out} == {"unknown format: not JSON, JSONL, CSV or text (binary data)"}
 
 
 def test_empty_missing_and_no_records(tmp_path):
@@ -138,13 +137,16 @@ def test_empty_missing_and_no_records(tmp_path):
     blank = tmp_path / "blank.jsonl"
     blank.write_text("\n  \n\n")
     no_records = tmp_path / "none.json"
-    no_records.write_text("[]\n")
-    out = run(empty, blank, tmp_path / "missing.jsonl", no_records)
+    no_records.write_text("[\n]\n")
+    empty_page = tmp_path / "page.jsonl"  # one JSONL line holding an empty array
+    empty_page.write_text("[]\n")
+    out = run(empty, blank, tmp_path / "missing.jsonl", no_records, empty_page)
     assert [(Path(o.path).name, o.line, o.reason) for o in out] == [
         ("empty.jsonl", 0, "empty file"),
         ("blank.jsonl", 0, "empty file"),
         ("missing.jsonl", 0, "no such file or directory"),
         ("none.json", 0, "no records in file"),
+        ("page.jsonl", 1, "empty JSON array: no record on this line"),
     ]
 
 
@@ -215,9 +217,9 @@ def test_empty_folder_and_folder_with_nothing_usable(tmp_path):
     empty.mkdir()
     useless = tmp_path / "useless"
     useless.mkdir()
-    (useless / "notes.txt").write_text("Just some notes about the project, nothing else.\n")
+    (useless / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     out = run(empty, useless)
-    assert [(Path(o.path).name, o.line) for o in out] == [("empty", 0), ("notes.txt", 0), ("useless", 0)]
+    assert [(Path(o.path).name, o.line) for o in out] == [("empty", 0), ("scan.png", 0), ("useless", 0)]
     assert out[0].reason.startswith("folder has no files")
     assert out[2].reason == "nothing usable in folder: none of its 1 files gave an item"
 

@@ -30,7 +30,8 @@ def scan(
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Write JSON lines here (default stdout).")] = None,
     format: Annotated[
         str | None,
-        typer.Option("--format", "-f", help="Force a format: jsonl, csv, x, telegram, reddit, mastodon, bluesky."),
+        typer.Option("--format", "-f",
+                     help="Force a format: jsonl, csv, text, x, telegram, reddit, mastodon, bluesky."),
     ] = None,
     field: Annotated[
         list[str] | None,
@@ -41,7 +42,8 @@ def scan(
         str | None, typer.Option(help="Default region for phone numbers without +country, e.g. US, GB.")
     ] = None,
     rejects: Annotated[
-        Path | None, typer.Option(help="Where rejected records go (default OUT.rejects.jsonl or ./rejects.jsonl).")
+        Path | None, typer.Option(help="Where rejected records go (default OUT.rejects.jsonl or ./rejects.jsonl; "
+                                       "written only when a record is rejected).")
     ] = None,
     threshold: Annotated[float | None, typer.Option(
         help="Flag items scoring at least this (0..1).", show_default=THRESHOLD_DEFAULT)] = None,
@@ -85,7 +87,7 @@ def scan(
     try:
         if out:
             out.parent.mkdir(parents=True, exist_ok=True)
-        fh = out.open("w", encoding="utf-8") if out else sys.stdout
+        fh = out.open("w", encoding="utf-8") if out else _utf8_stdout()
     except OSError as e:
         fail(f"cannot write {out}: {e.strerror}")
     started = time.perf_counter()
@@ -110,11 +112,25 @@ def scan(
         err.print(f"model stages: signal gate only {1 - runs['text'] / stats.read:.1%}, "
                   f"character n-grams {runs['text'] / stats.read:.1%}, embedding {runs['full'] / stats.read:.1%}")
     if stats.rejected:
-        err.print(f"rejected records written to {reject_path}")
+        # Without -o or --rejects the file lands in the current folder: say so in full.
+        shown = reject_path if out or rejects else reject_path.resolve()
+        err.print(f"rejected records written to {shown}")
     if stats.read == 0:
         raise typer.Exit(EXIT_NOTHING)
     if stats.rejected:
         raise typer.Exit(EXIT_REJECTS)
+
+
+def _utf8_stdout():
+    """Standard output as UTF-8 whatever the locale says: JSON lines are UTF-8, and a Latin-1 terminal
+    must not turn the first emoji into a crash."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+        try:
+            reconfigure(encoding="utf-8")
+        except (OSError, ValueError):
+            pass  # a stream that cannot change (already read from): write as it is
+    return sys.stdout
 
 
 def _run_with_progress(run_scan, stream, fh, writer, detector, region):

@@ -14,7 +14,9 @@ from plugwatch.detect import embed as embedding
 from plugwatch.detect.features import feature_vector
 from plugwatch.detect.model import DetectorModel
 from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
+from plugwatch.records import MAX_REASONS, bounded, scored_text
 from plugwatch.signals import Context, Hit, run_signals
+from plugwatch.text.identifier_types import TYPES as IDENTIFIER_TYPES
 from plugwatch.text.normalize import NormText, normalize
 
 SALE, BUY = 1, 2
@@ -116,8 +118,13 @@ class Detector:
     # -- analysis -------------------------------------------------------------
     @staticmethod
     def analyse(item: Item, identifiers: list[Identifier]) -> Context:
+        # Signals read at most records.MAX_TEXT characters of the text and of the bio (a prefix, so
+        # spans still index the original text).
+        text = scored_text(item.text)
+        if len(text) < len(item.text):
+            item = replace(item, text=text)
         bio = item.author.bio if item.author is not None else None
-        ctx = Context(item, normalize(item.text), identifiers, _normalize_bio(bio) if bio else None)
+        ctx = Context(item, normalize(text), identifiers, _normalize_bio(scored_text(bio)) if bio else None)
         run_signals(ctx)
         return ctx
 
@@ -170,7 +177,7 @@ class Detector:
             ctx = contexts[i]
             if proba[i, SALE] >= self.threshold or not has_evidence(ctx) or _reports(ctx):
                 continue  # flagged already; or no window can have evidence; or a report quoting an ad
-            for a, b in windows(item.text):
+            for a, b in windows(scored_text(item.text)):
                 owners.append(i)
                 parts.append(self.analyse(*_window_item(item, ids, a, b)))
         if not parts:
@@ -200,6 +207,9 @@ class Detector:
             v.model_only = True
             v.reasons.append(Reason("model", "model-only decision: the text resembles known offers, "
                                     "but no listed drug term or sale cue was found", weight=score))
+        if len(v.reasons) > MAX_REASONS:
+            v.truncated = {"reasons_found": len(v.reasons), "reasons_kept": MAX_REASONS}
+            v.reasons = bounded(v.reasons, MAX_REASONS, lambda r: (r.signal, r.text))
         return v
 
 
@@ -213,11 +223,29 @@ def _span(ctx: Context, h: Hit) -> tuple[str | None, int, int]:
     return norm.original[start:end], start, end
 
 
+def _outside_text(ctx: Context) -> dict[str, list[Identifier]]:
+    """Identifiers the platform gave outside the text (links, mentions), by the meaning their
+    identifier hit carries, in order: a reason for one shows its value."""
+    out: dict[str, list[Identifier]] = {}
+    for i in ctx.identifiers:
+        if i.start < 0 and i.type != "domain":  # domains give no hit (their url does)
+            kind = IDENTIFIER_TYPES.get(i.type)
+            out.setdefault(kind.label if kind else i.type, []).append(i)
+    for queue in out.values():
+        queue.reverse()  # popped from the end
+    return out
+
+
 def reasons_for(ctx: Context) -> list[Reason]:
     out: list[Reason] = []
     seen: set[tuple] = set()
+    outside = _outside_text(ctx) if any(i.start < 0 for i in ctx.identifiers) else {}
     for h in ctx.hits:
         text, start, end = _span(ctx, h)
+        source = None
+        if h.signal == "identifier" and h.start < 0 and outside.get(h.meaning):
+            given = outside[h.meaning].pop()
+            text, source = given.value, given.source or "link"
         key = (h.signal, text, start, end, h.in_bio)
         if key in seen:
             continue
@@ -227,6 +255,6 @@ def reasons_for(ctx: Context) -> list[Reason]:
         # Bio spans index the bio, not the post: keep the text, drop offsets that would mislead.
         if h.in_bio:
             start = end = -1
-        out.append(Reason(signal, meaning, text, start, end))
+        out.append(Reason(signal, meaning, text, start, end, source=source))
     out.sort(key=lambda r: (r.signal.startswith("bio:"), r.start))
     return out

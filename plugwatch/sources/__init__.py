@@ -3,7 +3,7 @@
     for out in read(["export.jsonl.gz", "telegram/"], SourceOptions()):
         if isinstance(out, Reject): ...   # a record (or input) that gave no item, and why
 
-Formats: generic `jsonl` / `csv`, `x` (API v2 responses), `telegram` (Desktop export), `reddit`
+Formats: generic `jsonl` / `csv`, plain `text` (one post per line), `x` (API v2 responses), `telegram` (Desktop export), `reddit`
 (Pushshift / Arctic Shift dumps), `mastodon` (REST API statuses), `bluesky` (Jetstream events).
 """
 

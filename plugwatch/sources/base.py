@@ -1,4 +1,4 @@
-"""Reading inputs into items: paths and folders, framing (JSONL, JSON document, CSV), format
+"""Reading inputs into items: paths and folders, framing (JSONL, JSON document, CSV, plain text), format
 detection per file, and dispatch of each record to its format. User errors never raise: they
 become Rejects, in input order, where the bad record was."""
 
@@ -11,23 +11,34 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from plugwatch.model import Item
-from plugwatch.sources import bluesky, csv_rows, jsondoc, jsonl, mastodon, reddit, telegram, x
-from plugwatch.sources.common import FileContext, Format, RecordError, Reject, SourceOptions
+from plugwatch.sources import bluesky, csv_rows, jsondoc, jsonl, mastodon, reddit, telegram, text, x
+from plugwatch.sources.common import (
+    ESCAPED_NUL,
+    ESCAPED_SURROGATE,
+    FileContext,
+    Format,
+    RecordError,
+    Reject,
+    SourceOptions,
+    lone_surrogate_reason,
+    printable,
+    without_nul,
+)
 from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, StreamBroken, broken_reason, text_reader, walk
 
 __all__ = ["FORMATS", "Reject", "SourceOptions", "read"]
 
-_ALL = (jsonl, csv_rows, x, telegram, reddit, mastodon, bluesky)
+_ALL = (jsonl, csv_rows, text, x, telegram, reddit, mastodon, bluesky)
 FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _ALL}
 # Most specific first: a Telegram message also has the generic `id` and `text`.
 _SNIFF_ORDER = (x.FORMAT, bluesky.FORMAT, mastodon.FORMAT, reddit.FORMAT, telegram.FORMAT, jsonl.FORMAT)
-_ALIASES = {"twitter": "x", "json": "jsonl", "ndjson": "jsonl", "tsv": "csv"}
-UNKNOWN = "unknown format: not JSON, JSONL or CSV"
+_ALIASES = {"twitter": "x", "json": "jsonl", "ndjson": "jsonl", "tsv": "csv", "txt": "text", "plain": "text"}
+UNKNOWN = "unknown format: not JSON, JSONL, CSV or text"
 _UNRECOGNISED = (
     "unrecognised record: not an X response, Telegram message, Reddit dump record, Mastodon status, "
     "Bluesky Jetstream event, or a generic record with a text field"
 )
-_STDIN = "<stdin>"
+_STDIN = text.STDIN
 
 Unit = tuple[int, Any, "dict[str, Any] | None", "str | None"] | Reject  # (line, record, chat, raw line)
 
@@ -55,7 +66,7 @@ def read(paths: Iterable[str], options: SourceOptions | None = None) -> Iterator
 
 
 def resolve_format(name: str) -> Format | None:
-    """A format by name or alias (twitter, json, ndjson, tsv), any case."""
+    """A format by name or alias (twitter, json, ndjson, tsv, txt), any case."""
     return FORMATS.get(_ALIASES.get(name.lower(), name.lower()))
 
 
@@ -103,6 +114,7 @@ def _read_path(path: str, options: SourceOptions, forced: Format | None) -> Iter
 def _read_stream(
     path: str, raw: BinaryIO, options: SourceOptions, forced: Format | None
 ) -> Iterator[Item | Reject]:
+    path = printable(path)  # a file name with undecodable bytes still goes into UTF-8 output
     try:
         peeked = Peeked(raw)
     except STREAM_ERRORS as error:
@@ -115,19 +127,72 @@ def _read_stream(
         else:
             yield Reject(path, 0, "empty file")
         return
-    first = lines[0].lstrip()
+    framing = _framing(path, peeked, lines[0].lstrip(), options, forced)
+    if framing.__class__ is Reject:
+        yield framing  # type: ignore[misc]
+        return
     units: Iterator[Unit]
-    if forced is csv_rows.FORMAT or (forced is None and not first.startswith((b"{", b"["))):
-        if forced is None and (_binary(first) or not csv_rows.has_text_column(first, options)):
-            hint = "binary data" if _binary(first) else "a CSV needs a header row with a text column"
-            yield Reject(path, 0, f"{UNKNOWN} ({hint})")
-            return
-        units = csv_rows.rows(peeked.stream(), path, first)
+    if framing == "text":
+        units, forced = text.lines(peeked.stream(), path), text.FORMAT
+    elif framing == "csv":
+        units = csv_rows.rows(peeked.stream(), path, lines[0].lstrip())
     elif _is_document(peeked, lines[0]):
         units = _document_units(path, peeked.stream())
     else:
         units = _jsonl_units(path, peeked.stream())
     yield from _dispatch(units, FileContext(path, options), forced)
+
+
+def _framing(path: str, peeked: Peeked, first: bytes, options: SourceOptions, forced: Format | None) -> str | Reject:
+    """How a file is cut into records: "json" (JSONL or a document), "csv" or "text"; or a Reject
+    for a file that is none of them. A named format decides; else the content, then the name."""
+    if forced is text.FORMAT or forced is csv_rows.FORMAT:
+        return forced.name
+    if forced is not None or _json_start(first):
+        return "json"
+    if _binary(first):
+        return Reject(path, 0, f"{UNKNOWN} (binary data)")
+    if text.is_text_file(path):
+        # A .txt that is a table with a text column (Excel's "Unicode Text" export is a UTF-16 TSV named
+        # .txt) is read as one; any other is a post per line.
+        table = csv_rows.has_text_column(first, options) and _table_header(peeked, first)
+        return "csv" if table else "text"
+    if csv_rows.has_text_column(first, options):
+        return "csv"
+    # A header row of column names, none of them a text column: say what was seen rather than
+    # read each row as a post. Plain text whose first line happens to hold commas is told apart by
+    # the next line, which in a CSV has as many fields.
+    names, problem = csv_rows.header_guess(first)
+    if csv_rows.column_like(names):
+        if problem:
+            return Reject(path, 1, f"invalid CSV header: {problem}; the file cannot be read")
+        if _table_header(peeked, first):
+            shown = ", ".join(repr(n) for n in names[:20]) + (", ..." if len(names) > 20 else "")
+            return Reject(path, 1, f"CSV without a text column: its columns are {shown}; name the column that "
+                          "holds the post with --field text=COLUMN (or use --format text if each line is a post)")
+    return "text"
+
+
+def _table_header(peeked: Peeked, first: bytes) -> bool:
+    """Whether the first line is a row of column names over rows with as many fields."""
+    names, problem = csv_rows.header_guess(first)
+    if problem or not csv_rows.column_like(names):
+        return False
+    second = peeked.second_content_line()
+    return second is not None and csv_rows.field_count(second, first) == len(names)
+
+
+def _json_start(line: bytes) -> bool:
+    """Whether a first line opens JSON: `{"` or `[` then a value, or a lone bracket (a pretty-printed
+    document). "[SALE] ..." or "{free} ..." opens a post, not JSON."""
+    if not line.startswith((b"{", b"[")):
+        return False
+    rest = line[1:].lstrip()
+    if not rest:
+        return True
+    if line[:1] == b"{":
+        return rest[:1] in (b'"', b"}")
+    return rest[:1] in (b"{", b"[", b'"', b"]", b"-") or rest[:1].isdigit() or rest.startswith((b"true", b"false", b"null"))
 
 
 def _binary(line: bytes) -> bool:
@@ -148,11 +213,12 @@ def _is_document(peeked: Peeked, first_line: bytes) -> bool:
     """
     if peeked.first_long:
         return True
+    # A bad byte in the first line must not hide a document: the reader rejects just its record.
+    first = first_line.decode("utf-8", "replace")
     try:
-        first = first_line.decode("utf-8")
         json.loads(first)
         return False
-    except (UnicodeDecodeError, RecursionError):
+    except RecursionError:
         return False
     except json.JSONDecodeError as error:
         if not (error.msg.startswith("Unterminated string") or error.pos >= len(first.rstrip()) - 16):
@@ -161,8 +227,8 @@ def _is_document(peeked: Peeked, first_line: bytes) -> bool:
     if second is None:
         return True
     try:
-        return not isinstance(json.loads(second), dict | list)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return not isinstance(json.loads(second.decode("utf-8", "replace")), dict | list)
+    except (json.JSONDecodeError, RecursionError):
         return True
 
 
@@ -185,7 +251,16 @@ def _jsonl_units(path: str, stream: BinaryIO) -> Iterator[Unit]:
                 line = text.rstrip("\r\n")
                 yield Reject(path, number, _json_error(line), line)
                 continue
+            if ESCAPED_SURROGATE.search(text):
+                reason = lone_surrogate_reason(value)
+                if reason:
+                    yield Reject(path, number, reason, text.rstrip("\r\n"))
+                    continue
+            if ESCAPED_NUL in text:
+                value = without_nul(value)
             if value.__class__ is list:  # a whole API page on one line (Mastodon, a list of X responses)
+                if not value:
+                    yield Reject(path, number, "empty JSON array: no record on this line", text.rstrip("\r\n"))
                 for element in value:
                     yield number, element, None, text
             else:

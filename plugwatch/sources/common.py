@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -10,6 +11,72 @@ from typing import Any, Protocol
 from plugwatch.model import Item
 
 RAW_LIMIT = 2_000  # a reject keeps this much of the offending line
+# Lone surrogates: what surrogateescape makes of invalid UTF-8, or a JSON "\ud800" escape without its
+# pair. Neither is a character: UTF-8 output (and PostgreSQL) refuse them.
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """The text with any lone surrogate shown as U+FFFD, so it can be written as UTF-8."""
+    return SURROGATE.sub("\ufffd", text) if SURROGATE.search(text) else text
+
+
+# In raw JSON text: an escape that may decode to a lone surrogate, and an escaped NUL. Searching the
+# raw text first keeps the walk over the decoded value off the common path.
+ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+ESCAPED_NUL = "\\u0000"
+
+
+def _strings(value: Any) -> Any:
+    """Every string in a decoded JSON value, keys included (iterative: values may nest deeply)."""
+    stack = [value]
+    while stack:
+        top = stack.pop()
+        if top.__class__ is str:
+            yield top
+        elif top.__class__ is dict:
+            stack.extend(top)
+            stack.extend(top.values())
+        elif top.__class__ is list:
+            stack.extend(top)
+
+
+def lone_surrogate_reason(value: Any) -> str | None:
+    """Why a decoded record cannot be used when one of its strings holds a lone surrogate, else None."""
+    for text in _strings(value):
+        found = SURROGATE.search(text)
+        if found:
+            return (f"invalid JSON string: lone surrogate \\u{ord(found.group()):04x} "
+                    "(half of a UTF-16 pair, not a character)")
+    return None
+
+
+def without_nul(value: Any) -> Any:
+    """The decoded value with NUL characters removed from every string, keys included: they carry
+    no text, and PostgreSQL cannot store them (see README, Bad input). Containers are changed in
+    place (the value was just decoded and is ours) and walked without recursion."""
+    if value.__class__ is str:
+        return value.replace("\x00", "")
+    stack = [value]
+    while stack:
+        top = stack.pop()
+        if top.__class__ is dict:
+            for key, inner in list(top.items()):
+                if inner.__class__ is str:
+                    inner = inner.replace("\x00", "")
+                elif inner.__class__ in (dict, list):
+                    stack.append(inner)
+                if key.__class__ is str and "\x00" in key:
+                    del top[key]
+                    key = key.replace("\x00", "")
+                top[key] = inner
+        elif top.__class__ is list:
+            for index, inner in enumerate(top):
+                if inner.__class__ is str:
+                    top[index] = inner.replace("\x00", "")
+                elif inner.__class__ in (dict, list):
+                    stack.append(inner)
+    return value
 
 
 @dataclass(slots=True)
@@ -22,8 +89,10 @@ class Reject:
     raw: str | None = None
 
     def __post_init__(self) -> None:
-        if self.raw is not None and len(self.raw) > RAW_LIMIT:
-            self.raw = self.raw[:RAW_LIMIT]
+        if self.raw is not None:
+            self.raw = printable(self.raw[:RAW_LIMIT])
+        # A file name with undecodable bytes, or a reason quoting bad input, must not break the writer.
+        self.path, self.reason = printable(self.path), printable(self.reason)
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ Quoted fields may span lines; a record's line number is the physical line where 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -22,9 +23,46 @@ def delimiter_of(header: str) -> str:
 
 
 def header_of(first_line: bytes) -> list[str]:
-    text = first_line.decode("utf-8", "replace")
-    row = next(csv.reader([text], delimiter=delimiter_of(text)), [])
-    return [name.strip() for name in row]
+    """The column names of a header line; [] when it is not one (a bare CR, a runaway field)."""
+    return _parse_header(first_line)[0]
+
+
+def header_guess(first_line: bytes) -> tuple[list[str], str | None]:
+    """The names a first line would give as a header, and why it does not parse (None when it does).
+    A line that does not parse is split at its delimiter, so its names can still be judged."""
+    names, problem = _parse_header(first_line)
+    if problem:
+        text = first_line.decode("utf-8", "replace").replace("\r", "").rstrip("\n")
+        names = [name.strip() for name in text.split(delimiter_of(text))]
+    return names, problem
+
+
+# What a column name looks like: a few words of letters, digits and a little punctuation.
+_COLUMN = re.compile(r"[^\W\d][\w .:()/#-]{0,39}")
+
+
+def column_like(names: list[str]) -> bool:
+    """Whether names look like a header row's: two or more, each short (an index column may be empty)."""
+    named = [name for name in names if name]
+    return len(named) >= 2 and all(_COLUMN.fullmatch(name) and len(name.split()) <= 4 for name in named)
+
+
+def field_count(line: bytes, header_line: bytes) -> int:
+    """How many fields a line has with the header's delimiter (-1 when it does not parse)."""
+    header = header_line.decode("utf-8", "replace")
+    try:
+        return len(next(csv.reader([line.decode("utf-8", "replace")], delimiter=delimiter_of(header)), []))
+    except csv.Error:
+        return -1
+
+
+def _parse_header(first_line: bytes) -> tuple[list[str], str | None]:
+    text = first_line.decode("utf-8", "replace").replace("\x00", "")
+    try:
+        row = next(csv.reader([text], delimiter=delimiter_of(text)), [])
+    except csv.Error as error:
+        return [], _csv_error(error)
+    return [name.strip() for name in row], None
 
 
 def has_text_column(first_line: bytes, options: SourceOptions | None) -> bool:
@@ -40,6 +78,8 @@ def rows(
 
     def lines() -> Iterator[str]:
         for number, data in enumerate(stream, 1):
+            if b"\x00" in data:  # NUL carries no text and PostgreSQL cannot store it
+                data = data.replace(b"\x00", b"")
             try:
                 yield data.decode("utf-8")
             except UnicodeDecodeError as error:
@@ -56,7 +96,10 @@ def rows(
         except StopIteration:
             return
         except csv.Error as error:
-            yield Reject(path, start, f"invalid CSV: {error}")
+            if not header:  # without its header no row of the file can be mapped
+                yield Reject(path, start, f"invalid CSV header: {_csv_error(error)}; the file cannot be read")
+                return
+            yield Reject(path, start, f"invalid CSV: {_csv_error(error)}")
             continue
         except STREAM_ERRORS as error:
             yield Reject(path, reader.line_num + 1, broken_reason(error))
@@ -79,9 +122,13 @@ def rows(
         yield start, dict(zip(header, row, strict=True)), None, None
 
 
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
+def _csv_error(error: csv.Error) -> str:
+    message = str(error)
+    if message.startswith("new-line character seen in unquoted field"):
+        return "a carriage return (CR) inside an unquoted field; CR alone is not a line end here"
+    if message.startswith("field larger than field limit"):
+        return f"a field is longer than {csv.field_size_limit():,} characters (an unclosed quote?)"
+    return message
 
 
 class CsvFormat:

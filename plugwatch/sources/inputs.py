@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class StreamBroken(Exception):
@@ -82,6 +83,26 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+class _FromUtf16(io.RawIOBase):
+    """UTF-16 text (a Windows "Unicode text" export, with its byte order mark) as UTF-8 bytes, so every
+    reader sees UTF-8. Code units that are not UTF-16 (a lone surrogate, an odd last byte) become U+FFFD."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._text = io.TextIOWrapper(source, encoding="utf-16", errors="replace", newline="")  # type: ignore[arg-type]
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if not self._pending:
+            self._pending = self._text.read(max(1, len(buffer) // 4)).encode("utf-8")
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
 class _Broken:
     """Stands in for a stream that failed while the head was read, failing again once the head is
     served, so the records before the break still come out and the break lands on its line."""
@@ -109,7 +130,15 @@ class Peeked:
         self._source: BinaryIO = io.BufferedReader(_Prefixed(head, raw), 1 << 16)  # type: ignore[arg-type]
         if head == GZIP_MAGIC:
             self._source = gzip.GzipFile(fileobj=self._source, mode="rb")  # type: ignore[assignment]
+        if self._utf16():
+            self._source = io.BufferedReader(_FromUtf16(self._source), 1 << 16)  # type: ignore[assignment]
         self.next_content_line()
+
+    def _utf16(self) -> bool:
+        try:
+            return self._source.peek(2)[:2] in UTF16_BOMS  # type: ignore[attr-defined]
+        except STREAM_ERRORS:
+            return False  # a broken stream: reading its first line fails again and says so
 
     def next_content_line(self) -> bytes | None:
         """Read ahead to the next non-blank line (None at the end or when the stream broke). Only as
@@ -131,6 +160,11 @@ class Peeked:
             self.error = error
             self._source = _Broken(error)  # type: ignore[assignment]
         return None
+
+    def second_content_line(self) -> bytes | None:
+        """The second non-blank line (read ahead only if it was not yet), None when there is none."""
+        lines = self.content_lines()
+        return lines[1] if len(lines) > 1 else self.next_content_line()
 
     def content_lines(self) -> list[bytes]:
         return [line for line in self.lines if line.strip()]

@@ -12,6 +12,14 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from plugwatch.sources.common import (
+    ESCAPED_NUL,
+    ESCAPED_SURROGATE,
+    lone_surrogate_reason,
+    printable,
+    without_nul,
+)
+
 CHUNK_SIZE = 1 << 16  # bytes per read; tests shrink it to split records across reads
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -101,7 +109,9 @@ class JsonDocument:
         self._advance(self.pos + 1)
 
     def value(self, check_bytes: bool = False) -> tuple[int, Any]:
-        """Decode the value starting at the next token: (its first line, the value)."""
+        """Decode the value starting at the next token: (its first line, the value). With
+        check_bytes (a record), invalid UTF-8 or a lone surrogate in it raises BadBytes, and NUL
+        characters are removed from its strings."""
         if not self.peek():
             raise self.error("Expecting value")
         while True:
@@ -125,6 +135,14 @@ class JsonDocument:
                 self._advance(end)
                 raw = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 raise BadBytes(line, f"invalid UTF-8 at byte {byte}", raw)
+            escaped = ESCAPED_SURROGATE.search(self.buf, self.pos, end)
+            reason = escaped and lone_surrogate_reason(value)
+            if reason:
+                line, _, text = self._line_at(escaped.start())  # type: ignore[union-attr]
+                self._advance(end)
+                raise BadBytes(line, reason, text)
+            if self.buf.find(ESCAPED_NUL, self.pos, end) >= 0:
+                value = without_nul(value)
         self._advance(end)
         return start_line, value
 
@@ -229,8 +247,10 @@ def _object(doc: JsonDocument, top: bool) -> Iterator[Unit]:
     if top and not streamed:
         if _BAD_BYTE.search(json.dumps(head, ensure_ascii=False)):
             yield start, BadBytes(start, "invalid UTF-8 in the document", None), None
+        elif reason := lone_surrogate_reason(head):
+            yield start, BadBytes(start, reason, None), None
         else:
-            yield start, head, None
+            yield start, without_nul(head), None
 
 
 def _scalars(head: dict[str, Any]) -> dict[str, Any]:
@@ -244,5 +264,8 @@ def _scalars(head: dict[str, Any]) -> dict[str, Any]:
 
 def _printable(text: str) -> str:
     if _BAD_BYTE.search(text):
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text
+        try:
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # also holds a lone surrogate from an escape: printable() below
+            pass
+    return printable(text).replace("\x00", "")

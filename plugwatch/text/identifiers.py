@@ -251,22 +251,28 @@ _NON_DIGITS = re.compile(r"\D")
 class _Scan:
     """Work state of one extraction: cleaned text, findings, and the spans already taken."""
 
-    __slots__ = ("text", "region", "found", "claims")
+    __slots__ = ("text", "region", "found", "taken")
 
     def __init__(self, text: str, region: str | None):
         self.text = text
         self.region = region
         self.found: list[tuple[str, int, int, str, bool | None]] = []
-        self.claims: list[tuple[int, int]] = []
+        # One byte per character, 1 where a pass claimed it: claiming and checking cost the span's
+        # length, not the number of earlier claims (a long text holds thousands of identifiers).
+        self.taken: bytearray | None = None
 
     def add(self, kind: str, start: int, end: int, canonical: str, valid: bool | None) -> None:
         self.found.append((kind, start, end, canonical, valid))
 
     def claim(self, start: int, end: int) -> None:
-        self.claims.append((start, end))
+        if self.taken is None:
+            self.taken = bytearray(len(self.text))
+        end = min(end, len(self.taken))
+        if end > start:
+            self.taken[start:end] = b"\x01" * (end - start)
 
     def claimed(self, start: int, end: int) -> bool:
-        return any(s < end and start < e for s, e in self.claims)
+        return self.taken is not None and self.taken.find(1, start, end) >= 0
 
 
 def extract_identifiers(
@@ -274,23 +280,44 @@ def extract_identifiers(
 ) -> list[Identifier]:
     """Contact, payment and web identifiers in `text` and in platform-given `links`.
 
-    Spans point into the original `text`; identifiers from `links` have start=end=-1.
+    Spans point into the original `text`. An identifier from `links` that the text does not show
+    has start=end=-1 and source "link"; those come first, then the rest in text order.
     """
-    result: list[Identifier] = []
-    seen: set[tuple[str, str, int, int]] = set()
+    given: list[Identifier] = []
+    seen: set[tuple[str, str]] = set()
     for link in links:
         for kind, canonical, valid in _link_ids(link.strip()):
-            if (kind, canonical, -1, -1) not in seen:
-                seen.add((kind, canonical, -1, -1))
-                result.append(Identifier(kind, link, canonical, valid, -1, -1))
-    if not text:
-        return result
+            if (kind, canonical) not in seen:
+                seen.add((kind, canonical))
+                given.append(Identifier(kind, link, canonical, valid, -1, -1, "link"))
+    found = _in_text(text, default_region) if text else []
+    if not given:
+        return found
+    # A link the platform also gave as an entity is the same identifier: keep the one found in the text.
+    shown = {(i.type, _schemeless(i.canonical)) for i in found}
+    given = [_placed(i, text) for i in given if (i.type, _schemeless(i.canonical)) not in shown]
+    inside = [i for i in given if i.start >= 0]
+    if inside:
+        found = sorted(found + inside, key=lambda i: (i.start, i.end, i.type))
+    return [i for i in given if i.start < 0] + found
+
+
+def _placed(identifier: Identifier, text: str) -> Identifier:
+    """A platform-given identifier with the span where the text has its link written out, if it does."""
+    written = identifier.value.strip()
+    at = text.find(written) if written else -1
+    if at < 0:
+        return identifier
+    return Identifier(identifier.type, written, identifier.canonical, identifier.valid, at, at + len(written))
+
+
+def _in_text(text: str, default_region: str | None) -> list[Identifier]:
     if text.isascii():
         lowered = text.lower()
         bits = _hints(text, f" {lowered} ", default_region)
         if not bits & _DEOBF_BIT and not has_loose_markers(lowered):
             if not bits:
-                return result
+                return []
             cleaned = deobfuscate(text, defang=False)
         else:
             cleaned = deobfuscate(text)
@@ -299,23 +326,20 @@ def extract_identifiers(
         cleaned = deobfuscate(text)
         bits = _hints(cleaned.text, f" {cleaned.text.lower()} ", default_region)
     if not bits & ~_DEOBF_BIT:
-        return result
+        return []
     scan = _Scan(cleaned.text, default_region)
     for bit, run in _PASSES:
         if bits & bit:
             run(scan)
     found = []
+    seen: set[tuple[str, str, int, int]] = set()
     for kind, cs, ce, canonical, valid in scan.found:
         start, end = cleaned.span(cs, ce)
         if (kind, canonical, start, end) not in seen:
             seen.add((kind, canonical, start, end))
             found.append(Identifier(kind, scan.text[cs:ce], canonical, valid, start, end))
     found.sort(key=lambda i: (i.start, i.end, i.type))
-    if result and found:
-        # A link the platform also gave as an entity is the same identifier: keep the one with a span.
-        shown = {(i.type, _schemeless(i.canonical)) for i in found}
-        result = [i for i in result if (i.type, _schemeless(i.canonical)) not in shown]
-    return result + found
+    return found
 
 
 def _schemeless(canonical: str) -> str:
