@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from plugwatch.model import Account, Item, OfferKind, Verdict
+from plugwatch.pipeline import identifiers_for
 from plugwatch.records import scan_record
-from plugwatch.scan import identifiers_for
 from plugwatch.share.matching import after_ingest as match_watch_lists
 from plugwatch.store import review, users
 from plugwatch.store.hooks import hooks_of

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from plugwatch.cli import app
 from plugwatch.model import Identifier, Item
+from plugwatch.pipeline import identifiers_for
 from plugwatch.records import MAX_IDENTIFIERS, MAX_REASONS, MAX_TEXT, bounded, scan_record, scored_text
-from plugwatch.scan import identifiers_for
 from plugwatch.text.identifiers import extract_identifiers
 
 SENTENCE = "Selling MDMA pills {n}0 for ${n}5, wickr: plugman{n} or t.me/plugshop{n} ship worldwide. "

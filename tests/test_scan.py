@@ -1,5 +1,5 @@
 from plugwatch.model import Item
-from plugwatch.scan import identifiers_for
+from plugwatch.pipeline import identifiers_for
 from plugwatch.text.identifiers import extract_identifiers
 
 

@@ -16,8 +16,8 @@ from plugwatch.model import Item as Post
 from plugwatch.model import OfferKind, Verdict
 from plugwatch.network.identity import network_id
 from plugwatch.network.pipeline import analyse
+from plugwatch.pipeline import identifiers_for
 from plugwatch.records import scan_record
-from plugwatch.scan import identifiers_for
 from plugwatch.store import review, users
 from plugwatch.store.schema import Account, Item, ReviewTask
 from plugwatch.wiring import create_app, open_store

@@ -12,13 +12,12 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from plugwatch.pipeline import score
 from plugwatch.records import scan_record
-from plugwatch.scan import identifiers_for
 from plugwatch.sources import Reject, SourceOptions, read
 from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, broken_reason, walk
 
 SCAN_KEYS = ("id", "author", "identifiers", "score")
-BATCH = 256
 
 
 def is_scan_record(value: Any) -> bool:
@@ -124,29 +123,10 @@ class RecordReader:
             self.on_reject(Reject(path, number + 1, broken_reason(error)))
 
     def _raw(self, paths: list[str]) -> Iterator[dict[str, Any]]:
-        batch: list = []
-        for x in read(paths, self.options):
-            batch.append(x)
-            if len(batch) >= BATCH:
-                yield from self._score(batch)
-                batch = []
-        if batch:
-            yield from self._score(batch)
-
-    def _score(self, batch: list) -> Iterator[dict[str, Any]]:
-        pairs = []
-        for x in batch:
-            if not isinstance(x, Reject):
-                ids = [] if self._texts_only else identifiers_for(x, self.region)
-                pairs.append((x, ids))
         detector = None if self._texts_only else self.detector
-        verdicts = detector.verdicts(pairs) if detector and pairs else [None] * len(pairs)
-        if detector is not None:
-            self.scored += len(pairs)
-        results = iter(zip(pairs, verdicts, strict=True))
-        for x in batch:
+        for x in score(read(paths, self.options), detector, self.region, identify=not self._texts_only):
             if isinstance(x, Reject):
                 self.on_reject(x)
                 continue
-            (item, ids), verdict = next(results)
-            yield scan_record(item, ids, verdict)
+            self.scored += detector is not None
+            yield scan_record(x.item, x.identifiers, x.verdict)

@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -26,8 +26,8 @@ from typing import Any, BinaryIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from plugwatch.model import Item
+from plugwatch.pipeline import score
 from plugwatch.records import scan_record
-from plugwatch.scan import identifiers_for
 from plugwatch.sources import Reject, SourceOptions, read
 from plugwatch.store.review import IngestResult, ingest_records, known_ids
 from plugwatch.store.schema import Account as AccountRow
@@ -177,26 +177,21 @@ def _db_reason(error: Exception) -> str:
 def score_and_store(store, detector, stream: Iterable[Item | Reject], source_name: str | None = None,
                     default_region: str | None = None) -> IngestReport:
     report = IngestReport()
-    batch: list[tuple[Item, list]] = []
+    batch: list[tuple[Item, list, Any]] = []
 
     def reject(path: str | None, line: int | None, reason: str) -> None:
         report.rejected += 1
         if len(report.rejects) < MAX_REJECTS_SHOWN:
             report.rejects.append({"source": source_name or path, "line": line, "reason": reason})
 
+    def already_stored(items: list[Item]) -> set[str]:  # not scored again (ingest_records would skip them anyway)
+        with store.session() as s:
+            return known_ids(s, (item.id for item in items))
+
     def flush() -> None:
         if not batch:
             return
-        with store.session() as s:
-            known = known_ids(s, (item.id for item, _ in batch))
-        if known:  # already stored: not scored again (ingest_records would skip them anyway)
-            report.duplicates += sum(1 for item, _ in batch if item.id in known)
-            batch[:] = [pair for pair in batch if pair[0].id not in known]
-            if not batch:
-                return
-        verdicts = detector.verdicts(batch)
-        records = [item_record(item, ids, v, source_name) for (item, ids), v in zip(batch, verdicts, strict=True)]
-        report.flagged += sum(1 for v in verdicts if v.flagged)
+        records = [item_record(item, ids, v, source_name) for item, ids, v in batch]
         result, refused = _store_batch(store, records)
         report.add(result)
         for rec, reason in refused:
@@ -204,35 +199,44 @@ def score_and_store(store, detector, stream: Iterable[Item | Reject], source_nam
             reject(source.get("path"), source.get("line"), reason)
         batch.clear()
 
+    guarded = _guarded(stream, lambda where, reason: reject(where[0], None, reason), source_name)
+    for x in score(guarded, detector, default_region, batch=BATCH, check=_unstorable_text, check_identified=oversized,
+                   known=already_stored):
+        if isinstance(x, Reject):
+            reject(x.path or None, x.line or None, x.reason)
+            continue
+        report.read += 1
+        if x.known:
+            report.duplicates += 1
+            continue
+        report.flagged += bool(x.verdict and x.verdict.flagged)
+        batch.append((x.item, x.identifiers, x.verdict))
+        if len(batch) >= BATCH:
+            flush()
+    flush()
+    return report
+
+
+def _guarded(stream: Iterable[Item | Reject], on_crash, source_name: str | None) -> Iterator[Item | Reject]:
+    """`stream`, ending with a reject instead of an exception: an importer's bug must not lose what was
+    read before it."""
     items = iter(stream)
     last: tuple[str | None, int | None] = (None, None)  # where the reader got to
     while True:
         try:
             out = next(items)
         except StopIteration:
-            break
-        except Exception as e:  # noqa: BLE001 - an importer's bug must not lose what was read before it
+            return
+        except Exception as e:  # noqa: BLE001
             log.exception("reading %s failed", source_name)
             after = f" after line {last[1]}" if last[1] else ""
-            reject(last[0], None, f"could not read the rest of the input{after}: {type(e).__name__}: {e}")
-            break
+            on_crash(last, f"could not read the rest of the input{after}: {type(e).__name__}: {e}")
+            return
         if isinstance(out, Reject):
             last = (out.path, out.line)
-            reject(out.path, out.line, out.reason)
-            continue
-        if out.source is not None:
+        elif out.source is not None:
             last = (out.source.path, out.source.line)
-        problem = _unstorable_text(out)
-        ids = identifiers_for(out, default_region) if problem is None else []
-        if problem := problem or oversized(out, ids):
-            reject(out.source.path if out.source else None, out.source.line if out.source else None, problem)
-            continue
-        report.read += 1
-        batch.append((out, ids))
-        if len(batch) >= BATCH:
-            flush()
-    flush()
-    return report
+        yield out
 
 
 def ingest_bytes(store, detector, data: bytes | BinaryIO, name: str = "upload", format: str | None = None,

@@ -7,7 +7,12 @@ Formats: generic `jsonl` / `csv`, plain `text` (one post per line), `x` (API v2 
 (Pushshift / Arctic Shift dumps), `mastodon` (REST API statuses), `bluesky` (Jetstream events).
 """
 
+from plugwatch.sources import telegram
 from plugwatch.sources.base import FORMATS, Reject, SourceOptions, read
 from plugwatch.sources.common import RecordError
 
-__all__ = ["FORMATS", "RecordError", "Reject", "SourceOptions", "read"]
+# Identifiers a platform's own conventions give, beyond what the text shows (Telegram: an @mention is a
+# username). platform -> (item, text read, identifiers found, limit) -> more identifiers.
+PLATFORM_IDENTIFIERS = {"telegram": telegram.mention_identifiers}
+
+__all__ = ["FORMATS", "PLATFORM_IDENTIFIERS", "RecordError", "Reject", "SourceOptions", "read"]

@@ -8,9 +8,10 @@ give no item and no reject.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from plugwatch.model import Account, Item, ItemKind, MediaRef, SourceRef
+from plugwatch.model import Account, Identifier, Item, ItemKind, MediaRef, SourceRef
 from plugwatch.sources.common import FileContext, RecordError, SourceOptions, identifier, record_time, string
 
 _KIND_BY_CHAT = {
@@ -146,3 +147,23 @@ class TelegramFormat:
 
 
 FORMAT = TelegramFormat()
+
+
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
+
+
+def mention_identifiers(item: Item, text: str, found: list[Identifier], limit: int) -> list[Identifier]:
+    """On Telegram an @mention is itself a Telegram username: a contact, wherever it stands in `text`
+    (the part of the post that is read). Those already `found` in the text are not repeated."""
+    known = {i.canonical for i in found}
+    out = []
+    for name in item.mentions[:limit]:
+        canonical = f"telegram:{name.lower()}"
+        if canonical in known:
+            continue
+        known.add(canonical)
+        at = text.find("@" + name)
+        end = at + len(name) + 1 if at >= 0 else -1
+        out.append(Identifier("telegram", "@" + name, canonical, _USERNAME.fullmatch(name) is not None, at, end,
+                              None if at >= 0 else "mention"))
+    return out
