@@ -20,20 +20,17 @@ def detector() -> Detector:
 
 import os  # noqa: E402
 import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 
 
 def _pg_admin_url() -> str | None:
     return os.environ.get("PLUGWATCH_TEST_PG") or None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'plugwatch.db'}"
-        return
-    admin = _pg_admin_url()
-    if not admin:
-        pytest.skip("PLUGWATCH_TEST_PG not set (.ci/run sets it and starts PostgreSQL)")
+@contextmanager
+def _pg_database(admin: str) -> Iterator[str]:
+    """A new empty database on the server `admin` connects to, dropped afterwards; yields its URL."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -47,6 +44,28 @@ def db_url(request, tmp_path):
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'plugwatch.db'}"
+        return
+    admin = _pg_admin_url()
+    if not admin:
+        pytest.skip("PLUGWATCH_TEST_PG not set (.ci/run sets it and starts PostgreSQL)")
+    with _pg_database(admin) as url:
+        yield url
+
+
+@pytest.fixture
+def second_db(db_url, tmp_path):
+    """Another empty database on the same back-end as `db_url`, for a second plugwatch instance."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    with _pg_database(_pg_admin_url()) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,13 +9,12 @@ tests are skipped only when no Chromium is installed (set PLUGWATCH_CHROMIUM to 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+
+from tests.servers import free_port, serving
 
 CHROMIUM = os.environ.get("PLUGWATCH_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -28,22 +27,14 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live(db_url, detector):
     """A running service with the example posts ingested and a reviewer, on a free local port."""
-    import uvicorn
-
     from plugwatch.service.ingest import ingest_paths
     from plugwatch.store import review, users
     from plugwatch.wiring import create_app
 
-    port = _free_port()
+    port = free_port()
     # Attached images load only from configured media hosts: here the same server under another name.
     app = create_app(db_url, detector=detector, media_hosts="localhost")
     app.state.test_picture = f"http://localhost:{port}/static/no-such-picture.png"
@@ -57,20 +48,8 @@ def live(db_url, detector):
             "id": "x:pic", "platform": "x", "author": "x:pic_seller", "text": "new batch, pics in dm",
             "score": 0.2, "flagged": False, "kind": "request", "reasons": [], "identifiers": [],
             "media": [{"url": app.state.test_picture, "kind": "photo"}]}])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield app, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        store.dispose()
+    with serving(app, port) as base:
+        yield app, base
 
 
 @pytest.fixture(scope="module")

@@ -11,26 +11,14 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from plugwatch.cli import app
 from plugwatch.network.accounts import reports_on_seller
 from plugwatch.network.pipeline import analyse
 from plugwatch.text.identifiers import extract_identifiers
+from tests.cli_helpers import cli, jsonl
 
 DATA = Path(__file__).resolve().parent / "fixtures" / "networks_independent"
 TRUTH = json.loads((DATA / "truth.json").read_text(encoding="utf-8"))
-
-
-def cli(*args):
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.stderr
-    return result
-
-
-def jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture(scope="module")

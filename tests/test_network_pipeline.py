@@ -10,6 +10,7 @@ from plugwatch.network.displacement import Displacement, destinations
 from plugwatch.network.identity import combined_score, frequency_cap, network_id
 from plugwatch.network.pipeline import Settings, analyse
 from plugwatch.text.identifiers import extract_identifiers
+from tests.fixtures.networks.make_example import bot_pitch
 
 T0 = datetime(2025, 1, 6, 12, tzinfo=UTC)
 _n = 0
@@ -165,26 +166,11 @@ def test_accounts_aggregate_items_and_bio():
 
 # ------------------------------------------------------------------ campaigns and bots
 
-OPENERS = ["Struggling with anxiety?", "Dealing with depression?", "Tired of anxiety and low mood?",
-           "Struggling with depression or anxiety?"]
-PRODUCTS = ["our microdose capsules", "our micro-dose caps", "these microdose shroom capsules",
-            "our psilocybin microdose caps"]
-EFFECTS = ["changed my life", "really helped me", "turned things around for me", "changed everything"]
-CTAS = ["DM tele @microdose_lab for the menu", "message tele @microdose_lab for prices",
-        "order on tele @microdose_lab for the menu"]
-SHIPPING = ["discreet shipping worldwide", "stealth shipping EU and US", "discreet worldwide shipping"]
-
-
-def pitch(rnd: random.Random) -> str:
-    return " ".join([rnd.choice(OPENERS), rnd.choice(PRODUCTS), rnd.choice(EFFECTS), rnd.choice(CTAS) + ",",
-                     rnd.choice(SHIPPING)])
-
-
 def campaign_records(rnd: random.Random) -> list[dict]:
     records = []
     for i in range(9):
         for j in range(3):
-            records.append(rec(f"x:calm_{i}", pitch(rnd), when=T0 + timedelta(hours=5 * i + j)))
+            records.append(rec(f"x:calm_{i}", bot_pitch(rnd), when=T0 + timedelta(hours=5 * i + j)))
     # ordinary popular phrases from 40 accounts: long enough to be sketched were they offers, but not offers
     for i in range(40):
         text = ["Happy new year everyone, wishing you all health and happiness in 2025!",
@@ -228,9 +214,9 @@ def test_reply_bot_with_topic():
     parents = [rec("x:science", f"New trial: psilocybin therapy reduced depression scores #{i}", flagged=False)
                for i in range(15)]
     rnd = random.Random(1)
-    replies = [rec("x:replybot", pitch(rnd), when=T0 + timedelta(minutes=30 * i), reply_to=p["id"])
+    replies = [rec("x:replybot", bot_pitch(rnd), when=T0 + timedelta(minutes=30 * i), reply_to=p["id"])
                for i, p in enumerate(parents[:12])]
-    slow = [rec("x:slowpoke", pitch(rnd), when=T0 + timedelta(days=10 * i), reply_to=p["id"])
+    slow = [rec("x:slowpoke", bot_pitch(rnd), when=T0 + timedelta(days=10 * i), reply_to=p["id"])
             for i, p in enumerate(parents[:12])]
     records = parents + replies + slow
     texts = [(r["id"], r["text"]) for r in records]

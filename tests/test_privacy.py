@@ -70,6 +70,12 @@ def test_missing_or_weak_key_is_a_clear_error(tmp_path, monkeypatch):
     ("eth:0x52908400098527886E0F7030069857D2E4169EE7", ("eth", "eth:0x52908400098527886e0f7030069857d2e4169ee7")),
     ("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", ("btc", "btc:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa")),
     ("cashapp:$Plug", ("cashapp", "cashapp:$plug")),
+    # a profile link names its handle; other links stay links
+    ("t.me/Plug_Shop1", ("telegram", "telegram:plug_shop1")),
+    ("https://wa.me/14155552671", ("whatsapp", "whatsapp:+14155552671")),
+    ("shop.example", ("url", "http://shop.example/")),
+    ("domain:Shop.Example", ("domain", "shop.example")),
+    ("https://linktr.ee/plugdirect_menu", ("url", "https://linktr.ee/plugdirect_menu")),
 ])
 def test_typed_identifiers_get_the_same_canonical_form_as_extraction(typed, expected):
     assert read_identifier(typed) == expected
@@ -89,17 +95,6 @@ def test_unreadable_identifier_is_a_user_error(text):
     # a bare word is not a URL: `--identifier nonsense` once put http://nonsense/ in a request's scope
     with pytest.raises(UserError, match="TYPE:VALUE"):
         read_identifier(text)
-
-
-@pytest.mark.parametrize("typed, expected", [
-    ("t.me/Plug_Shop1", ("telegram", "telegram:plug_shop1")),
-    ("https://wa.me/14155552671", ("whatsapp", "whatsapp:+14155552671")),
-    ("shop.example", ("url", "http://shop.example/")),
-    ("domain:Shop.Example", ("domain", "shop.example")),
-    ("https://linktr.ee/plugdirect_menu", ("url", "https://linktr.ee/plugdirect_menu")),
-])
-def test_a_profile_link_names_its_handle_and_other_links_stay_links(typed, expected):
-    assert read_identifier(typed) == expected
 
 
 def test_key_to_an_unwritable_place_is_a_user_error(tmp_path):

@@ -13,19 +13,8 @@ from plugwatch.evidence import holds
 from plugwatch.evidence import requests as rq
 from plugwatch.evidence.snapshot import EvidenceError, check_store_chain
 from plugwatch.privacy.subject import delete_subject, subject_export
-from plugwatch.store import audit
+from plugwatch.store import audit, schema
 from plugwatch.store.evidence_tables import Snapshot
-from plugwatch.store.schema import (
-    Account,
-    AccountIdentifier,
-    AuditEntry,
-    Decision,
-    Identifier,
-    Item,
-    ItemIdentifier,
-    ReviewTask,
-    Strike,
-)
 
 
 @pytest.fixture
@@ -40,8 +29,9 @@ def store(db_url):
     st.dispose()
 
 
-def _count(s, model, *where):
-    return s.scalar(select(func.count()).select_from(model).where(*where))
+def _count(s, where) -> int:
+    """How many rows meet `where` (in the table its column belongs to)."""
+    return s.scalar(select(func.count()).where(where))
 
 
 def test_subject_export_holds_everything_about_the_account_and_no_requests(store):
@@ -60,7 +50,7 @@ def test_subject_export_holds_everything_about_the_account_and_no_requests(store
     text = json.dumps(data)
     assert "SECRET-REF" not in text and "telegram:other" not in text  # no request, no other account's data
     with store.session() as s:
-        assert s.scalars(select(AuditEntry).where(AuditEntry.action == "subject.export")).one().actor == "root"
+        assert s.scalars(select(schema.AuditEntry).where(schema.AuditEntry.action == "subject.export")).one().actor == "root"
         with pytest.raises(rq.RequestDenied):
             subject_export(s, user(s, "rev"), "telegram:shop_one")
         with pytest.raises(EvidenceError, match="nothing is stored"):
@@ -73,25 +63,25 @@ def test_deletion_removes_the_account_but_keeps_held_snapshots(store):
     with store.session() as s:
         dry = delete_subject(s, user(s, "ann"), "telegram:shop_one", dry_run=True)
         assert dry.kept_snapshots == [1] and dry.deleted_snapshots == [2]
-        assert _count(s, Item, Item.account_key == "telegram:shop_one") == 3  # dry run: nothing gone
+        assert _count(s, schema.Item.account_key == "telegram:shop_one") == 3  # dry run: nothing gone
     with store.session() as s:
         result = delete_subject(s, user(s, "ann"), "telegram:shop_one")
     assert result.kept_snapshots == [1] and result.deleted_snapshots == [2]
     with store.session() as s:
-        assert s.get(Account, "telegram:shop_one") is None
-        assert _count(s, Item, Item.account_key == "telegram:shop_one") == 0
-        assert _count(s, ReviewTask, ReviewTask.item_id.in_(["telegram:1", "telegram:2", "telegram:3"])) == 0
-        assert _count(s, Decision, Decision.item_id.in_(["telegram:1", "telegram:2"])) == 0
-        assert _count(s, Strike, Strike.account_key == "telegram:shop_one") == 0
-        assert _count(s, AccountIdentifier, AccountIdentifier.account_key == "telegram:shop_one") == 0
-        assert _count(s, ItemIdentifier, ItemIdentifier.item_id == "telegram:1") == 0
+        assert s.get(schema.Account, "telegram:shop_one") is None
+        assert _count(s, schema.Item.account_key == "telegram:shop_one") == 0
+        assert _count(s, schema.ReviewTask.item_id.in_(["telegram:1", "telegram:2", "telegram:3"])) == 0
+        assert _count(s, schema.Decision.item_id.in_(["telegram:1", "telegram:2"])) == 0
+        assert _count(s, schema.Strike.account_key == "telegram:shop_one") == 0
+        assert _count(s, schema.AccountIdentifier.account_key == "telegram:shop_one") == 0
+        assert _count(s, schema.ItemIdentifier.item_id == "telegram:1") == 0
         # its own e-mail goes; the wickr handle the other account also used stays
-        assert _count(s, Identifier, Identifier.canonical == "me@example.com") == 0
-        assert _count(s, Identifier, Identifier.canonical == "wickr:shared") == 1
+        assert _count(s, schema.Identifier.canonical == "me@example.com") == 0
+        assert _count(s, schema.Identifier.canonical == "wickr:shared") == 1
         assert [x.id for x in s.scalars(select(Snapshot).order_by(Snapshot.id))] == [1, 3]
-        assert s.get(Item, "telegram:4") is not None  # other accounts untouched
+        assert s.get(schema.Item, "telegram:4") is not None  # other accounts untouched
         assert check_store_chain(s) == []
-        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "subject.delete")).one()
+        entry = s.scalars(select(schema.AuditEntry).where(schema.AuditEntry.action == "subject.delete")).one()
         assert entry.details["kept_snapshots_on_hold"] == [1]
         assert audit.verify(s) is None
 
@@ -100,9 +90,9 @@ def test_dry_run_reports_the_rows_a_real_deletion_removes(store):
     with store.session() as s:
         dry = delete_subject(s, user(s, "ann"), "telegram:shop_one", dry_run=True).to_dict()
     with store.session() as s:  # the dry run left everything in place, the audit log included
-        assert _count(s, Item, Item.account_key == "telegram:shop_one") == 3
-        assert _count(s, Identifier, Identifier.canonical == "me@example.com") == 1
-        assert _count(s, AuditEntry, AuditEntry.action == "subject.delete") == 0
+        assert _count(s, schema.Item.account_key == "telegram:shop_one") == 3
+        assert _count(s, schema.Identifier.canonical == "me@example.com") == 1
+        assert _count(s, schema.AuditEntry.action == "subject.delete") == 0
     with store.session() as s:
         real = delete_subject(s, user(s, "ann"), "telegram:shop_one").to_dict()
     assert dry["deleted_identifiers"] == real["deleted_identifiers"] == 1  # me@example.com
@@ -123,7 +113,7 @@ def test_items_under_an_account_hold_are_frozen_before_they_go(store):
                           .order_by(Snapshot.id)).all()
         assert [(x.item_id, x.item_class) for x in snaps] == [("telegram:1", "remove"), ("telegram:2", "warn"),
                                                               ("telegram:3", "hold")]
-        assert s.get(Item, "telegram:3") is None
+        assert s.get(schema.Item, "telegram:3") is None
 
 
 def test_subject_cli_needs_a_role_and_yes(store, db_url, tmp_path):

@@ -30,7 +30,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 ROOT = README.parent
 
 
-def _code_lines(text: str) -> list[str]:
+def _block_lines(text: str) -> list[str]:
+    """The lines of fenced and indented code blocks, stripped."""
     lines, fenced = [], False
     for line in text.splitlines():
         if line.startswith("```"):
@@ -38,14 +39,22 @@ def _code_lines(text: str) -> list[str]:
             continue
         if fenced or line.startswith("    "):
             lines.append(line.strip())
-    lines += re.findall(r"`(plugwatch [^`]+)`", text)
+    return lines
+
+
+def _continued(lines: list[str]) -> list[str]:
+    """The lines with each one ending in a backslash joined to the next."""
     joined, buf = [], ""
-    for line in lines:  # continuation lines
+    for line in lines:
         buf += line[:-1] + " " if line.endswith("\\") else line
         if not line.endswith("\\"):
             joined.append(buf)
             buf = ""
     return joined
+
+
+def _code_lines(text: str) -> list[str]:
+    return _continued(_block_lines(text) + re.findall(r"`(plugwatch [^`]+)`", text))
 
 
 def _commands(text: str) -> list[list[str]]:
@@ -201,19 +210,7 @@ def _plan(line: str) -> Step:
 
 def _walkthrough_lines(text: str) -> list[str]:
     """Code-block lines (not inline spans) that run plugwatch or set up for it, in README order."""
-    lines, fenced = [], False
-    for line in text.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-            continue
-        if fenced or line.startswith("    "):
-            lines.append(line.strip())
-    joined, buf = [], ""
-    for line in lines:
-        buf += line[:-1] + " " if line.endswith("\\") else line
-        if not line.endswith("\\"):
-            joined.append(" ".join(buf.split()))
-            buf = ""
+    joined = [" ".join(line.split()) for line in _continued(_block_lines(text))]
     return [line for line in joined if "plugwatch " in line and not line.startswith("#")
             and not line.startswith("plugwatch/")]
 

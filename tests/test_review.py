@@ -112,12 +112,20 @@ def test_action_roles_and_escalation(store):
             review.claim_next(s, p["adm"])
 
 
-def test_appeal_goes_to_another_reviewer_and_can_overturn(store):
+@pytest.fixture
+def removed(store):
+    """x:1 (by x:seller) claimed and removed by ann: a decision to appeal. Returns the people."""
     load(store, [record(1)])
     p = people(store)
     with store.session() as s:
         review.claim_next(s, p["ann"])
         review.decide(s, p["ann"], "x:1", "remove", "drug_sale")
+    return p
+
+
+def test_appeal_goes_to_another_reviewer_and_can_overturn(store, removed):
+    p = removed
+    with store.session() as s:
         with pytest.raises(ReviewError, match="no final decision|already decided"):
             review.claim(s, p["ben"], "x:1")
         appeal = review.file_appeal(s, "x:1", "it is a harm-reduction post", filed_by="adm")
@@ -135,12 +143,9 @@ def test_appeal_goes_to_another_reviewer_and_can_overturn(store):
         assert audit.verify(s) is None
 
 
-def test_appeal_upheld_keeps_strike(store):
-    load(store, [record(1)])
-    p = people(store)
+def test_appeal_upheld_keeps_strike(store, removed):
+    p = removed
     with store.session() as s:
-        review.claim_next(s, p["ann"])
-        review.decide(s, p["ann"], "x:1", "remove", "drug_sale")
         appeal = review.file_appeal(s, "x:1", "not mine", filed_by="adm")
         review.claim(s, p["ben"], "x:1")
         review.decide(s, p["ben"], "x:1", "remove", "drug_sale")

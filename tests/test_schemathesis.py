@@ -6,9 +6,6 @@ CI in well under 90 seconds."""
 from __future__ import annotations
 
 import base64
-import socket
-import threading
-import time
 
 import pytest
 
@@ -20,20 +17,13 @@ EXAMPLES_PER_OPERATION = 30
 ROLES = (("rev", "reviewer"), ("lead", "lead"), ("adm", "admin"), ("law", "legal"), ("bot", "ingest"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, detector):
-    import uvicorn
-
     from plugwatch.service.ingest import ingest_paths
     from plugwatch.share import partners
     from plugwatch.store import users
     from plugwatch.wiring import create_app
+    from tests.servers import serving
 
     tmp = tmp_path_factory.mktemp("schemathesis")
     mp = pytest.MonkeyPatch()
@@ -46,21 +36,11 @@ def live(tmp_path_factory, detector):
 
     report = ingest_paths(app.state.store, detector, [str(Path(__file__).resolve().parents[1] / "examples")])
     known = {"item_id": report.ids[:3], "key": ["x:plugdirect", "telegram:user6120044871"]}
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
     basic = "Basic " + base64.b64encode(f"platform-b:{partner_secret}".encode()).decode()
     try:
-        yield f"http://127.0.0.1:{port}", tokens, basic, known
+        with serving(app) as base:
+            yield base, tokens, basic, known
     finally:
-        server.should_exit = True
-        thread.join(10)
-        app.state.store.dispose()
         mp.undo()
 
 

@@ -6,47 +6,20 @@ tests/test_transitions_concurrent.py.)"""
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from test_store import record
 
 from plugwatch.store import review, users
 from plugwatch.wiring import create_app
+from tests.servers import serving
 
 ITEMS = 60
 REVIEWERS = [f"rev{i}" for i in range(8)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def live(app):
-    """`app` served by uvicorn on a free port, in a thread; yields its base URL."""
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        if not thread.is_alive():
-            pytest.fail("server did not start")
-        threading.Event().wait(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-        app.state.store.dispose()
 
 
 @pytest.fixture
@@ -55,7 +28,7 @@ def server(db_url):
     with app.state.store.session() as s:
         review.ingest_records(s, [record(i, author=f"x:s{i % 7}") for i in range(ITEMS)])
         tokens = {name: users.add_user(s, name, "reviewer")[1] for name in REVIEWERS}
-    with live(app) as base:
+    with serving(app) as base:
         yield base, tokens, app
 
 
@@ -122,7 +95,7 @@ def test_simultaneous_appeals_over_http_open_one(db_url, tmp_path, monkeypatch):
         for i in range(5):
             review.claim(s, rev, f"x:{i}")
             review.decide(s, rev, f"x:{i}", "remove", "drug_sale")
-    with live(app) as base:
+    with serving(app) as base:
         for i in range(5):
             answers = at_once(base, [(token, "POST", f"/api/items/x:{i}/appeal", {"reason": f"not mine {n}"})
                                      for n, token in enumerate(appealers)])
@@ -147,7 +120,7 @@ def test_approve_racing_reject_over_http_gives_one_outcome(db_url, tmp_path, mon
         tokens["cara"] = users.add_user(s, "cara", "legal")[1]
     body = {"agency": "NCA", "legal_basis": "production order", "reference": "NCA-1",
             "accounts": ["telegram:shop_one"]}
-    with live(app) as base, httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['ann']}"}) as ann:
+    with serving(app) as base, httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['ann']}"}) as ann:
         for _ in range(5):
             rid = ann.post("/api/legal/requests", json=body).json()["id"]
             answers = at_once(base, [(tokens["bob"], "POST", f"/api/legal/requests/{rid}/approve", {"note": "ok"}),

@@ -37,27 +37,6 @@ def _instance_a(url: str):
     return store
 
 
-@pytest.fixture
-def second_db(db_url, tmp_path):
-    """Instance B's database, on the same back-end as `db_url`."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'b.db'}"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"{make_url(db_url).database}_b"
-    engine = create_engine(make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(db_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-
 def test_hashed_bundle_matches_on_the_other_side(db_url, second_db, tmp_path):
     store_a = _instance_a(db_url)
     with store_a.session() as s:

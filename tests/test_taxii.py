@@ -4,14 +4,11 @@ reading its status, and per-partner credentials and permissions."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 import requests
-import uvicorn
 from sqlalchemy import select
 from taxii2client.exceptions import AccessError
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
@@ -20,15 +17,10 @@ from plugwatch.share import hashing, partners, stix, taxii_store
 from plugwatch.share.export import export_bundle
 from plugwatch.store.sharing_tables import WatchEntry, WatchMatch
 from plugwatch.wiring import create_app
+from tests.servers import serving
 from tests.share_helpers import confirm, ingest, record
 
 SALT = b"k" * 32
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -45,18 +37,8 @@ def service(db_url, tmp_path):
         _, secret_c = partners.add(s, "platform-c", "notify-only")
         bundle = export_bundle(s, stix.ExportOptions(organisation="A", salt=SALT), partner_name="platform-b").bundle
         taxii_store.publish(s, "to-platform-b", bundle["objects"])
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        if not thread.is_alive():
-            pytest.fail("server did not start")
-        threading.Event().wait(0.02)
-    yield f"http://127.0.0.1:{port}", {"platform-b": secret_b, "platform-c": secret_c}, bundle, app
-    srv.should_exit = True
-    thread.join(10)
-    app.state.store.dispose()
+    with serving(app) as base:
+        yield base, {"platform-b": secret_b, "platform-c": secret_c}, bundle, app
 
 
 def test_taxii2_client_discovers_reads_and_pages(service):

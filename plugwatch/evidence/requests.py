@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from plugwatch.evidence import custody as custody_log
@@ -221,19 +221,29 @@ def _decide(session: Session, user: User, request_id: int, state: str, note: str
     return req
 
 
-def _scope_items(session: Session, req: DisclosureRequest) -> list[Item]:
-    scope = req.scope or {}
+def _in_scope(scope: dict[str, Any], account_key: Any, row_id: Any, holders: Select,
+              identifier: type) -> ColumnElement[bool] | None:
+    """The scope's accounts and identifiers as one condition on rows: their `account_key` column is one
+    of the accounts (None: accounts left out), or their `row_id` is among `holders`, a select of row ids
+    joined to `identifier` (a table with type and canonical columns) holding one of the identifiers.
+    None when the scope names neither."""
     conds = []
-    if scope.get("accounts"):
-        conds.append(Item.account_key.in_(scope["accounts"]))
+    if account_key is not None and scope.get("accounts"):
+        conds.append(account_key.in_(scope["accounts"]))
     pairs = [tuple(x.split("|", 1)) for x in scope.get("identifiers") or []]
     if pairs:
-        ids = select(ItemIdentifier.item_id).join(Identifier, Identifier.id == ItemIdentifier.identifier_id).where(
-            or_(*[and_(Identifier.type == t, Identifier.canonical == c) for t, c in pairs]))
-        conds.append(Item.id.in_(ids))
-    if not conds:
+        named = or_(*[and_(identifier.type == t, identifier.canonical == c) for t, c in pairs])
+        conds.append(row_id.in_(holders.where(named)))
+    return or_(*conds) if conds else None
+
+
+def _scope_items(session: Session, req: DisclosureRequest) -> list[Item]:
+    scope = req.scope or {}
+    holders = select(ItemIdentifier.item_id).join(Identifier, Identifier.id == ItemIdentifier.identifier_id)
+    match = _in_scope(scope, Item.account_key, Item.id, holders, Identifier)
+    if match is None:
         return []
-    stmt = select(Item).where(or_(*conds))
+    stmt = select(Item).where(match)
     d0, d1 = _range(scope)
     if d0:
         stmt = stmt.where(Item.created_at >= d0)
@@ -263,17 +273,11 @@ def _freeze_unfrozen(session: Session, req: DisclosureRequest, user: User, now: 
 def _matching(session: Session, req: DisclosureRequest, accounts: bool = True) -> list[Snapshot]:
     """Snapshots in the request's scope: by account or identifier, posted (else frozen) in the date range."""
     scope = req.scope or {}
-    conds = []
-    if accounts and scope.get("accounts"):
-        conds.append(Snapshot.account_key.in_(scope["accounts"]))
-    pairs = [tuple(x.split("|", 1)) for x in scope.get("identifiers") or []]
-    if pairs:
-        ids = select(SnapshotIdentifier.snapshot_id).where(
-            or_(*[and_(SnapshotIdentifier.type == t, SnapshotIdentifier.canonical == c) for t, c in pairs]))
-        conds.append(Snapshot.id.in_(ids))
-    if not conds:
+    match = _in_scope(scope, Snapshot.account_key if accounts else None, Snapshot.id,
+                      select(SnapshotIdentifier.snapshot_id), SnapshotIdentifier)
+    if match is None:
         return []
-    stmt = select(Snapshot).where(or_(*conds))
+    stmt = select(Snapshot).where(match)
     d0, d1 = _range(scope)
     when = Snapshot.posted_at
     if d0:

@@ -24,21 +24,9 @@ from sqlalchemy.orm import Session
 
 from plugwatch.evidence.holds import held_snapshot_ids, item_held, lock_holds
 from plugwatch.evidence.snapshot import EvidenceError, delete_snapshot, freeze
-from plugwatch.store import audit
+from plugwatch.store import audit, schema
 from plugwatch.store.evidence_tables import Snapshot
-from plugwatch.store.schema import (
-    Account,
-    AccountIdentifier,
-    Appeal,
-    Decision,
-    Identifier,
-    Item,
-    ItemIdentifier,
-    ReviewTask,
-    Strike,
-    User,
-    utcnow,
-)
+from plugwatch.store.schema import User, utcnow
 
 SUBJECT_ROLES = ("legal", "admin")
 
@@ -54,14 +42,25 @@ def _need(user: User, what: str) -> None:
         raise RequestDenied(f"{what} needs the role legal or admin; {user.name} is {user.role}")
 
 
-def _account(session: Session, key: str) -> tuple[str, Account | None]:
+def _account(session: Session, key: str) -> tuple[str, schema.Account | None]:
     key = key.strip().lower()
-    acc = session.get(Account, key)
-    has_items = session.scalars(select(Item.id).where(Item.account_key == key).limit(1)).first()
+    acc = session.get(schema.Account, key)
+    has_items = session.scalars(select(schema.Item.id).where(schema.Item.account_key == key).limit(1)).first()
     has_snaps = session.scalars(select(Snapshot.id).where(Snapshot.account_key == key).limit(1)).first()
     if acc is None and has_items is None and has_snaps is None:
         raise EvidenceError(f"nothing is stored about account {key!r} (write it as platform:handle)")
     return key, acc
+
+
+def _items(session: Session, key: str) -> list[schema.Item]:
+    return list(session.scalars(select(schema.Item).where(schema.Item.account_key == key).order_by(schema.Item.id)))
+
+
+def _about_items(session: Session, table: type, item_ids: list[str]) -> list[Any]:
+    """The rows of `table` (review tasks, decisions, appeals) about any of `item_ids`, in id order."""
+    if not item_ids:
+        return []
+    return list(session.scalars(select(table).where(table.item_id.in_(item_ids)).order_by(table.id)))
 
 
 def subject_export(session: Session, user: User, account_key: str, now: datetime | None = None) -> dict[str, Any]:
@@ -69,14 +68,15 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
     now = now or utcnow()
     key, acc = _account(session, account_key)
     names = {uid: name for uid, name in session.execute(select(User.id, User.name))}
-    items = list(session.scalars(select(Item).where(Item.account_key == key).order_by(Item.id)))
+    items = _items(session, key)
     item_ids = [i.id for i in items]
-    idents = session.execute(select(Identifier.type, Identifier.canonical, Identifier.first_seen, Identifier.last_seen)
-                             .join(AccountIdentifier, AccountIdentifier.identifier_id == Identifier.id)
-                             .where(AccountIdentifier.account_key == key).order_by(Identifier.type,
-                                                                                   Identifier.canonical)).all()
-    decisions = list(session.scalars(select(Decision).where(Decision.item_id.in_(item_ids)).order_by(Decision.id))) \
-        if item_ids else []
+    idents = session.execute(
+        select(schema.Identifier.type, schema.Identifier.canonical, schema.Identifier.first_seen,
+               schema.Identifier.last_seen)
+        .join(schema.AccountIdentifier, schema.AccountIdentifier.identifier_id == schema.Identifier.id)
+        .where(schema.AccountIdentifier.account_key == key)
+        .order_by(schema.Identifier.type, schema.Identifier.canonical)).all()
+    decisions = _about_items(session, schema.Decision, item_ids)
     out: dict[str, Any] = {
         "format": "plugwatch-subject-access/1",
         "account_key": key,
@@ -95,18 +95,17 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
                    "identifiers": i.identifiers, "record": i.record, "raw": i.raw} for i in items],
         "review_tasks": [{"item_id": t.item_id, "state": t.state, "created_at": _iso(t.created_at),
                           "decided_at": _iso(t.decided_at)}
-                         for t in (session.scalars(select(ReviewTask).where(ReviewTask.item_id.in_(item_ids)))
-                                   if item_ids else [])],
+                         for t in _about_items(session, schema.ReviewTask, item_ids)],
         "decisions": [{"id": d.id, "item_id": d.item_id, "action": d.action, "policy_reason": d.policy_reason,
                        "note": d.note, "reviewer": names.get(d.reviewer_id), "created_at": _iso(d.created_at)}
                       for d in decisions],
         "strikes": [{"decision_id": s.decision_id, "created_at": _iso(s.created_at), "expires_at": _iso(s.expires_at),
                      "revoked_at": _iso(s.revoked_at)}
-                    for s in session.scalars(select(Strike).where(Strike.account_key == key).order_by(Strike.id))],
+                    for s in session.scalars(select(schema.Strike).where(schema.Strike.account_key == key)
+                                             .order_by(schema.Strike.id))],
         "appeals": [{"id": a.id, "item_id": a.item_id, "decision_id": a.decision_id, "reason": a.reason,
                      "state": a.state, "created_at": _iso(a.created_at), "decided_at": _iso(a.decided_at)}
-                    for a in (session.scalars(select(Appeal).where(Appeal.item_id.in_(item_ids)).order_by(Appeal.id))
-                              if item_ids else [])],
+                    for a in _about_items(session, schema.Appeal, item_ids)],
         "snapshots": [{"id": s.id, "item_id": s.item_id, "item_class": s.item_class,
                        "created_at": _iso(s.created_at), "manifest_digest": s.manifest_digest,
                        "files": sorted(s.manifest.get("files", {}))}
@@ -145,7 +144,7 @@ def delete_subject(session: Session, user: User, account_key: str, dry_run: bool
     lock_holds(session)  # holds cannot change while this deletion decides what they protect
     key, acc = _account(session, account_key)
     result = DeletionResult(key, dry_run=dry_run)
-    items = list(session.scalars(select(Item).where(Item.account_key == key).order_by(Item.id)))
+    items = _items(session, key)
     snapped = set(session.scalars(select(Snapshot.item_id).where(Snapshot.account_key == key)))
     for item in items:
         if item_held(session, item.id, key) and item.id not in snapped:
@@ -157,23 +156,24 @@ def delete_subject(session: Session, user: User, account_key: str, dry_run: bool
     held = held_snapshot_ids(session, snaps)
     result.kept_snapshots = [s.id for s in snaps if s.id in held]
     result.deleted_snapshots = [s.id for s in snaps if s.id not in held]
-    ident_ids = set(session.scalars(select(AccountIdentifier.identifier_id).where(AccountIdentifier.account_key == key)))
+    ident_ids = set(session.scalars(select(schema.AccountIdentifier.identifier_id)
+                                    .where(schema.AccountIdentifier.account_key == key)))
     if items:
-        ident_ids |= set(session.scalars(select(ItemIdentifier.identifier_id).where(
-            ItemIdentifier.item_id.in_([i.id for i in items]))))
+        ident_ids |= set(session.scalars(select(schema.ItemIdentifier.identifier_id)
+                                         .where(schema.ItemIdentifier.item_id.in_([i.id for i in items]))))
     if not dry_run:
         for s in snaps:
             if s.id not in held:
                 delete_snapshot(session, s, user.name, f"account {key} deleted on request", now=now)
 
     def delete() -> Counter:
-        counts = delete_rows(session, Item.__table__, "id", [i.id for i in items])
+        counts = delete_rows(session, schema.Item.__table__, "id", [i.id for i in items])
         if acc is not None:
-            delete_rows(session, Account.__table__, "key", [key], counts)
+            delete_rows(session, schema.Account.__table__, "key", [key], counts)
         session.flush()
-        orphans = unreferenced(session, Identifier.__table__, "id", ident_ids)
+        orphans = unreferenced(session, schema.Identifier.__table__, "id", ident_ids)
         if orphans:
-            delete_rows(session, Identifier.__table__, "id", orphans, counts)
+            delete_rows(session, schema.Identifier.__table__, "id", orphans, counts)
         result.deleted_identifiers = len(orphans)
         result.deleted_rows = {k: v for k, v in sorted(counts.items()) if v}
         return counts

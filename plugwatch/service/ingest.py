@@ -40,21 +40,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class IngestReport:
+class IngestReport(IngestResult):
+    """What was stored (the store's result, summed over batches), and what was read, flagged and
+    rejected on the way there."""
+
     read: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    queued: int = 0
     flagged: int = 0
     rejected: int = 0
     rejects: list[dict[str, Any]] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
-
-    def add(self, result: IngestResult) -> None:
-        self.stored += result.stored
-        self.duplicates += result.duplicates
-        self.queued += result.queued
-        self.ids.extend(result.ids)
 
     def as_dict(self, with_ids: bool = False) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in ("read", "stored", "duplicates", "queued", "flagged", "rejected", "rejects")}
@@ -158,10 +151,7 @@ def _store_batch(store, records: list[dict[str, Any]]) -> tuple[IngestResult, li
     total, refused = IngestResult(), []
     for rec in records:
         result, bad = _store_batch(store, [rec])
-        total.stored += result.stored
-        total.duplicates += result.duplicates
-        total.queued += result.queued
-        total.ids.extend(result.ids)
+        total.add(result)
         refused.extend(bad)
     return total, refused
 

@@ -95,6 +95,15 @@ class Reject:
         self.path, self.reason = printable(self.path), printable(self.reason)
 
 
+def decoded_line(path: str, number: int, data: bytes) -> str | Reject:
+    """A line of input as text, or the Reject saying at which byte its invalid UTF-8 starts."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raw = data.decode("utf-8", "replace").rstrip("\r\n")
+        return Reject(path, number, f"invalid UTF-8 at byte {error.start + 1}", raw)
+
+
 @dataclass(slots=True)
 class SourceOptions:
     format: str | None = None  # None: detect per file from its content

@@ -8,12 +8,11 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from plugwatch.model import Item
-from plugwatch.sources.common import FileContext, Reject, SourceOptions
+from plugwatch.sources.common import Reject, SourceOptions
 from plugwatch.sources.inputs import STREAM_ERRORS, broken_reason
-from plugwatch.sources.jsonl import generic_item, has_text_field
+from plugwatch.sources.jsonl import GenericFormat, has_text_field
 
 _DELIMITERS = (",", "\t", ";")
 
@@ -131,14 +130,4 @@ def _csv_error(error: csv.Error) -> str:
     return message
 
 
-class CsvFormat:
-    name = "csv"
-
-    def sniff(self, record: dict[str, Any], options: SourceOptions | None = None) -> bool:
-        return isinstance(record, dict) and has_text_field(record, options)
-
-    def to_items(self, record: Any, line: int, ctx: FileContext) -> list[Item]:
-        return [generic_item(record, line, ctx)]
-
-
-FORMAT = CsvFormat()
+FORMAT = GenericFormat("csv")

@@ -32,18 +32,18 @@ _RECORD_ARRAYS = frozenset({"messages"})
 _CHAT_CONTAINERS = frozenset({"chats", "left_chats"})
 
 
-class DocumentError(Exception):
+class _LineError(Exception):
     def __init__(self, line: int, reason: str, raw: str | None) -> None:
         super().__init__(reason)
         self.line, self.reason, self.raw = line, reason, raw
 
 
-class BadBytes(Exception):
+class DocumentError(_LineError):
+    """The document cannot be read on from here (a syntax error, a cut file)."""
+
+
+class BadBytes(_LineError):
     """A record in the document held invalid UTF-8; yielded in its place so the rest goes on."""
-
-    def __init__(self, line: int, reason: str, raw: str | None) -> None:
-        super().__init__(reason)
-        self.line, self.reason, self.raw = line, reason, raw
 
 
 class JsonDocument:
@@ -153,41 +153,34 @@ class JsonDocument:
             error.msg.startswith("Unterminated string") or error.pos >= len(self.buf) - 16
         )
 
-    def elements(self) -> Iterator[None]:
-        """Walk an array: yields once per element, positioned on it; the caller consumes it."""
-        self._take("[", "Expecting '['")
-        if self.peek() == "]":
+    def _members(self, opening: str, closing: str) -> Iterator[None]:
+        """Walk a container: yields once per member, positioned on it; the caller consumes it."""
+        self._take(opening, f"Expecting '{opening}'")
+        if self.peek() == closing:
             self._advance(self.pos + 1)
             return
         while True:
             yield
             char = self.peek()
-            if char == "]":
+            if char == closing:
                 self._advance(self.pos + 1)
                 return
             if char != ",":
                 raise self.error("Expecting ',' delimiter" if char else "unexpected end of document")
             self._advance(self.pos + 1)
 
+    def elements(self) -> Iterator[None]:
+        """Walk an array: yields once per element, positioned on it; the caller consumes it."""
+        return self._members("[", "]")
+
     def keys(self) -> Iterator[str]:
         """Walk an object: yields each key, positioned on its value; the caller consumes the value."""
-        self._take("{", "Expecting '{'")
-        if self.peek() == "}":
-            self._advance(self.pos + 1)
-            return
-        while True:
+        for _ in self._members("{", "}"):
             if self.peek() != '"':
                 raise self.error("Expecting property name enclosed in double quotes")
             _, key = self.value()
             self._take(":", "Expecting ':' delimiter")
             yield key
-            char = self.peek()
-            if char == "}":
-                self._advance(self.pos + 1)
-                return
-            if char != ",":
-                raise self.error("Expecting ',' delimiter" if char else "unexpected end of document")
-            self._advance(self.pos + 1)
 
 
 # (line, decoded record or BadBytes, enclosing chat or None)

@@ -157,8 +157,12 @@ def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
     )
 
 
-class JsonlFormat:
-    name = "jsonl"
+class GenericFormat:
+    """Flat records with a text field under a common name or mapped with --field: generic JSONL, and
+    CSV rows (csv_rows reads the rows, this makes them items)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def sniff(self, record: dict[str, Any], options: SourceOptions | None = None) -> bool:
         return isinstance(record, dict) and has_text_field(record, options)
@@ -167,4 +171,4 @@ class JsonlFormat:
         return [generic_item(record, line, ctx)]
 
 
-FORMAT = JsonlFormat()
+FORMAT = GenericFormat("jsonl")

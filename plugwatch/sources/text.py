@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from plugwatch.model import Item, SourceRef
-from plugwatch.sources.common import FileContext, Reject, SourceOptions
+from plugwatch.sources.common import FileContext, Reject, SourceOptions, decoded_line
 from plugwatch.sources.inputs import STREAM_ERRORS, broken_reason
 
 STDIN = "<stdin>"
@@ -31,13 +31,8 @@ def lines(stream: BinaryIO, path: str) -> Iterator[tuple[int, dict[str, str], No
                 data = data.replace(b"\x00", b"")
             if data.isspace() or not data:
                 continue
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raw = data.decode("utf-8", "replace").rstrip("\r\n")
-                yield Reject(path, number, f"invalid UTF-8 at byte {error.start + 1}", raw)
-                continue
-            yield number, {"text": text.rstrip("\r\n")}, None, None
+            text = decoded_line(path, number, data)
+            yield text if isinstance(text, Reject) else (number, {"text": text.rstrip("\r\n")}, None, None)
     except STREAM_ERRORS as error:
         yield Reject(path, number + 1, broken_reason(error))
 

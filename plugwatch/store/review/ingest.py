@@ -33,6 +33,13 @@ class IngestResult:
     queued: int = 0
     ids: list[str] = field(default_factory=list)  # ids of the items stored by this call
 
+    def add(self, other: IngestResult) -> None:
+        """Count another call's result into this one."""
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.queued += other.queued
+        self.ids.extend(other.ids)
+
 
 def known_ids(session: Session, ids: Iterable[str]) -> set[str]:
     """The ids among `ids` already stored (so a re-sent batch need not be scored again)."""
