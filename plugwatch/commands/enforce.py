@@ -58,6 +58,8 @@ def worker_run(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
     poll: Annotated[float, typer.Option(help="Seconds between looks for due work when idle.")] = 1.0,
     batch: Annotated[int, typer.Option(help="Effects claimed per transaction.")] = 20,
+    lease: Annotated[int, typer.Option(help="Seconds a claimed effect stays ours; after that a worker that "
+                                            "died mid-delivery is taken over.")] = 120,
 ) -> None:
     """Deliver due effects until stopped (Ctrl-C), with retries, backoff and dead letters. Run several
     on PostgreSQL to share the work."""
@@ -68,7 +70,7 @@ def worker_run(
 
     cfg = site_config(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    worker = Worker(open_db(db), cfg)
+    worker = Worker(open_db(db), cfg, lease_seconds=max(1, lease))
     if once:
         counts = worker.drain(batch)
         err.print("delivered: {delivered}  logged (dry run): {logged}  failed (will retry): {failed}  dead: {dead}"
