@@ -88,3 +88,50 @@ def test_item_page_shows_effects_and_a_retry_button_for_leads_only(db_url, tmp_p
     assert r.status_code == 303
     assert f'data-effect="{effect}" data-state="pending"' in lead.get(path).text
     app.state.store.dispose()
+
+
+def test_serve_with_worker_delivers_in_process(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+    from enforce_helpers import free_port
+
+    from plugwatch.wiring import open_store
+
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    config = write_config(tmp_path, '[backends.dry]\nkind = "dryrun"\n', monkeypatch)
+    store = open_store(db)
+    with store.session() as s:
+        users.add_user(s, "lena", "lead", PASSWORD)
+        review.ingest_records(s, [post(1)])
+        token = users.reset_token(s, "lena")
+    store.dispose()
+    port = free_port()
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-m", "plugwatch.cli", "serve", "--db", db, "--port", str(port),
+                             "--config", str(config), "--worker"], env={**os.environ, "PYTHONPATH": str(root)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        httpx.post(f"{base}/api/queue/claim", json={"item_id": "x:1"}, headers=auth).raise_for_status()
+        httpx.post(f"{base}/api/items/x:1/decision", json={"action": "remove", "policy_reason": "drug_sale"},
+                   headers=auth).raise_for_status()
+        state = None
+        while time.monotonic() < deadline and state != "logged":
+            time.sleep(0.2)
+            state = httpx.get(f"{base}/api/items/x:1", headers=auth).json()["platform"]["effects"][0]["state"]
+        assert state == "logged"
+    finally:
+        proc.terminate()
+        proc.wait(20)
