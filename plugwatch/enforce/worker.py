@@ -137,9 +137,8 @@ class Worker:
         state = "logged" if isinstance(answer, dict) and answer.get("dry_run") else "delivered"
         return state, answer, None
 
-    def record(self, row: PlatformEffect, state: str, answer: dict[str, Any] | None, error: DeliveryError | None,
-               now: datetime | None = None) -> str:
-        now = now or utcnow()
+    def _outcome(self, row: PlatformEffect, state: str, answer: dict[str, Any] | None, error: DeliveryError | None,
+                 now: datetime) -> dict[str, Any]:
         values: dict[str, Any] = {"locked_by": None, "locked_until": None}
         if error is None:
             values.update(state=state, delivered_at=now, last_error=None,
@@ -147,35 +146,46 @@ class Worker:
         else:
             message = scrub(str(error), self.secrets)[:2000]
             dead = error.permanent or row.attempts >= self._max_attempts(row.backend)
-            state = "dead" if dead else "failed"
-            values.update(state=state, last_error=message)
+            values.update(state="dead" if dead else "failed", last_error=message)
             if not dead:
                 values["next_attempt_at"] = now + timedelta(seconds=backoff(row.attempts, self.backoff_base))
+        return values
+
+    def record(self, row: PlatformEffect, state: str, answer: dict[str, Any] | None, error: DeliveryError | None,
+               now: datetime | None = None) -> str:
+        return self.record_many([(row, state, answer, error)], now)[0]
+
+    def record_many(self, results: list[tuple], now: datetime | None = None) -> list[str]:
+        """Record sent effects in one transaction (one write lock for a whole batch), each only while
+        its lease is still ours. Returns each one's final state, or `lost`."""
+        now = now or utcnow()
+        outcomes = [(row, self._outcome(row, state, answer, error, now)) for row, state, answer, error in results]
 
         def work(s):
-            res = s.execute(update(PlatformEffect).where(PlatformEffect.id == row.id,
-                                                         PlatformEffect.locked_by == self.name,
-                                                         PlatformEffect.state == "sending")
-                            .values(**values).execution_options(synchronize_session=False))
-            return res.rowcount
+            done = []
+            for row, values in outcomes:
+                res = s.execute(update(PlatformEffect).where(PlatformEffect.id == row.id,
+                                                             PlatformEffect.locked_by == self.name,
+                                                             PlatformEffect.state == "sending")
+                                .values(**values).execution_options(synchronize_session=False))
+                done.append(values["state"] if res.rowcount == 1 else "lost")
+            return done
 
-        if self.store.transact(work) != 1:
-            log.warning("effect %s: lease lost before recording (another worker took it over)", row.id)
-            return "lost"
-        if error is None:
-            log.info("effect %s (%s %s -> %s) %s", row.id, row.backend, row.effect, row.operation, state)
-        else:
-            log.warning("effect %s (%s %s -> %s) %s after attempt %s: %s", row.id, row.backend, row.effect,
-                        row.operation, state, row.attempts, values["last_error"])
-        return state
+        states = self.store.transact(work)
+        for (row, values), state in zip(outcomes, states, strict=True):
+            if state == "lost":
+                log.warning("effect %s: lease lost before recording (another worker took it over)", row.id)
+            elif values.get("last_error"):
+                log.warning("effect %s (%s %s -> %s) %s after attempt %s: %s", row.id, row.backend, row.effect,
+                            row.operation, state, row.attempts, values["last_error"])
+            else:
+                log.info("effect %s (%s %s -> %s) %s", row.id, row.backend, row.effect, row.operation, state)
+        return states
 
     def run_once(self, batch: int = 20) -> Counter:
         """Claim one batch and deliver it; returns how many ended in each state."""
-        counts: Counter = Counter()
-        for row in self.claim(batch):
-            state, answer, error = self.send(row)
-            counts[self.record(row, state, answer, error)] += 1
-        return counts
+        results = [(row, *self.send(row)) for row in self.claim(batch)]
+        return Counter(self.record_many(results)) if results else Counter()
 
     def drain(self, batch: int = 20, limit: int | None = None) -> Counter:
         """Deliver until nothing is due (or `limit` deliveries)."""
