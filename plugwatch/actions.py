@@ -3,8 +3,10 @@
 In the manner of Osprey's effects: an action says what it means (final or not, a strike, a
 suspension, whether it freezes evidence and confirms a violation that partners may be told of), who
 may take it and which policy reasons fit it. The store enforces it, the API and the pages list it,
-evidence freezes by it and sharing exports by it. What an action does on a connected platform will be
-declared here too.
+evidence freezes by it and sharing exports by it. What an action does on a connected platform is declared
+here too: its platform-neutral `effect` (EFFECTS), the effect that undoes it when an appeal overturns it,
+whether a worker may deliver it unattended, and the key of the notice the affected account gets. The
+site configuration (plugwatch.enforce.config) maps each effect to an operation per connected platform.
 
 A new action is one `Action(...)` line below (plus a migration if the database constrains the names).
 """
@@ -47,6 +49,10 @@ class Action:
     suspends: bool = False  # suspends the account (lifted if overturned on appeal)
     freezes_evidence: bool = False  # acts against a person: the item is frozen in the deciding transaction
     confirms: bool = False  # confirms a violation: its identifiers may be shared, partners' matches agreed
+    effect: str | None = None  # what it does on a connected platform (a key of EFFECTS), if anything
+    reverse_effect: str | None = None  # what undoes that effect when an appeal overturns the decision
+    automatable: bool = True  # a worker may deliver the effect unattended; False: held until a lead releases it
+    notice: str | None = None  # key of the notice template the affected account gets (plugwatch.enforce.notices)
 
     @property
     def needs_lead(self) -> bool:
@@ -57,12 +63,21 @@ class Action:
 _REVIEW = (REVIEWER, LEAD)
 _ENFORCE = dict(strike=True, freezes_evidence=True, confirms=True)
 
+# Effects on a connected platform, platform-neutral: effect -> what it acts on (the item or its account).
+EFFECTS: dict[str, str] = {
+    "remove_content": "content", "restore_content": "content",
+    "warn_account": "account", "withdraw_warning": "account",
+    "suspend_account": "account", "unsuspend_account": "account",
+}
+
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("dismiss", _REVIEW, ("none",), "Dismiss: no violation", "d", "dismissed"),
-    Action("remove", _REVIEW, ("violation",), "Remove the item", "r", "removed", **_ENFORCE),
-    Action("warn", _REVIEW, ("violation",), "Warn the account", "w", "account warned", **_ENFORCE),
+    Action("remove", _REVIEW, ("violation",), "Remove the item", "r", "removed", **_ENFORCE,
+           effect="remove_content", reverse_effect="restore_content", notice="remove"),
+    Action("warn", _REVIEW, ("violation",), "Warn the account", "w", "account warned", **_ENFORCE,
+           effect="warn_account", reverse_effect="withdraw_warning", notice="warn"),
     Action("suspend", (LEAD,), ("violation",), "Suspend the account", "s", "account suspended", suspends=True,
-           **_ENFORCE),
+           **_ENFORCE, effect="suspend_account", reverse_effect="unsuspend_account", notice="suspend"),
     Action("escalate", (REVIEWER,), ("violation", "escalation", "none"), "Escalate to a lead", "e",
            "escalated to a lead", final=False),
     Action("refer", (LEAD,), ("violation", "escalation"), "Refer for law-enforcement disclosure", "l",
@@ -101,6 +116,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "legal.use": (LEGAL, ADMIN),  # disclosure requests, holds, subject access, snapshots
     "legal.approve": (LEGAL,),  # approve or reject a disclosure request (not the person who recorded it)
     "pages.use": (REVIEWER, LEAD, ADMIN, LEGAL),  # sign in to the review pages
+    "effects.retry": (LEAD, ADMIN),  # send a failed or dead platform effect again, release a held one
 }
 
 

@@ -25,17 +25,18 @@ if TYPE_CHECKING:
 
 def command_groups():
     """Modules with `register(app)`, each adding its stage's commands to the CLI."""
-    from plugwatch.commands import evidence, model, networks, scan, service, share
+    from plugwatch.commands import enforce, evidence, model, networks, scan, service, share
 
-    return (scan, model, networks, service, evidence, share)
+    return (scan, model, networks, service, evidence, share, enforce)
 
 
 def store_hooks() -> Hooks:
+    from plugwatch.enforce.outbox import on_decision as enqueue_platform_effects
     from plugwatch.evidence.snapshot import on_decision as freeze_evidence
     from plugwatch.share.matching import after_ingest as match_watch_lists
     from plugwatch.store.hooks import Hooks
 
-    return Hooks(after_ingest=(match_watch_lists,), after_decision=(freeze_evidence,))
+    return Hooks(after_ingest=(match_watch_lists,), after_decision=(freeze_evidence, enqueue_platform_effects))
 
 
 def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:

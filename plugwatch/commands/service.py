@@ -227,11 +227,17 @@ def serve(
     media_hosts: Annotated[str | None, typer.Option(
         help="Comma-separated hosts reviewers' browsers may load attached images from (.example.net: "
              "its subdomains too; default $PLUGWATCH_MEDIA_HOSTS). None: images are links only.")] = None,
+    config: Annotated[str | None, typer.Option(
+        "--config", help="Site configuration (TOML): connected platforms (default: $PLUGWATCH_CONFIG).")] = None,
+    worker: Annotated[bool, typer.Option(
+        "--worker", help="Also deliver decisions' effects to connected platforms, in this process.")] = False,
 ) -> None:
     """Run the review service: JSON API under /api, docs at /docs, review pages at /."""
     import uvicorn
 
+    from plugwatch.commands.enforce import site_config, start_worker
 
+    site = site_config(config)  # read now: a bad file stops here, not at the first decision
     store = open_db(db)
     detector = _detector()
     lines = []
@@ -249,6 +255,9 @@ def serve(
                                 secure_cookies=secure_cookies or None, media_hosts=media_hosts)
     except UserError as e:
         fail(escape(str(e)))
+    if worker:
+        start_worker(app.state.store, site)
+        err.print(f"delivering effects to {len(site.backends)} connected platform(s) in this process")
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     err.print(f"plugwatch service on http://{url_host}:{port}/  (API docs: /docs, database: "
               f"{app.state.store.engine.url.render_as_string()})", soft_wrap=True)

@@ -9,9 +9,10 @@ allowed each operation are in one table, plugwatch.service.permissions:
     POST /api/items/{id}/appeal       appeals.file    {"reason"}: reopen for a different reviewer
     GET  /api/items/{id}              items.read      (fields redacted by role: records.full)
     GET  /api/accounts/{key}          items.read      (fields redacted by role: records.full)
-    GET  /api/stats                   stats.read
+    GET  /api/stats                   stats.read      (with `platforms`: per back-end states, latency, failure rate)
     GET  /api/policy                  any signed-in user: actions, policy reasons, who may do what
     GET  /api/export/decisions        decisions.export   JSON lines of decided items (audited)
+    POST /api/effects/{id}/retry      effects.retry   send a failed or dead platform effect again, release a held one
     GET  /api/me                      any signed-in user
 
 Item ids contain ":" and sometimes "/" (Bluesky at:// URIs): send them URL-encoded or as they are.
@@ -29,6 +30,8 @@ from sqlalchemy import select, text
 from starlette.concurrency import run_in_threadpool
 
 from plugwatch.actions import ACTIONS, PERMISSIONS, POLICY_REASONS, reason_fits
+from plugwatch.enforce.status import delivery_stats, effect_view, item_effects
+from plugwatch.enforce.worker import retry
 from plugwatch.service.auth import current_user, require
 from plugwatch.service.ingest import ingest_bytes
 from plugwatch.service.limits import parse_json, read_body, spool_body
@@ -47,6 +50,7 @@ Ingester = Annotated[User, Depends(require("items.add"))]
 Appealer = Annotated[User, Depends(require("appeals.file"))]
 Stats = Annotated[User, Depends(require("stats.read"))]
 Exporter = Annotated[User, Depends(require("decisions.export"))]
+Retrier = Annotated[User, Depends(require("effects.retry"))]
 Anyone = Annotated[User, Depends(current_user)]
 
 
@@ -200,7 +204,21 @@ def appeal(request: Request, item_id: str, body: AppealBody, user: Appealer) -> 
 
 @router.get("/api/items/{item_id:path}", tags=["review"])
 def get_item(request: Request, item_id: str, user: Reader) -> dict[str, Any]:
-    return _run(request, lambda s: _for_role(s, request, redact_item(review.item_view(s, item_id), user.role), user))
+    """The item, its account, network and history; `platform`: each effect on a connected platform
+    (state: pending, sending, delivered with the platform's answer, logged (dry run), failed with the
+    error and the next attempt, dead, held, cancelled) and the notices the account was sent."""
+    def work(s):
+        view = redact_item(review.item_view(s, item_id), user.role)
+        view["platform"] = item_effects(s, item_id)
+        return _for_role(s, request, view, user)
+
+    return _run(request, work)
+
+
+@router.post("/api/effects/{effect_id}/retry", tags=["review"])
+def retry_effect(request: Request, effect_id: int, user: Retrier) -> dict[str, Any]:
+    """Queue a failed or dead effect again now (attempts start over), or release a held one. Audited."""
+    return _run(request, lambda s: effect_view(retry(s, effect_id, user.name)))
 
 
 @router.get("/api/accounts/{key:path}", tags=["review"])
@@ -232,7 +250,7 @@ def _for_role(session, request: Request, view: Any, user: User) -> Any:
 
 @router.get("/api/stats", tags=["review"])
 def stats(request: Request, user: Stats) -> dict[str, Any]:
-    return _run(request, review.queue_stats)
+    return _run(request, lambda s: {**review.queue_stats(s), "platforms": delivery_stats(s)})
 
 
 @router.get("/api/export/decisions", tags=["export"])

@@ -25,6 +25,8 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from plugwatch.actions import ACTIONS, POLICY_REASONS, reason_fits, reason_group, roles_for
+from plugwatch.enforce.status import item_effects
+from plugwatch.enforce.worker import retry
 from plugwatch.network.generic import LINK_TYPES, is_linkable
 from plugwatch.service.auth import (
     authenticate,
@@ -61,6 +63,7 @@ ITEM_ROLES = roles_for("items.read")
 STATS_ROLES = roles_for("stats.read")
 APPEAL_ROLES = roles_for("appeals.file")
 REVIEW_ROLES = roles_for("queue.work")
+RETRY_ROLES = roles_for("effects.retry")
 LOGIN_COOKIE = "pw_login"
 FLASH_COOKIE = "pw_flash"
 PANEL = "item-panel"
@@ -316,6 +319,7 @@ def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, 
         view = redact_item(review.item_view(s, item_id), user.role)
         view = pseudonymise_keys(s, view, user.role, pseudonyms)
         record = s.scalar(select(Item.record).where(Item.id == item_id)) or {}
+        platform = item_effects(s, item_id)
     view["network"], hidden_links = linked_accounts(view.get("network") or [])
     task = view.get("task")
     now = datetime.now(UTC)
@@ -341,6 +345,7 @@ def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, 
         "reason_options": reason_options(), "suggested": suggested_reason(view["item"]),
         "media": media, "other_media": other_media, "hidden_links": hidden_links,
         "item_id": item_id, "tactics": _tactics(record), "item_link": links.link(view["item"].get("url")),
+        "platform": platform, "can_retry": user.role in RETRY_ROLES,
         **_bio_evidence(store, view),
     }
 
@@ -589,6 +594,22 @@ async def decide_item(request: Request, item_id: str):
         return f"{item_id}: {spec.done} ({POLICY_REASONS[reason]})."
 
     return await _act(request, item_id, fn, "/", user)
+
+
+@router.post("/items/{item_id:path}/effects/{effect_id}/retry")
+async def retry_effect(request: Request, item_id: str, effect_id: int):
+    """A lead sends a failed or dead platform effect again (or releases a held one)."""
+    user, denied = await guard(request, RETRY_ROLES)
+    if denied:
+        return denied
+
+    def fn(s, user):
+        row = retry(s, effect_id, user.name)
+        if row.item_id != item_id:
+            raise ReviewError(f"effect {effect_id} is not about {item_id}", 404)
+        return f"Effect {effect_id} ({row.backend}: {row.effect}) queued again."
+
+    return await _act(request, item_id, fn, None, user)
 
 
 @router.get("/items/{item_id:path}", response_class=HTMLResponse)

@@ -1,0 +1,71 @@
+"""What every back-end shares: the request it gets, the errors it raises, and which module is which kind.
+
+A back-end module has OPERATIONS (the platform operations it knows), DEFAULTS (effect -> operation
+when the configuration names none) and a class with `send(request) -> dict`, the platform's answer in
+short. It raises Transient for what may work later (a 5xx, a timeout, a refused connection, 429) and
+Permanent for what never will (a 4xx refusal, a subject the platform cannot address).
+
+Delivery is at least once; effects are applied once because every request carries its idempotency
+key, and each back-end either lets the platform deduplicate on it (webhook receivers, Ozone's
+externalId, the Transparency Database's PUID) or checks the platform's state before acting again
+(Mastodon: the report that carries the key).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+
+class DeliveryError(Exception):
+    permanent = False
+
+
+class Transient(DeliveryError):
+    """May succeed later: retried with backoff."""
+
+
+class Permanent(DeliveryError):
+    """Will not succeed as it is: the effect goes to the dead letters at once (a lead may retry it)."""
+
+    permanent = True
+
+
+@dataclass(frozen=True)
+class EffectRequest:
+    effect_id: int
+    effect: str
+    operation: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    attempt: int  # 1 for the first try
+
+    @property
+    def subject(self) -> dict[str, Any]:
+        return self.payload.get("subject") or {}
+
+
+MODULES = {"dryrun": "plugwatch.enforce.dryrun", "webhook": "plugwatch.enforce.webhook",
+           "mastodon": "plugwatch.enforce.mastodon", "ozone": "plugwatch.enforce.ozone",
+           "dsa": "plugwatch.enforce.dsa_submit"}
+
+
+def module_of(kind: str):
+    return importlib.import_module(MODULES[kind])
+
+
+def operations_of(kind: str) -> frozenset[str]:
+    return frozenset(module_of(kind).OPERATIONS)
+
+
+def default_operations(kind: str) -> dict[str, str | None]:
+    return dict(module_of(kind).DEFAULTS)
+
+
+def http_error(status: int, text: str) -> DeliveryError:
+    """A platform's HTTP refusal as a delivery error: retry what may pass later, give up on the rest."""
+    message = f"HTTP {status}: {text[:300]}"
+    if status in (408, 425, 429) or status >= 500:
+        return Transient(message)
+    return Permanent(message)

@@ -1,0 +1,203 @@
+"""Mastodon (Mastodon.py) and Bluesky Ozone (atproto SDK) back-ends against local servers implementing
+the documented endpoints: what the platform received (method, path, body, authentication), that a
+resend applies nothing twice, and that an overturned appeal reverses the effect."""
+
+from __future__ import annotations
+
+import pytest
+from enforce_helpers import decide_all, open_store, overturn, post, serving, write_config
+from fake_platforms import FakeMastodon, FakeOzone
+from sqlalchemy import select, update
+
+from plugwatch.enforce import config as site_config
+from plugwatch.enforce.worker import Worker
+from plugwatch.store.enforcement_tables import PlatformEffect
+
+TOKEN = "mastodon-admin-token-8d1f0c2b"
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+MOD_DID, LABELER_DID = "did:plc:moderator000000000000001", "did:plc:labeler0000000000000001"
+AUTHOR_DID = "did:plc:dealer00000000000000001"
+CID = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
+
+
+def rows(store):
+    with store.session() as s:
+        return list(s.scalars(select(PlatformEffect).order_by(PlatformEffect.id)))
+
+
+def toots(n: int) -> list[dict]:
+    return [post(i, platform="mastodon", native=f"11{i}", account_id=f"20{i}") for i in range(1, n + 1)]
+
+
+@pytest.fixture
+def mastodon(tmp_path, monkeypatch):
+    monkeypatch.setenv("PW_TEST_MASTODON_TOKEN", TOKEN)
+    fake = FakeMastodon(TOKEN)
+    with serving(fake.app) as url:
+        write_config(tmp_path, f"""
+[notices]
+appeal = "Reply to this e-mail to appeal."
+[backends.social]
+kind = "mastodon"
+platforms = ["mastodon"]
+url = "{url}"
+token = {{ env = "PW_TEST_MASTODON_TOKEN" }}
+max_attempts = 4
+""", monkeypatch)
+        yield fake
+
+
+def test_mastodon_suspension_files_a_report_and_resolves_it_with_the_account_action(db_url, mastodon):
+    store = open_store(db_url)
+    decide_all(store, toots(1), action="suspend")
+    assert Worker(store, site_config.active()).drain() == {"delivered": 1}
+    calls = [(r["method"], r["path"]) for r in mastodon.requests]
+    assert calls == [("POST", "/api/v1/reports"), ("POST", "/api/v1/admin/accounts/201/action")]
+    assert all(r["auth"] == f"Bearer {TOKEN}" for r in mastodon.requests)
+    report = mastodon.requests[0]["body"]
+    assert report["account_id"] == "201" and report["status_ids"] == ["111"] and report["category"] == "violation"
+    key = rows(store)[0].idempotency_key
+    assert f"[{key}]" in report["comment"]
+    action = mastodon.requests[1]["body"]
+    assert action["type"] == "suspend" and action["report_id"] == "1"
+    assert "suspended your account" in action["text"] and "Reply to this e-mail to appeal." in action["text"]
+    assert mastodon.accounts["201"]["suspended"] and mastodon.reports[1]["action_taken"]
+    assert rows(store)[0].response == {"report_id": "1", "action": "suspend"}
+    store.dispose()
+
+
+def test_mastodon_removal_reports_the_status_and_resolves_it_with_a_warning(db_url, mastodon):
+    store = open_store(db_url)
+    decide_all(store, toots(1), action="remove")
+    Worker(store, site_config.active()).drain()
+    assert mastodon.actions == [{"account": "201", "type": "none", "report_id": "1",
+                                 "text": mastodon.actions[0]["text"]}]
+    assert "removed your post" in mastodon.actions[0]["text"]
+    store.dispose()
+
+
+def test_mastodon_resend_after_a_crash_finds_the_resolved_report_and_acts_once(db_url, mastodon):
+    store = open_store(db_url)
+    decide_all(store, toots(1), action="suspend")
+    worker = Worker(store, site_config.active())
+    row = worker.claim()[0]
+    worker.send(row)  # applied on Mastodon, then the worker "dies" before recording it
+    with store.session() as s:  # its lease runs out
+        s.execute(update(PlatformEffect).values(locked_until=row.created_at))
+    assert Worker(store, site_config.active(), name="second").drain() == {"delivered": 1}
+    assert [a["type"] for a in mastodon.actions] == ["suspend"] and len(mastodon.reports) == 1
+    assert rows(store)[0].response["already_applied"] is True and rows(store)[0].attempts == 2
+    store.dispose()
+
+
+def test_mastodon_500_is_retried_and_an_overturned_suspension_is_unsuspended(db_url, mastodon):
+    store = open_store(db_url)
+    decide_all(store, toots(1), action="suspend")
+    worker = Worker(store, site_config.active(), backoff_base=0.001)
+    mastodon.fail_next = 1
+    assert worker.run_once() == {"failed": 1}
+    assert TOKEN not in rows(store)[0].last_error and "500" in rows(store)[0].last_error
+    import time
+
+    time.sleep(0.01)
+    assert worker.drain() == {"delivered": 1}
+    overturn(store, "mastodon:111")
+    assert worker.drain() == {"delivered": 1}
+    assert [a["type"] for a in mastodon.actions] == ["suspend", "unsuspend"]
+    assert mastodon.requests[-1]["path"] == "/api/v1/admin/accounts/201/unsuspend"
+    assert not mastodon.accounts["201"]["suspended"]
+    assert [(r.effect, r.operation, r.state) for r in rows(store)] == [
+        ("suspend_account", "suspend", "delivered"), ("unsuspend_account", "unsuspend", "delivered")]
+    store.dispose()
+
+
+def test_mastodon_refusal_is_a_dead_letter_at_once(db_url, mastodon, monkeypatch):
+    monkeypatch.setenv("PW_TEST_MASTODON_TOKEN", "wrong-token-value")
+    store = open_store(db_url)
+    decide_all(store, toots(1), action="warn")
+    assert Worker(store, site_config.active()).drain() == {"dead": 1}
+    assert "401" in rows(store)[0].last_error and "wrong-token-value" not in rows(store)[0].last_error
+    store.dispose()
+
+
+@pytest.fixture
+def ozone(tmp_path, monkeypatch):
+    monkeypatch.setenv("PW_TEST_OZONE_PASSWORD", APP_PASSWORD)
+    fake = FakeOzone("mod.example.org", APP_PASSWORD, MOD_DID, LABELER_DID)
+    with serving(fake.app) as url:
+        write_config(tmp_path, f"""
+[backends.labeler]
+kind = "ozone"
+platforms = ["bluesky"]
+url = "{url}"
+identifier = "mod.example.org"
+password = {{ env = "PW_TEST_OZONE_PASSWORD" }}
+labeler_did = "{LABELER_DID}"
+labels = ["drug-sale"]
+email_notices = true
+""", monkeypatch)
+        yield fake
+
+
+def skeets(n: int) -> list[dict]:
+    return [post(i, platform="bluesky", native=f"at://{AUTHOR_DID}/app.bsky.feed.post/3kabc{i}",
+                 author=f"bluesky:dealer{i}.bsky.social", account_id=AUTHOR_DID, raw={"cid": CID}) for i in range(1, n + 1)]
+
+
+def test_ozone_takedown_of_a_post_is_a_strong_ref_event_through_the_labeler_proxy(db_url, ozone):
+    store = open_store(db_url)
+    decide_all(store, skeets(1), action="remove")
+    assert Worker(store, site_config.active()).drain() == {"delivered": 1}
+    session, takedown, email = ozone.requests
+    assert session["path"] == "/xrpc/com.atproto.server.createSession"
+    assert takedown["path"] == "/xrpc/tools.ozone.moderation.emitEvent" and takedown["auth"] == f"Bearer {ozone.jwt}"
+    assert takedown["proxy"] == f"{LABELER_DID}#atproto_labeler"
+    body = takedown["body"]
+    assert body["event"]["$type"] == "tools.ozone.moderation.defs#modEventTakedown"
+    assert body["event"]["policies"] == ["drug_sale"] and body["createdBy"] == MOD_DID
+    assert body["subject"] == {"$type": "com.atproto.repo.strongRef", "uri": f"at://{AUTHOR_DID}/app.bsky.feed.post/3kabc1",
+                               "cid": CID}
+    assert body["externalId"] == rows(store)[0].idempotency_key
+    assert email["body"]["event"]["$type"] == "tools.ozone.moderation.defs#modEventEmail"
+    assert email["body"]["subject"] == {"$type": "com.atproto.admin.defs#repoRef", "did": AUTHOR_DID}
+    assert "removed your post" in email["body"]["event"]["content"]
+    store.dispose()
+
+
+def test_ozone_warning_labels_the_account_and_the_overturn_negates_the_label(db_url, ozone):
+    store = open_store(db_url)
+    decide_all(store, skeets(1), action="warn")
+    worker = Worker(store, site_config.active())
+    worker.drain()
+    overturn(store, skeets(1)[0]["id"])
+    worker.drain()
+    labels = [e["event"] for e in ozone.events if e["event"]["$type"].endswith("modEventLabel")]
+    assert [(e["createLabelVals"], e["negateLabelVals"]) for e in labels] == [(["drug-sale"], []), ([], ["drug-sale"])]
+    assert all(e["subject"] == {"$type": "com.atproto.admin.defs#repoRef", "did": AUTHOR_DID}
+               for e in ozone.events)
+    store.dispose()
+
+
+def test_ozone_resend_is_refused_as_a_duplicate_external_id_and_counts_as_delivered_once(db_url, ozone):
+    store = open_store(db_url)
+    decide_all(store, skeets(1), action="suspend")
+    worker = Worker(store, site_config.active())
+    row = worker.claim()[0]
+    worker.send(row)
+    with store.session() as s:
+        s.execute(update(PlatformEffect).values(locked_until=row.created_at))
+    assert Worker(store, site_config.active(), name="second").drain() == {"delivered": 1}
+    takedowns = [e for e in ozone.events if e["event"]["$type"].endswith("modEventTakedown")]
+    assert len(takedowns) == 1 and takedowns[0]["subject"]["did"] == AUTHOR_DID
+    assert rows(store)[0].response["already_applied"] is True
+    store.dispose()
+
+
+def test_ozone_post_without_a_cid_cannot_be_addressed_and_says_so(db_url, ozone):
+    store = open_store(db_url)
+    records = skeets(1)
+    records[0].pop("raw")
+    decide_all(store, records, action="remove")
+    assert Worker(store, site_config.active()).drain() == {"dead": 1}
+    assert "no CID" in rows(store)[0].last_error
+    store.dispose()
