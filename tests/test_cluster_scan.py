@@ -194,7 +194,7 @@ def test_a_killed_worker_still_gives_a_complete_output(tmp_path, scheduler):
     deadline = time.monotonic() + 120
     while killed is None and time.monotonic() < deadline and proc.poll() is None:
         busy = [w for w, tasks in client.processing().items() if any("scan-part" in str(t) for t in tasks)]
-        if busy and len(list((out / "_parts").glob("part-*.json"))) >= 2:
+        if busy and len(list((out / ".parts").glob("part-*.json"))) >= 2:
             killed = busy[0]
             os.kill(pids[killed], signal.SIGKILL)  # mid-partition
         time.sleep(0.05)

@@ -1,7 +1,7 @@
 """`plugwatch scan --cluster`: each partition scored on a worker and written as its own file.
 
 OUT/ holds, per partition, `part-00000.jsonl` (or `.parquet`), `part-00000.rejects.jsonl` when it
-rejected something, and `_parts/part-00000.json`, the partition's commit record (what it read, with
+rejected something, and `.parts/part-00000.json`, the partition's commit record (what it read, with
 which settings, its counts and the SHA-256 of its files). Files are written under temporary names and
 renamed when whole, the commit record last, so a worker lost mid-partition leaves nothing that looks
 done: Dask runs the partition again elsewhere. `_SUCCESS` (JSON) lists every partition, its counts and
@@ -25,7 +25,7 @@ from plugwatch.cluster.plan import TARGET, Part, group_small, input_files, needs
 from plugwatch.errors import UserError
 from plugwatch.sources import SourceOptions
 
-PARTS = "_parts"
+PARTS = ".parts"  # hidden: reading OUT/ as input (networks OUT/) skips it, and _SUCCESS
 SUCCESS = "_SUCCESS"
 
 
@@ -123,13 +123,13 @@ def scan_part(index: int, part: dict, job: ScanJob, fingerprint: str) -> dict[st
     return record
 
 
-def plan(inputs: list[str], job: ScanJob, client, target: int = TARGET) -> list[Part]:
-    """The partitions of `inputs`, in input order; large files are looked into on the cluster."""
-    out = os.path.realpath(job.out)
+def plan(inputs: list[str], options: SourceOptions, out_dir: str, client, target: int = TARGET) -> list[Part]:
+    """The partitions of `inputs`, in input order (files under `out_dir`, the command's own output, are
+    not read); large files are looked into on the cluster."""
+    out = os.path.realpath(out_dir)
     own = frozenset(os.path.realpath(p) for p in Path(out).rglob("*")) if os.path.isdir(out) else frozenset()
     entries = [(path, problem, stamp(path)) for path, problem in input_files(inputs, own)]
     big = {path for path, problem, st in entries if not problem and needs_planning(path, st[0], target)}
-    options = job.options()
     futures = {path: client.submit(plan_file, path, options, target, pure=False, retries=3) for path in big}
     planned = {path: f.result() for path, f in futures.items()}
     parts: list[Part] = []
@@ -194,7 +194,7 @@ def run(inputs: list[str], job: ScanJob, cluster: runtime.Cluster, target: int =
         raise UserError(f"cannot create {out}: {e.strerror}") from None
     (out / SUCCESS).unlink(missing_ok=True)
     client = cluster.client
-    parts = plan(inputs, job, client, target)
+    parts = plan(inputs, job.options(), job.out, client, target)
     fingerprint = job.fingerprint()
     _clean(out, len(parts))
     records: list[dict | None] = [committed(out, i, p, fingerprint) for i, p in enumerate(parts)]

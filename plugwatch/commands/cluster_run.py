@@ -99,3 +99,47 @@ def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_si
         raise typer.Exit(EXIT_NOTHING)
     if c["rejected"]:
         raise typer.Exit(EXIT_REJECTS)
+
+
+def networks_on_cluster(inputs: list[str], out: Path, spec: str, partition_size: str, settings, reject_path: Path,
+                        graph: bool, events, **source) -> None:
+    from plugwatch.cluster.networks import NetJob, run
+    from plugwatch.detect.model import ModelError
+
+    if "-" in inputs:
+        fail("--cluster reads files and folders, not standard input (-)")
+    target = parse_size(partition_size)
+    if source["model"] is not None and source["use_model"]:
+        from plugwatch.commands.common import load_detector
+
+        load_detector(source["model"], source["threshold"])  # an unreadable model file is exit 2 here, once
+    job = NetJob(out=str(out), settings=settings, format=source["format"],
+                 field_map=tuple(sorted(source["field_map"].items())), platform=source["platform"],
+                 region=source["region"], model=str(source["model"]) if source["model"] else None,
+                 threshold=source["threshold"], use_model=source["use_model"])
+    started = time.perf_counter()
+    with open_cluster(spec) as cluster, partition_progress() as (on_start, on_done):
+        try:
+            result = run(inputs, job, cluster, reject_path, target, graphml=graph, events=events,
+                         on_start=on_start, on_done=on_done)
+        except ModelError as e:
+            fail(escape(str(e)))
+        except OSError as e:
+            fail(f"cannot write to {out}: {e.strerror}")
+    if result.items == 0:
+        err.print(f"nothing could be read ({result.rejected} rejected)")
+        raise typer.Exit(EXIT_NOTHING)
+    secs = time.perf_counter() - started
+    err.print(
+        f"items: {result.items:,} (scored here {result.scored:,}, pre-scored {result.prescored:,})  "
+        f"offers: {result.offers:,}  accounts: {result.accounts:,}  networks: {result.networks:,}  "
+        f"campaigns: {result.templates}  reply bots: {result.bots}  "
+        f"({result.items / secs if secs > 0 else 0:,.0f} items/s)"
+    )
+    if result.dropped:
+        err.print(f"{result.dropped} identifiers held by more than {result.cap} accounts "
+                  f"did not link (see summary.json)")
+    err.print(f"wrote {', '.join(p.name for p in result.paths.values())} to {out}")
+    if result.rejected:
+        err.print(f"rejected records written to {reject_path}")
+        raise typer.Exit(EXIT_REJECTS)

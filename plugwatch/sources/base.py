@@ -368,7 +368,7 @@ _STATEFUL = frozenset({bluesky.FORMAT.name})
 SETTLE_LIMIT = 10_000  # records looked at for the one that settles a file's format
 
 
-class _Window(io.RawIOBase):
+class ByteWindow(io.RawIOBase):
     """At most `size` bytes of a stream, from where it stands."""
 
     def __init__(self, raw: BinaryIO, size: int) -> None:
@@ -444,7 +444,7 @@ def read_range(path: str, start: int, end: int, first_line: int, options: Source
         return
     with handle:
         handle.seek(start)
-        window: BinaryIO = io.BufferedReader(_Window(handle, end - start), 1 << 16)  # type: ignore[arg-type]
+        window: BinaryIO = io.BufferedReader(ByteWindow(handle, end - start), 1 << 16)  # type: ignore[arg-type]
         if start == 0:
             yield from _read_stream(path, window, options, forced)
             return

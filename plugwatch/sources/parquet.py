@@ -156,12 +156,14 @@ def is_scan_output(path: str) -> bool:
     return {"id", "author", "identifiers", "score", "reasons"} <= names
 
 
-def scan_records(path: str) -> Iterator[dict[str, Any]]:
-    """The scan records of a Parquet scan output, in order."""
+def scan_records(path: str, groups: list[int] | None = None) -> Iterator[dict[str, Any]]:
+    """The scan records of a Parquet scan output (of some row groups only, when given), in order."""
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as pf:
-        for batch in pf.iter_batches(batch_size=BATCH_ROWS):
+        if groups is not None and not groups:
+            return
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=groups):
             for row in batch.to_pylist():
                 yield record_from_row(row)
 
