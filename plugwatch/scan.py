@@ -28,12 +28,15 @@ def reject_record(rej: Reject) -> dict[str, Any]:
 
 def run_scan(
     stream: Iterable[Item | Reject],
-    out: IO[str],
+    out: IO[str] | None,
     on_reject: Callable[[Reject], None],
     detector: BatchDetector | None = None,
     default_region: str | None = None,
     on_progress: Callable[[int], None] | None = None,
+    write_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> ScanStats:
+    """Scores `stream` and writes each record as a JSON line to `out`, or hands it to `write_record`
+    (another output format) when that is given."""
     stats = ScanStats()
     dumps = json.dumps
     done = 0
@@ -48,6 +51,9 @@ def run_scan(
             on_reject(x)
             continue
         _count(stats, x)
+        if write_record is not None:
+            write_record(scan_record(x.item, x.identifiers, x.verdict))
+            continue
         out.write(dumps(scan_record(x.item, x.identifiers, x.verdict), ensure_ascii=False))
         out.write("\n")
     if on_progress and done % BATCH:

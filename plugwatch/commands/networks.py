@@ -49,6 +49,10 @@ def networks(
     similarity: Annotated[float, typer.Option(help="Estimated Jaccard two campaign texts need (0..1).")] = 0.3,
     bot_replies: Annotated[int, typer.Option(help="Replies an account needs to be a reply bot.")] = 10,
     bot_rate: Annotated[float, typer.Option(help="Replies per day a reply bot needs (when dated).")] = 5.0,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="Run on Dask: local (a worker per core), local:N, or tcp://HOST:8786; same outputs.")] = None,
+    partition_size: Annotated[str, typer.Option(
+        "--partition-size", help="With --cluster: input per partition, e.g. 64MB.")] = "64MB",
 ) -> None:
     """Account scores, seller networks across platforms, campaigns and bots, and where the trade moves.
 
@@ -94,15 +98,22 @@ def networks(
         fail(f"cannot create {out}: {e.strerror}")
     reject_path = rejects or out / "rejects.jsonl"
     reject_path.unlink(missing_ok=True)
+    settings = Settings(period=period, min_cap=min_cap, cap_share=cap_share, campaign_accounts=campaign_accounts,
+                        campaign_threshold=similarity,
+                        bots=BotRule(min_replies=bot_replies, min_rate=bot_rate))
+    if cluster is not None:
+        from plugwatch.commands.cluster_run import networks_on_cluster
+
+        networks_on_cluster(inputs, out, cluster, partition_size, settings, reject_path, graph=graph, events=events,
+                            format=format, field_map=field_map, platform=platform, region=region, model=model,
+                            threshold=threshold, use_model=not no_model)
+        return
     writer = RejectWriter(reject_path)
     own = frozenset(os.path.realpath(p) for p in [reject_path, *out.glob("*")])
     options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=False,
                             skip_files=own)
     detector = LazyDetector(model=model, threshold=threshold, use_model=not no_model)  # loaded by the first raw item
     reader = RecordReader(inputs, options, writer, detector, region)
-    settings = Settings(period=period, min_cap=min_cap, cap_share=cap_share, campaign_accounts=campaign_accounts,
-                        campaign_threshold=similarity,
-                        bots=BotRule(min_replies=bot_replies, min_rate=bot_rate))
     started = time.perf_counter()
     try:
         result = analyse(reader, settings, reader.texts if reader.rereadable() else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -50,6 +51,14 @@ def scan(
     model: Annotated[Path | None, typer.Option(help="Model file (default: the one shipped in the package).")] = None,
     no_model: Annotated[bool, typer.Option("--no-model", help="Identifiers only: skip the detector.")] = False,
     no_raw: Annotated[bool, typer.Option("--no-raw", help="Do not keep raw records in memory.")] = False,
+    out_format: Annotated[str, typer.Option(
+        "--out-format", help="jsonl, or parquet (needs -o; pip install 'plugwatch[cluster]').")] = "jsonl",
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="Run on Dask: local (a worker per core), local:N, or tcp://HOST:8786. "
+                          "-o then names a folder: a file per partition, rejects beside it, _SUCCESS.")] = None,
+    partition_size: Annotated[str, typer.Option(
+        "--partition-size", help="With --cluster: input per partition, e.g. 64MB (large JSONL, multi-member "
+                                 ".gz and Parquet files are cut).")] = "64MB",
 ) -> None:
     """Read posts from any supported format and write one JSON object per item."""
     from plugwatch.scan import run_scan
@@ -76,7 +85,18 @@ def scan(
         if region not in phonenumbers.SUPPORTED_REGIONS:
             fail(f"unknown region {region!r}: use a two-letter country code such as US, GB, DE")
 
+    if out_format not in ("jsonl", "parquet"):
+        fail(f"--out-format is jsonl or parquet, got {out_format!r}")
+    if out_format == "parquet" and out is None:
+        fail("--out-format parquet needs -o OUT (Parquet is not written to standard output)")
     detector = None if no_model else load_detector(model, threshold, no_model)
+    if cluster is not None:
+        from plugwatch.commands.cluster_run import scan_on_cluster
+
+        scan_on_cluster(inputs, out, cluster, partition_size, out_format=out_format, format=format,
+                        field_map=field_map, platform=platform, keep_raw=not no_raw, region=region,
+                        model=model, threshold=threshold, use_model=not no_model)
+        return
     reject_path = rejects or (out.with_suffix(".rejects.jsonl") if out else Path("rejects.jsonl"))
     reject_path.unlink(missing_ok=True)  # a rejects file left by an earlier run would mislead
     writer = RejectWriter(reject_path)
@@ -87,7 +107,10 @@ def scan(
     try:
         if out:
             out.parent.mkdir(parents=True, exist_ok=True)
-        fh = out.open("w", encoding="utf-8") if out else _utf8_stdout()
+        if out_format == "parquet":
+            fh = _parquet_out(out)
+        else:
+            fh = out.open("w", encoding="utf-8") if out else _utf8_stdout()
     except OSError as e:
         fail(f"cannot write {out}: {e.strerror}")
     started = time.perf_counter()
@@ -133,7 +156,24 @@ def _utf8_stdout():
     return sys.stdout
 
 
+def _parquet_out(out: Path):
+    """A Parquet writer standing in for the output file: run_scan hands it each record."""
+    try:
+        from plugwatch.sources.parquet import ScanParquetWriter
+    except ImportError:
+        fail("--out-format parquet needs pyarrow: pip install 'plugwatch[cluster]'")
+    try:
+        return ScanParquetWriter(out)
+    except ImportError:
+        fail("--out-format parquet needs pyarrow: pip install 'plugwatch[cluster]'")
+
+
 def _run_with_progress(run_scan, stream, fh, writer, detector, region):
+    from plugwatch.sources.parquet import ScanParquetWriter
+
+    if isinstance(fh, ScanParquetWriter):  # records, not text: run_scan hands each one over
+        run_scan = partial(run_scan, write_record=fh.write)
+        fh = None
     if not err.is_terminal:
         return run_scan(stream, fh, writer, detector=detector, default_region=region)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -110,10 +110,13 @@ class AccountStats:
     last_ts: float | None = None
     reply_first: float | None = None
     reply_last: float | None = None
-    links: set[str] = field(default_factory=set)  # identifier node keys that may join networks
+    # Identifier node keys that may join networks, and reply parents: insertion-ordered sets (dicts), so
+    # the first MAX_LINKS / MAX_PARENTS are kept whether the items are read in one pass or in partitions
+    # merged in order (plugwatch.cluster).
+    links: dict[str, None] = field(default_factory=dict)
     posted: int = 0  # distinct linkable contact/payment identifiers in the account's items
     mentions: int = 0  # same-platform @handles of others: conversation, not identity
-    parents: set[str] = field(default_factory=set)
+    parents: dict[str, None] = field(default_factory=dict)
     sample_reply: str | None = None
     bio_cues: list[tuple[str, str]] | None = None  # filled by finish()
     score: float = 0.0
@@ -121,7 +124,38 @@ class AccountStats:
 
     def link(self, key: str) -> None:
         if len(self.links) < MAX_LINKS:
-            self.links.add(key)
+            self.links[key] = None
+
+    def merge(self, later: AccountStats) -> None:
+        """Fold in the same account's aggregates from items that come after this one's (before finish()):
+        the result is what one pass over both sets of items in order gives."""
+        self.handle = self.handle or later.handle
+        self.display_name = later.display_name or self.display_name
+        self.bio = later.bio or self.bio
+        self.created_at = later.created_at if later.created_at is not None else self.created_at
+        self.followers = later.followers if later.followers is not None else self.followers
+        for name in ("items", "flagged", "requests", "replies", "offer_replies", "mentions"):
+            setattr(self, name, getattr(self, name) + getattr(later, name))
+        self.score_max = max(self.score_max, later.score_max)
+        self.first_ts = _least(self.first_ts, later.first_ts)
+        self.last_ts = _most(self.last_ts, later.last_ts)
+        self.reply_first = _least(self.reply_first, later.reply_first)
+        self.reply_last = _most(self.reply_last, later.reply_last)
+        for key in later.links:
+            self.link(key)
+        for parent in later.parents:
+            if len(self.parents) >= MAX_PARENTS:
+                break
+            self.parents[parent] = None
+        self.sample_reply = self.sample_reply if self.sample_reply is not None else later.sample_reply
+
+
+def _least(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _most(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _same_platform(platform: str, id_type: str) -> bool:
@@ -166,7 +200,7 @@ class AccountTable:
                 if acct.sample_reply is None:
                     acct.sample_reply = (rec.get("text") or "")[:280]
             if len(acct.parents) < MAX_PARENTS:
-                acct.parents.add(parent)
+                acct.parents[parent] = None
             if ts is not None:
                 acct.reply_first = ts if acct.reply_first is None or ts < acct.reply_first else acct.reply_first
                 acct.reply_last = ts if acct.reply_last is None or ts > acct.reply_last else acct.reply_last

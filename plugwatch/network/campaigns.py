@@ -111,7 +111,7 @@ class Sketches:
         return self._rows[0]
 
 
-def _band_keys(sig: np.ndarray) -> np.ndarray:
+def band_keys(sig: np.ndarray) -> np.ndarray:
     keys = np.zeros((sig.shape[0], BANDS), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for band in range(BANDS):
@@ -131,7 +131,7 @@ def similar_pairs(sig: np.ndarray, threshold: float) -> tuple[np.ndarray, np.nda
     n = sig.shape[0]
     if n < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    keys = _band_keys(sig)
+    keys = band_keys(sig)
     left, right = [], []
     for band in range(BANDS):
         key = keys[:, band]
@@ -205,6 +205,29 @@ def template_campaigns(
     accounts = np.asarray(sketches.account, dtype=np.int64)
     ts = np.asarray(sketches.ts, dtype=np.float64)
     offer = np.asarray(sketches.offer, dtype=bool)
+    return component_campaigns(SketchArrays(sig, accounts, ts, offer, sketches.texts), account_keys, a, b, labels,
+                               threshold, min_accounts, min_offer_share)
+
+
+@dataclass
+class SketchArrays:
+    """Sketched items as arrays, in input order: signatures, account index, time, offer, text."""
+
+    sig: np.ndarray
+    accounts: np.ndarray
+    ts: np.ndarray
+    offer: np.ndarray
+    texts: list[str]
+
+
+def component_campaigns(items: SketchArrays, account_keys: list[str], a: np.ndarray, b: np.ndarray,
+                        labels: np.ndarray, threshold: float, min_accounts: int,
+                        min_offer_share: float = 0.5) -> list[Campaign]:
+    """Campaigns from checked pairs (a, b), in the order similar_pairs gives them, and the component
+    label of each item. Components are independent: any set of whole components, with their pairs in
+    that order, gives their campaigns (so plugwatch.cluster works on them apart)."""
+    sig, accounts, ts, offer = items.sig, items.accounts, items.ts, items.offer
+    n = sig.shape[0]
     star_of = np.full(n, -1, dtype=np.int64)  # scratch: which star of the current component holds an item
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
@@ -239,7 +262,7 @@ def template_campaigns(
             continue
         members = sorted(account_keys[i] for i in who)
         times = ts[idx][~np.isnan(ts[idx])]
-        text = sketches.texts[centre]
+        text = items.texts[centre]
         campaigns.append(Campaign(
             id=_campaign_id("cmp-", members, text),
             type="template",
@@ -371,7 +394,17 @@ def parent_topics(bots: list[AccountStats], texts: Iterable[tuple[str, str]], to
         owners = wanted.get(item_id)
         if owners is None:
             continue
-        words = {w for w in tokens(text) if len(w) > 3 and w not in STOP and not w.isdigit() and w != "0"}
+        words = topic_words(text)
         for key in owners:
             counts[key].update(words)
-    return {key: [w for w, _ in c.most_common(top)] for key, c in counts.items() if c}
+    return {key: top_words(c, top) for key, c in counts.items() if c}
+
+
+def topic_words(text: str) -> set[str]:
+    return {w for w in tokens(text) if len(w) > 3 and w not in STOP and not w.isdigit() and w != "0"}
+
+
+def top_words(counts: Counter, top: int = 6) -> list[str]:
+    """The most frequent words, ties in alphabetical order (not in the order words were first seen,
+    which depends on set order and so on the process)."""
+    return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]

@@ -49,7 +49,7 @@ def combined_score(scores: list[float]) -> float:
     return round(1.0 - rest, 4)
 
 
-class _UnionFind:
+class UnionFind:
     def __init__(self, n: int):
         self.parent = list(range(n))
 
@@ -117,13 +117,13 @@ def build_networks(
     index = {k: i for i, k in enumerate(keys)}
     holders: Counter = Counter()
     for acct in accounts.values():
-        holders.update(acct.links)
+        holders.update(acct.links.keys())
     for key in accounts:  # an account is also the holder of its own handle node
         if key in holders:
             holders[key] += 1
     cap = frequency_cap(len(accounts), min_cap, share)
     dropped = {node: n for node, n in holders.items() if n > cap}
-    uf = _UnionFind(len(keys))
+    uf = UnionFind(len(keys))
     first_holder: dict[str, int] = {}
     for i, key in enumerate(keys):
         for node in accounts[key].links:
@@ -143,37 +143,43 @@ def build_networks(
     for idx in groups.values():
         if len(idx) < min_members:
             continue
-        members = sorted(keys[i] for i in idx)
-        member_set = set(members)
-        tie: Counter = Counter()
-        for m in members:
-            for node in accounts[m].links:
-                if node not in dropped and node != m:
-                    tie[node] += 1
-        # The identifiers that tie: held by two members, or one member's link to another member.
-        ties = sorted(
-            (node for node, n in tie.items() if n >= 2 or node in member_set),
-            key=lambda node: (-tie[node], node),
-        )
-        identifiers = []
-        for node in ties:
-            kind, canonical = _split(node)
-            identifiers.append({"type": kind, "canonical": canonical, "accounts": tie[node] + (node in member_set)})
-        firsts = [accounts[m].first_ts for m in members if accounts[m].first_ts is not None]
-        lasts = [accounts[m].last_ts for m in members if accounts[m].last_ts is not None]
-        net = Network(
-            id=network_id(members),
-            members=members,
-            identifiers=identifiers,
-            score=combined_score([accounts[m].score for m in members]),
-            first_seen=iso(min(firsts)) if firsts else None,
-            last_seen=iso(max(lasts)) if lasts else None,
-            platforms=sorted({accounts[m].platform for m in members}),
-            items=sum(accounts[m].items for m in members),
-            flagged=sum(accounts[m].flagged for m in members),
-        )
+        net = make_network([keys[i] for i in idx], accounts, dropped)
         networks.append(net)
-        for m in members:
+        for m in net.members:
             member_of[m] = net.id
     networks.sort(key=lambda n: (-n.score, -len(n.members), n.id))
     return IdentityGraph(networks, member_of, dropped, cap, holders)
+
+
+def make_network(keys: list[str], accounts: dict[str, AccountStats], dropped: dict[str, int]) -> Network:
+    """The network of the accounts `keys` (a component of the identity graph); `accounts` holds at least
+    those accounts, finished."""
+    members = sorted(keys)
+    member_set = set(members)
+    tie: Counter = Counter()
+    for m in members:
+        for node in accounts[m].links:
+            if node not in dropped and node != m:
+                tie[node] += 1
+    # The identifiers that tie: held by two members, or one member's link to another member.
+    ties = sorted(
+        (node for node, n in tie.items() if n >= 2 or node in member_set),
+        key=lambda node: (-tie[node], node),
+    )
+    identifiers = []
+    for node in ties:
+        kind, canonical = _split(node)
+        identifiers.append({"type": kind, "canonical": canonical, "accounts": tie[node] + (node in member_set)})
+    firsts = [accounts[m].first_ts for m in members if accounts[m].first_ts is not None]
+    lasts = [accounts[m].last_ts for m in members if accounts[m].last_ts is not None]
+    return Network(
+        id=network_id(members),
+        members=members,
+        identifiers=identifiers,
+        score=combined_score([accounts[m].score for m in members]),
+        first_seen=iso(min(firsts)) if firsts else None,
+        last_seen=iso(max(lasts)) if lasts else None,
+        platforms=sorted({accounts[m].platform for m in members}),
+        items=sum(accounts[m].items for m in members),
+        flagged=sum(accounts[m].flagged for m in members),
+    )

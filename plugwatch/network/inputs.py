@@ -76,51 +76,24 @@ class RecordReader:
     _texts_only = False
 
     def _file(self, path: str) -> Iterator[dict[str, Any]]:
-        try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed below, once the generator is done
-        except OSError:
-            yield from self._raw([path])  # the platform reader reports the problem as usual
-            return
-        with handle:
-            try:
-                peeked = Peeked(handle)
-            except STREAM_ERRORS as error:
-                self.on_reject(Reject(path, 0, broken_reason(error)))
-                return
-            lines = peeked.content_lines()
-            first = None
-            if lines and lines[0].lstrip().startswith(b"{"):
+        kind = scan_file_kind(path, self.on_reject)
+        if kind == "jsonl":
+            with open(path, "rb") as handle:
                 try:
-                    first = json.loads(lines[0])
-                except (ValueError, RecursionError):
-                    first = None
-            if is_scan_record(first):
-                yield from self._scanned(path, peeked)
-                return
-        yield from self._raw([path])
+                    yield from self._count(scanned_records(path, Peeked(handle).stream(), self.on_reject))
+                except STREAM_ERRORS as error:
+                    self.on_reject(Reject(path, 0, broken_reason(error)))
+        elif kind == "parquet":
+            from plugwatch.sources.parquet import scan_records
 
-    def _scanned(self, path: str, peeked: Peeked) -> Iterator[dict[str, Any]]:
-        number = 0
-        try:
-            for number, data in enumerate(peeked.stream(), 1):
-                if data.isspace():
-                    continue
-                line = data.decode("utf-8", "replace").rstrip("\r\n")
-                try:
-                    rec = json.loads(line)
-                except (ValueError, RecursionError) as error:
-                    self.on_reject(Reject(path, number, f"invalid JSON: {error}", line))
-                    continue
-                if not isinstance(rec, dict) or not isinstance(rec.get("id"), str):
-                    self.on_reject(Reject(path, number, "scan record without a string id", line))
-                    continue
-                if not isinstance(rec.get("identifiers", []), list):
-                    self.on_reject(Reject(path, number, "scan record: identifiers is not a list", line))
-                    continue
-                self.prescored += rec.get("score") is not None
-                yield rec
-        except STREAM_ERRORS as error:
-            self.on_reject(Reject(path, number + 1, broken_reason(error)))
+            yield from self._count(scan_records(path))
+        elif kind is None:
+            yield from self._raw([path])
+
+    def _count(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for rec in records:
+            self.prescored += rec.get("score") is not None
+            yield rec
 
     def _raw(self, paths: list[str]) -> Iterator[dict[str, Any]]:
         detector = None if self._texts_only else self.detector
@@ -130,3 +103,59 @@ class RecordReader:
                 continue
             self.scored += detector is not None
             yield scan_record(x.item, x.identifiers, x.verdict)
+
+
+def scan_file_kind(path: str, on_reject: Callable[[Reject], None]) -> str | None:
+    """"jsonl" or "parquet" when `path` holds scan output, None for anything else (read raw: the platform
+    readers report what is wrong with it), "" for a stream that broke before its first line (rejected)."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        return None
+    with handle:
+        try:
+            head = handle.peek(4)[:4]
+        except OSError:
+            head = b""
+        if head == b"PAR1":
+            from plugwatch.sources.parquet import is_scan_output
+
+            return "parquet" if is_scan_output(path) else None
+        try:
+            peeked = Peeked(handle)
+        except STREAM_ERRORS as error:
+            on_reject(Reject(path, 0, broken_reason(error)))
+            return ""
+        lines = peeked.content_lines()
+    first = None
+    if lines and lines[0].lstrip().startswith(b"{"):
+        try:
+            first = json.loads(lines[0])
+        except (ValueError, RecursionError):
+            first = None
+    return "jsonl" if is_scan_record(first) else None
+
+
+def scanned_records(path: str, stream, on_reject: Callable[[Reject], None], first_line: int = 1
+                    ) -> Iterator[dict[str, Any]]:
+    """The records of scan output JSON lines, numbered from `first_line`; bad lines are rejected."""
+    number = first_line - 1
+    try:
+        for number, data in enumerate(stream, first_line):
+            if data.isspace():
+                continue
+            line = data.decode("utf-8", "replace").rstrip("\r\n")
+            try:
+                rec = json.loads(line)
+            except (ValueError, RecursionError) as error:
+                on_reject(Reject(path, number, f"invalid JSON: {error}", line))
+                continue
+            if not isinstance(rec, dict) or not isinstance(rec.get("id"), str):
+                on_reject(Reject(path, number, "scan record without a string id", line))
+                continue
+            if not isinstance(rec.get("identifiers", []), list):
+                on_reject(Reject(path, number, "scan record: identifiers is not a list", line))
+                continue
+            yield rec
+    except STREAM_ERRORS as error:
+        on_reject(Reject(path, number + 1, broken_reason(error)))

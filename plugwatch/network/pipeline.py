@@ -70,28 +70,13 @@ def analyse(
     """`texts_again` re-reads (id, text) of every item; given, reply bots get the topic of the posts
     they answer."""
     settings = settings or Settings()
-    table = AccountTable()
-    disp = Displacement(settings.period)
-    sketches = Sketches()
-    account_index: dict[str, int] = {}
-    account_keys: list[str] = []
-    items = offers = 0
+    agg = Aggregates(settings.period)
     for rec in records:
-        items += 1
-        ts = parse_ts(rec.get("created_at"))
-        offer = is_offer(rec)
-        offers += offer
-        acct = table.add(rec, ts, offer)
-        if offer:
-            disp.add(rec, ts)
-        if acct is not None and _sketch_worthy(rec, offer):
-            i = account_index.get(acct.key)
-            if i is None:
-                i = account_index[acct.key] = len(account_keys)
-                account_keys.append(acct.key)
-            sketches.add(rec.get("text") or "", i, ts, offer or _has_direct(rec))
-        if on_progress is not None and items % 10000 == 0:
-            on_progress(items)
+        agg.add(rec)
+        if on_progress is not None and agg.items % 10000 == 0:
+            on_progress(agg.items)
+    table, disp, sketches, account_keys = agg.table, agg.displacement, agg.sketches, agg.account_keys
+    items, offers = agg.items, agg.offers
     table.finish()
     graph = build_networks(table.accounts, settings.min_cap, settings.cap_share, settings.min_members)
     campaigns = template_campaigns(sketches, account_keys, settings.campaign_threshold, settings.campaign_accounts)
@@ -99,6 +84,34 @@ def analyse(
     topics = parent_topics(bots, texts_again()) if bots and texts_again is not None else {}
     campaigns += bot_campaigns(bots, topics)
     return Result(table, graph, campaigns, disp, items, offers, len(sketches))
+
+
+class Aggregates:
+    """What one pass keeps of the items: accounts, displacement counters, sketches of offer-like items.
+    `plugwatch.cluster` keeps one per partition and merges them in order."""
+
+    def __init__(self, period: str = "week"):
+        self.table = AccountTable()
+        self.displacement = Displacement(period)
+        self.sketches = Sketches()
+        self.account_index: dict[str, int] = {}
+        self.account_keys: list[str] = []
+        self.items = self.offers = 0
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.items += 1
+        ts = parse_ts(rec.get("created_at"))
+        offer = is_offer(rec)
+        self.offers += offer
+        acct = self.table.add(rec, ts, offer)
+        if offer:
+            self.displacement.add(rec, ts)
+        if acct is not None and _sketch_worthy(rec, offer):
+            i = self.account_index.get(acct.key)
+            if i is None:
+                i = self.account_index[acct.key] = len(self.account_keys)
+                self.account_keys.append(acct.key)
+            self.sketches.add(rec.get("text") or "", i, ts, offer or _has_direct(rec))
 
 
 def _has_direct(rec: dict[str, Any]) -> bool:
@@ -148,31 +161,43 @@ def write_outputs(
     with paths["accounts.jsonl"].open("w", encoding="utf-8") as fh:
         for acct in accounts:
             fh.write(json.dumps(account_record(acct, result.graph, campaigns_of), ensure_ascii=False) + "\n")
-    with paths["networks.jsonl"].open("w", encoding="utf-8") as fh:
-        for net in result.graph.networks:
-            fh.write(json.dumps(net.to_dict(), ensure_ascii=False) + "\n")
-    with paths["campaigns.jsonl"].open("w", encoding="utf-8") as fh:
-        for c in result.campaigns:
-            fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-    result.displacement.write_csv(paths["displacement.csv"])
-    result.displacement.plot(paths["displacement.png"], list(events))
     if graphml:
         from plugwatch.network.graphml import write_graphml
 
         paths["graph.graphml"] = out / "graph.graphml"
         write_graphml(result.table.accounts, result.graph, paths["graph.graphml"])
-    summary = {
-        "items": result.items,
-        "offers": result.offers,
-        "accounts": len(result.table),
-        "networks": len(result.graph.networks),
-        "accounts_in_networks": len(result.graph.member_of),
-        "campaigns": sum(c.type == "template" for c in result.campaigns),
-        "reply_bots": sum(c.type == "reply_bot" for c in result.campaigns),
-        "sketched_items": result.sketched,
-        "frequency_cap": result.graph.cap,
-        "dropped_identifiers": dict(sorted(result.graph.dropped.items(), key=lambda kv: (-kv[1], kv[0]))[:100]),
-        "undated_offers": result.displacement.undated,
-    }
-    paths["summary.json"].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_shared(paths, result.graph, result.campaigns, result.displacement, events,
+                 summary(result.items, result.offers, len(result.table), result.graph, result.campaigns,
+                         result.sketched, result.displacement))
     return paths
+
+
+def write_shared(paths: dict[str, Path], graph: IdentityGraph, campaigns: list[Campaign], displacement: Displacement,
+                 events, summary: dict[str, Any]) -> None:
+    """Every output but accounts.jsonl and the graph (written by the caller, which holds the accounts)."""
+    with paths["networks.jsonl"].open("w", encoding="utf-8") as fh:
+        for net in graph.networks:
+            fh.write(json.dumps(net.to_dict(), ensure_ascii=False) + "\n")
+    with paths["campaigns.jsonl"].open("w", encoding="utf-8") as fh:
+        for c in campaigns:
+            fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+    displacement.write_csv(paths["displacement.csv"])
+    displacement.plot(paths["displacement.png"], list(events))
+    paths["summary.json"].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def summary(items: int, offers: int, accounts: int, graph: IdentityGraph, campaigns: list[Campaign], sketched: int,
+            displacement: Displacement) -> dict[str, Any]:
+    return {
+        "items": items,
+        "offers": offers,
+        "accounts": accounts,
+        "networks": len(graph.networks),
+        "accounts_in_networks": len(graph.member_of),
+        "campaigns": sum(c.type == "template" for c in campaigns),
+        "reply_bots": sum(c.type == "reply_bot" for c in campaigns),
+        "sketched_items": sketched,
+        "frequency_cap": graph.cap,
+        "dropped_identifiers": dict(sorted(graph.dropped.items(), key=lambda kv: (-kv[1], kv[0]))[:100]),
+        "undated_offers": displacement.undated,
+    }

@@ -4,6 +4,8 @@ become Rejects, in input order, where the bad record was."""
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import sys
@@ -11,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from plugwatch.model import Item
-from plugwatch.sources import bluesky, csv_rows, jsondoc, jsonl, mastodon, reddit, telegram, text, x
+from plugwatch.sources import bluesky, csv_rows, jsondoc, jsonl, mastodon, parquet, reddit, telegram, text, x
 from plugwatch.sources.common import (
     ESCAPED_NUL,
     ESCAPED_SURROGATE,
@@ -26,7 +28,7 @@ from plugwatch.sources.common import (
 )
 from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, StreamBroken, broken_reason, text_reader, walk
 
-__all__ = ["FORMATS", "Reject", "SourceOptions", "read"]
+__all__ = ["FORMATS", "Reject", "SourceOptions", "read", "read_range", "read_row_groups", "settled_format"]
 
 _ALL = (jsonl, csv_rows, text, x, telegram, reddit, mastodon, bluesky)
 FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _ALL}
@@ -108,7 +110,22 @@ def _read_path(path: str, options: SourceOptions, forced: Format | None) -> Iter
         yield Reject(path, 0, f"cannot open file: {error.strerror or error}")
         return
     with handle:
+        try:
+            head = handle.peek(4)[:4]
+        except OSError:
+            head = b""  # the stream reader reports the read error at its line
+        if parquet.looks_like_parquet(head):
+            yield from _read_parquet(path, options, forced)
+            return
         yield from _read_stream(path, handle, options, forced)
+
+
+def _read_parquet(path: str, options: SourceOptions, forced: Format | None, groups=None, first_line: int = 1,
+                  whole: bool = True) -> Iterator[Item | Reject]:
+    path = printable(path)
+    if forced is text.FORMAT or forced is csv_rows.FORMAT:
+        forced = None  # Parquet rows are records already: --format text/csv names a framing they do not have
+    yield from _dispatch(parquet.units(path, groups, first_line), FileContext(path, options), forced, whole)
 
 
 def _read_stream(
@@ -151,6 +168,8 @@ def _framing(path: str, peeked: Peeked, first: bytes, options: SourceOptions, fo
     if forced is not None or _json_start(first):
         return "json"
     if _binary(first):
+        if parquet.looks_like_parquet(first):
+            return Reject(path, 0, "a Parquet file can only be read from a file, not a stream: give its path")
         return Reject(path, 0, f"{UNKNOWN} (binary data)")
     if text.is_text_file(path):
         # A .txt that is a table with a text column (Excel's "Unicode Text" export is a UTF-16 TSV named
@@ -232,11 +251,11 @@ def _is_document(peeked: Peeked, first_line: bytes) -> bool:
         return True
 
 
-def _jsonl_units(path: str, stream: BinaryIO) -> Iterator[Unit]:
+def _jsonl_units(path: str, stream: BinaryIO, first_line: int = 1) -> Iterator[Unit]:
     loads = json.loads
-    number = 0
+    number = first_line - 1
     try:
-        for number, data in enumerate(stream, 1):
+        for number, data in enumerate(stream, first_line):
             if data.isspace():
                 continue
             try:
@@ -304,7 +323,8 @@ def _raw(raw: str | None, record: Any) -> str | None:
         return None
 
 
-def _dispatch(units: Iterator[Unit], ctx: FileContext, forced: Format | None) -> Iterator[Item | Reject]:
+def _dispatch(units: Iterator[Unit], ctx: FileContext, forced: Format | None, whole: bool = True
+              ) -> Iterator[Item | Reject]:
     path = ctx.path
     fmt = forced
     records = 0
@@ -336,5 +356,112 @@ def _dispatch(units: Iterator[Unit], ctx: FileContext, forced: Format | None) ->
             yield Reject(path, line, reason, _raw(raw, record))
             continue
         yield from items
-    if not records:
+    if not records and whole:
         yield Reject(path, 0, "no records in file")
+
+
+# --- parts of one file, for reading on many machines (plugwatch.cluster) --------------------------------
+# A file is read in parts only where reading a part alone gives what reading the whole file gives for
+# those lines: JSON lines (or Parquet rows) whose format keeps no memory from one record to the next.
+# Bluesky's reader remembers handles from earlier identity events, so a Bluesky file is never split.
+_STATEFUL = frozenset({bluesky.FORMAT.name})
+SETTLE_LIMIT = 10_000  # records looked at for the one that settles a file's format
+
+
+class ByteWindow(io.RawIOBase):
+    """At most `size` bytes of a stream, from where it stands."""
+
+    def __init__(self, raw: BinaryIO, size: int) -> None:
+        self._raw, self._left = raw, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self._left <= 0:
+            return 0
+        data = self._raw.read(min(len(buffer), self._left))
+        buffer[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+
+def settled_format(path: str, options: SourceOptions | None = None) -> tuple[str, int] | None:
+    """(format name, line) of the record that settles the format of a JSON-lines or Parquet file, when
+    the file may be read in parts (see `_STATEFUL`); None when it may not (a JSON document, CSV, plain
+    text, UTF-16, an unreadable file, or no record settling the format among the first SETTLE_LIMIT)."""
+    options = options or SourceOptions()
+    forced, problem = _forced_format(options.format)
+    if problem:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.peek(4)[:4]
+            if parquet.looks_like_parquet(head):
+                units: Iterator[Unit] = parquet.units(path)
+            else:
+                if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    return None
+                peeked = Peeked(handle)
+                lines = peeked.content_lines()
+                if not lines or peeked.error:
+                    return None
+                if _framing(path, peeked, lines[0].lstrip(), options, forced) != "json" or _is_document(
+                        peeked, lines[0]):
+                    return None
+                units = _jsonl_units(path, peeked.stream())
+            return _settling(units, forced, options)
+    except STREAM_ERRORS:
+        return None
+
+
+def _settling(units: Iterator[Unit], forced: Format | None, options: SourceOptions) -> tuple[str, int] | None:
+    for seen, unit in enumerate(units):
+        if seen >= SETTLE_LIMIT:
+            return None
+        if unit.__class__ is Reject:
+            continue
+        line, record, _, _ = unit  # type: ignore[misc]
+        if record.__class__ is not dict:
+            continue
+        fmt = forced or next((f for f in _SNIFF_ORDER if f.sniff(record, options)), None)
+        if fmt is not None:
+            return (None if fmt.name in _STATEFUL else (fmt.name, line))  # type: ignore[return-value]
+    return None
+
+
+def read_range(path: str, start: int, end: int, first_line: int, options: SourceOptions,
+               settled: str | None, gz: bool = False) -> Iterator[Item | Reject]:
+    """The items in bytes [start, end) of a JSON-lines file, cut at line starts (for a `.gz` file: at the
+    starts of gzip members that begin a line). The part at 0 is read exactly as the whole file is; a
+    later one starts at line `first_line`, in the format `settled` that the file's first records settled."""
+    shown = printable(path)
+    forced, _ = _forced_format(options.format)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the generator is done with it
+    except OSError as error:
+        yield Reject(shown, 0, f"cannot open file: {error.strerror or error}")
+        return
+    with handle:
+        handle.seek(start)
+        window: BinaryIO = io.BufferedReader(ByteWindow(handle, end - start), 1 << 16)  # type: ignore[arg-type]
+        if start == 0:
+            yield from _read_stream(path, window, options, forced)
+            return
+        if gz:
+            window = gzip.GzipFile(fileobj=window, mode="rb")  # type: ignore[assignment]
+        fmt = resolve_format(settled) if settled else forced
+        units = _jsonl_units(shown, io.BufferedReader(window, 1 << 16), first_line)  # type: ignore[arg-type]
+        yield from _dispatch(units, FileContext(shown, options), fmt, whole=False)
+
+
+def read_row_groups(path: str, groups: list[int], first_line: int, options: SourceOptions,
+                    settled: str | None) -> Iterator[Item | Reject]:
+    """The items in some row groups of a Parquet file; as `read_range`, the part holding the first row is
+    read as the whole file is, later ones in the format the file settled."""
+    forced, _ = _forced_format(options.format)
+    if first_line == 1:
+        yield from _read_parquet(path, options, forced, groups, 1)
+    else:
+        yield from _read_parquet(path, options, resolve_format(settled) if settled else forced, groups,
+                                 first_line, whole=False)

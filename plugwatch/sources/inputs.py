@@ -37,9 +37,10 @@ STREAM_ERRORS = (EOFError, OSError, zlib.error)  # BadGzipFile is an OSError
 
 
 def _is_documentation(name: str) -> bool:
-    """A README or licence beside the data describes it; it is not a record file."""
+    """A README or licence beside the data describes it, and `scan --cluster` leaves a `_SUCCESS`
+    manifest beside its partition files: none of them is a record file."""
     upper = name.upper()
-    return upper.startswith(("README", "LICENSE", "LICENCE")) or upper.endswith(".MD")
+    return upper.startswith(("README", "LICENSE", "LICENCE")) or upper.endswith(".MD") or name == "_SUCCESS"
 
 
 def walk(folder: str) -> Iterator[tuple[str, str | None]]:

@@ -1,0 +1,100 @@
+"""Connecting to a Dask cluster, and what each worker process keeps between tasks.
+
+`--cluster local` starts a cluster on this machine with one single-threaded worker process per core
+(`local:N`: N workers); `--cluster tcp://HOST:8786` joins a running scheduler (`dask scheduler` on one
+machine, `dask worker tcp://HOST:8786 --nthreads 1` on the others). Inputs and the output folder must be
+at the same path on every machine (a shared file system).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from plugwatch.errors import UserError
+
+MISSING = ("--cluster needs dask, distributed and pyarrow: pip install 'plugwatch[cluster]'")
+
+
+def parse_cluster(spec: str) -> tuple[str, int | str]:
+    """("local", workers) or ("remote", address); UserError for anything else."""
+    if spec == "local" or spec.startswith("local:"):
+        _, _, n = spec.partition(":")
+        if not n:
+            return "local", os.cpu_count() or 1
+        if not n.isdigit() or int(n) < 1:
+            raise UserError(f"--cluster local:N takes a number of workers of 1 or more, got {spec!r}")
+        return "local", int(n)
+    if spec.startswith(("tcp://", "tls://")) and len(spec) > 6:
+        return "remote", spec
+    raise UserError(f"--cluster is local, local:N or a scheduler address such as tcp://HOST:8786, got {spec!r}")
+
+
+class Cluster:
+    """A client on the cluster `spec` names (and the local cluster it started, closed with it)."""
+
+    def __init__(self, spec: str, dashboard: str | None = ":8787"):
+        kind, where = parse_cluster(spec)
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise UserError(MISSING) from None
+        import logging
+
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        self.local = None
+        if kind == "local":
+            # One thread per worker process: the detector's caches are not made for concurrent batches,
+            # and the model's numpy work is pinned to one thread per worker.
+            self.local = LocalCluster(n_workers=int(where), threads_per_worker=1, processes=True,
+                                      dashboard_address=dashboard, silence_logs=logging.ERROR,
+                                      env={k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                            "MKL_NUM_THREADS")})
+            self.client = Client(self.local)
+        else:
+            try:
+                self.client = Client(str(where), timeout="30s")
+            except OSError as e:
+                raise UserError(f"cannot reach the Dask scheduler at {where}: {e}") from None
+
+    @property
+    def dashboard(self) -> str | None:
+        try:
+            return self.client.dashboard_link
+        except Exception:  # noqa: BLE001 - no dashboard (bokeh missing): progress still shows here
+            return None
+
+    def workers(self) -> int:
+        return len(self.client.scheduler_info().get("workers", {}))
+
+    def close(self) -> None:
+        self.client.close()
+        if self.local is not None:
+            self.local.close()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# --- per worker process ------------------------------------------------------------------------------
+_detectors: dict[tuple, object] = {}
+_lock = threading.Lock()
+
+
+def detector(model: str | None, threshold: float | None, use_model: bool):
+    """The detector for these settings, loaded once per worker process (on its first batch) and reused
+    by every task that process runs."""
+    from pathlib import Path
+
+    from plugwatch.detect.lazy import LazyDetector
+
+    key = (model, threshold, use_model)
+    with _lock:
+        found = _detectors.get(key)
+        if found is None:
+            found = _detectors[key] = LazyDetector(model=Path(model) if model else None, threshold=threshold,
+                                                   use_model=use_model)
+    return found

@@ -1,0 +1,242 @@
+"""`plugwatch scan --cluster`: each partition scored on a worker and written as its own file.
+
+OUT/ holds, per partition, `part-00000.jsonl` (or `.parquet`), `part-00000.rejects.jsonl` when it
+rejected something, and `.parts/part-00000.json`, the partition's commit record (what it read, with
+which settings, its counts and the SHA-256 of its files). Files are written under temporary names and
+renamed when whole, the commit record last, so a worker lost mid-partition leaves nothing that looks
+done: Dask runs the partition again elsewhere. `_SUCCESS` (JSON) lists every partition, its counts and
+digests once all are done. A second run with the same inputs and settings skips the partitions whose
+commit record and files check out, and scans the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plugwatch.cluster import runtime
+from plugwatch.cluster.plan import TARGET, Part, group_small, input_files, needs_planning, plan_file, stamp
+from plugwatch.errors import UserError
+from plugwatch.sources import SourceOptions
+
+PARTS = ".parts"  # hidden: reading OUT/ as input (networks OUT/) skips it, and _SUCCESS
+SUCCESS = "_SUCCESS"
+
+
+@dataclass(frozen=True)
+class ScanJob:
+    out: str
+    out_format: str = "jsonl"  # jsonl | parquet
+    format: str | None = None
+    field_map: tuple[tuple[str, str], ...] = ()
+    platform: str = "generic"
+    keep_raw: bool = True
+    region: str | None = None
+    model: str | None = None
+    threshold: float | None = None
+    use_model: bool = True
+
+    def options(self) -> SourceOptions:
+        return SourceOptions(format=self.format, field_map=dict(self.field_map), default_platform=self.platform,
+                             keep_raw=self.keep_raw)
+
+    def fingerprint(self) -> str:
+        """What decides a partition's output, besides its input: a change means scanning again."""
+        settings = {k: v for k, v in asdict(self).items() if k != "out"}
+        if self.model:
+            settings["model_stamp"] = stamp(self.model)
+        return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def part_name(index: int) -> str:
+    return f"part-{index:05d}"
+
+
+def _digest(path: Path) -> dict[str, Any]:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return {"bytes": path.stat().st_size, "sha256": h.hexdigest()}
+
+
+def scan_part(index: int, part: dict, job: ScanJob, fingerprint: str) -> dict[str, Any]:
+    """Score one partition and commit its files; returns its commit record. Runs on a worker."""
+    from plugwatch.scan import reject_record, run_scan
+
+    out = Path(job.out)
+    name = part_name(index)
+    token = uuid.uuid4().hex[:10]
+    data_name = f"{name}.{job.out_format}"
+    data_tmp, reject_tmp = out / f".{data_name}.{token}.tmp", out / f".{name}.rejects.jsonl.{token}.tmp"
+    detector = runtime.detector(job.model, job.threshold, True) if job.use_model else None
+    rejects: list = []  # the file is opened on the first reject
+
+    def on_reject(rej) -> None:
+        if not rejects:
+            rejects.append(reject_tmp.open("w", encoding="utf-8"))
+        rejects[0].write(json.dumps(reject_record(rej), ensure_ascii=False) + "\n")
+
+    stream = Part.from_dict(part).read(job.options())
+    try:
+        if job.out_format == "parquet":
+            from plugwatch.sources.parquet import ScanParquetWriter
+
+            writer = ScanParquetWriter(data_tmp)
+            try:
+                stats = run_scan(stream, None, on_reject, detector, job.region, write_record=writer.write)
+            finally:
+                writer.close()
+        else:
+            with data_tmp.open("w", encoding="utf-8") as fh:
+                stats = run_scan(stream, fh, on_reject, detector, job.region)
+    finally:
+        if rejects:
+            rejects[0].close()
+    files = {data_name: _digest(data_tmp)}
+    os.replace(data_tmp, out / data_name)
+    reject_name = f"{name}.rejects.jsonl"
+    if rejects:
+        files[reject_name] = _digest(reject_tmp)
+        os.replace(reject_tmp, out / reject_name)
+    else:
+        (out / reject_name).unlink(missing_ok=True)
+    record = {
+        "partition": name,
+        "input": part,
+        "job": fingerprint,
+        "counts": {"read": stats.read, "rejected": stats.rejected, "flagged": stats.flagged,
+                   "requests": stats.requests},
+        "reject_reasons": stats.reject_reasons,
+        "files": files,
+    }
+    marker = out / PARTS / f"{name}.json"
+    tmp = marker.with_name(f".{name}.{token}.tmp")
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, marker)
+    return record
+
+
+def plan(inputs: list[str], options: SourceOptions, out_dir: str, client, target: int = TARGET) -> list[Part]:
+    """The partitions of `inputs`, in input order (files under `out_dir`, the command's own output, are
+    not read); large files are looked into on the cluster."""
+    out = os.path.realpath(out_dir)
+    own = frozenset(os.path.realpath(p) for p in Path(out).rglob("*")) if os.path.isdir(out) else frozenset()
+    entries = [(path, problem, stamp(path)) for path, problem in input_files(inputs, own)]
+    big = {path for path, problem, st in entries if not problem and needs_planning(path, st[0], target)}
+    futures = {path: client.submit(plan_file, path, options, target, pure=False, retries=3) for path in big}
+    planned = {path: f.result() for path, f in futures.items()}
+    parts: list[Part] = []
+    run: list = []
+    for entry in entries:
+        if entry[0] in planned and not entry[1]:
+            parts.extend(group_small(run, target))
+            run = []
+            parts.extend(planned[entry[0]])
+        else:
+            run.append(entry)
+    parts.extend(group_small(run, target))
+    return parts
+
+
+def committed(out: Path, index: int, part: Part, fingerprint: str) -> dict[str, Any] | None:
+    """The commit record of partition `index` when it is for this input and these settings and its files
+    are there with the recorded digests; None when the partition must be scanned (again)."""
+    marker = out / PARTS / f"{part_name(index)}.json"
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("input") != part.to_dict() or record.get("job") != fingerprint:
+        return None
+    if any(stamp(p) != tuple(s) for p, s in zip(part.paths, part.stamps, strict=False)):
+        return None  # the input changed since it was planned
+    for fname, digest in record.get("files", {}).items():
+        path = out / fname
+        if not path.is_file() or path.stat().st_size != digest["bytes"] or _digest(path) != digest:
+            return None
+    return record
+
+
+@dataclass
+class ClusterScan:
+    partitions: int = 0
+    skipped: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {"read": 0, "rejected": 0, "flagged": 0, "requests": 0})
+    reject_files: list[str] = field(default_factory=list)
+
+
+def _clean(out: Path, keep: int) -> None:
+    """Remove files of partitions beyond this plan and temporary files of lost attempts."""
+    for path in list(out.iterdir()) + list((out / PARTS).iterdir()):
+        name = path.name
+        if name.startswith(".part-") and name.endswith(".tmp"):
+            path.unlink(missing_ok=True)
+        elif name.startswith("part-") and name[5:10].isdigit() and int(name[5:10]) >= keep:
+            path.unlink(missing_ok=True)
+
+
+def run(inputs: list[str], job: ScanJob, cluster: runtime.Cluster, target: int = TARGET,
+        on_start: Callable[[int, int], None] | None = None,
+        on_done: Callable[[dict], None] | None = None) -> ClusterScan:
+    out = Path(job.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file: with --cluster it names a folder for the partition files")
+    try:
+        (out / PARTS).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create {out}: {e.strerror}") from None
+    (out / SUCCESS).unlink(missing_ok=True)
+    client = cluster.client
+    parts = plan(inputs, job.options(), job.out, client, target)
+    fingerprint = job.fingerprint()
+    _clean(out, len(parts))
+    records: list[dict | None] = [committed(out, i, p, fingerprint) for i, p in enumerate(parts)]
+    todo = [i for i, r in enumerate(records) if r is None]
+    result = ClusterScan(partitions=len(parts), skipped=len(parts) - len(todo))
+    if on_start is not None:
+        on_start(len(parts), len(todo))
+    run_id = uuid.uuid4().hex[:8]
+    futures = {client.submit(scan_part, i, parts[i].to_dict(), job, fingerprint, key=f"scan-{part_name(i)}-{run_id}",
+                             retries=3, pure=False): i for i in todo}
+    from distributed import as_completed
+
+    failures = []
+    for future in as_completed(futures):
+        i = futures[future]
+        try:
+            records[i] = future.result()
+        except Exception as e:  # noqa: BLE001 - reported per partition below; the others go on
+            failures.append(f"{part_name(i)} ({parts[i].describe()}): {type(e).__name__}: {e}")
+            continue
+        if on_done is not None:
+            on_done(records[i])
+    if failures:
+        raise PartitionsFailed(failures)
+    for record in records:
+        for k in result.counts:
+            result.counts[k] += record["counts"][k]
+        result.reject_files += [f for f in record["files"] if f.endswith(".rejects.jsonl")]
+    manifest = {
+        "format": job.out_format,
+        "settings": {k: v for k, v in asdict(job).items() if k != "out"},
+        "totals": {**result.counts, "partitions": len(parts)},
+        "partitions": records,
+    }
+    _clean(out, len(parts))  # temporary files of attempts lost with their worker
+    tmp = out / f".{SUCCESS}.tmp"
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, out / SUCCESS)
+    return result
+
+
+class PartitionsFailed(Exception):
+    def __init__(self, failures: list[str]):
+        super().__init__(f"{len(failures)} partitions failed after retries")
+        self.failures = failures
