@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from plugwatch.cluster import runtime
-from plugwatch.cluster.plan import TARGET, Part
+from plugwatch.cluster.plan import TARGET, Part, ReadJob
 from plugwatch.network.accounts import AccountStats, AccountTable
 from plugwatch.network.campaigns import (
     BANDS,
@@ -52,21 +52,11 @@ from plugwatch.sources import Reject, SourceOptions
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-@dataclass(frozen=True)
-class NetJob:
+@dataclass(frozen=True, kw_only=True)
+class NetJob(ReadJob):
     out: str
     settings: Settings
-    format: str | None = None
-    field_map: tuple[tuple[str, str], ...] = ()
-    platform: str = "generic"
-    region: str | None = None
-    model: str | None = None
-    threshold: float | None = None
-    use_model: bool = True
-
-    def options(self) -> SourceOptions:
-        return SourceOptions(format=self.format, field_map=dict(self.field_map), default_platform=self.platform,
-                             keep_raw=False)
+    keep_raw: bool = False
 
 
 def shard_of(key: str, shards: int) -> int:

@@ -25,6 +25,32 @@ MAX_FILES = 1000  # small files per partition
 BLOCK = 16 << 20
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReadJob:
+    """How a partition's records are read and scored: what scan and networks jobs share."""
+
+    format: str | None = None
+    field_map: tuple[tuple[str, str], ...] = ()
+    platform: str = "generic"
+    keep_raw: bool = True
+    region: str | None = None
+    model: str | None = None
+    threshold: float | None = None
+    use_model: bool = True
+
+    @staticmethod
+    def fields_from(source: dict) -> dict:
+        """The command's source options as job fields (hashable: the job travels to workers)."""
+        return {"format": source["format"], "field_map": tuple(sorted(source["field_map"].items())),
+                "platform": source["platform"], "region": source["region"],
+                "model": str(source["model"]) if source["model"] else None,
+                "threshold": source["threshold"], "use_model": source["use_model"]}
+
+    def options(self) -> SourceOptions:
+        return SourceOptions(format=self.format, field_map=dict(self.field_map), default_platform=self.platform,
+                             keep_raw=self.keep_raw)
+
+
 @dataclass(frozen=True)
 class Part:
     kind: str  # files | lines | gzip | rows | reject
@@ -217,18 +243,9 @@ def _gzip_parts(path: str, fmt: str, settled_line: int, target: int, st) -> list
     members = gzip_members(path)
     if not members or len(members) < 2:
         return []
-    bounds = [(0, 1)]
-    lines = size = 0
-    for i, (offset, usize, newlines, _) in enumerate(members):
-        if i and size >= target and members[i - 1][3] and lines + 1 > settled_line:
-            bounds.append((offset, lines + 1))
-            size = 0
-        size += usize
-        lines += newlines
-    if len(bounds) < 2:
-        return []
-    ends = [b[0] for b in bounds[1:]] + [st[0]]
-    return [Part("gzip", (path,), s, e, first, fmt, (st,)) for (s, first), e in zip(bounds, ends, strict=True)]
+    pieces = [(offset, usize, newlines, i == 0 or members[i - 1][3])
+              for i, (offset, usize, newlines, _) in enumerate(members)]  # cut only after a whole line
+    return [Part("gzip", (path,), s, e, first, fmt, (st,)) for s, first, e in _cuts(pieces, target, settled_line, st[0])]
 
 
 def _row_parts(path: str, fmt: str, settled_row: int, target: int, st) -> list[Part]:
@@ -237,15 +254,24 @@ def _row_parts(path: str, fmt: str, settled_row: int, target: int, st) -> list[P
     counts = row_groups(path)
     with pq.ParquetFile(path) as pf:
         sizes = [pf.metadata.row_group(i).total_byte_size for i in range(len(counts))]
+    pieces = [(i, nbytes, n, True) for i, (n, nbytes) in enumerate(zip(counts, sizes, strict=True))]
+    return [Part("rows", (path,), s, e, first, fmt, (st,)) for s, first, e in _cuts(pieces, target, settled_row,
+                                                                                       len(counts))]
+
+
+def _cuts(pieces: list[tuple[int, int, int, bool]], target: int, settled: int, end: int) -> list[tuple[int, int, int]]:
+    """Cut a file's pieces (start, size, records, may cut before it) into runs of about `target` bytes,
+    never before record `settled` (the format is decided by then): (start, first record, stop) per run;
+    nothing when the file stays whole."""
     bounds = [(0, 1)]
-    rows = size = 0
-    for i, (n, nbytes) in enumerate(zip(counts, sizes, strict=True)):
-        if i and size >= target and rows + 1 > settled_row:
-            bounds.append((i, rows + 1))
+    records = size = 0
+    for i, (start, nbytes, n, may_cut) in enumerate(pieces):
+        if i and size >= target and may_cut and records + 1 > settled:
+            bounds.append((start, records + 1))
             size = 0
         size += nbytes
-        rows += n
+        records += n
     if len(bounds) < 2:
         return []
-    ends = [b[0] for b in bounds[1:]] + [len(counts)]
-    return [Part("rows", (path,), s, e, first, fmt, (st,)) for (s, first), e in zip(bounds, ends, strict=True)]
+    ends = [b[0] for b in bounds[1:]] + [end]
+    return [(s, first, e) for (s, first), e in zip(bounds, ends, strict=True)]

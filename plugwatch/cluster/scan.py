@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from plugwatch.cluster import runtime
-from plugwatch.cluster.plan import TARGET, Part, group_small, input_files, needs_planning, plan_file, stamp
+from plugwatch.cluster.plan import (
+    TARGET,
+    Part,
+    ReadJob,
+    group_small,
+    input_files,
+    needs_planning,
+    plan_file,
+    stamp,
+)
 from plugwatch.errors import UserError
 from plugwatch.sources import SourceOptions
 
@@ -29,22 +38,10 @@ PARTS = ".parts"  # hidden: reading OUT/ as input (networks OUT/) skips it, and 
 SUCCESS = "_SUCCESS"
 
 
-@dataclass(frozen=True)
-class ScanJob:
+@dataclass(frozen=True, kw_only=True)
+class ScanJob(ReadJob):
     out: str
     out_format: str = "jsonl"  # jsonl | parquet
-    format: str | None = None
-    field_map: tuple[tuple[str, str], ...] = ()
-    platform: str = "generic"
-    keep_raw: bool = True
-    region: str | None = None
-    model: str | None = None
-    threshold: float | None = None
-    use_model: bool = True
-
-    def options(self) -> SourceOptions:
-        return SourceOptions(format=self.format, field_map=dict(self.field_map), default_platform=self.platform,
-                             keep_raw=self.keep_raw)
 
     def fingerprint(self) -> str:
         """What decides a partition's output, besides its input: a change means scanning again."""

@@ -71,11 +71,8 @@ def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_si
     if "-" in inputs:
         fail("--cluster reads files and folders, not standard input (-)")
     target = parse_size(partition_size)
-    job = ScanJob(out=str(out), out_format=settings["out_format"], format=settings["format"],
-                  field_map=tuple(sorted(settings["field_map"].items())), platform=settings["platform"],
-                  keep_raw=settings["keep_raw"], region=settings["region"],
-                  model=str(settings["model"]) if settings["model"] else None, threshold=settings["threshold"],
-                  use_model=settings["use_model"])
+    job = ScanJob(out=str(out), out_format=settings["out_format"], keep_raw=settings["keep_raw"],
+                  **ScanJob.fields_from(settings))
     started = time.perf_counter()
     with open_cluster(spec) as cluster, partition_progress() as (on_start, on_done):
         try:
@@ -104,6 +101,7 @@ def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_si
 def networks_on_cluster(inputs: list[str], out: Path, spec: str, partition_size: str, settings, reject_path: Path,
                         graph: bool, events, **source) -> None:
     from plugwatch.cluster.networks import NetJob, run
+    from plugwatch.commands.networks import report
     from plugwatch.detect.model import ModelError
 
     if "-" in inputs:
@@ -113,10 +111,7 @@ def networks_on_cluster(inputs: list[str], out: Path, spec: str, partition_size:
         from plugwatch.commands.common import load_detector
 
         load_detector(source["model"], source["threshold"])  # an unreadable model file is exit 2 here, once
-    job = NetJob(out=str(out), settings=settings, format=source["format"],
-                 field_map=tuple(sorted(source["field_map"].items())), platform=source["platform"],
-                 region=source["region"], model=str(source["model"]) if source["model"] else None,
-                 threshold=source["threshold"], use_model=source["use_model"])
+    job = NetJob(out=str(out), settings=settings, **NetJob.fields_from(source))
     started = time.perf_counter()
     with open_cluster(spec) as cluster, partition_progress() as (on_start, on_done):
         try:
@@ -129,17 +124,7 @@ def networks_on_cluster(inputs: list[str], out: Path, spec: str, partition_size:
     if result.items == 0:
         err.print(f"nothing could be read ({result.rejected} rejected)")
         raise typer.Exit(EXIT_NOTHING)
-    secs = time.perf_counter() - started
-    err.print(
-        f"items: {result.items:,} (scored here {result.scored:,}, pre-scored {result.prescored:,})  "
-        f"offers: {result.offers:,}  accounts: {result.accounts:,}  networks: {result.networks:,}  "
-        f"campaigns: {result.templates}  reply bots: {result.bots}  "
-        f"({result.items / secs if secs > 0 else 0:,.0f} items/s)"
-    )
-    if result.dropped:
-        err.print(f"{result.dropped} identifiers held by more than {result.cap} accounts "
-                  f"did not link (see summary.json)")
-    err.print(f"wrote {', '.join(p.name for p in result.paths.values())} to {out}")
-    if result.rejected:
-        err.print(f"rejected records written to {reject_path}")
-        raise typer.Exit(EXIT_REJECTS)
+    report(started, out, result.paths, reject_path, items=result.items, scored=result.scored,
+           prescored=result.prescored, offers=result.offers, accounts=result.accounts, networks=result.networks,
+           templates=result.templates, bots=result.bots, dropped=result.dropped, cap=result.cap,
+           rejected=result.rejected)

@@ -35,6 +35,35 @@ def threshold_help() -> str:
         return "the model's threshold"
 
 
+def check_source_options(format: str | None, field: list[str] | None, region: str | None,
+                         threshold: float | None) -> tuple[dict[str, str], str | None]:
+    """Validate the reading options scan and networks share; returns the --field map and the region
+    in upper case. Each bad value is a usage error naming the option."""
+    from plugwatch.sources import FORMATS
+    from plugwatch.sources.base import resolve_format
+    from plugwatch.sources.jsonl import FIELDS
+
+    if format is not None and resolve_format(format) is None:
+        fail(f"unknown format {format!r}; choose one of: {', '.join(sorted(FORMATS))}")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        fail(f"--threshold must be between 0 and 1, got {threshold}")
+    field_map: dict[str, str] = {}
+    for f in field or []:
+        ours, sep, theirs = f.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            fail(f"--field takes OURS=THEIRS (e.g. text=body), got {f!r}")
+        if ours.strip() not in FIELDS:
+            fail(f"--field {f!r}: {ours.strip()!r} is not one of our fields ({', '.join(FIELDS)})")
+        field_map[ours.strip()] = theirs.strip()
+    if region is not None:
+        import phonenumbers
+
+        region = region.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            fail(f"unknown region {region!r}: use a two-letter country code such as US, GB, DE")
+    return field_map, region
+
+
 def load_detector(model: Path | None, threshold: float | None, no_model: bool = False):
     """The detector from `--model` (default: the shipped one); an unreadable model file is exit 2."""
     from plugwatch.detect import Detector, ModelError

@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, RejectWriter, err, fail
+from plugwatch.commands.common import (
+    EXIT_NOTHING,
+    EXIT_REJECTS,
+    RejectWriter,
+    check_source_options,
+    err,
+    fail,
+)
 
 
 def _events(values: list[str] | None) -> list[tuple[date, str]]:
@@ -63,34 +70,17 @@ def networks(
     from plugwatch.network.campaigns import BotRule
     from plugwatch.network.inputs import RecordReader
     from plugwatch.network.pipeline import Settings, analyse, write_outputs
-    from plugwatch.sources import FORMATS, SourceOptions
-    from plugwatch.sources.base import resolve_format
-    from plugwatch.sources.jsonl import FIELDS
+    from plugwatch.sources import SourceOptions
 
     if period not in ("week", "month"):
         fail(f"--period is week or month, got {period!r}")
-    if format is not None and resolve_format(format) is None:
-        fail(f"unknown format {format!r}; choose one of: {', '.join(sorted(FORMATS))}")
-    if threshold is not None and not 0.0 <= threshold <= 1.0:
-        fail(f"--threshold must be between 0 and 1, got {threshold}")
+    field_map, region = check_source_options(format, field, region, threshold)
     if not 0.0 < similarity <= 1.0:
         fail(f"--similarity must be in (0, 1], got {similarity}")
     if min_cap < 1 or not 0.0 <= cap_share <= 1.0:
         fail("--min-cap must be at least 1 and --cap-share between 0 and 1")
     if campaign_accounts < 2 or bot_replies < 1:
         fail("--campaign-accounts must be at least 2 and --bot-replies at least 1")
-    field_map: dict[str, str] = {}
-    for f in field or []:
-        ours, sep, theirs = f.partition("=")
-        if not sep or ours.strip() not in FIELDS or not theirs.strip():
-            fail(f"--field takes OURS=THEIRS with OURS one of {', '.join(FIELDS)}; got {f!r}")
-        field_map[ours.strip()] = theirs.strip()
-    if region is not None:
-        import phonenumbers
-
-        region = region.upper()
-        if region not in phonenumbers.SUPPORTED_REGIONS:
-            fail(f"unknown region {region!r}: use a two-letter country code such as US, GB, DE")
     events = _events(event)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -128,19 +118,28 @@ def networks(
         paths = write_outputs(result, out, graphml=graph, events=events)
     except OSError as e:
         fail(f"cannot write to {out}: {e.strerror}")
-    secs = time.perf_counter() - started
     templates = sum(c.type == "template" for c in result.campaigns)
+    report(started, out, paths, reject_path, items=result.items, scored=reader.scored, prescored=reader.prescored,
+           offers=result.offers, accounts=len(result.table), networks=len(result.graph.networks),
+           templates=templates, bots=len(result.campaigns) - templates, dropped=len(result.graph.dropped),
+           cap=result.graph.cap, rejected=writer.count)
+
+
+def report(started: float, out: Path, paths: dict, reject_path: Path, *, items: int, scored: int, prescored: int,
+           offers: int, accounts: int, networks: int, templates: int, bots: int, dropped: int, cap: int,
+           rejected: int) -> None:
+    """The run's counts on standard error; exit 1 when records were rejected (as scan)."""
+    secs = time.perf_counter() - started
     err.print(
-        f"items: {result.items:,} (scored here {reader.scored:,}, pre-scored {reader.prescored:,})  "
-        f"offers: {result.offers:,}  accounts: {len(result.table):,}  networks: {len(result.graph.networks):,}  "
-        f"campaigns: {templates}  reply bots: {len(result.campaigns) - templates}  "
-        f"({result.items / secs if secs > 0 else 0:,.0f} items/s)"
+        f"items: {items:,} (scored here {scored:,}, pre-scored {prescored:,})  "
+        f"offers: {offers:,}  accounts: {accounts:,}  networks: {networks:,}  "
+        f"campaigns: {templates}  reply bots: {bots}  "
+        f"({items / secs if secs > 0 else 0:,.0f} items/s)"
     )
-    if result.graph.dropped:
-        err.print(f"{len(result.graph.dropped)} identifiers held by more than {result.graph.cap} accounts "
-                  f"did not link (see summary.json)")
+    if dropped:
+        err.print(f"{dropped} identifiers held by more than {cap} accounts did not link (see summary.json)")
     err.print(f"wrote {', '.join(p.name for p in paths.values())} to {out}")
-    if writer.count:
+    if rejected:
         err.print(f"rejected records written to {reject_path}")
         raise typer.Exit(EXIT_REJECTS)
 

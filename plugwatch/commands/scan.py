@@ -16,6 +16,7 @@ from plugwatch.commands.common import (
     EXIT_OK,
     EXIT_REJECTS,
     RejectWriter,
+    check_source_options,
     err,
     fail,
     load_detector,
@@ -62,28 +63,9 @@ def scan(
 ) -> None:
     """Read posts from any supported format and write one JSON object per item."""
     from plugwatch.scan import run_scan
-    from plugwatch.sources import FORMATS, SourceOptions, read
-    from plugwatch.sources.base import resolve_format
-    from plugwatch.sources.jsonl import FIELDS
+    from plugwatch.sources import SourceOptions, read
 
-    if format is not None and resolve_format(format) is None:
-        fail(f"unknown format {format!r}; choose one of: {', '.join(sorted(FORMATS))}")
-    if threshold is not None and not 0.0 <= threshold <= 1.0:
-        fail(f"--threshold must be between 0 and 1, got {threshold}")
-    field_map: dict[str, str] = {}
-    for f in field or []:
-        ours, sep, theirs = f.partition("=")
-        if not sep or not ours or not theirs:
-            fail(f"--field takes OURS=THEIRS (e.g. text=body), got {f!r}")
-        if ours.strip() not in FIELDS:
-            fail(f"--field {f!r}: {ours.strip()!r} is not one of our fields ({', '.join(FIELDS)})")
-        field_map[ours.strip()] = theirs.strip()
-    if region is not None:
-        region = region.upper()
-        import phonenumbers
-
-        if region not in phonenumbers.SUPPORTED_REGIONS:
-            fail(f"unknown region {region!r}: use a two-letter country code such as US, GB, DE")
+    field_map, region = check_source_options(format, field, region, threshold)
 
     if out_format not in ("jsonl", "parquet"):
         fail(f"--out-format is jsonl or parquet, got {out_format!r}")

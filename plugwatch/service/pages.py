@@ -275,6 +275,15 @@ def _store(request: Request):
     return request.app.state.store
 
 
+async def _in_session(request: Request, fn):
+    """fn(session) in one transaction, off the event loop (the store's calls block)."""
+    def work():
+        with _store(request).session() as s:
+            return fn(s)
+
+    return await run_in_threadpool(work)
+
+
 # -- data for the templates ---------------------------------------------------------------------
 
 def _queue_data(store, user: User, pseudonyms) -> dict[str, Any]:
@@ -494,11 +503,7 @@ async def stats_fragment(request: Request):
     if denied:
         return denied
 
-    def work():
-        with _store(request).session() as s:
-            return review.queue_stats(s)
-
-    return render(request, "_stats.html", {"user": user, "stats": await run_in_threadpool(work)})
+    return render(request, "_stats.html", {"user": user, "stats": await _in_session(request, review.queue_stats)})
 
 
 async def _act(request: Request, item_id: str, fn, done: str | None, user: User | None = None) -> Response:
@@ -509,13 +514,8 @@ async def _act(request: Request, item_id: str, fn, done: str | None, user: User 
         if denied:
             return denied
     store = _store(request)
-
-    def work():
-        with store.session() as s:
-            return fn(s, user)
-
     try:
-        message = await run_in_threadpool(work)
+        message = await _in_session(request, lambda s: fn(s, user))
     except ReviewError as e:
         if e.status == 404:
             return error_page(request, 404, str(e), user)
@@ -534,13 +534,12 @@ async def claim_next(request: Request):
         return denied
     store = _store(request)
 
-    def work():
-        with store.session() as s:
-            task = review.claim_next(s, user)
-            return task.item_id if task else None
+    def next_item(s):
+        task = review.claim_next(s, user)
+        return task.item_id if task else None
 
     try:
-        item_id = await run_in_threadpool(work)
+        item_id = await _in_session(request, next_item)
     except ReviewError as e:
         return error_page(request, e.status, str(e), user)
     if item_id is None:
@@ -658,14 +657,10 @@ async def file_appeal(request: Request):
     item_id = str(form.get("item_id") or "").strip()
     reason = str(form.get("reason") or "").strip()[:5000]
 
-    def work():
-        with _store(request).session() as s:
-            review.file_appeal(s, item_id, reason, user.name)
-
     try:
         if not item_id:
             raise ReviewError("Give the id of the decided item.", 422)
-        await run_in_threadpool(work)
+        await _in_session(request, lambda s: review.file_appeal(s, item_id, reason, user.name))
     except ReviewError as e:
         data = await run_in_threadpool(_appeals_data, _store(request))
         return render(request, "appeals.html", {"user": user, "page": "appeals", "item": item_id,
