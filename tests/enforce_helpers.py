@@ -94,3 +94,18 @@ def overturn(store, item_id: str, action: str = "dismiss", reason: str = "not_dr
 
 def open_store(db_url: str):
     return wiring.open_store(db_url)
+
+
+def crash_after_send(store):
+    """A worker sends its first effect and dies before recording it; its lease then runs out, so the
+    next worker sends the same effect again. Returns the effect's row as claimed."""
+    from sqlalchemy import update
+
+    from plugwatch.enforce.worker import Worker
+    from plugwatch.store.enforcement_tables import PlatformEffect
+
+    row = Worker(store, site_config.active()).claim()[0]
+    Worker(store, site_config.active()).send(row)
+    with store.session() as s:
+        s.execute(update(PlatformEffect).values(locked_until=row.created_at))
+    return row

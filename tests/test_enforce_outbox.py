@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from enforce_helpers import decide_all, open_store, overturn, post, serving, write_config
@@ -74,6 +75,18 @@ timeout = 0.5
 """
 
 
+@contextmanager
+def webhook_site(db_url, tmp_path, monkeypatch, records, action="remove", config=webhook_config):
+    """A receiving platform, a site configuration pointing at it, and `records` decided as `action`:
+    yields (receiver, store) while the platform is up."""
+    receiver = Receiver()
+    with serving(receiver.app) as url:
+        write_config(tmp_path, config(url), monkeypatch)
+        store = open_store(db_url)
+        decide_all(store, records, action=action)
+        yield receiver, store
+
+
 @pytest.fixture
 def secret_env(monkeypatch):
     monkeypatch.setenv("PW_TEST_WEBHOOK_SECRET", SECRET)
@@ -116,11 +129,7 @@ def test_items_of_platforms_a_backend_does_not_serve_and_dismissals_enqueue_noth
 
 
 def test_webhook_delivery_is_signed_carries_the_decision_and_is_applied_once(db_url, tmp_path, monkeypatch, secret_env):
-    receiver = Receiver()
-    with serving(receiver.app) as url:
-        write_config(tmp_path, webhook_config(url), monkeypatch)
-        store = open_store(db_url)
-        decide_all(store, [post(1), post(2)], action="suspend")
+    with webhook_site(db_url, tmp_path, monkeypatch, [post(1), post(2)], "suspend") as (receiver, store):
         worker = Worker(store, site_config.active())
         assert worker.drain().get("delivered") == 2
         assert worker.drain() == {}  # nothing left
@@ -137,11 +146,7 @@ def test_webhook_delivery_is_signed_carries_the_decision_and_is_applied_once(db_
 
 
 def test_failures_back_off_then_die_and_a_lead_retries_them(db_url, tmp_path, monkeypatch, secret_env):
-    receiver = Receiver()
-    with serving(receiver.app) as url:
-        write_config(tmp_path, webhook_config(url), monkeypatch)
-        store = open_store(db_url)
-        decide_all(store, [post(1)])
+    with webhook_site(db_url, tmp_path, monkeypatch, [post(1)]) as (receiver, store):
         worker = Worker(store, site_config.active(), backoff_base=0.01)
         receiver.fail_next = 1
         assert worker.run_once() == {"failed": 1}
@@ -174,9 +179,8 @@ def test_backoff_is_exponential_capped_and_jittered():
 
 
 def test_shadow_mode_and_log_operations_record_without_sending(db_url, tmp_path, monkeypatch, secret_env):
-    receiver = Receiver()
-    with serving(receiver.app) as url:
-        write_config(tmp_path, webhook_config(url, shadow=True) + f"""
+    def config(url):
+        return webhook_config(url, shadow=True) + f"""
 [backends.dry]
 kind = "dryrun"
 [backends.partial]
@@ -184,9 +188,9 @@ kind = "webhook"
 url = "{url}/hook"
 [backends.partial.operations]
 remove_content = "log"
-""", monkeypatch)
-        store = open_store(db_url)
-        decide_all(store, [post(1)])
+"""
+
+    with webhook_site(db_url, tmp_path, monkeypatch, [post(1)], config=config) as (receiver, store):
         assert Worker(store, site_config.active()).drain() == {"logged": 3}
     assert receiver.requests == []
     for row in effects(store):
@@ -196,11 +200,7 @@ remove_content = "log"
 
 
 def test_an_overturned_appeal_reverses_what_was_sent_and_cancels_what_was_not(db_url, tmp_path, monkeypatch, secret_env):
-    receiver = Receiver()
-    with serving(receiver.app) as url:
-        write_config(tmp_path, webhook_config(url), monkeypatch)
-        store = open_store(db_url)
-        decide_all(store, [post(1), post(2)], action="suspend")
+    with webhook_site(db_url, tmp_path, monkeypatch, [post(1), post(2)], "suspend") as (receiver, store):
         worker = Worker(store, site_config.active())
         worker.run_once(batch=1)  # x:1's suspension reaches the platform, x:2's does not yet
         overturn(store, "x:1")

@@ -5,9 +5,9 @@ resend applies nothing twice, and that an overturned appeal reverses the effect.
 from __future__ import annotations
 
 import pytest
-from enforce_helpers import decide_all, open_store, overturn, post, serving, write_config
+from enforce_helpers import crash_after_send, decide_all, open_store, overturn, post, serving, write_config
 from fake_platforms import FakeMastodon, FakeOzone
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from plugwatch.enforce import config as site_config
 from plugwatch.enforce.worker import Worker
@@ -79,11 +79,7 @@ def test_mastodon_removal_reports_the_status_and_resolves_it_with_a_warning(db_u
 def test_mastodon_resend_after_a_crash_finds_the_resolved_report_and_acts_once(db_url, mastodon):
     store = open_store(db_url)
     decide_all(store, toots(1), action="suspend")
-    worker = Worker(store, site_config.active())
-    row = worker.claim()[0]
-    worker.send(row)  # applied on Mastodon, then the worker "dies" before recording it
-    with store.session() as s:  # its lease runs out
-        s.execute(update(PlatformEffect).values(locked_until=row.created_at))
+    crash_after_send(store)  # applied on Mastodon, then the worker "dies" before recording it
     assert Worker(store, site_config.active(), name="second").drain() == {"delivered": 1}
     assert [a["type"] for a in mastodon.actions] == ["suspend"] and len(mastodon.reports) == 1
     assert rows(store)[0].response["already_applied"] is True and rows(store)[0].attempts == 2
@@ -181,11 +177,7 @@ def test_ozone_warning_labels_the_account_and_the_overturn_negates_the_label(db_
 def test_ozone_resend_is_refused_as_a_duplicate_external_id_and_counts_as_delivered_once(db_url, ozone):
     store = open_store(db_url)
     decide_all(store, skeets(1), action="suspend")
-    worker = Worker(store, site_config.active())
-    row = worker.claim()[0]
-    worker.send(row)
-    with store.session() as s:
-        s.execute(update(PlatformEffect).values(locked_until=row.created_at))
+    crash_after_send(store)
     assert Worker(store, site_config.active(), name="second").drain() == {"delivered": 1}
     takedowns = [e for e in ozone.events if e["event"]["$type"].endswith("modEventTakedown")]
     assert len(takedowns) == 1 and takedowns[0]["subject"]["did"] == AUTHOR_DID
