@@ -18,7 +18,9 @@ vocab_app = typer.Typer(no_args_is_help=True, help="Build the drug vocabulary fr
 
 
 DEFAULT_DATA = Path("../shared/data")
-DEFAULT_DEV = "devdata/train*.jsonl"  # the hand-written social-media sets, when run from the repo
+# The hand-written social-media sets, when run from the repo: the first round and the detector-v2 files
+# (short offers, pharmacies, warnings, fourteen languages). Test files (test*.jsonl) never match.
+DEFAULT_DEV = ("devdata/train*.jsonl", "devdata/v2/train*.jsonl")
 
 
 def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
@@ -28,7 +30,7 @@ def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
     try:
         if not no_proxies:
             examples.extend(proxies(data, "train"))
-        for path in dev if dev is not None else sorted(Path().glob(DEFAULT_DEV)):
+        for path in dev if dev is not None else [p for pattern in DEFAULT_DEV for p in sorted(Path().glob(pattern))]:
             examples.extend(read_labelled(path, source="dev"))
     except DataError as e:
         fail(str(e))
@@ -56,7 +58,7 @@ def train(
     data: Annotated[Path, typer.Option(help="Shared data folder (darknet listings, Reddit, lexicons).")] = DEFAULT_DATA,
     dev: Annotated[
         list[Path] | None,
-        typer.Option(help="Labelled social-media JSONL (id, text, label). Repeatable. Default: devdata/train*.jsonl"),
+        typer.Option(help="Labelled social-media JSONL (id, text, label). Repeatable. Default: devdata/train*.jsonl and devdata/v2/train*.jsonl"),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Model file to write (default: the package's).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 0,
