@@ -65,3 +65,13 @@ def test_a_handle_that_names_a_drug_is_evidence_and_an_ordinary_one_is_not():
     assert drug_in_handle("xanplug420") is not None  # the dealer word
     assert drug_in_handle("john_smith") is None
     assert drug_in_handle("the_weather_guy") is None  # "weed" is not inside, and short words do not count
+
+
+@pytest.mark.parametrize("text, word", [("cooooke", "cooke"), ("percsss", "percss"), ("molllly", "molly")])
+def test_a_stretched_single_letter_the_normaliser_keeps_doubled_still_names_the_drug(text, word):
+    # The normaliser squeezes a run of e, o or l (or a final s, f, z) to two: "weeeed" is weed.
+    assert word in found(text)
+
+
+def test_everyday_words_are_not_stretched_into_terms():
+    assert found("tell me, the boot is cool") == {}

@@ -175,6 +175,24 @@ def term_variants(term: str, lang: str = "") -> list[str]:
     return list(dict.fromkeys(forms + extra))
 
 
+_KEEPS_TWO = "eol"  # a stretched run of these is squeezed to two by the normaliser, not one
+_KEEPS_TWO_AT_END = "eolsfz"
+
+
+def stretched_forms(form: str) -> list[str]:
+    """What the normaliser makes of a form with one single letter stretched where it keeps two
+    ("cooooke" -> "cooke", "percsss" -> "percss"): it cannot tell a stretched single e, o or l
+    from a stretched double one ("weeeed"), so the vocabulary accepts both."""
+    if len(form) < 4 or not (form.isascii() and form.isalpha()):
+        return []
+    out = []
+    for i, ch in enumerate(form):
+        keeps = _KEEPS_TWO_AT_END if i == len(form) - 1 else _KEEPS_TWO
+        if ch in keeps and form[i - 1:i] != ch and form[i + 1:i + 2] != ch:
+            out.append(form[:i + 1] + form[i:])
+    return out
+
+
 def is_raw_term(term: str) -> bool:
     """Matched in the text as given, not word by word: emoji, and terms in a script without spaces."""
     return is_emoji_term(term) or any(is_unspaced(ch) for ch in term)
@@ -194,6 +212,9 @@ class Vocabulary:
                 continue
             for rank, form in enumerate(term_variants(t.term, t.lang)):
                 _add(words, f" {form} ", t, min(rank, 1))
+                if t.ambiguity != "high":
+                    for stretched in stretched_forms(form):
+                        _add(words, f" {stretched} ", t, 1)
         for key, by_cat in words.items():
             self._words.add_word(key, (len(key) - 2, _ordered(by_cat)))
         for key, by_cat in raw.items():
