@@ -180,8 +180,9 @@ class Detector:
         owners, parts = [], []
         for i, (item, ids) in enumerate(batch):
             ctx = contexts[i]
-            if proba[i, SALE] >= self.threshold or not has_evidence(ctx) or _reports(ctx):
-                continue  # flagged already; or no window can have evidence; or a report quoting an ad
+            # The model's own threshold, not --threshold: a score must not depend on the threshold asked for.
+            if proba[i, SALE] >= self.model.threshold or not has_evidence(ctx) or _reports(ctx):
+                continue  # an offer already; or no window can have evidence; or a report quoting an ad
             for a, b in windows(scored_text(item.text)):
                 owners.append(i)
                 parts.append(self.analyse(*_window_item(item, ids, a, b)))
