@@ -19,7 +19,8 @@ def ctx_of(text: str, bio: str | None = None) -> Context:
 
 def test_signal_groups_name_the_kinds_of_evidence():
     assert signal_groups(ctx_of("xanax 2mg bars, $5 each, wickr: plugman")) == (
-        "amount", "cue:contact", "cue:selling", "drug", "id:contact")
+        "amount", "cue:contact", "cue:selling", "drug", "id:contact", "id:drug_handle")  # "plug" in the handle
+    assert "id:drug_handle" not in signal_groups(ctx_of("xanax 2mg bars, $5 each, wickr: johnny"))
     # An everyday word alone gives the gate nothing: the error report says so.
     assert signal_groups(ctx_of("what a lovely day")) == ("NO_EVIDENCE",)
     assert "bio" in signal_groups(ctx_of("restocked", bio="xanax plug, wickr: plugman"))
