@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Reproduces the quality figures in MODEL_CARD.md: the detector and both baselines on
-# (1) the hand-written social-media test set, with evasion and per-language recall, and
-# (2) the held-out 20% of the shared proxies (darknet listings, onion paragraphs, Reddit talk), and
-# (3) posts that name a seller's contact without offering anything (bad-batch alerts, scam reports, news)
-#     next to offers that use warning words: a development set and a held-out set.
+# Reproduces the quality figures in MODEL_CARD.md: the detector and both baselines (a DEA-slang keyword
+# filter, TF-IDF character n-grams + logistic regression) on
+# (1) the hand-written social-media test set, with evasion,
+# (2) short offers and look-alikes under 80 characters,
+# (3) no-prescription pharmacies next to legitimate pharmacy and medicine text,
+# (4) the held-out 20% of the shared proxies (darknet listings, onion paragraphs, Reddit talk),
+# (5) posts that name a seller's contact without offering anything (bad-batch alerts, scam reports, news)
+#     next to offers that use warning words: a development set and a held-out set,
+# (6) fifteen languages: English from (1), fourteen from devdata/v2 (two independent sets for seven),
+# and then every figure the detector-v2 targets name, read from the reports (plugwatch/tools/quality_targets.py).
+# Each `plugwatch eval` also groups the detector's errors by slice and by the signals present
+# (errors.jsonl in its folder lists each one). No set here is trained on.
 # Usage: bash bench/quality.sh [SHARED_DATA_DIR]   (default ../shared/data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +19,12 @@ out=eval-out
 mkdir -p "$out"
 echo "== devdata/test.jsonl (hand-written social-media posts, never trained on)"
 plugwatch eval devdata/test.jsonl --data "$data" --evasion --out-dir "$out/dev"
+echo
+echo "== devdata/v2/test_short.jsonl (offers and look-alikes under 80 characters)"
+plugwatch eval devdata/v2/test_short.jsonl --data "$data" --out-dir "$out/short"
+echo
+echo "== devdata/v2/test_pharmacy.jsonl (no-prescription pharmacies; legitimate pharmacy and medicine text)"
+plugwatch eval devdata/v2/test_pharmacy.jsonl --data "$data" --out-dir "$out/pharmacy"
 echo
 echo "== shared proxies, held-out 20%"
 plugwatch proxies --data "$data" --part eval -o "$out/proxies-eval.jsonl"
@@ -22,3 +35,10 @@ plugwatch eval devdata/dev_warnings.jsonl --data "$data" --out-dir "$out/dev-war
 echo
 echo "== warnings and scam reports naming a seller, held-out set (never trained or tuned on)"
 plugwatch eval devdata/heldout_warnings.jsonl --data "$data" --out-dir "$out/heldout-warnings"
+echo
+echo "== fifteen languages: devdata/test.jsonl and devdata/v2/test_lang_*, test2_lang_* (never trained on)"
+plugwatch eval devdata/test.jsonl devdata/v2/test_lang_*.jsonl devdata/v2/test2_lang_*.jsonl --data "$data" \
+    --out-dir "$out/languages"
+echo
+echo "== detector-v2 targets (issue 18), plugwatch and both baselines from the runs above"
+python -m plugwatch.tools.quality_targets "$out"

@@ -18,7 +18,9 @@ vocab_app = typer.Typer(no_args_is_help=True, help="Build the drug vocabulary fr
 
 
 DEFAULT_DATA = Path("../shared/data")
-DEFAULT_DEV = "devdata/train*.jsonl"  # the hand-written social-media sets, when run from the repo
+# The hand-written social-media sets, when run from the repo: the first round and the detector-v2 files
+# (short offers, pharmacies, warnings, fourteen languages). Test files (test*.jsonl) never match.
+DEFAULT_DEV = ("devdata/train*.jsonl", "devdata/v2/train*.jsonl")
 
 
 def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
@@ -28,7 +30,7 @@ def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
     try:
         if not no_proxies:
             examples.extend(proxies(data, "train"))
-        for path in dev if dev is not None else sorted(Path().glob(DEFAULT_DEV)):
+        for path in dev if dev is not None else [p for pattern in DEFAULT_DEV for p in sorted(Path().glob(pattern))]:
             examples.extend(read_labelled(path, source="dev"))
     except DataError as e:
         fail(str(e))
@@ -56,7 +58,7 @@ def train(
     data: Annotated[Path, typer.Option(help="Shared data folder (darknet listings, Reddit, lexicons).")] = DEFAULT_DATA,
     dev: Annotated[
         list[Path] | None,
-        typer.Option(help="Labelled social-media JSONL (id, text, label). Repeatable. Default: devdata/train*.jsonl"),
+        typer.Option(help="Labelled social-media JSONL (id, text, label). Repeatable. Default: devdata/train*.jsonl and devdata/v2/train*.jsonl"),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Model file to write (default: the package's).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 0,
@@ -93,25 +95,26 @@ def train(
 
 
 def evaluate_cmd(
-    labelled: Annotated[Path | None, typer.Argument(
-        help="JSONL with id, text, label (sale/not_sale/buy), optional slice.")] = None,
+    labelled: Annotated[list[Path] | None, typer.Argument(
+        help="JSONL files with id, text, label (sale/not_sale/buy), optional slice and lang; "
+             "several files are measured as one set (per language, per slice, per file).")] = None,
     data: Annotated[Path, typer.Option(help="Shared data folder: DEA list and baseline training data.")] = DEFAULT_DATA,
     dev: Annotated[list[Path] | None, typer.Option(help="Dev training files for the TF-IDF baseline.")] = None,
     model: Annotated[Path | None, typer.Option(help="Model file (default: the package's).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Flagging threshold.", show_default=THRESHOLD_DEFAULT)] = None,
-    out_dir: Annotated[Path, typer.Option(help="Where report.json and pr_curve.png go.")] = Path("eval-out"),
+    out_dir: Annotated[Path, typer.Option(help="Where report.json, errors.jsonl and pr_curve.png go.")] = Path(
+        "eval-out"),
     evasion: Annotated[bool, typer.Option(help="Also measure recall under each evasion transformation.")] = False,
     from_decisions: Annotated[bool, typer.Option(
         "--from-decisions", help="Precision on the items reviewers decided, instead of a labelled file.")] = False,
     db: Annotated[str | None, typer.Option(help="Database for --from-decisions.")] = None,
 ) -> None:
-    """Precision, recall, F1, false-positive rate and per-slice table, beside two baselines."""
-    from rich.table import Table
-
+    """Precision, recall, F1, false-positive rate, per-slice, per-length and per-language tables beside two
+    baselines, and the detector's errors grouped by slice and by the signals present."""
     if from_decisions:
         _eval_decisions(db, model, threshold, out_dir)
         return
-    if labelled is None:
+    if not labelled:
         fail("give a labelled JSONL file, or --from-decisions")
 
     from plugwatch.detect import evaluate as ev
@@ -120,7 +123,7 @@ def evaluate_cmd(
     from plugwatch.detect.training import source_weights
 
     try:
-        examples = read_labelled(labelled)
+        examples = [ex for path in labelled for ex in read_labelled(path)]
         keyword = KeywordBaseline.from_data(data)
     except DataError as e:
         fail(str(e))
@@ -132,43 +135,82 @@ def evaluate_cmd(
     import numpy as np
 
     y = np.array([ex.label == "sale" for ex in examples])
-    report: dict = {"file": str(labelled), "n": len(examples), "threshold": detector.threshold, "systems": {}}
-    table = Table(title=f"sale vs. not-sale on {labelled} ({len(examples)} items, {int(y.sum())} sales)")
+    name = labelled[0].name if len(labelled) == 1 else f"{len(labelled)} files"
+    report: dict = {"files": [str(p) for p in labelled], "n": len(examples), "threshold": detector.threshold,
+                    "systems": {}}
+    out_console = Console(highlight=False, width=max(Console().width, 110))  # tables stay one line per row
+    _overall_table(out_console, results, f"sale vs. not-sale on {name} ({len(examples)} items, {int(y.sum())} sales)")
+    for r in results:
+        report["systems"][r.name] = {"overall": r.overall.row(), "slices": r.slices}
+    groupings = {"slice": lambda ex: ex.slice or "(none)", "length": ev.length_bucket,
+                 "language": lambda ex: ex.lang or "(none)"}
+    if len(labelled) > 1:
+        groupings["file"] = lambda ex: ex.source
+    for title, key in groupings.items():
+        tables = [ev.slice_table(examples, y, r.flagged, key) for r in results]
+        if title != "slice":
+            for r, table in zip(results, tables, strict=True):
+                report["systems"][r.name][f"by_{title}"] = table
+        if title == "language" and set(tables[0]) == {"(none)"}:
+            continue
+        _group_table(out_console, title, results, tables)
+    if any(ex.label == "buy" for ex in examples):
+        req = ev.request_scores(examples, detector)
+        report["requests"] = req.row()
+        out_console.print(f"requests to buy: precision {req.precision:.3f} recall {req.recall:.3f}")
+    if evasion:
+        recall = ev.evasion_recall(examples, detector)
+        report["evasion_recall"] = recall
+        out_console.print("recall under evasion: " + ", ".join(f"{k} {v:.3f}" for k, v in recall.items()))
+        worst = ev.worst_evasion(recall)
+        if worst:
+            report["worst_evasion"] = {"transform": worst[0], "cost_points": worst[1]}
+            out_console.print(f"worst evasion: {worst[0]}, costs {worst[1]:.1f} points of recall")
+    _errors(out_console, report, examples, results[0], out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ev.pr_curve_png(results, y, out_dir / "pr_curve.png", f"precision-recall: {name}")
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    err.print(f"wrote {out_dir / 'report.json'}, {out_dir / 'errors.jsonl'} and {out_dir / 'pr_curve.png'}")
+
+
+def _overall_table(console: Console, results, title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
     for col in ("system", "precision", "recall", "F1", "FPR"):
         table.add_column(col, justify="right" if col != "system" else "left")
     for r in results:
         o = r.overall
         table.add_row(r.name, f"{o.precision:.3f}", f"{o.recall:.3f}", f"{o.f1:.3f}", f"{o.fpr:.3%}")
-        report["systems"][r.name] = {"overall": o.row(), "slices": r.slices}
-    out_console = Console(highlight=False)
-    out_console.print(table)
-    slices = Table(title="per slice (plugwatch / keyword / TF-IDF): recall on sales, FPR on the rest")
-    for col in ("slice", "n", "sales", "plugwatch", "keyword", "tfidf"):
-        slices.add_column(col)
-    for name, row in results[0].slices.items():
-        cells = []
-        for r in results:
-            s = r.slices[name]
-            cells.append(" ".join(f"{k} {s[k]:.2f}" for k in ("recall", "fpr") if k in s))
-        slices.add_row(name, str(row["n"]), str(row["sale"]), *cells)
-    out_console.print(slices)
-    if any(ex.label == "buy" for ex in examples):
-        req = ev.request_scores(examples, detector)
-        report["requests"] = req.row()
-        out_console.print(f"requests to buy: precision {req.precision:.3f} recall {req.recall:.3f}")
-    langs = ev.language_recall(examples, detector)
-    if langs:
-        report["recall_by_language"] = langs
-        out_console.print("recall by language: " + ", ".join(f"{k} {v['recall']:.2f} (n={v['n']})"
-                                                            for k, v in langs.items()))
-    if evasion:
-        report["evasion_recall"] = ev.evasion_recall(examples, detector)
-        out_console.print("recall under evasion: " + ", ".join(f"{k} {v:.3f}"
-                                                              for k, v in report["evasion_recall"].items()))
+    console.print(table)
+
+
+def _group_table(console: Console, title: str, results, tables: list[dict]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"per {title} (plugwatch / keyword / TF-IDF): recall on sales, FPR on the rest")
+    for col in (title, "n", "sales", "plugwatch", "keyword", "tfidf"):
+        table.add_column(col)
+    for group, row in tables[0].items():
+        cells = [" ".join(f"{k} {t[group][k]:.2f}" for k in ("recall", "fpr") if k in t[group]) for t in tables]
+        table.add_row(group, str(row["n"]), str(row["sale"]), *cells)
+    console.print(table)
+
+
+def _errors(console: Console, report: dict, examples, ours, out_dir: Path) -> None:
+    """The detector's false negatives and false positives, grouped by kind (errors.jsonl has each one)."""
+    from plugwatch.detect.error_report import error_report, error_rows, report_lines
+
+    rows = error_rows(examples, ours.scores, ours.flagged)
+    kinds = error_report(rows)
+    report["errors"] = {kind: k.row() for kind, k in kinds.items()}
+    console.print("plugwatch errors by kind (each one in errors.jsonl):")
+    for line in report_lines(kinds):
+        console.print(line, soft_wrap=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ev.pr_curve_png(results, y, out_dir / "pr_curve.png", f"precision-recall: {labelled.name}")
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    err.print(f"wrote {out_dir / 'report.json'} and {out_dir / 'pr_curve.png'}")
+    with (out_dir / "errors.jsonl").open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _eval_decisions(db: str | None, model: Path | None, threshold: float | None, out_dir: Path) -> None:

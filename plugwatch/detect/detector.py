@@ -21,8 +21,10 @@ from plugwatch.text.normalize import NormText, normalize
 
 SALE, BUY = 1, 2
 DRUG_CLEAR = frozenset({"drug:low", "drug:medium", "drug:emoji"})
-OFF_PLATFORM = frozenset({"id:contact", "id:wallet", "id:payment", "cue:no_rx", "quantity", "price:per_unit", "menu"})
-SALE_TALK = frozenset({"cue:stock", "cue:contact", "cue:shipping", "cue:payment", "cue:selling", "cue:quality",
+OFF_PLATFORM = frozenset({"id:contact", "id:wallet", "id:payment", "id:drug_handle", "cue:no_rx", "quantity",
+                          "price:per_unit", "menu"})
+SALE_TALK = frozenset({"cue:stock", "cue:contact", "cue:shipping", "cue:payment", "cue:selling", "cue:invite",
+                       "cue:quality",
                        "cue:request", "price", "price:per_unit", "quantity", "menu", "id:phone", "id:url"})
 
 
@@ -51,7 +53,10 @@ def _normalize_bio(bio: str) -> NormText:
     return normalize(bio)  # a bio repeats with every post of its account
 
 
-WINDOW = 200  # characters: an offer is a sentence or two, a page of chatter or an article is many
+# Characters: an offer is a sentence or two, a page of chatter or an article is many. At 200 an offer
+# sentence shared its window with as much family chatter, and the v2 model (trained on look-alikes that
+# mix drug words with everyday life) let the chatter win; most hand-written offers fit in 120.
+WINDOW = 120
 MAX_WINDOWS = 24  # cost bound: a longer text gets windows further apart
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*")
 
@@ -175,8 +180,9 @@ class Detector:
         owners, parts = [], []
         for i, (item, ids) in enumerate(batch):
             ctx = contexts[i]
-            if proba[i, SALE] >= self.threshold or not has_evidence(ctx) or _reports(ctx):
-                continue  # flagged already; or no window can have evidence; or a report quoting an ad
+            # The model's own threshold, not --threshold: a score must not depend on the threshold asked for.
+            if proba[i, SALE] >= self.model.threshold or not has_evidence(ctx) or _reports(ctx):
+                continue  # an offer already; or no window can have evidence; or a report quoting an ad
             for a, b in windows(scored_text(item.text)):
                 owners.append(i)
                 parts.append(self.analyse(*_window_item(item, ids, a, b)))

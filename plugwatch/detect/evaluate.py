@@ -48,12 +48,22 @@ class SystemResult:
     scores: np.ndarray  # P(sale) or 0/1
     overall: Scores
     slices: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    flagged: np.ndarray | None = None
 
 
-def slice_table(examples: list[Example], y: np.ndarray, flagged: np.ndarray) -> dict[str, dict[str, float | int]]:
+SHORT = 80  # characters: the issue's "short post"; most tweets-style offers are shorter
+
+
+def length_bucket(ex: Example) -> str:
+    return f"under {SHORT} chars" if len(ex.text) < SHORT else f"{SHORT}+ chars"
+
+
+def slice_table(examples: list[Example], y: np.ndarray, flagged: np.ndarray,
+                key=lambda ex: ex.slice or "(none)") -> dict[str, dict[str, float | int]]:
+    """Per group (slice by default): recall on its sales, false-positive rate on the rest."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i, ex in enumerate(examples):
-        groups[ex.slice or "(none)"].append(i)
+        groups[key(ex)].append(i)
     table = {}
     for name, idx in sorted(groups.items()):
         ix = np.array(idx)
@@ -86,11 +96,12 @@ def evaluate(examples: list[Example], detector: Detector, baselines: list) -> li
     results = []
     ours, _ = detector_scores(detector, examples)
     flagged = ours >= detector.threshold
-    results.append(SystemResult("plugwatch", ours, binary_scores(y, flagged), slice_table(examples, y, flagged)))
+    results.append(SystemResult("plugwatch", ours, binary_scores(y, flagged), slice_table(examples, y, flagged),
+                                flagged))
     for b in baselines:
         s = b.scores(texts)
         f = s >= 0.5
-        results.append(SystemResult(b.name, s, binary_scores(y, f), slice_table(examples, y, f)))
+        results.append(SystemResult(b.name, s, binary_scores(y, f), slice_table(examples, y, f), f))
     return results
 
 
@@ -98,6 +109,15 @@ def request_scores(examples: list[Example], detector: Detector) -> Scores:
     y = np.array([ex.label == "buy" for ex in examples])
     _, req = detector_scores(detector, examples)
     return binary_scores(y, req)
+
+
+def worst_evasion(recall: dict[str, float]) -> tuple[str, float] | None:
+    """The transformation that costs the most recall, and its cost in points (0.01 of recall)."""
+    evaded = {k: v for k, v in recall.items() if k != "plain"}
+    if not evaded or "plain" not in recall:
+        return None
+    name = min(evaded, key=lambda k: (evaded[k], k))
+    return name, round(100 * (recall["plain"] - evaded[name]), 1)
 
 
 def evasion_recall(examples: list[Example], detector: Detector, seed: int = 7) -> dict[str, float]:

@@ -14,8 +14,9 @@ import numpy as np
 from plugwatch.signals import SIGNALS
 from plugwatch.signals.base import Hit
 
-CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling", "quality", "request", "news", "care", "warning")
-SALE_CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling")
+CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling", "invite", "quality", "request", "news", "care",
+        "warning")
+SALE_CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling", "invite")
 DRUG_LEVELS = ("low", "medium", "high", "emoji")
 ID_GROUPS = ("contact", "payment", "wallet", "phone", "email", "url")
 
@@ -26,7 +27,7 @@ FEATURES: tuple[str, ...] = (
     *(f"cue:{c}" for c in CUES),
     *(f"bio_cue:{c}" for c in ("stock", "contact", "shipping", "payment", "selling")),
     "price", "price:per_unit", "quantity", "menu",
-    *(f"id:{g}" for g in ID_GROUPS),
+    *(f"id:{g}" for g in ID_GROUPS), "id:drug_handle",
     "x:specific_drug_and_sale", "x:ambiguous_drug_and_sale", "x:drug_and_contact_id",
     "x:drug_and_payment", "x:drug_and_request", "x:drug_and_context", "x:contact_in_warning", "x:sale_cues_distinct",
     "text:length", "text:question", "text:lines",

@@ -1,12 +1,21 @@
-"""Cue phrases (stock, contact, shipping, payment, no-prescription, selling,
-quality, request, news, care, warning) in eight languages, from package data."""
+"""Cue phrases (stock, contact, shipping, payment, no-prescription, selling, invitation,
+quality, request, news, care, warning) in fifteen languages, from package data.
+
+An invitation asks whether the reader wants or needs some ("who needs carts?", "anyone in Leeds
+want pressies?", "looking for tabs? dm"): an offer phrased as a question, the opposite of a request
+("who's got carts?", "need xans, anyone?"). Besides the listed phrases, a few grammatical patterns
+find invitations whose words are apart: a "who/anyone ... want/need" question, and a question that
+opens with what the reader may need, unless it asks "anyone?" itself."""
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
 
+import regex
+
 from plugwatch.signals.base import Context, Hit, Signal, text_and_bio
+from plugwatch.text.normalize import normalize
 from plugwatch.text.phrases import PhraseMatcher
 
 MEANINGS = {
@@ -16,6 +25,7 @@ MEANINGS = {
     "payment": "payment method",
     "no_rx": "no prescription needed",
     "selling": "selling or price talk",
+    "invite": "asks whether the reader wants some (an offer as a question)",
     "quality": "quality claim",
     "request": "asks to buy",
     "news": "news or law-enforcement context",
@@ -32,8 +42,43 @@ def cue_matcher() -> PhraseMatcher[tuple[str, str]]:
         if not line.strip() or line.startswith("#"):
             continue
         cue, lang, phrases = line.split("\t")
-        entries.extend((p, (cue, lang)) for p in phrases.split("|"))
+        # The text is normalised before matching ("Kapıya" -> "kapiya"), so the phrases are too.
+        entries.extend((" ".join(normalize(p).text.split()), (cue, lang)) for p in phrases.split("|"))
     return PhraseMatcher(entries)
+
+
+_WHO = (r"(?:who|anyone|anybody|any1|y'?all|alguien|quien|qui|quelqu'un|wer|jemand|alguem|quem|qualcuno|chi|"
+        r"iemand|wie)")
+_WANT = (r"(?:wants?|wanna|needs?|needing|after|tryna|looking for|lookin for|quiere|busca|necesita|veut|cherche|"
+         r"braucht|will|sucht|quer|precisa|precisando|procurando|vuole|cerca|serve|nodig|zin|zoekt)")
+_INVITE = (
+    regex.compile(rf"(?<!\w){_WHO}(?:\s+[\w'-]+){{0,3}}?\s+{_WANT}(?!\w)"),
+    # "looking for tabs for the festival? dm", "running low on green?": what the reader needs, asked of them
+    regex.compile(r"(?:^|(?<=[.!?\n]\s{0,3}))(?:need|needing|looking for|lookin for|want|wanna|running low on|"
+                  r"out of|craving|bored)(?!\w)[^?.!\n]{0,60}\?"),
+)
+_MAY_INVITE = regex.compile(rf"(?<!\w){_WHO}(?!\w)")
+_ASKS_OTHERS = regex.compile(r"(?<!\w)(?:anyone|anybody|any1|someone|somebody|who|pls|please|plz)(?!\w)")
+
+
+def _invitations(hits: list[Hit], text: str, in_bio: bool) -> list[Hit]:
+    """`hits` with the invitations the patterns find; a question that opens with the reader's need
+    ("looking for tabs? dm") is an invitation, not the request its opening words are on their own."""
+    taken = [(h.start, h.end) for h in hits if h.feature == "cue:invite"]
+    for pattern in _INVITE:
+        opening = pattern is _INVITE[1]
+        for m in pattern.finditer(text):
+            if opening and _ASKS_OTHERS.search(m.group()):
+                continue  # "need xans asap, anyone?" is a request
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            if opening:
+                hits = [h for h in hits if not (h.feature == "cue:request" and m.start() <= h.start < m.end())]
+            elif any(h.feature == "cue:request" and h.start < m.end() and m.start() < h.end for h in hits):
+                continue  # "who has ... need": the words of a request
+            taken.append(m.span())
+            hits.append(Hit("cue", "cue:invite", MEANINGS["invite"], m.start(), m.end(), in_bio=in_bio))
+    return hits
 
 
 def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
@@ -41,6 +86,8 @@ def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
     for m in cue_matcher().find(text):
         for cue in {v[0] for v in m.values}:
             hits.append(Hit("cue", f"cue:{cue}", f"{MEANINGS[cue]}", m.start, m.end, in_bio=in_bio))
+    if "?" in text or _MAY_INVITE.search(text):
+        hits = _invitations(hits, text, in_bio)
     return hits
 
 

@@ -614,3 +614,39 @@ def _unleet(token: str) -> str | None:
         return None  # a cashtag ("$btc", "$XANAX") unless other leetspeak says otherwise
     plain = _LAST_ONE.sub("l", token.replace("11", "ll")).translate(_LEET)
     return plain if plain.isalpha() and plain.isascii() else None
+
+
+# --- scripts written without spaces between words ---------------------------------
+
+# Chinese (Han), Japanese kana, Thai, Lao, Khmer and Myanmar run words together: a term or cue phrase
+# in them has no word boundary to look for, and a Latin word next to them ("买xanax吗") still has one.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+)
+
+
+def is_unspaced(c: str) -> bool:
+    """Whether `c` belongs to a script written without spaces between words."""
+    return _UNSPACED.match(c) is not None
+
+
+def has_unspaced(text: str) -> bool:
+    return not text.isascii() and _UNSPACED.search(text) is not None
+
+
+def blank_unspaced(text: str) -> str:
+    """`text` with every character of an unspaced script replaced by a space (same length)."""
+    return _UNSPACED.sub(" ", text)
+
+
+def is_word_boundary(left: str, right: str) -> bool:
+    """Whether a word may end between `left` and `right`: always, unless both are letters or
+    digits of scripts that separate words with spaces (a Latin word next to a Chinese character
+    ends there; "dm" inside "admin" does not)."""
+    return not (_spaced_word_char(left) and _spaced_word_char(right))
+
+
+def _spaced_word_char(c: str) -> bool:
+    if c.isascii():
+        return c.isalnum() or c == "_"
+    return c.isalnum() and not is_unspaced(c)

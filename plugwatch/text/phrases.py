@@ -2,6 +2,8 @@
 
 Used for cue lists; many phrases, short posts: Aho-Corasick finds every phrase
 in one pass and a boundary check keeps whole words only ("dm" not in "admin").
+Scripts written without spaces (Chinese, Thai) have no boundary to check: "私聊" is found
+inside "同城现货私聊", and "dm" right after a Chinese character is a whole word.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Generic, TypeVar
 
 import ahocorasick
 
+from plugwatch.text.normalize import is_word_boundary
+
 T = TypeVar("T")
 
 
@@ -21,10 +25,6 @@ class PhraseMatch(Generic[T]):
     end: int
     phrase: str
     values: tuple[T, ...]
-
-
-def _is_word_char(c: str) -> bool:
-    return c.isalnum() or c == "_"
 
 
 class PhraseMatcher(Generic[T]):
@@ -51,9 +51,9 @@ class PhraseMatcher(Generic[T]):
             start = end_idx - len(phrase) + 1
             end = end_idx + 1
             # A phrase that starts or ends with a word character needs a boundary there.
-            if _is_word_char(phrase[0]) and start > 0 and _is_word_char(text[start - 1]):
+            if start > 0 and not is_word_boundary(text[start - 1], phrase[0]):
                 continue
-            if _is_word_char(phrase[-1]) and end < n and _is_word_char(text[end]):
+            if end < n and not is_word_boundary(phrase[-1], text[end]):
                 continue
             found.append(PhraseMatch(start, end, phrase, values))
         if not longest or len(found) < 2:

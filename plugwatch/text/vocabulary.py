@@ -8,10 +8,15 @@ returns whole-word matches from a single Aho-Corasick pass:
   not a letter or digit became a space (same length, so offsets hold).  That gives word boundaries
   for any script (Cyrillic letters are word characters) without a Python loop over the text, and
   makes "m-30", "m 30" and "m.30" the same key.
-* Emoji terms need no boundary and are searched in the text as given, only when it is not ASCII.
+* Emoji terms need no boundary and are searched in the text as given, only when it is not ASCII; so
+  are terms in scripts written without spaces (Chinese, Thai: "冰毒" inside "出冰毒私聊"), which
+  need a boundary only where they start or end with a letter of a spaced script ("k粉").  For the
+  word terms, characters of those scripts count as blanks: "买xanax吗" holds the word "xanax".
 * Plurals: a Latin term of 3+ characters also matches with "s" ("perc" -> "percs", "m30" -> "m30s"),
-  a consonant + "y" term with "ies" ("roxy" -> "roxies").  Russian terms also match their common
-  case endings ("кокаин" -> "кокаина", "травка" -> "травку").
+  a consonant + "y" term with "ies" ("roxy" -> "roxies").  Russian and Ukrainian terms also match
+  their common case endings ("кокаин" -> "кокаина", "травка" -> "травку"), Polish and Turkish terms
+  theirs ("trawka" -> "trawki", "esrar" -> "esrari"), and Arabic terms their article and
+  conjunction prefixes ("حشيش" -> "الحشيش", "والحشيش").
 * Leftmost-longest: at a position the longest term wins and shorter terms inside it are dropped,
   so "crystal meth" is one match, not "crystal" + "meth".  A term with several categories yields
   one match per category, same span.
@@ -27,12 +32,14 @@ from pathlib import Path
 
 import ahocorasick
 
+from plugwatch.text.normalize import blank_unspaced, has_unspaced, is_unspaced, is_word_boundary
+
 CATEGORIES = (
     "cannabis", "cocaine", "opioid", "benzodiazepine", "stimulant", "mdma", "psychedelic",
     "ketamine", "ghb", "steroid", "nps", "prescription", "equipment", "other",
 )  # fmt: skip
 AMBIGUITIES = ("low", "medium", "high")
-LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "multi")
+LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "zh", "ar", "tr", "pl", "uk", "vi", "th", "multi")
 KINDS = ("name", "street", "imprint", "emoji", "unit", "misspelling")
 COLUMNS = ("term", "drug", "category", "ambiguity", "lang", "kind", "source")
 _AMBIGUITY_RANK = {a: i for i, a in enumerate(AMBIGUITIES)}
@@ -105,7 +112,43 @@ def _squeeze_doubles(form: str) -> str:
     return _DOUBLE.sub(one, form) if len(form) >= 5 else form
 
 
-def term_variants(term: str) -> list[str]:
+def _is_arabic(ch: str) -> bool:
+    return "\u0600" <= ch <= "\u06ff"
+
+
+_AR_PREFIXES = ("ال", "وال", "بال", "لل", "و", "ب")
+
+
+def _arabic_forms(word: str) -> list[str]:
+    """The article and the one-letter conjunctions and prepositions are written onto the word."""
+    bare = word.removeprefix("ال") if len(word) > 4 else word
+    return [p + bare for p in _AR_PREFIXES] + ([bare] if bare != word else [])
+
+
+# Case and possessive endings, written without diacritics as the normaliser leaves them.
+_PL_A = ("y", "i", "e", "a", "ie", "om", "ami", "ach")  # trawka -> trawki, trawke
+_PL_O = ("a", "u", "em", "e", "ie")  # ziolo -> ziola, ziolem
+_PL_CONSONANT = ("u", "a", "em", "y", "i", "ow", "ie", "ami", "ach", "om")  # hasz -> haszu, haszem
+_TR_CONSONANT = ("i", "u", "a", "e", "in", "un", "da", "de", "ta", "te", "dan", "den", "tan", "ten", "lar",
+                 "ler", "ci", "cu", "ciler")  # esrar -> esrari, esrarci
+_TR_VOWEL = ("yi", "yu", "ya", "ye", "nin", "nun", "n", "da", "de", "dan", "den", "lar", "ler", "ci", "cu")
+
+
+def _latin_forms(word: str, lang: str) -> list[str]:
+    if len(word) < 3 or not word.isascii() or not word[-1].isalpha():
+        return []
+    if lang == "pl":
+        if word[-1] == "a":
+            return [word[:-1] + e for e in _PL_A]
+        if word[-1] == "o":
+            return [word[:-1] + e for e in _PL_O]
+        return [] if word[-1] in "eiuy" else [word + e for e in _PL_CONSONANT]
+    if lang == "tr":
+        return [word + e for e in (_TR_VOWEL if word[-1] in "aeiou" else _TR_CONSONANT)]
+    return []
+
+
+def term_variants(term: str, lang: str = "") -> list[str]:
     """Surface forms a word term is matched under, canonical (blanked) form first."""
     base = " ".join(blank_non_word(term).split())
     forms = [base]
@@ -121,6 +164,10 @@ def term_variants(term: str) -> list[str]:
     for form in forms:
         if _is_cyrillic(last):
             extra += _russian_forms(form)
+        elif _is_arabic(last):
+            extra += _arabic_forms(form)
+        elif lang in ("pl", "tr"):
+            extra += _latin_forms(form, lang)
         elif last.isascii() and len(form) >= 3 and not form.endswith("s"):
             extra.append(form + "s")
             if form.endswith("y") and form[-2] not in "aeiou":
@@ -128,29 +175,55 @@ def term_variants(term: str) -> list[str]:
     return list(dict.fromkeys(forms + extra))
 
 
+_KEEPS_TWO = "eol"  # a stretched run of these is squeezed to two by the normaliser, not one
+_KEEPS_TWO_AT_END = "eolsfz"
+
+
+def stretched_forms(form: str) -> list[str]:
+    """What the normaliser makes of a form with one single letter stretched where it keeps two
+    ("cooooke" -> "cooke", "percsss" -> "percss"): it cannot tell a stretched single e, o or l
+    from a stretched double one ("weeeed"), so the vocabulary accepts both."""
+    if len(form) < 4 or not (form.isascii() and form.isalpha()):
+        return []
+    out = []
+    for i, ch in enumerate(form):
+        keeps = _KEEPS_TWO_AT_END if i == len(form) - 1 else _KEEPS_TWO
+        if ch in keeps and form[i - 1:i] != ch and form[i + 1:i + 2] != ch:
+            out.append(form[:i + 1] + form[i:])
+    return out
+
+
+def is_raw_term(term: str) -> bool:
+    """Matched in the text as given, not word by word: emoji, and terms in a script without spaces."""
+    return is_emoji_term(term) or any(is_unspaced(ch) for ch in term)
+
+
 class Vocabulary:
     def __init__(self, terms: list[Term]):
         self.terms: tuple[Term, ...] = tuple(terms)
         self._words = ahocorasick.Automaton()
-        self._emoji = ahocorasick.Automaton()
-        self._has_emoji = False
+        self._raw = ahocorasick.Automaton()
+        self._has_raw = False
         words: dict[str, dict[str, tuple[tuple[int, int], Term]]] = {}
-        emoji: dict[str, dict[str, tuple[tuple[int, int], Term]]] = {}
+        raw: dict[str, dict[str, tuple[tuple[int, int], Term]]] = {}
         for t in self.terms:
-            if is_emoji_term(t.term):
-                _add(emoji, t.term, t, 0)
+            if is_raw_term(t.term):
+                _add(raw, t.term, t, 0)
                 continue
-            for rank, form in enumerate(term_variants(t.term)):
+            for rank, form in enumerate(term_variants(t.term, t.lang)):
                 _add(words, f" {form} ", t, min(rank, 1))
+                if t.ambiguity != "high":
+                    for stretched in stretched_forms(form):
+                        _add(words, f" {stretched} ", t, 1)
         for key, by_cat in words.items():
             self._words.add_word(key, (len(key) - 2, _ordered(by_cat)))
-        for key, by_cat in emoji.items():
-            self._emoji.add_word(key, (len(key), _ordered(by_cat)))
+        for key, by_cat in raw.items():
+            self._raw.add_word(key, (key, _ordered(by_cat)))
         if words:
             self._words.make_automaton()
-        if emoji:
-            self._emoji.make_automaton()
-            self._has_emoji = True
+        if raw:
+            self._raw.make_automaton()
+            self._has_raw = True
 
     @classmethod
     @cache
@@ -169,14 +242,20 @@ class Vocabulary:
         if not normtext:
             return []
         spans: list[tuple[int, int, tuple[Term, ...]]] = []
+        unspaced = has_unspaced(normtext)
         if len(self._words):
-            padded = f" {blank_non_word(normtext)} "
+            padded = f" {blank_non_word(blank_unspaced(normtext) if unspaced else normtext)} "
             for last, (n, terms) in self._words.iter(padded):
                 start = last - n - 1  # key " term " ends at `last`; padded index i is text index i - 1
                 spans.append((start, start + n, terms))
-        if self._has_emoji and not normtext.isascii():
-            for last, (n, terms) in self._emoji.iter(normtext):
-                spans.append((last - n + 1, last + 1, terms))
+        if self._has_raw and not normtext.isascii():
+            size = len(normtext)
+            for last, (key, terms) in self._raw.iter(normtext):
+                start, end = last - len(key) + 1, last + 1
+                if (start and not is_word_boundary(normtext[start - 1], key[0])) or (
+                        end < size and not is_word_boundary(key[-1], normtext[end])):
+                    continue  # "k粉" inside "ok粉"
+                spans.append((start, end, terms))
         if not spans:
             return []
         spans.sort(key=lambda s: (s[0], s[0] - s[1]))
