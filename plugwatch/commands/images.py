@@ -171,6 +171,29 @@ def bank_match(bank: BankArg, images: ImagesArg,
     _exit_for(bad, len(images))
 
 
+def image_detector(detector, read_pictures: bool, banks: list[Path], cache: Path | None, region: str | None):
+    """The scan's detector with the image channel (plugwatch/images/channel.py) around it; the text
+    detector alone when the image packages are absent (said once) and no bank is asked for."""
+    from plugwatch.images import INSTALL_HINT, missing
+
+    absent = missing(("PIL", "pdqhash") + (("rapidocr_onnxruntime",) if read_pictures else ()))
+    if absent:
+        if banks:
+            fail(f"--bank needs {', '.join(absent)}: {INSTALL_HINT}")
+        err.print(f"[yellow]pictures are not read[/]: {', '.join(absent)} not installed ({INSTALL_HINT}; "
+                  "--no-images silences this)")
+        return detector
+    from plugwatch.images.channel import ImageDetector
+    from plugwatch.images.ocr import PictureReader
+
+    loaded = []
+    for path in banks:
+        if not path.exists():
+            fail(f"no bank at {path}")
+        loaded.append(_open_bank(path))
+    return ImageDetector(detector, PictureReader(ocr=read_pictures, cache_dir=cache), tuple(loaded), region=region)
+
+
 def register(app: typer.Typer) -> None:
     app.command("hash")(hash_images)
     app.add_typer(bank_app, name="bank")
