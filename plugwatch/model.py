@@ -137,8 +137,9 @@ class Reason:
     weight: float = 0.0
     source: str | None = None  # for evidence the platform gave outside the text ("link", "mention")
     # evidence in a picture: which of the item's media, and where in it; the span is then into that
-    # picture's OCR text ("ocr") or alt text ("alt"), as `source` says
+    # picture's OCR text ("ocr") or alt text ("alt"), as `media_text` says
     media: int | None = None
+    media_text: str | None = None
     box: list[int] | None = None  # [x0, y0, x1, y1] in the picture's pixels
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,6 +151,8 @@ class Reason:
             d["source"] = self.source
         if self.media is not None:
             d["media"] = self.media
+        if self.media_text is not None:
+            d["media_text"] = self.media_text
         if self.box is not None:
             d["box"] = self.box
         return d

@@ -111,7 +111,7 @@ def scan(
     own_files = frozenset(os.path.realpath(p) for p in (out, reject_path) if p is not None)
     options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw,
                             skip_files=own_files, media_dir=str(media_dir) if media_dir else None)
-    if images or bank:
+    if (images and detector is not None) or bank:  # --no-model: identifiers only, unless a bank is asked for
         from plugwatch.commands.images import image_detector
 
         detector = image_detector(detector, images, bank or [], image_cache, region)
@@ -142,8 +142,8 @@ def scan(
         f"items read: {stats.read}  rejected: {stats.rejected}  flagged: {stats.flagged}  "
         f"requests: {stats.requests}  ({rate:,.0f} items/s)"
     )
-    if detector is not None and stats.read:
-        runs = detector.stage_runs
+    runs = getattr(detector, "stage_runs", None)  # None: no text model (--no-model, pictures banked only)
+    if runs is not None and stats.read:
         err.print(f"model stages: signal gate only {1 - runs['text'] / stats.read:.1%}, "
                   f"character n-grams {runs['text'] / stats.read:.1%}, embedding {runs['full'] / stats.read:.1%}")
     _picture_summary(detector)

@@ -4,8 +4,8 @@ as a second text, and pictures are matched against hash banks.
 `ImageDetector` wraps the text detector (anything with `verdicts(batch)`): it reads each item's local
 pictures once (PictureReader: hash, OCR, cached by content), scores the post as before, scores each
 picture's alt and OCR text as an item of its own, and keeps, per item, the stronger verdict. Reasons
-from a picture carry `media` (its index in the item's media), `source` ("ocr" or "alt"), the text and
-its span in that picture's text, and for OCR the box in the picture. A bank match adds an
+from a picture carry `media` (its index in the item's media), the text and
+its span in that picture's text (`media_text`: "ocr" or "alt"), and for OCR the box in the picture. A bank match adds an
 `image_bank_match` reason and flags the item. Items without pictures cost nothing more.
 """
 
@@ -35,6 +35,8 @@ class ImageDetector:
         self.warnings: list[tuple[str, int, str]] = []  # (item id, media index, reason), for the summary
 
     def __getattr__(self, name: str) -> Any:  # stage_runs, threshold ... of the text detector
+        if name == "base" or self.__dict__.get("base") is None:
+            raise AttributeError(name)
         return getattr(self.base, name)
 
     def verdicts(self, batch: list[tuple[Item, list[Identifier]]]) -> list[Verdict]:
@@ -111,7 +113,7 @@ def combine(post: Verdict, picture: Verdict, item: Item, index: int, source: str
     if picture.score < 0 or (not picture.flagged and not picture.reasons):
         return post
     lines = (item.media[index].ocr or {}).get("lines") or [] if source == "ocr" else []
-    pointed = [replace(r, media=index, source=source,
+    pointed = [replace(r, media=index, media_text=source,
                        box=box_for(lines, r.start, r.end) if lines and r.start >= 0 else None,
                        meaning=f"in picture {index + 1} ({'text read from it' if source == 'ocr' else 'its description'}): "
                                f"{r.meaning}")
