@@ -120,7 +120,7 @@ class PictureReader:
             else:
                 self.stats["ocr_runs"] += 1
                 lines = self.ocr.lines(img)
-                result["ocr"] = {"text": text_of(lines), "lines": lines} if lines else None
+                result["ocr"] = {"text": text_of(lines), "lines": lines, "size": [img.width, img.height]} if lines else None
         self._remember(digest, result)
         return result
 
