@@ -35,8 +35,10 @@ def store_hooks() -> Hooks:
     from plugwatch.evidence.snapshot import on_decision as freeze_evidence
     from plugwatch.share.matching import after_ingest as match_watch_lists
     from plugwatch.store.hooks import Hooks
+    from plugwatch.store.image_banks import after_ingest as match_image_banks
 
-    return Hooks(after_ingest=(match_watch_lists,), after_decision=(freeze_evidence, enqueue_platform_effects))
+    return Hooks(after_ingest=(match_watch_lists, match_image_banks),
+                 after_decision=(freeze_evidence, enqueue_platform_effects))
 
 
 def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:

@@ -171,6 +171,25 @@ def bank_match(bank: BankArg, images: ImagesArg,
     _exit_for(bad, len(images))
 
 
+@bank_app.command("load")
+def bank_load(bank: BankArg,
+              db: Annotated[str | None, typer.Option("--db", help="Database URL (default: $PLUGWATCH_DB, else "
+                                                                  "sqlite:///plugwatch.db).")] = None,
+              name: Annotated[str | None, typer.Option(help="Bank name in the store (default: the file's stem).")] = None
+              ) -> None:
+    """Load a bank file into the review service's store: ingested items whose pictures match are queued."""
+    from plugwatch.commands.common import open_db
+    from plugwatch.store.image_banks import add_entries
+
+    if not bank.exists():
+        fail(f"no bank at {bank}")
+    b = _open_bank(bank)
+    store = open_db(db)
+    with store.session() as s:
+        added = add_entries(s, name or b.name, b.entries, added_by="cli")
+    err.print(f"loaded {added} new hashes into bank {name or b.name!r} ({len(b)} in {bank})")
+
+
 def image_detector(detector, read_pictures: bool, banks: list[Path], cache: Path | None, region: str | None):
     """The scan's detector with the image channel (plugwatch/images/channel.py) around it; the text
     detector alone when the image packages are absent (said once) and no bank is asked for."""

@@ -1,0 +1,47 @@
+"""Banks in the store: an ingested item whose picture matches a bank entry gets an image_bank_match
+reason and is queued for review, even when the detector did not flag it. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from plugwatch.images.bank import BankEntry
+from plugwatch.store import review
+from plugwatch.store.image_banks import add_entries
+from plugwatch.store.schema import Item, ReviewTask
+from plugwatch.wiring import open_store
+
+MENU = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+
+def _near(pdq: str, bits: int) -> str:
+    raw = bytearray(bytes.fromhex(pdq))
+    for bit in range(bits):
+        raw[bit * 6 // 8] ^= 1 << (bit * 6 % 8)
+    return bytes(raw).hex()
+
+
+def rec(n: int, pdq: str, quality: int = 100) -> dict:
+    return {"id": f"x:{n}", "platform": "x", "item_kind": "post", "author": f"x:user{n}", "text": "new menu 👇",
+            "identifiers": [], "score": 0.1, "flagged": False, "kind": None, "drugs": [], "reasons": [],
+            "media": [{"kind": "photo", "pdq": pdq, "quality": quality}]}
+
+
+def test_bank_match_queues_the_item(db_url):
+    store = open_store(db_url)
+    try:
+        with store.session() as s:
+            assert add_entries(s, "sellers", [BankEntry(MENU, "menu of X", "menu.jpg")], added_by="lena") == 1
+            assert add_entries(s, "sellers", [BankEntry(MENU, "again")]) == 0
+        with store.session() as s:
+            review.ingest_records(s, [rec(1, _near(MENU, 20)), rec(2, _near(MENU, 40)), rec(3, MENU, quality=10)])
+        with store.session() as s:
+            reasons = {i.id: i.reasons for i in s.scalars(select(Item))}
+            queued = set(s.scalars(select(ReviewTask.item_id)))
+        (match,) = reasons["x:1"]
+        assert match["signal"] == "image_bank_match" and match["bank"] == "sellers" and match["distance"] == 20
+        assert match["media"] == 0 and "menu of X" in match["meaning"]
+        assert reasons["x:2"] == [] and reasons["x:3"] == []  # too far; too flat to match
+        assert queued == {"x:1"}
+    finally:
+        store.dispose()
