@@ -36,9 +36,10 @@ def store_hooks() -> Hooks:
     from plugwatch.share.matching import after_ingest as match_watch_lists
     from plugwatch.store.hooks import Hooks
     from plugwatch.store.image_banks import after_ingest as match_image_banks
+    from plugwatch.store.image_banks import on_decision as bank_confirmed_pictures
 
     return Hooks(after_ingest=(match_watch_lists, match_image_banks),
-                 after_decision=(freeze_evidence, enqueue_platform_effects))
+                 after_decision=(freeze_evidence, enqueue_platform_effects, bank_confirmed_pictures))
 
 
 def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:

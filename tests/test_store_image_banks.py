@@ -45,3 +45,27 @@ def test_bank_match_queues_the_item(db_url):
         assert queued == {"x:1"}
     finally:
         store.dispose()
+
+
+def test_a_confirmed_decision_banks_the_pictures_and_their_reposts_are_queued(db_url):
+    from plugwatch.store import users
+    from plugwatch.store.image_tables import ImageBankEntry
+
+    store = open_store(db_url)
+    try:
+        with store.session() as s:
+            first = dict(rec(10, MENU), score=0.95, flagged=True, kind="offer")
+            review.ingest_records(s, [first])
+            user = users.add_user(s, "ann", "reviewer")[0]
+            review.claim(s, user, "x:10")
+            review.decide(s, user, "x:10", "remove", "drug_sale")
+        with store.session() as s:
+            (entry,) = s.scalars(select(ImageBankEntry))
+            assert (entry.bank, entry.pdq, entry.label, entry.source) == ("confirmed", MENU, "drug_sale", "item:x:10")
+            review.ingest_records(s, [rec(11, _near(MENU, 10))])  # the same menu again, not flagged by text
+        with store.session() as s:
+            assert s.scalars(select(ReviewTask.id).where(ReviewTask.item_id == "x:11")).first() is not None
+            (match,) = s.get(Item, "x:11").reasons
+            assert match["bank"] == "confirmed" and match["distance"] == 10
+    finally:
+        store.dispose()

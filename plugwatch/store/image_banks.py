@@ -103,3 +103,24 @@ def match_items(session: Session, item_ids: Iterable[str], now: datetime | None 
 def after_ingest(session: Session, result) -> None:
     """After-ingest hook (wired in plugwatch.wiring)."""
     match_items(session, getattr(result, "ids", ()) or ())
+
+
+CONFIRMED_BANK = "confirmed"  # where reviewers' confirmed pictures go
+
+
+def on_decision(session: Session, decision) -> None:
+    """After-decision hook (wired in plugwatch.wiring): a decision that confirms a violation adds the item's
+    pictures (their hashes, quality 50 or more) to the `confirmed` bank, labelled with the policy reason, so
+    the next post of the same picture is queued on sight."""
+    from plugwatch.actions import names_where
+
+    if decision.action not in names_where("confirms"):
+        return
+    item = session.get(Item, decision.item_id)
+    entries = []
+    for m in (item.record or {}).get("media") or () if item is not None else ():
+        if isinstance(m, dict) and isinstance(m.get("pdq"), str) and (m.get("quality") or 0) >= MIN_QUALITY:
+            variants = tuple(v for v in m.get("pdq_variants") or () if isinstance(v, str))
+            entries.append(BankEntry(m["pdq"], decision.policy_reason, f"item:{decision.item_id}", variants))
+    if entries:
+        add_entries(session, CONFIRMED_BANK, entries, added_by=f"decision:{decision.id}")
