@@ -146,3 +146,7 @@ def test_scan_bank_adds_image_bank_match(tmp_path):
     rec = json.loads(out.read_text(encoding="utf-8"))
     (match,) = [r for r in rec["reasons"] if r["signal"] == "image_bank_match"]
     assert rec["flagged"] and match["media"] == 0 and match["text"] == "seller menu" and "sellers" in match["meaning"]
+    # the picture's hash is an identifier of the item (shared as a STIX PDQ indicator once confirmed)
+    (pdq,) = [i for i in rec["identifiers"] if i["type"] == "pdq"]
+    assert pdq == {"type": "pdq", "value": rec["media"][0]["pdq"], "canonical": f"pdq:{rec['media'][0]['pdq']}",
+                   "valid": True, "span": None, "source": "media"}

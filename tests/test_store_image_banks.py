@@ -69,3 +69,48 @@ def test_a_confirmed_decision_banks_the_pictures_and_their_reposts_are_queued(db
             assert match["bank"] == "confirmed" and match["distance"] == 10
     finally:
         store.dispose()
+
+
+def test_partners_pdq_indicators_match_by_distance(db_url):
+    from plugwatch.store.sharing_tables import Partner, WatchEntry
+
+    store = open_store(db_url)
+    try:
+        with store.session() as s:
+            partner = Partner(name="lantern-peer", trust="notify-only")
+            s.add(partner)
+            s.flush()
+            s.add(WatchEntry(partner_id=partner.id, indicator_id="indicator--1", identifier_type="pdq",
+                             value=f"pdq:{MENU}"))
+        with store.session() as s:
+            review.ingest_records(s, [rec(20, _near(MENU, 12))])
+        with store.session() as s:
+            reasons = [r for r in s.get(Item, "x:20").reasons if r["signal"] == "image_bank_match"]
+            assert [(r["bank"], r["distance"]) for r in reasons] == [("partner:lantern-peer", 12)]
+            assert s.scalars(select(ReviewTask.id).where(ReviewTask.item_id == "x:20")).first() is not None
+    finally:
+        store.dispose()
+
+
+def test_a_confirmed_items_picture_is_shared_as_a_pdq_indicator(db_url):
+    import json
+
+    from plugwatch.share import stix
+    from plugwatch.share.export import export_bundle
+    from plugwatch.store import users
+
+    store = open_store(db_url)
+    try:
+        with store.session() as s:
+            item = dict(rec(30, MENU), score=0.95, flagged=True, kind="offer",
+                        identifiers=[{"type": "pdq", "value": MENU, "canonical": f"pdq:{MENU}", "valid": True,
+                                      "span": None, "source": "media"}])
+            review.ingest_records(s, [item])
+            user = users.add_user(s, "ann", "reviewer")[0]
+            review.claim(s, user, "x:30")
+            review.decide(s, user, "x:30", "remove", "drug_sale")
+        with store.session() as s:
+            bundle = export_bundle(s, stix.ExportOptions(organisation="T&S"))
+        assert f"[file:hashes.'PDQ' = '{MENU}']" in json.dumps(bundle.bundle)
+    finally:
+        store.dispose()

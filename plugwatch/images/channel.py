@@ -40,8 +40,9 @@ class ImageDetector:
         return getattr(self.base, name)
 
     def verdicts(self, batch: list[tuple[Item, list[Identifier]]]) -> list[Verdict]:
-        for item, _ in batch:
+        for item, ids in batch:
             self.read_pictures(item)
+            ids.extend(picture_identifiers(item, ids))
         out = self.base.verdicts(batch) if self.base is not None else [Verdict() for _ in batch]
         channels, owners = [], []
         for n, (item, _) in enumerate(batch):
@@ -94,6 +95,20 @@ class ImageDetector:
         threshold = getattr(self.base, "threshold", 0.5)
         return replace(verdict, flagged=True, score=max(verdict.score, threshold),
                        kind=verdict.kind or OfferKind.OFFER, reasons=reasons + verdict.reasons)
+
+
+def picture_identifiers(item: Item, ids: list[Identifier]) -> list[Identifier]:
+    """Each picture's PDQ hash as a `pdq` identifier given by the media (no span): the record carries it,
+    the store links it, and a confirmed item's pictures are shared as STIX `file:hashes.'PDQ'` indicators
+    like its other identifiers. Added to the item's identifier list in place (the one the scan writes)."""
+    have = {i.canonical for i in ids if i.type == "pdq"}
+    out = []
+    for m in item.media:
+        canonical = f"pdq:{m.pdq}"
+        if m.pdq and (m.quality or 0) >= MIN_QUALITY and canonical not in have:
+            have.add(canonical)
+            out.append(Identifier("pdq", m.pdq, canonical, True, source="media"))
+    return out
 
 
 def picture_texts(item: Item) -> list[tuple[int, str, str]]:

@@ -1,6 +1,7 @@
 """Hash banks in the store, and the after-ingest hook that matches stored items' pictures against them.
 
-A match never acts on its own: like a watch-list match it adds an `image_bank_match` reason (bank,
+Partners' PDQ indicators in the watch list (imported from STIX) are matched the same way, by distance, as
+banks named `partner:NAME`. A match never acts on its own: like a watch-list match it adds an `image_bank_match` reason (bank,
 label, distance) and puts the item in front of a reviewer. The banks are held in memory as an index
 and rebuilt when their rows change (count and newest id), so an ingest costs one small query when
 nothing changed.
@@ -12,14 +13,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from plugwatch.images.bank import Bank, BankEntry
-from plugwatch.images.pdq import MATCH_DISTANCE, MIN_QUALITY
+from plugwatch.images.pdq import MATCH_DISTANCE, MIN_QUALITY, is_pdq
 from plugwatch.store import audit
 from plugwatch.store.image_tables import ImageBankEntry
 from plugwatch.store.schema import Item, ReviewTask, utcnow
+from plugwatch.store.sharing_tables import Partner, WatchEntry
 
 SIGNAL = "image_bank_match"
 _cache: dict[str, Any] = {}  # engine url -> (version, banks)
@@ -43,7 +45,9 @@ def add_entries(session: Session, bank: str, entries: Iterable[BankEntry], added
 
 
 def banks(session: Session) -> list[Bank]:
-    version = session.execute(select(func.count(ImageBankEntry.id), func.max(ImageBankEntry.id))).one()
+    version = (*session.execute(select(func.count(ImageBankEntry.id), func.max(ImageBankEntry.id))).one(),
+               *session.execute(select(func.count(WatchEntry.id), func.max(WatchEntry.id))
+                                .where(WatchEntry.identifier_type == "pdq")).one())
     key = str(session.get_bind().url)
     cached = _cache.get(key)
     if cached is not None and cached[0] == tuple(version):
@@ -51,9 +55,29 @@ def banks(session: Session) -> list[Bank]:
     by_bank: dict[str, list[BankEntry]] = {}
     for row in session.scalars(select(ImageBankEntry).order_by(ImageBankEntry.id)):
         by_bank.setdefault(row.bank, []).append(BankEntry(row.pdq, row.label, row.source, tuple(row.variants or ())))
+    for name, entry in _partner_pictures(session):
+        by_bank.setdefault(f"partner:{name}", []).append(entry)
     loaded = [Bank(name, entries) for name, entries in sorted(by_bank.items())]
     _cache[key] = (tuple(version), loaded)
     return loaded
+
+
+def _partner_pictures(session: Session) -> list[tuple[str, BankEntry]]:
+    """Partners' live PDQ indicators (imported from STIX `file:hashes.'PDQ'` into the watch list), matched
+    by distance here, where the watch list compares values exactly."""
+    now = utcnow()
+    rows = session.execute(
+        select(Partner.name, WatchEntry.value, WatchEntry.indicator_id)
+        .join(Partner, Partner.id == WatchEntry.partner_id)
+        .where(WatchEntry.identifier_type == "pdq", WatchEntry.value.is_not(None), WatchEntry.override == "none",
+               Partner.active.is_(True), or_(WatchEntry.valid_until.is_(None), WatchEntry.valid_until > now))
+        .order_by(WatchEntry.id))
+    out = []
+    for name, value, indicator in rows:
+        pdq = value.split(":", 1)[-1]
+        if is_pdq(pdq):
+            out.append((name, BankEntry(pdq.lower(), f"indicator {indicator}", f"partner {name}")))
+    return out
 
 
 def bank_reasons(record: dict[str, Any], loaded: list[Bank]) -> list[dict[str, Any]]:
@@ -77,7 +101,9 @@ def match_items(session: Session, item_ids: Iterable[str], now: datetime | None 
     from plugwatch.store import review
 
     ids = list(dict.fromkeys(item_ids))
-    if not ids or session.scalars(select(ImageBankEntry.id).limit(1)).first() is None:
+    if not ids or (session.scalars(select(ImageBankEntry.id).limit(1)).first() is None
+                   and session.scalars(select(WatchEntry.id).where(WatchEntry.identifier_type == "pdq").limit(1))
+                   .first() is None):
         return 0
     now = now or utcnow()
     loaded = banks(session)
