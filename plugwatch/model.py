@@ -53,6 +53,14 @@ class MediaRef:
     kind: str | None = None  # photo, video, file, sticker, ...
     name: str | None = None
     sha256: str | None = None
+    path: str | None = None  # a local file the export included (resolved against the input's folder)
+    alt: str | None = None  # the platform's description of the picture
+    # filled by the image stage (plugwatch/images) when it reads `path`
+    pdq: str | None = None
+    quality: int | None = None
+    pdq_variants: list[str] | None = None  # hashes of the trimmed and cropped picture (images/pdq.py)
+    ocr: dict[str, Any] | None = None  # {"text": ..., "lines": [{"text", "box", "span"}]}
+    warning: str | None = None  # why the picture could not be read
 
 
 @dataclass(slots=True)
@@ -128,6 +136,11 @@ class Reason:
     end: int = -1
     weight: float = 0.0
     source: str | None = None  # for evidence the platform gave outside the text ("link", "mention")
+    # evidence in a picture: which of the item's media, and where in it; the span is then into that
+    # picture's OCR text ("ocr") or alt text ("alt"), as `media_text` says
+    media: int | None = None
+    media_text: str | None = None
+    box: list[int] | None = None  # [x0, y0, x1, y1] in the picture's pixels
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"signal": self.signal, "meaning": self.meaning}
@@ -136,6 +149,12 @@ class Reason:
             d["span"] = None if self.source is not None and self.start < 0 else [self.start, self.end]
         if self.source is not None:
             d["source"] = self.source
+        if self.media is not None:
+            d["media"] = self.media
+        if self.media_text is not None:
+            d["media_text"] = self.media_text
+        if self.box is not None:
+            d["box"] = self.box
         return d
 
 

@@ -77,8 +77,7 @@ def scan_record(item: Item, identifiers: list[Identifier], verdict: Verdict | No
         rec["links"] = item.links
     if item.media:
         # References only: plugwatch never fetches media; reviewers' pages and evidence use them.
-        rec["media"] = [{k: v for k, v in (("url", m.url), ("kind", m.kind), ("name", m.name),
-                                           ("sha256", m.sha256)) if v} for m in item.media]
+        rec["media"] = [media_record(m) for m in item.media]
     if item.source is not None:
         rec["source"] = {"path": item.source.path, "line": item.source.line}
     truncated = _truncation(item.text, identifiers, verdict)
@@ -93,6 +92,13 @@ def scan_record(item: Item, identifiers: list[Identifier], verdict: Verdict | No
         if verdict.model_only:
             rec["model_only"] = True
     return rec
+
+
+_MEDIA_FIELDS = ("url", "kind", "name", "sha256", "path", "alt", "pdq", "quality", "pdq_variants", "ocr", "warning")
+
+
+def media_record(m) -> dict[str, Any]:
+    return {k: v for k in _MEDIA_FIELDS if (v := getattr(m, k)) is not None and v != ""}
 
 
 def _identity(identifier: Identifier) -> tuple[str, str]:

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 def command_groups():
     """Modules with `register(app)`, each adding its stage's commands to the CLI."""
-    from plugwatch.commands import enforce, evidence, model, networks, scan, service, share
+    from plugwatch.commands import enforce, evidence, images, model, networks, scan, service, share
 
-    return (scan, model, networks, service, evidence, share, enforce)
+    return (scan, model, networks, images, service, evidence, share, enforce)
 
 
 def store_hooks() -> Hooks:
@@ -35,8 +35,11 @@ def store_hooks() -> Hooks:
     from plugwatch.evidence.snapshot import on_decision as freeze_evidence
     from plugwatch.share.matching import after_ingest as match_watch_lists
     from plugwatch.store.hooks import Hooks
+    from plugwatch.store.image_banks import after_ingest as match_image_banks
+    from plugwatch.store.image_banks import on_decision as bank_confirmed_pictures
 
-    return Hooks(after_ingest=(match_watch_lists,), after_decision=(freeze_evidence, enqueue_platform_effects))
+    return Hooks(after_ingest=(match_watch_lists, match_image_banks),
+                 after_decision=(freeze_evidence, enqueue_platform_effects, bank_confirmed_pictures))
 
 
 def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:

@@ -87,6 +87,10 @@ def check_record(rec: dict, threshold: float | None) -> None:
             start, end = reason["span"]
             if reason["signal"].startswith("bio:"):
                 assert (start, end) == (-1, -1)  # bio evidence does not index the post
+            elif "media" in reason:  # evidence in a picture: the span indexes its OCR or alt text
+                m = rec["media"][reason["media"]]
+                shown = m["alt"] if reason["media_text"] == "alt" else m["ocr"]["text"]
+                assert reason["text"] == shown[start:end], reason
             else:
                 assert 0 <= start < end <= len(text), reason
                 assert reason["text"] == text[start:end], reason

@@ -60,6 +60,14 @@ def scan(
     partition_size: Annotated[str, typer.Option(
         "--partition-size", help="With --cluster: input per partition, e.g. 64MB (large JSONL, multi-member "
                                  ".gz and Parquet files are cut).")] = "64MB",
+    images: Annotated[bool, typer.Option("--images/--no-images", help="Read local pictures: PDQ hash, OCR "
+                                         "text as a second channel (README, Pictures).")] = True,
+    media_dir: Annotated[Path | None, typer.Option("--media-dir", help="Resolve relative media paths here "
+                                                   "(default: the input file's folder).")] = None,
+    bank: Annotated[list[Path] | None, typer.Option("--bank", help="Match pictures against this hash bank "
+                                                    "(repeatable).")] = None,
+    image_cache: Annotated[Path | None, typer.Option("--image-cache", help="Keep OCR results by picture "
+                                                     "content in this folder across runs.")] = None,
 ) -> None:
     """Read posts from any supported format and write one JSON object per item."""
     from plugwatch.scan import run_scan
@@ -84,7 +92,11 @@ def scan(
     writer = RejectWriter(reject_path)
     own_files = frozenset(os.path.realpath(p) for p in (out, reject_path) if p is not None)
     options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw,
-                            skip_files=own_files)
+                            skip_files=own_files, media_dir=str(media_dir) if media_dir else None)
+    if (images and detector is not None) or bank:  # --no-model: identifiers only, unless a bank is asked for
+        from plugwatch.commands.images import image_detector
+
+        detector = image_detector(detector, images, bank or [], image_cache, region)
 
     try:
         if out:
@@ -112,10 +124,11 @@ def scan(
         f"items read: {stats.read}  rejected: {stats.rejected}  flagged: {stats.flagged}  "
         f"requests: {stats.requests}  ({rate:,.0f} items/s)"
     )
-    if detector is not None and stats.read:
-        runs = detector.stage_runs
+    runs = getattr(detector, "stage_runs", None)  # None: no text model (--no-model, pictures banked only)
+    if runs is not None and stats.read:
         err.print(f"model stages: signal gate only {1 - runs['text'] / stats.read:.1%}, "
                   f"character n-grams {runs['text'] / stats.read:.1%}, embedding {runs['full'] / stats.read:.1%}")
+    _picture_summary(detector)
     if stats.rejected:
         # Without -o or --rejects the file lands in the current folder: say so in full.
         shown = reject_path if out or rejects else reject_path.resolve()
@@ -124,6 +137,19 @@ def scan(
         raise typer.Exit(EXIT_NOTHING)
     if stats.rejected:
         raise typer.Exit(EXIT_REJECTS)
+
+
+def _picture_summary(detector) -> None:
+    reader = getattr(detector, "reader", None)
+    if reader is None or not reader.stats["pictures"]:
+        return
+    st = reader.stats
+    err.print(f"pictures: {st['pictures']} read ({st['cached']} from the cache), OCR on {st['ocr_runs']}, "
+              f"{st['no_text']} without text, {len(detector.warnings)} unreadable")
+    for item_id, index, reason in detector.warnings[:5]:
+        err.print(f"[yellow]picture warning[/] {item_id} media {index}: {reason}")
+    if len(detector.warnings) > 5:
+        err.print(f"… {len(detector.warnings) - 5} more picture warnings (each item's media[].warning says why)")
 
 
 def _utf8_stdout():

@@ -28,6 +28,7 @@ from plugwatch.network.campaigns import (
 )
 from plugwatch.network.displacement import Displacement
 from plugwatch.network.identity import MIN_CAP, SHARE_CAP, IdentityGraph, build_networks
+from plugwatch.network.pictures import PicturePosts, link_pictures
 
 SKETCH_SCORE = 0.25  # items scoring at least this are sketched even when not flagged (evasive variants)
 
@@ -78,6 +79,7 @@ def analyse(
     table, disp, sketches, account_keys = agg.table, agg.displacement, agg.sketches, agg.account_keys
     items, offers = agg.items, agg.offers
     table.finish()
+    link_pictures(table.accounts, agg.pictures)  # accounts that posted the same picture (network/pictures.py)
     graph = build_networks(table.accounts, settings.min_cap, settings.cap_share, settings.min_members)
     campaigns = template_campaigns(sketches, account_keys, settings.campaign_threshold, settings.campaign_accounts)
     bots = reply_bots(table.accounts.values(), settings.bots)
@@ -97,6 +99,7 @@ class Aggregates:
         self.account_index: dict[str, int] = {}
         self.account_keys: list[str] = []
         self.items = self.offers = 0
+        self.pictures = PicturePosts()
 
     def add(self, rec: dict[str, Any]) -> None:
         self.items += 1
@@ -106,6 +109,8 @@ class Aggregates:
         acct = self.table.add(rec, ts, offer)
         if offer:
             self.displacement.add(rec, ts)
+        if acct is not None and rec.get("media"):
+            self.pictures.add(acct.key, rec, offer)  # is_offer: flagged, or unscored with a contact
         if acct is not None and _sketch_worthy(rec, offer):
             i = self.account_index.get(acct.key)
             if i is None:

@@ -41,18 +41,21 @@ def _span_of(reason: Mapping[str, Any]) -> tuple[int, int] | None:
 
 
 def spans_from_reasons(reasons: Iterable[Mapping[str, Any]], *, bio: bool = False,
-                       text: str | None = None) -> list[Span]:
+                       text: str | None = None, media: tuple[int, str] | None = None) -> list[Span]:
     """Spans of the reasons that point into the item text (or, with bio=True, into the author's bio).
 
     Reasons whose signal starts with `bio:` belong to the bio, all others to the text. A reason with
     no usable span but with its `text` (the detector drops bio offsets) is placed at the first
     occurrence of that text in `text`, when given. Reasons about the whole item ("menu: 3 priced
-    lines") have neither and are not spans.
+    lines") have neither and are not spans. Reasons about a picture (`media`, `media_text`) index that
+    picture's OCR or alt text: they are spans only when `media` = (index, "ocr" or "alt") asks for them.
     """
     out = []
     for i, r in enumerate(reasons):
         signal = str(r.get("signal") or "")
         if signal.startswith("bio:") != bio:
+            continue
+        if (r.get("media"), r.get("media_text")) != (media or (None, None)):
             continue
         span = _span_of(r)
         if (span is None or span[0] < 0) and text and isinstance(r.get("text"), str) and r["text"]:
@@ -95,8 +98,21 @@ def highlight(text: str, spans: Iterable[Span]) -> Markup:
         attrs = f' class="hl {" ".join(classes)}" title="{escape("; ".join(labels))}"'
         if refs:
             attrs += f' data-reasons="{refs}"'
+        names = _emoji_names(text[a:b])
+        if names:  # shown beside the evidence by the style sheet (mark[data-emoji]::after): the text is unchanged
+            attrs += f' data-emoji="{escape(names)}"'
         parts.append(f"<mark{attrs}>{piece}</mark>")
     return Markup("".join(parts))
+
+
+def _emoji_names(run: str) -> str:
+    """The names of the emoji in a piece of evidence, shown beside it ("💊 pill"): a screen without an
+    emoji font draws an empty box, and the name still tells the reviewer the code."""
+    import emoji
+
+    names = [emoji.EMOJI_DATA[e["emoji"]]["en"].strip(":").replace("_", " ") for e in emoji.emoji_list(run)
+             if e["emoji"] in emoji.EMOJI_DATA]
+    return ", ".join(dict.fromkeys(names))
 
 
 def highlight_reasons(text: str | None, reasons: Iterable[Mapping[str, Any]], *, bio: bool = False) -> Markup:

@@ -38,6 +38,7 @@ from plugwatch.service.auth import (
 )
 from plugwatch.service.highlight import Span, highlight, highlight_reasons, spans_from_reasons
 from plugwatch.service.links import LinkPolicy, own_hosts
+from plugwatch.service.pictures import picture_panels
 from plugwatch.service.redaction import pseudonymise_keys, redact_item
 from plugwatch.service.throttle import client_address
 from plugwatch.store import review
@@ -67,7 +68,6 @@ RETRY_ROLES = roles_for("effects.retry")
 LOGIN_COOKIE = "pw_login"
 FLASH_COOKIE = "pw_flash"
 PANEL = "item-panel"
-IMAGE_KINDS = ("photo", "image", "sticker", "gif")
 
 
 ACTION_LIST = tuple(ACTIONS.values())  # buttons, in the order plugwatch.actions declares them
@@ -334,16 +334,7 @@ def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, 
     now = datetime.now(UTC)
     live = bool(task and task["state"] == "claimed" and (_when(task.get("claimed_until")) or now) >= now)
     mine = live and task["claimed_by"] == user.name
-    media, other_media = [], []
-    for m in record.get("media") or []:
-        if not isinstance(m, dict):
-            continue
-        kind = str(m.get("kind") or "photo")
-        src, link = links.media(m.get("url")), links.link(m.get("url"))
-        if kind in IMAGE_KINDS and (src or link):
-            media.append({"src": src, "link": link, "kind": kind})  # no src: not a media host, a link only
-        else:
-            other_media.append(kind)  # videos and files are not embedded: named only
+    media, other_media = picture_panels(record, view.get("reasons") or [], links)
     can_review = user.role in REVIEW_ROLES
     return {
         "view": view, "task": task, "mine": mine, "held_by_other": live and not mine,

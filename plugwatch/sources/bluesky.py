@@ -15,6 +15,7 @@ from typing import Any
 
 from plugwatch.model import Account, Item, ItemKind, MediaRef, SourceRef
 from plugwatch.sources.common import FileContext, RecordError, SourceOptions, parse_epoch, record_time, string
+from plugwatch.sources.media import bluesky_blob_path
 
 POST = "app.bsky.feed.post"
 _HANDLE_MEMORY = 100_000  # DIDs whose handle we remember per file, so memory stays bounded
@@ -53,22 +54,24 @@ def _facets(text: str, facets: Any) -> tuple[list[str], list[str]]:
     return links, mentions
 
 
-def _blob_media(did: str, blob: Any, kind: str) -> MediaRef:
+def _blob_media(did: str, blob: Any, kind: str, alt: str | None = None, ctx: FileContext | None = None) -> MediaRef:
     cid = (blob.get("ref") or {}).get("$link") if isinstance(blob, dict) else None
     url = (
         f"https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg" if cid and kind == "photo" else None
     )
-    return MediaRef(url=url, kind=kind, name=cid)
+    # a blob saved under --media-dir by its CID is read from there; the CDN is never fetched
+    path = bluesky_blob_path(cid if isinstance(cid, str) else None, ctx) if ctx is not None else None
+    return MediaRef(url=url, kind=kind, name=cid, alt=alt, path=path)
 
 
-def _embed(did: str, embed: Any, links: list[str], media: list[MediaRef]) -> None:
+def _embed(did: str, embed: Any, links: list[str], media: list[MediaRef], ctx: FileContext | None = None) -> None:
     if not isinstance(embed, dict):
         return
     kind = embed.get("$type", "")
     if kind == "app.bsky.embed.images":
         for image in embed.get("images") or ():
             if isinstance(image, dict):
-                media.append(_blob_media(did, image.get("image"), "photo"))
+                media.append(_blob_media(did, image.get("image"), "photo", string(image.get("alt")), ctx))
     elif kind == "app.bsky.embed.video":
         media.append(_blob_media(did, embed.get("video"), "video"))
     elif kind == "app.bsky.embed.external":
@@ -86,7 +89,7 @@ def _embed(did: str, embed: Any, links: list[str], media: list[MediaRef]) -> Non
             links,
             media,
         )
-        _embed(did, embed.get("media"), links, media)
+        _embed(did, embed.get("media"), links, media, ctx)
 
 
 def _relay_time(time_us: Any) -> datetime | None:
@@ -127,7 +130,7 @@ class BlueskyFormat:
         text = string(post.get("text")) or ""
         links, mentions = _facets(text, post.get("facets"))
         media: list[MediaRef] = []
-        _embed(did, post.get("embed"), links, media)
+        _embed(did, post.get("embed"), links, media, ctx)
         # Image-only posts and bare link cards are normal on Bluesky: kept with their (empty) text.
         if not text.strip() and not media and not links:
             raise RecordError("record has no text")

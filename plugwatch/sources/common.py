@@ -113,6 +113,7 @@ class SourceOptions:
     keep_raw: bool = True
     # files a folder walk must not read: the scan's own output and rejects files
     skip_files: frozenset[str] = frozenset()
+    media_dir: str | None = None  # relative media paths are resolved here (default: the input file's folder)
 
 
 class RecordError(Exception):

@@ -21,6 +21,7 @@ from plugwatch.sources.common import (
     record_time,
     string,
 )
+from plugwatch.sources.media import generic_media
 
 FIELDS = ("id", "text", "author", "platform", "created_at", "url", "reply_to")
 
@@ -133,10 +134,13 @@ def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
         raise RecordError("record is not a JSON object")
     id_key, text_key, author_key, platform_key, time_key, url_key, reply_key = resolve_fields(record, ctx.options)
     text = record.get(text_key)
-    if not isinstance(text, str) or not text.strip():
+    media = generic_media(record, ctx)
+    if (not isinstance(text, str) or not text.strip()) and not (media and text in (None, "")):
+        # a picture-only post (no text, but a media list or image column) is kept with text ""
         raise RecordError(
             "record has no text" if text_key == "text" else f"record has no text (column {text_key!r})"
         )
+    text = text or ""
     platform = (_cell(record, platform_key) or ctx.options.default_platform).lower()
     author = _author(record.get(author_key), author_key, platform, record)
     native = _cell(record, id_key) or stable_id(author.handle if author else None, text)
@@ -152,6 +156,7 @@ def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
         created_at=_created_at(record, time_key, ctx.options),
         reply_to=reply,
         url=_cell(record, url_key),
+        media=media,
         raw=record if ctx.options.keep_raw else None,
         source=SourceRef(ctx.path, line),
     )

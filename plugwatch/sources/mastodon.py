@@ -23,6 +23,8 @@ from plugwatch.sources.common import (
     record_time,
     string,
 )
+from plugwatch.sources.media import is_url
+from plugwatch.sources.media import ref as media_ref
 
 _PARAGRAPH = re.compile(r"</p>\s*<p(?:\s[^>]*)?>", re.I)
 _BREAK = re.compile(r"<br\s*/?>", re.I)
@@ -91,6 +93,17 @@ def _account(account: Any) -> Account | None:
     )
 
 
+def _attachment(m: dict[str, Any], ctx: FileContext) -> MediaRef:
+    """An attachment with its description (the alt text, where menus are often written out); a URL
+    that is not http(s) is a file of an account archive, resolved for reading."""
+    where = string(m.get("url")) or string(m.get("remote_url"))
+    kind = _MEDIA_KIND.get(m.get("type")) or string(m.get("type"))
+    alt = string(m.get("description"))
+    if where and not is_url(where) and kind == "photo":
+        return media_ref(where.lstrip("/"), ctx, kind=kind, alt=alt, url=where)
+    return MediaRef(url=where, kind=kind, alt=alt)
+
+
 class MastodonFormat:
     name = "mastodon"
 
@@ -111,14 +124,7 @@ class MastodonFormat:
         card = status.get("card")
         if isinstance(card, dict) and string(card.get("url")) and card["url"] not in links:
             links.append(card["url"])
-        media = [
-            MediaRef(
-                url=string(m.get("url")) or string(m.get("remote_url")),
-                kind=_MEDIA_KIND.get(m.get("type")) or string(m.get("type")),
-            )
-            for m in status.get("media_attachments") or ()
-            if isinstance(m, dict)
-        ]
+        media = [_attachment(m, ctx) for m in status.get("media_attachments") or () if isinstance(m, dict)]
         # Picture-only posts are common on Mastodon: keep them (text "") when they carry media or links.
         if not text and not media and not links:
             raise RecordError("record has no text")

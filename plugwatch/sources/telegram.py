@@ -13,6 +13,7 @@ from typing import Any
 
 from plugwatch.model import Account, Identifier, Item, ItemKind, MediaRef, SourceRef
 from plugwatch.sources.common import FileContext, RecordError, SourceOptions, identifier, record_time, string
+from plugwatch.sources.media import ref as media_ref
 
 _KIND_BY_CHAT = {
     "public_channel": ItemKind.CHANNEL_MESSAGE,
@@ -59,16 +60,26 @@ def _file(path: Any) -> str | None:
     return path if isinstance(path, str) and not path.startswith("(File ") else None
 
 
-def _media(message: dict[str, Any]) -> list[MediaRef]:
+def _media(message: dict[str, Any], ctx: FileContext) -> list[MediaRef]:
     media = []
     if "photo" in message:
-        media.append(MediaRef(url=_file(message["photo"]), kind="photo"))
+        media.append(_local(_file(message["photo"]), "photo", None, ctx))
     if "file" in message:
         kind = string(message.get("media_type")) or "file"
-        media.append(MediaRef(url=_file(message["file"]), kind=kind, name=string(message.get("file_name"))))
+        media.append(_local(_file(message["file"]), kind, string(message.get("file_name")), ctx))
     if isinstance(message.get("location_information"), dict):
         media.append(MediaRef(kind="location"))
     return media
+
+
+def _local(relative: str | None, kind: str, name: str | None, ctx: FileContext) -> MediaRef:
+    """Telegram Desktop writes media paths relative to result.json: kept as given (url), and resolved
+    for reading (path) when the file is a picture."""
+    m = media_ref(relative, ctx, kind=kind, name=name) if relative and kind in ("photo", "sticker") else None
+    if m is None:
+        return MediaRef(url=relative, kind=kind, name=name)
+    m.url = relative
+    return m
 
 
 def _card_text(message: dict[str, Any]) -> str:
@@ -119,7 +130,7 @@ class TelegramFormat:
         if chat_id is None:
             raise RecordError("Telegram chat has neither an id nor a name")
         text, links, mentions = _flatten(record)
-        media = _media(record)
+        media = _media(record, ctx)
         if not text.strip():
             text = _card_text(record)
         # Channels routinely post a photo or file with no caption: that is a post, kept with text "".
