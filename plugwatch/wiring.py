@@ -35,8 +35,11 @@ def store_hooks() -> Hooks:
     from plugwatch.evidence.snapshot import on_decision as freeze_evidence
     from plugwatch.share.matching import after_ingest as match_watch_lists
     from plugwatch.store.hooks import Hooks
+    from plugwatch.store.reports import after_ingest as attach_reports_and_flag_retaliation
+    from plugwatch.store.reports import on_decision as tell_reporters_the_outcome
 
-    return Hooks(after_ingest=(match_watch_lists,), after_decision=(freeze_evidence, enqueue_platform_effects))
+    return Hooks(after_ingest=(match_watch_lists, attach_reports_and_flag_retaliation),
+                 after_decision=(tell_reporters_the_outcome, freeze_evidence, enqueue_platform_effects))
 
 
 def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:
@@ -47,9 +50,9 @@ def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:
 
 
 def routers():
-    from plugwatch.service import api, legal, pages, taxii
+    from plugwatch.service import api, legal, pages, reports_api, taxii
 
-    return (api.router, pages.router, legal.router, taxii.router)
+    return (api.router, reports_api.router, pages.router, legal.router, taxii.router)
 
 
 def create_app(db_url: str | None = None, detector=None, **options) -> FastAPI:
