@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 def command_groups():
     """Modules with `register(app)`, each adding its stage's commands to the CLI."""
-    from plugwatch.commands import enforce, evidence, model, networks, scan, service, share
+    from plugwatch.commands import enforce, evidence, intake, model, networks, scan, service, share
 
-    return (scan, model, networks, service, evidence, share, enforce)
+    return (scan, model, networks, service, intake, evidence, share, enforce)
 
 
 def store_hooks() -> Hooks:

@@ -9,11 +9,14 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from plugwatch.store.intake_tables import DeferredScore, IntakeCheckpoint, IntakeReject
+from plugwatch.store.intake_tables import DeferredScore, IntakeCheckpoint, IntakeReject, UserReport
+from plugwatch.store.reports import merge_into_queue
 from plugwatch.store.review.base import _insert
-from plugwatch.store.schema import utcnow
+from plugwatch.store.review.ingest import _upsert_accounts
+from plugwatch.store.review.priority import needs_review
+from plugwatch.store.schema import Item, ReviewTask, utcnow
 
-COUNTERS = ("read", "stored", "duplicates", "dropped", "rejected", "reports", "deferred", "reconnects")
+COUNTERS = ("read", "stored", "duplicates", "profiles", "dropped", "rejected", "reports", "deferred", "reconnects")
 
 
 def checkpoint(session: Session, source: str, kind: str) -> IntakeCheckpoint:
@@ -90,3 +93,35 @@ def intake_stats(session: Session) -> dict[str, Any]:
                            "last_event_at": row.last_event_at.isoformat() if row.last_event_at else None,
                            "updated_at": row.updated_at.isoformat()}
     return out
+
+
+def update_profiles(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Profile updates from a stream: the accounts' display names and bios (what a record does not
+    say keeps the stored value)."""
+    _upsert_accounts(session, rows, utcnow())
+
+
+def raw_records(session: Session, item_ids: list[str]) -> dict[str, Any]:
+    if not item_ids:
+        return {}
+    return dict(session.execute(select(Item.id, Item.raw).where(Item.id.in_(item_ids))).all())
+
+
+def rescored(session: Session, records: list[dict[str, Any]]) -> None:
+    """Replace the cheap stage's verdict of stored items with the full detector's, and put them in the
+    queue or take them out of it accordingly (a task someone claimed, decided or reported stays)."""
+    now = utcnow()
+    for rec in records:
+        item = session.get(Item, rec["id"])
+        if item is None:
+            continue
+        item.score, item.flagged, item.offer_kind = rec.get("score"), bool(rec.get("flagged")), rec.get("kind")
+        item.drugs, item.reasons = rec.get("drugs") or [], rec.get("reasons") or []
+        item.record = {**(item.record or {}), **{k: v for k, v in rec.items() if k != "raw"}}
+        task = session.scalars(select(ReviewTask).where(ReviewTask.item_id == item.id)).first()
+        reported = session.scalar(select(UserReport.id).where(UserReport.item_id == item.id).limit(1))
+        if needs_review(rec) or reported is not None:
+            session.flush()
+            merge_into_queue(session, item, now)
+        elif task is not None and task.state == "pending" and task.claimed_by is None:
+            session.delete(task)  # only the cheap stage thought it needed review, and nobody touched it

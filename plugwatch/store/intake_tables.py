@@ -82,6 +82,7 @@ class IntakeCheckpoint(Base):
     dropped: Mapped[int] = mapped_column(Integer, default=0)  # not content (likes, deletes ...), counted
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     reports: Mapped[int] = mapped_column(Integer, default=0)
+    profiles: Mapped[int] = mapped_column(Integer, default=0)  # profile updates stored on accounts
     deferred: Mapped[int] = mapped_column(Integer, default=0)  # scored by the cheap stage only, so far
     reconnects: Mapped[int] = mapped_column(Integer, default=0)
     lag_seconds: Mapped[float | None] = mapped_column(Float)

@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('dropped', sa.Integer(), nullable=False),
     sa.Column('rejected', sa.Integer(), nullable=False),
     sa.Column('reports', sa.Integer(), nullable=False),
+    sa.Column('profiles', sa.Integer(), nullable=False),
     sa.Column('deferred', sa.Integer(), nullable=False),
     sa.Column('reconnects', sa.Integer(), nullable=False),
     sa.Column('lag_seconds', sa.Float(), nullable=True),
