@@ -190,3 +190,46 @@ def test_watch_and_reporters_commands(tmp_path, monkeypatch):
         assert who.trusted_flagger and who.trusted_name == "Hotline e.V."
     store.dispose()
     assert CliRunner().invoke(app, ["reporters", "untrust", "telegram:hotline", "--db", db]).exit_code == 0
+
+
+def test_behind_the_stream_only_the_cheap_stage_scores_and_the_rest_is_scored_later(db_url, detector):
+    """A full buffer makes scoring take the cheap stage and record the items; once the buffer runs low
+    they are scored fully. Nothing is dropped, and the connector's counters and lag show on /api/stats."""
+    from fastapi.testclient import TestClient
+
+    from plugwatch.intake.buffer import Event
+    from plugwatch.intake.runner import Runner
+    from plugwatch.store.intake_tables import DeferredScore
+    from plugwatch.store.users import reset_token
+    from plugwatch.wiring import create_app
+
+    store = open_store(db_url)
+    cfg = parse_source("bsky", {"kind": "jetstream", "buffer": 40, "batch": 10}, "test")
+    runner = Runner(store, detector, cfg)
+    offer = post_event(1, text="selling mdma pills and xanax bars, dm me on wickr plugman99")
+    events = [offer] + [post_event(i) for i in range(2, 31)]
+    now = time.time()
+    for e in events:
+        assert runner.put(Event("record", e, str(e["time_us"]), "bluesky", cursor=str(e["time_us"]), event_time=now - 3))
+    assert runner.behind()  # 30 of 40: scoring is behind
+    runner.step()
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(DeferredScore)) == 10  # cheap stage only, recorded
+    while runner.step(timeout=0.01):
+        pass
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(DeferredScore)) == 0  # all scored fully by now
+        assert s.scalar(select(func.count()).select_from(Item)) == 30
+        full = s.get(Item, post_id(1))
+        assert full.flagged and full.reasons and review.queue_stats(s)["pending"] == 1
+        add_user(s, "rita", "reviewer")
+        token = reset_token(s, "rita")
+    c = stats(store, "bsky")
+    assert (c["read"], c["stored"], c["deferred"], c["waiting_for_full_scoring"]) == (30, 30, 10, 0)
+    assert c["max_lag_seconds"] >= 3 and c["lag_seconds"] == 0.0  # it fell back once caught up
+    store.dispose()
+    app = create_app(db_url, detector=detector)
+    client = TestClient(app)
+    got = client.get("/api/stats", headers={"Authorization": f"Bearer {token}"}).json()["intake"]["bsky"]
+    assert got["stored"] == 30 and got["rejected"] == 0
+    app.state.store.dispose()
