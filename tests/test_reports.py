@@ -296,3 +296,13 @@ def test_signed_push_stores_without_a_token(db_url, detector, tmp_path, monkeypa
     assert push().json()["duplicates"] == 1  # a replay stores nothing new
     assert client.post("/api/ingest", content=body, headers={"Content-Type": "application/json"}).status_code == 401
     app.state.store.dispose()
+
+
+def test_text_no_database_can_store_is_a_422_not_a_500(env):
+    app, client, h = env
+    ingest(app, [quiet(1)])
+    for field, value in (("text", "bad\x00text"), ("reporter", "telegram:a\x00b"), ("external_id", "r\x00")):
+        body = {"reporter": "telegram:x", "item_id": "telegram:1", "reason": "drug_sale", field: value}
+        r = client.post("/api/reports", content=json.dumps(body), headers={**h["feed"], "Content-Type": "application/json"})
+        assert r.status_code == 422 and field in r.text, (field, r.text)
+    assert client.get("/api/reporters", params={"item_id": "x\x00y"}, headers=h["lead1"]).status_code == 404

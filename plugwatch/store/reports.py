@@ -52,6 +52,17 @@ _THREAT = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(THREAT_
                      + r")(?!\w)", re.IGNORECASE)
 
 
+def _unstorable(value: str) -> str | None:
+    """Text no database can store (PostgreSQL refuses NUL; an unpaired surrogate is not Unicode)."""
+    if "\x00" in value:
+        return "holds a NUL character (U+0000)"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds an unpaired surrogate: not valid Unicode text"
+    return None
+
+
 def reporter_key(value: str) -> str:
     """`platform:handle`, lower case, without the @ in front of the handle."""
     platform, sep, handle = value.strip().partition(":")
@@ -77,6 +88,10 @@ def file_report(session: Session, *, reporter: str, reason: str, filed_by: str, 
     """Store a report and merge it into the item's queue entry. Returns (report, created); a report
     already filed with the same (source, external_id) is returned as it is."""
     now = now or utcnow()
+    for name, value in (("reporter", reporter), ("item_id", item_id), ("account", account_key), ("text", text),
+                        ("external_id", external_id)):
+        if value is not None and _unstorable(value):
+            raise ReviewError(f"{name}: {_unstorable(value)}", 422)
     if reason not in REPORTABLE:
         raise ReviewError(f"reason {reason!r} is not a policy reason a report can cite; one of {', '.join(REPORTABLE)}", 422)
     if not item_id and not account_key:
@@ -236,6 +251,8 @@ def item_summary(session: Session, item_id: str) -> dict[str, Any] | None:
 def reveal(session: Session, item_id: str, actor: str) -> list[dict[str, Any]]:
     """Who reported the item (and who a retaliating post is aimed at). Callers check the role
     (`reports.reveal`); every call is audited."""
+    if _unstorable(item_id):
+        raise ReviewError(f"no reports on {item_id!r}", 404)
     report_ids = set(session.scalars(select(UserReport.id).where(UserReport.item_id == item_id)))
     report_ids |= set(session.scalars(select(RetaliationFlag.report_id).where(RetaliationFlag.item_id == item_id)))
     if not report_ids:
