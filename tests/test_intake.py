@@ -6,6 +6,7 @@ and a restart from the checkpoint."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -222,7 +223,7 @@ def test_behind_the_stream_only_the_cheap_stage_scores_and_the_rest_is_scored_la
         assert s.scalar(select(func.count()).select_from(Item)) == 30
         full = s.get(Item, post_id(1))
         assert full.flagged and full.reasons and review.queue_stats(s)["pending"] == 1
-        add_user(s, "rita", "reviewer")
+        add_user(s, "rita", "reviewer", "correct horse battery")
         token = reset_token(s, "rita")
     c = stats(store, "bsky")
     assert (c["read"], c["stored"], c["deferred"], c["waiting_for_full_scoring"]) == (30, 30, 10, 0)
@@ -232,4 +233,9 @@ def test_behind_the_stream_only_the_cheap_stage_scores_and_the_rest_is_scored_la
     client = TestClient(app)
     got = client.get("/api/stats", headers={"Authorization": f"Bearer {token}"}).json()["intake"]["bsky"]
     assert got["stored"] == 30 and got["rejected"] == 0
+    page = TestClient(app, follow_redirects=False)
+    login = re.search(r'name="login_token" value="([^"]+)"', page.get("/login").text).group(1)
+    page.post("/login", data={"name": "rita", "password": "correct horse battery", "login_token": login, "next": "/"})
+    shown = page.get("/fragments/stats").text
+    assert 'data-intake="bsky"' in shown and "30 read · 0 dropped · 0 rejected" in shown
     app.state.store.dispose()
