@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from plugwatch.store.intake_tables import DeferredScore, IntakeCheckpoint, IntakeReject, UserReport
@@ -109,19 +109,26 @@ def raw_records(session: Session, item_ids: list[str]) -> dict[str, Any]:
 
 def rescored(session: Session, records: list[dict[str, Any]]) -> None:
     """Replace the cheap stage's verdict of stored items with the full detector's, and put them in the
-    queue or take them out of it accordingly (a task someone claimed, decided or reported stays)."""
+    queue or take them out of it accordingly (a task someone claimed, decided or reported stays).
+    A few statements per batch: most items change nothing but their score."""
+    if not records:
+        return
     now = utcnow()
-    for rec in records:
-        item = session.get(Item, rec["id"])
-        if item is None:
-            continue
-        item.score, item.flagged, item.offer_kind = rec.get("score"), bool(rec.get("flagged")), rec.get("kind")
-        item.drugs, item.reasons = rec.get("drugs") or [], rec.get("reasons") or []
-        item.record = {**(item.record or {}), **{k: v for k, v in rec.items() if k != "raw"}}
-        task = session.scalars(select(ReviewTask).where(ReviewTask.item_id == item.id)).first()
-        reported = session.scalar(select(UserReport.id).where(UserReport.item_id == item.id).limit(1))
-        if needs_review(rec) or reported is not None:
-            session.flush()
-            merge_into_queue(session, item, now)
-        elif task is not None and task.state == "pending" and task.claimed_by is None:
-            session.delete(task)  # only the cheap stage thought it needed review, and nobody touched it
+    ids = [rec["id"] for rec in records]
+    stored = dict(session.execute(select(Item.id, Item.record).where(Item.id.in_(ids))).all())
+    records = [rec for rec in records if rec["id"] in stored]
+    if not records:
+        return
+    session.execute(update(Item), [
+        {"id": rec["id"], "score": rec.get("score"), "flagged": bool(rec.get("flagged")), "offer_kind": rec.get("kind"),
+         "drugs": rec.get("drugs") or [], "reasons": rec.get("reasons") or [],
+         "record": {**(stored[rec["id"]] or {}), **{k: v for k, v in rec.items() if k != "raw"}}} for rec in records])
+    reported = set(session.scalars(select(UserReport.item_id).where(UserReport.item_id.in_(ids))))
+    wanted = [rec["id"] for rec in records if needs_review(rec) or rec["id"] in reported]
+    for item in session.scalars(select(Item).where(Item.id.in_(wanted))) if wanted else ():
+        merge_into_queue(session, item, now)
+    unwanted = [i for i in ids if i not in set(wanted)]
+    if unwanted:
+        # Only the cheap stage thought these needed review, and nobody has touched them since.
+        session.execute(delete(ReviewTask).where(ReviewTask.item_id.in_(unwanted), ReviewTask.state == "pending",
+                                                 ReviewTask.claimed_by.is_(None), ReviewTask.reopened_at.is_(None)))
