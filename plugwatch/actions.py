@@ -117,6 +117,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "legal.approve": (LEGAL,),  # approve or reject a disclosure request (not the person who recorded it)
     "pages.use": (REVIEWER, LEAD, ADMIN, LEGAL),  # sign in to the review pages
     "effects.retry": (LEAD, ADMIN),  # send a failed or dead platform effect again, release a held one
+    "reports.file": (ADMIN, INGEST),  # POST /api/reports, and read reports' outcomes to tell the reporters
+    "reports.reveal": (LEAD, ADMIN),  # who reported an item (audited); reviewers never see it
 }
 
 

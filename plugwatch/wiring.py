@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 def command_groups():
     """Modules with `register(app)`, each adding its stage's commands to the CLI."""
-    from plugwatch.commands import enforce, evidence, images, model, networks, scan, service, share
+    from plugwatch.commands import enforce, evidence, images, intake, model, networks, scan, service, share
 
-    return (scan, model, networks, images, service, evidence, share, enforce)
+    return (scan, model, networks, images, service, intake, evidence, share, enforce)
 
 
 def store_hooks() -> Hooks:
@@ -37,9 +37,12 @@ def store_hooks() -> Hooks:
     from plugwatch.store.hooks import Hooks
     from plugwatch.store.image_banks import after_ingest as match_image_banks
     from plugwatch.store.image_banks import on_decision as bank_confirmed_pictures
+    from plugwatch.store.reports import after_ingest as attach_reports_and_flag_retaliation
+    from plugwatch.store.reports import on_decision as tell_reporters_the_outcome
 
-    return Hooks(after_ingest=(match_watch_lists, match_image_banks),
-                 after_decision=(freeze_evidence, enqueue_platform_effects, bank_confirmed_pictures))
+    return Hooks(after_ingest=(match_watch_lists, attach_reports_and_flag_retaliation, match_image_banks),
+                 after_decision=(tell_reporters_the_outcome, freeze_evidence, enqueue_platform_effects,
+                                 bank_confirmed_pictures))
 
 
 def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:
@@ -50,9 +53,9 @@ def open_store(url: str, migrate: bool = True, create: bool = True) -> Store:
 
 
 def routers():
-    from plugwatch.service import api, legal, pages, taxii
+    from plugwatch.service import api, legal, pages, reports_api, taxii
 
-    return (api.router, pages.router, legal.router, taxii.router)
+    return (api.router, reports_api.router, pages.router, legal.router, taxii.router)
 
 
 def create_app(db_url: str | None = None, detector=None, **options) -> FastAPI:

@@ -10,7 +10,7 @@ from plugwatch import wiring
 from plugwatch.enforce.outbox import on_decision as enqueue_platform_effects
 from plugwatch.evidence.snapshot import on_decision
 from plugwatch.share.matching import after_ingest
-from plugwatch.store import review, users
+from plugwatch.store import reports, review, users
 from plugwatch.store.evidence_tables import Snapshot
 from plugwatch.store.hooks import hooks_of
 from plugwatch.store.image_banks import after_ingest as match_image_banks
@@ -20,8 +20,9 @@ from plugwatch.store.image_banks import on_decision as bank_confirmed_pictures
 def test_every_session_of_the_root_store_freezes_evidence_and_matches_watch_lists(db_url):
     store = wiring.open_store(db_url)
     with store.session() as s:
-        assert hooks_of(s).after_decision == (on_decision, enqueue_platform_effects, bank_confirmed_pictures)
-        assert hooks_of(s).after_ingest == (after_ingest, match_image_banks)
+        assert hooks_of(s).after_decision == (reports.on_decision, on_decision, enqueue_platform_effects,
+                                              bank_confirmed_pictures)
+        assert hooks_of(s).after_ingest == (after_ingest, reports.after_ingest, match_image_banks)
         review.ingest_records(s, [record(1, "x:dealer")])
         user = users.add_user(s, "ann", "reviewer")[0]
         review.claim(s, user, "x:1")

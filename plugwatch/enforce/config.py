@@ -33,6 +33,7 @@ from plugwatch.errors import UserError
 
 CONFIG_ENV = "PLUGWATCH_CONFIG"
 KINDS = ("dryrun", "webhook", "mastodon", "ozone")
+OTHER_SECTIONS = ("sources", "push")  # live intake's connectors, signed push (README, "Live intake")
 LOG = "log"  # the operation that records what would be sent and sends nothing
 DEFAULT_MAX_ATTEMPTS = 8
 EEA = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT",
@@ -109,6 +110,8 @@ class SiteConfig:
     appeal: str = "You can appeal this decision by replying to this notice."
     policy_url: str | None = None
     dsa: DsaConfig = field(default_factory=DsaConfig)
+    # Sections other stages read (plugwatch.intake: [sources.NAME]; the service: [push.NAME]), as given.
+    sections: dict[str, Any] = field(default_factory=dict)
 
     def secret_values(self) -> list[str]:
         """Every configured secret that can be read now (to keep them out of errors and logs)."""
@@ -207,9 +210,10 @@ def parse(text: str, where: str = "configuration") -> SiteConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{where}: not valid TOML: {e}") from None
-    unknown = set(raw) - {"backends", "notices", "dsa"}
+    unknown = set(raw) - {"backends", "notices", "dsa", *OTHER_SECTIONS}
     if unknown:
-        raise UserError(f"{where}: unknown section {', '.join(sorted(unknown))} (known: backends, notices, dsa)")
+        raise UserError(f"{where}: unknown section {', '.join(sorted(unknown))} "
+                        f"(known: backends, notices, dsa, {', '.join(OTHER_SECTIONS)})")
     backends_raw = raw.get("backends", {})
     if not isinstance(backends_raw, dict):
         raise UserError(f"{where}: backends: expected [backends.NAME] tables")
@@ -224,7 +228,8 @@ def parse(text: str, where: str = "configuration") -> SiteConfig:
         raise UserError(f"{where}: notices.language: {language!r}; templates exist for {', '.join(LANGUAGES)}")
     return SiteConfig(path=where, backends=backends, language=language,
                       appeal=str(notices.get("appeal", SiteConfig.appeal)), policy_url=notices.get("policy_url"),
-                      dsa=_dsa(raw.get("dsa", {}), where))
+                      dsa=_dsa(raw.get("dsa", {}), where),
+                      sections={k: raw[k] for k in OTHER_SECTIONS if k in raw})
 
 
 def load(path: str | Path) -> SiteConfig:

@@ -63,8 +63,10 @@ def _facts(decision, item, automated_detection: bool) -> str:
     return facts[:5000]
 
 
-def build(decision, item, dsa, puid: str) -> dict[str, Any]:
-    """The statement for `decision` on `item` under the site's DSA settings `dsa` (config.DsaConfig)."""
+def build(decision, item, dsa, puid: str, source: tuple[str, str | None] | None = None) -> dict[str, Any]:
+    """The statement for `decision` on `item` under the site's DSA settings `dsa` (config.DsaConfig).
+    `source`: (source type, trusted flagger's public name) when users reported the item
+    (plugwatch.store.reports.notice_source); a reporter who is not a trusted flagger is never named."""
     spec = ACTIONS[decision.action]
     automated_detection = bool(item.flagged)
     policy = POLICY_REASONS.get(decision.policy_reason, decision.policy_reason)
@@ -88,9 +90,11 @@ def build(decision, item, dsa, puid: str) -> dict[str, Any]:
         "content_date": posted.strftime("%Y-%m-%d"),
         "application_date": decision.created_at.strftime("%Y-%m-%d"),
         "decision_facts": _facts(decision, item, automated_detection),
-        "source_type": dsa.source_type,
+        "source_type": source[0] if source else dsa.source_type,
         "automated_detection": "Yes" if automated_detection else "No",
         "automated_decision": NOT_AUTOMATED,
         "puid": puid,
     })
+    if source and source[1]:
+        body["source_identity"] = source[1][:500]
     return body

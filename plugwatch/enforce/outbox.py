@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from plugwatch.actions import ACTIONS, EFFECTS, POLICY_REASONS
 from plugwatch.enforce import config as site_config
 from plugwatch.enforce import dsa_statements, notices
+from plugwatch.store import reports
 from plugwatch.store.enforcement_tables import Notice, PlatformEffect, StatementOfReasons
 from plugwatch.store.schema import Account, Appeal, Decision, Item
 
@@ -133,7 +134,7 @@ def _reverse(session: Session, cfg, original: Decision, decision: Decision, item
 
 def _statement(session: Session, cfg, decision: Decision, item: Item) -> None:
     puid = dsa_statements.new_puid()
-    body = dsa_statements.build(decision, item, cfg.dsa, puid)
+    body = dsa_statements.build(decision, item, cfg.dsa, puid, source=reports.notice_source(session, item.id))
     session.add(StatementOfReasons(puid=puid, decision_id=decision.id, action=decision.action,
                                    category=body["category"], source_type=body["source_type"],
                                    automated_detection=body["automated_detection"] == "Yes",

@@ -2,6 +2,7 @@
 allowed each operation are in one table, plugwatch.service.permissions:
 
     POST /api/ingest                  items.add       JSON list of records, or a file in any supported format
+                                      (or no token: a signed push, plugwatch.service.push)
     GET  /api/queue                   queue.work      open tasks grouped by seller, most urgent first
     POST /api/queue/claim             queue.work      claim the next task (or {"item_id": ...}); 204 when none
     POST /api/items/{id}/release      queue.work      give a claim back
@@ -9,7 +10,8 @@ allowed each operation are in one table, plugwatch.service.permissions:
     POST /api/items/{id}/appeal       appeals.file    {"reason"}: reopen for a different reviewer
     GET  /api/items/{id}              items.read      (fields redacted by role: records.full)
     GET  /api/accounts/{key}          items.read      (fields redacted by role: records.full)
-    GET  /api/stats                   stats.read      (with `platforms`: per back-end states, latency, failure rate)
+    GET  /api/stats                   stats.read      (with `platforms`: per back-end states, latency, failure rate;
+                                      `intake`: per connector read/dropped/rejected and lag; `user_reports`)
     GET  /api/policy                  any signed-in user: actions, policy reasons, who may do what
     GET  /api/export/decisions        decisions.export   JSON lines of decided items (audited)
     POST /api/effects/{id}/retry      effects.retry   send a failed or dead platform effect again, release a held one
@@ -36,8 +38,10 @@ from plugwatch.service.auth import current_user, require
 from plugwatch.service.ingest import ingest_bytes
 from plugwatch.service.limits import parse_json, read_body, spool_body
 from plugwatch.service.pseudonyms import is_pseudonym, keys_without_handle
+from plugwatch.service.push import IngestCaller, PushCaller, check_body
 from plugwatch.service.redaction import can_see_all, pseudonymise_keys, redact_account, redact_item
-from plugwatch.store import audit, review
+from plugwatch.store import audit, reports, review
+from plugwatch.store.intake_state import intake_stats
 from plugwatch.store.review import CLAIM_SECONDS, ReviewError
 from plugwatch.store.schema import Decision, Item, User
 
@@ -46,7 +50,6 @@ router = APIRouter()
 # Who may call each route: plugwatch.actions.PERMISSIONS.
 Reviewer = Annotated[User, Depends(require("queue.work"))]
 Reader = Annotated[User, Depends(require("items.read"))]
-Ingester = Annotated[User, Depends(require("items.add"))]
 Appealer = Annotated[User, Depends(require("appeals.file"))]
 Stats = Annotated[User, Depends(require("stats.read"))]
 Exporter = Annotated[User, Depends(require("decisions.export"))]
@@ -108,17 +111,26 @@ def policy(user: Anyone) -> dict[str, Any]:
 
 
 @router.post("/api/ingest", tags=["ingest"])
-async def ingest(request: Request, user: Ingester, format: Annotated[str | None, Query(max_length=20)] = None,
+async def ingest(request: Request, user: IngestCaller, format: Annotated[str | None, Query(max_length=20)] = None,
                  region: Annotated[str | None, Query(max_length=2)] = None):
     """Items as a JSON list of records (any supported platform format, detected per record), a
     multipart upload (field `file`), or a raw body (JSONL, CSV, a platform export). Idempotent on
     the item id. Rejected records are listed with their line and reason; the rest is stored.
 
     The body is read only now, after the caller's token or session passed, and under the ingest
-    cap (413 past it) whatever its content type."""
+    cap (413 past it) whatever its content type. A signed push (plugwatch.service.push) needs no
+    token: its signature is checked over the body as received, then the body is read as usual."""
     ctype = request.headers.get("content-type", "")
     uploads: list[tuple[str, bytes | BinaryIO]] = []
-    if ctype.startswith("multipart/form-data"):
+    if isinstance(user, PushCaller):
+        if ctype.startswith("multipart/form-data"):
+            raise HTTPException(422, "signed push: send the records as the body, not as a multipart upload")
+        body = await read_body(request)
+        check_body(user, body)
+        uploads.append(("push", _json_list_as_jsonl(body) if ctype.startswith("application/json") else body))
+        if not body.strip():
+            raise HTTPException(422, "empty body: send a JSON list of records or a file")
+    elif ctype.startswith("multipart/form-data"):
         # Parsed as it streams in (files spool to disk past 1 MB), under the body cap.
         form = await request.form(max_files=20, max_fields=20)
         for value in form.getlist("file"):
@@ -210,6 +222,7 @@ def get_item(request: Request, item_id: str, user: Reader) -> dict[str, Any]:
     def work(s):
         view = redact_item(review.item_view(s, item_id), user.role)
         view["platform"] = item_effects(s, item_id)
+        view["reports"] = reports.item_summary(s, item_id)  # counts and reasons: never who reported
         return _for_role(s, request, view, user)
 
     return _run(request, work)
@@ -250,7 +263,8 @@ def _for_role(session, request: Request, view: Any, user: User) -> Any:
 
 @router.get("/api/stats", tags=["review"])
 def stats(request: Request, user: Stats) -> dict[str, Any]:
-    return _run(request, lambda s: {**review.queue_stats(s), "platforms": delivery_stats(s)})
+    return _run(request, lambda s: {**review.queue_stats(s), "platforms": delivery_stats(s),
+                                    "intake": intake_stats(s), "user_reports": reports.report_counts(s)})
 
 
 @router.get("/api/export/decisions", tags=["export"])

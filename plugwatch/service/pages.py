@@ -41,7 +41,8 @@ from plugwatch.service.links import LinkPolicy, own_hosts
 from plugwatch.service.pictures import picture_panels
 from plugwatch.service.redaction import pseudonymise_keys, redact_item
 from plugwatch.service.throttle import client_address
-from plugwatch.store import review
+from plugwatch.store import reports, review
+from plugwatch.store.intake_state import intake_stats
 from plugwatch.store.review import ReviewError
 from plugwatch.store.schema import (
     MACHINE_ROLES,
@@ -286,12 +287,17 @@ async def _in_session(request: Request, fn):
 
 # -- data for the templates ---------------------------------------------------------------------
 
+def _stats(session) -> dict[str, Any]:
+    """The queue's statistics and, per live connector, what it read, dropped, rejected and its lag."""
+    return {**review.queue_stats(session), "intake": intake_stats(session)}
+
+
 def _queue_data(store, user: User, pseudonyms) -> dict[str, Any]:
     with store.session() as s:
         groups = review.queue(s, user) if user.role in REVIEW_ROLES else None
         if groups:
             groups = pseudonymise_keys(s, groups, user.role, pseudonyms)
-        stats = review.queue_stats(s) if user.role in STATS_ROLES else None
+        stats = _stats(s) if user.role in STATS_ROLES else None
     return {"groups": groups, "stats": stats}
 
 
@@ -329,6 +335,7 @@ def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, 
         view = pseudonymise_keys(s, view, user.role, pseudonyms)
         record = s.scalar(select(Item.record).where(Item.id == item_id)) or {}
         platform = item_effects(s, item_id)
+        user_reports = reports.item_summary(s, item_id)  # never who reported: see GET /api/reporters
     view["network"], hidden_links = linked_accounts(view.get("network") or [])
     task = view.get("task")
     now = datetime.now(UTC)
@@ -345,7 +352,7 @@ def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, 
         "reason_options": reason_options(), "suggested": suggested_reason(view["item"]),
         "media": media, "other_media": other_media, "hidden_links": hidden_links,
         "item_id": item_id, "tactics": _tactics(record), "item_link": links.link(view["item"].get("url")),
-        "platform": platform, "can_retry": user.role in RETRY_ROLES,
+        "platform": platform, "can_retry": user.role in RETRY_ROLES, "reports": user_reports,
         **_bio_evidence(store, view),
     }
 
@@ -494,7 +501,7 @@ async def stats_fragment(request: Request):
     if denied:
         return denied
 
-    return render(request, "_stats.html", {"user": user, "stats": await _in_session(request, review.queue_stats)})
+    return render(request, "_stats.html", {"user": user, "stats": await _in_session(request, _stats)})
 
 
 async def _act(request: Request, item_id: str, fn, done: str | None, user: User | None = None) -> Response:

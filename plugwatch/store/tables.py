@@ -6,7 +6,14 @@ and deleting a row finds every table that points at it. A new stage's table modu
 
 from __future__ import annotations
 
-from plugwatch.store import enforcement_tables, evidence_tables, image_tables, schema, sharing_tables
+from plugwatch.store import (
+    enforcement_tables,
+    evidence_tables,
+    image_tables,
+    intake_tables,
+    schema,
+    sharing_tables,
+)
 
-TABLE_MODULES = (schema, evidence_tables, sharing_tables, enforcement_tables, image_tables)
+TABLE_MODULES = (schema, evidence_tables, sharing_tables, enforcement_tables, intake_tables, image_tables)
 METADATA = schema.Base.metadata

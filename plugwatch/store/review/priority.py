@@ -32,3 +32,15 @@ def priority_now(key: float, now: datetime | None = None) -> float:
 
 def needs_review(rec: dict[str, Any]) -> bool:
     return bool(rec.get("flagged")) or rec.get("kind") == "request"
+
+
+# User reports (plugwatch.store.reports): points for the independent reporters of an item, each weighed
+# by their past accuracy, growing with the log of that sum so a crowd cannot bury everything else; a
+# trusted flagger's report goes ahead of the queue (DSA Art. 22).
+REPORT_POINTS = 3.0
+TRUSTED_FLAGGER_POINTS = 50.0
+
+
+def report_bonus(accuracies: list[float], trusted: bool) -> float:
+    bonus = REPORT_POINTS * math.log2(1 + sum(accuracies)) if accuracies else 0.0
+    return bonus + (TRUSTED_FLAGGER_POINTS if trusted else 0.0)

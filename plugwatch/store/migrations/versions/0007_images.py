@@ -1,7 +1,7 @@
 """Pictures: hash banks of known pictures (PDQ).
 
-Revision ID: 0006_images
-Revises: 0005_enforcement
+Revision ID: 0007_images
+Revises: 0006_intake
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006_images'
-down_revision = '0005_enforcement'
+revision = '0007_images'
+down_revision = '0006_intake'
 branch_labels = None
 depends_on = None
 
