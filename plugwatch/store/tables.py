@@ -6,7 +6,7 @@ and deleting a row finds every table that points at it. A new stage's table modu
 
 from __future__ import annotations
 
-from plugwatch.store import enforcement_tables, evidence_tables, schema, sharing_tables
+from plugwatch.store import enforcement_tables, evidence_tables, rules_tables, schema, sharing_tables
 
-TABLE_MODULES = (schema, evidence_tables, sharing_tables, enforcement_tables)
+TABLE_MODULES = (schema, evidence_tables, sharing_tables, enforcement_tables, rules_tables)
 METADATA = schema.Base.metadata

@@ -1,0 +1,51 @@
+"""`plugwatch rules ...` (policy rules: check, schema, stats, backtest) and `plugwatch terms ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from plugwatch.commands.common import EXIT_OK, err
+
+EXIT_PROBLEMS = 3
+rules_app = typer.Typer(no_args_is_help=True, help="Policy rules: YAML files with a CEL condition, an action and a "
+                                                   "mode (active, shadow, off).")
+terms_app = typer.Typer(no_args_is_help=True, help="New slang from reviewers' decisions; the site vocabulary.")
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $PLUGWATCH_DB, else "
+                                                           "sqlite:///plugwatch.db).")]
+RulesOption = Annotated[str | None, typer.Option("--rules", help="Rules folder (default: $PLUGWATCH_RULES; none: "
+                                                                 "the built-in default rules).")]
+
+
+@rules_app.command("check")
+def check(folder: Annotated[Path, typer.Argument(help="A rules folder.")]) -> None:
+    """Validate every rule file in FOLDER (with the default rules) without loading it anywhere.
+    Exit 0: all good; 3: problems, one line each (file:line: rule NAME: what is wrong)."""
+    from plugwatch.rules.ruleset import check as check_folder
+    from plugwatch.rules.ruleset import load
+
+    problems = check_folder(folder)
+    for p in problems:
+        err.print(str(p), soft_wrap=True, markup=False)
+    if problems:
+        raise typer.Exit(EXIT_PROBLEMS)
+    for rule in load(folder).rules:
+        sys.stdout.write(f"{rule.name}\t{rule.mode}\t{rule.short_version}\t{rule.path}\n")
+    raise typer.Exit(EXIT_OK)
+
+
+@rules_app.command("schema")
+def schema(as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a Markdown table.")] = False) -> None:
+    """The object a rule's condition sees: every field, its CEL type and meaning."""
+    from plugwatch.rules import schema as s
+
+    sys.stdout.write(json.dumps(s.as_json(), indent=2) + "\n" if as_json else s.markdown())
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(rules_app, name="rules")
+    app.add_typer(terms_app, name="terms")
