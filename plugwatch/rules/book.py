@@ -89,8 +89,8 @@ def _insert_state(session: Session, row: dict) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    res = session.execute(insert(RuleState).values(**row).on_conflict_do_nothing(index_elements=["name"]))
-    return res.rowcount == 1
+    stmt = insert(RuleState).values(**row).on_conflict_do_nothing(index_elements=["name"]).returning(RuleState.name)
+    return session.execute(stmt).scalar() is not None
 
 
 def _update_state(session: Session, state: RuleState, values: dict) -> bool:

@@ -64,3 +64,15 @@ def is_automated(session, decision) -> bool:
 
     user = session.get(User, decision.reviewer_id)
     return user is not None and user.name == SYSTEM_USER
+
+
+def rules_view(session, item_id: str) -> dict[str, Any]:
+    """The policy rules that matched an item and where they routed it, for its page and API view."""
+    from sqlalchemy import select
+
+    matches = session.scalars(select(RuleMatch).where(RuleMatch.item_id == item_id).order_by(RuleMatch.id)).all()
+    route = session.get(TaskRoute, item_id)
+    return {"matched": [{"rule": m.rule, "version": m.version[:12], "mode": m.mode, "effects": m.effects,
+                         "decision_id": m.decision_id} for m in matches],
+            "queue": route.queue if route else None, "labels": list(route.labels or []) if route else [],
+            "two_reviewers": bool(route.two_reviewers) if route else False}

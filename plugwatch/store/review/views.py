@@ -13,6 +13,7 @@ from plugwatch.actions import allowed
 from plugwatch.network.generic import is_linkable
 from plugwatch.store.review.base import FINAL_ACTIONS, STRIKE_DAYS, SUSPEND_AFTER, ReviewError, _chunks, _iso
 from plugwatch.store.review.priority import priority_now
+from plugwatch.store.rules_tables import rules_view
 from plugwatch.store.schema import (
     Account,
     AccountIdentifier,
@@ -89,6 +90,7 @@ def item_view(session: Session, item_id: str, now: datetime | None = None) -> di
         "reasons": item.reasons,
         "identifiers": _identifier_view(session, item),
         "task": None, "account": None, "network": [], "group": [], "decisions": [], "appeals": [],
+        "rules": rules_view(session, item_id),
     }
     if task is not None:
         view["task"] = {"state": task.state, "priority": priority_now(task.priority, now), "group_key": task.group_key,
