@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from plugwatch.commands.common import EXIT_OK, err
+from plugwatch.commands.common import EXIT_OK, err, fail, open_db
 
 EXIT_PROBLEMS = 3
 rules_app = typer.Typer(no_args_is_help=True, help="Policy rules: YAML files with a CEL condition, an action and a "
@@ -44,6 +45,41 @@ def schema(as_json: Annotated[bool, typer.Option("--json", help="JSON instead of
     from plugwatch.rules import schema as s
 
     sys.stdout.write(json.dumps(s.as_json(), indent=2) + "\n" if as_json else s.markdown())
+
+
+def _day(value: str | None, what: str):
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{what} {value!r}: give a date as YYYY-MM-DD")
+
+
+@rules_app.command("backtest")
+def backtest(
+    rule_file: Annotated[Path, typer.Argument(help="One rule file (its mode is ignored: it runs as if active).")],
+    since: Annotated[str | None, typer.Option(help="Only items posted on or after this day (YYYY-MM-DD).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The figures as JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Run RULE_FILE over stored items against reviewers' final decisions: matches, precision, share of
+    actioned items covered, dismissed items it would have hit (ids), queue volume it adds per day."""
+    from plugwatch.rules.backtest import run, text_report
+    from plugwatch.rules.model import RuleError, load_file
+
+    day = _day(since, "--since")
+    try:
+        rule = load_file(rule_file)
+    except RuleError as e:
+        fail(escape(str(e)))
+    store = open_db(db, create=False)
+    with store.session() as s:
+        report = run(s, rule, day)
+    store.dispose()
+    sys.stdout.write(json.dumps(report, indent=2) + "\n" if as_json else text_report(report))
 
 
 def register(app: typer.Typer) -> None:

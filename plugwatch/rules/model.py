@@ -122,9 +122,12 @@ def _token_line(when: str, token: str) -> int:
 
 
 def _short(message: str) -> str:
-    first = message.strip().splitlines()
-    text = " ".join(s.strip() for s in first[:2])
-    return text.replace("Failed to parse expression", "syntax error in").strip()
+    """`syntax error at column C: what` from the extension's message (without its token list)."""
+    m = re.search(r"<input>:\d+:(\d+): (?:Syntax error: )?([^\n|]*)", message)
+    if not m:
+        return "syntax error: " + " ".join(message.split())[:200]
+    what = re.sub(r"\s*expecting \{.*", "", m.group(2)).strip()
+    return f"syntax error at column {m.group(1)}: {what}"
 
 
 def parse_effects(raw: Any, path: str, line: int | None, name: str) -> Effects:
