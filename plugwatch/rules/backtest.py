@@ -12,11 +12,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from plugwatch.actions import names_where
-from plugwatch.rules.facts import Lookups, item_facts, need_of
+from plugwatch.rules.facts import Lookups, facts_context, need_of
 from plugwatch.rules.model import Rule
 from plugwatch.store.review import FINAL_ACTIONS
 from plugwatch.store.schema import Decision, Item, ReviewTask
@@ -38,14 +38,16 @@ def final_decisions(session: Session, since: datetime | None = None) -> dict[str
 
 def _columns(need) -> list:
     cols = [Item.id, Item.platform, Item.kind, Item.created_at, Item.received_at, Item.reach, Item.score,
-            Item.flagged, Item.offer_kind, Item.drugs, Item.account_key]
+            Item.flagged, Item.offer_kind, Item.account_key]
     verdict, post = need.get("verdict", frozenset()), need.get("post", frozenset())
+    if "drugs" in verdict:
+        cols.append(Item.drugs)
     if "post" in need:
         cols.append(Item.text)
     if verdict & {"reasons", "evidence", "tactics"} or "images" in need:
         cols.append(Item.reasons)
     if "identifiers" in need or "tactics" in verdict:
-        cols.append(Item.identifiers)
+        cols.append(type_coerce(Item.identifiers, Text).label("identifiers"))  # decoded when first read
     if "language" in post or "reports" in need or "tactics" in verdict:
         cols.append(Item.record)
     return cols
@@ -70,7 +72,7 @@ def run(session: Session, rule: Rule, since: date | None = None) -> dict[str, An
     for row in session.execute(q.execution_options(yield_per=BATCH)):
         scanned += 1
         item = dict(zip(names, row, strict=True))
-        if program.execute(item_facts(item, lookups, need)) is not True:
+        if program.execute(facts_context(item, lookups, need)) is not True:
             continue
         matched.append(item["id"])
         day = (item["created_at"] or item["received_at"]).date().isoformat()

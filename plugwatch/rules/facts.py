@@ -7,11 +7,13 @@ more than evaluating it), at ingest and over a million stored items in a backtes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import cel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -155,8 +157,40 @@ def item_facts(item: dict[str, Any], lookups: Lookups, need: Need) -> dict[str, 
     record, account_key (a scan record is turned into this by `from_record`)."""
     out: dict[str, Any] = {}
     for var, wanted in need.items():
-        out[var] = _BUILDERS[var](item, lookups, wanted)
+        built = _BUILDERS[var](item, lookups, wanted)
+        # Only the fields the rules name: handing a value to CEL costs more than evaluating it.
+        out[var] = {k: v for k, v in built.items() if k in wanted}
     return out
+
+
+class LazyFacts:
+    """The same object, each variable built only when a condition first reads it (CEL asks for it
+    through a resolver): `verdict.kind == "offer" && ...` never builds the rest for other items."""
+
+    __slots__ = ("item", "lookups", "need", "built")
+
+    def __init__(self, item: dict[str, Any], lookups: Lookups, need: Need):
+        self.item, self.lookups, self.need, self.built = item, lookups, need, {}
+
+    def __call__(self, name: str) -> Any:
+        if name not in self.need:
+            return None  # not ours: CEL looks further (comprehension variables)
+        value = self.built.get(name)
+        if value is None:
+            wanted = self.need[name]
+            full = _BUILDERS[name](self.item, self.lookups, wanted)
+            value = self.built[name] = {k: v for k, v in full.items() if k in wanted}
+        return value
+
+    def context(self):
+        ctx = cel.Context()
+        ctx.set_variable_resolver(self)
+        return ctx
+
+
+def facts_context(item: dict[str, Any], lookups: Lookups, need: Need):
+    """A CEL context that builds `item`'s object lazily (see LazyFacts)."""
+    return LazyFacts(item, lookups, need).context()
 
 
 def from_record(rec: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -194,12 +228,16 @@ def _verdict(item, lookups, wanted):
     if "tactics" in wanted:
         out["tactics"] = techniques_for_record(item.get("record") or {"text": item.get("text"),
                                                                       "reasons": item.get("reasons"),
-                                                                      "identifiers": item.get("identifiers")})
+                                                                      "identifiers": [{"type": t} for t, _ in
+                                                                                      _pairs(item)]})
     return out
 
 
 def _pairs(item) -> list[tuple[str, str]]:
-    return [(i.get("type"), i.get("canonical")) for i in item.get("identifiers") or ()
+    idents = item.get("identifiers") or ()
+    if isinstance(idents, str):  # read as text by a backtest, decoded only for items a rule gets this far on
+        idents = json.loads(idents)
+    return [(i.get("type"), i.get("canonical")) for i in idents
             if isinstance(i, dict) and i.get("type") and i.get("canonical")]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plugwatch.rules.book import RuleBook
-from plugwatch.rules.facts import Lookups, from_record, item_facts
+from plugwatch.rules.facts import Lookups, facts_context, from_record
 from plugwatch.rules.model import Rule
 from plugwatch.store.hooks import Route
 from plugwatch.store.rules_tables import RuleMatch, TaskRoute
@@ -65,7 +65,7 @@ def router(book: RuleBook):
         routes: dict[str, Route] = {}
         matches, task_routes, followups = [], [], []
         for item in items:
-            hits = ruleset.matching(item_facts(item, lookups, need))
+            hits = ruleset.matching(facts_context(item, lookups, need))
             got = combine(hits)
             routes[item["id"]] = Route(review=got.queues, boost=got.boost, lead_only=got.queue == LEADS)
             for rule in hits:

@@ -37,9 +37,10 @@ class RuleSet:
     def need(self) -> Need:
         return need_of(self.live)
 
-    def matching(self, facts: dict[str, Any]) -> list[Rule]:
+    def matching(self, facts: Any) -> list[Rule]:
         """The live rules whose condition holds. A condition that fails at run time (it passed the
-        type check, but e.g. divides by zero) does not match: one rule cannot stop ingest."""
+        type check, but e.g. divides by zero) does not match: one rule cannot stop ingest. `facts`: the
+        object as a dict, or a CEL context (plugwatch.rules.facts.facts_context)."""
         out = []
         for rule in self.live:
             try:
