@@ -3,6 +3,7 @@ active and shadow rules; a broken folder changes nothing; audit entries; automat
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from plugwatch import store as store_pkg
 from plugwatch import wiring
 from plugwatch.rules.model import RuleError, load_file
 from plugwatch.rules.ruleset import check
-from plugwatch.store import review
+from plugwatch.store import review, users
 from plugwatch.store.enforcement_tables import Notice
 from plugwatch.store.hooks import Hooks
 from plugwatch.store.rules_tables import RuleMatch, TaskRoute
@@ -216,3 +217,33 @@ def test_a_rule_may_only_apply_actions_the_action_table_lets_it(tmp_path):
         assert "dismiss, remove, warn" in e.message
     else:
         raise AssertionError("refer is not automatable")
+
+
+def test_shadow_stats_show_matches_per_day_what_reviewers_did_and_what_an_active_version_would_change(db_url, tmp_path):
+    from cli_helpers import cli
+
+    write_rule(tmp_path / "rules", "wickr-new-account", WICKR.replace("MODE", "shadow"))
+    st = wiring.open_store(db_url, rules=str(tmp_path / "rules"))
+    recs = []
+    for n, flagged in ((1, True), (2, True), (3, False)):
+        rec = record(n, author=f"x:young{n}", flagged=flagged, idents=[("wickr", f"plug{n}")])
+        rec["kind"] = "offer"
+        rec["account"]["created_at"] = "2025-03-01T00:00:00+00:00"
+        recs.append(rec)
+    with st.session() as s:
+        review.ingest_records(s, recs)
+        ann = users.add_user(s, "ann", "reviewer")[0]
+        review.claim(s, ann, "x:1")
+        review.decide(s, ann, "x:1", "remove", "drug_sale")
+    st.dispose()
+    out = cli("rules", "stats", "--db", db_url, "--json")
+    assert out.exit_code == 0, out.stderr
+    stats = {s["rule"]: s for s in json.loads(out.stdout)}
+    w = stats["wickr-new-account"]
+    assert (w["mode"], w["matches"], w["decided"], w["actioned"], w["actioned_share"]) == ("shadow", 3, 1, 1, 1.0)
+    assert sum(w["per_day"].values()) == 3
+    assert w["would_change"]["newly_queued"] == 1  # x:3 was not flagged: only the rule would queue it
+    assert w["would_change"]["queues"] == {"leads": 3}
+    assert stats["review-flagged"]["matches"] == 2 and "would_change" not in stats["review-flagged"]
+    text = cli("rules", "stats", "--db", db_url).stdout
+    assert "wickr-new-account (shadow" in text and "if active: 1 more items queued" in text

@@ -82,6 +82,23 @@ def backtest(
     sys.stdout.write(json.dumps(report, indent=2) + "\n" if as_json else text_report(report))
 
 
+@rules_app.command("stats")
+def stats(
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Window in days.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="The figures as JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Per rule: matches per day, the share reviewers then actioned, and for shadow rules what an active
+    version would have changed."""
+    from plugwatch.rules.stats import rule_stats, text_report
+
+    store = open_db(db, create=False)
+    with store.session() as s:
+        report = rule_stats(s, days)
+    store.dispose()
+    sys.stdout.write(json.dumps(report, indent=2) + "\n" if as_json else text_report(report))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(rules_app, name="rules")
     app.add_typer(terms_app, name="terms")
