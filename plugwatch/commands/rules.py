@@ -99,6 +99,58 @@ def stats(
     sys.stdout.write(json.dumps(report, indent=2) + "\n" if as_json else text_report(report))
 
 
+@terms_app.command("suggest")
+def terms_suggest(
+    since: Annotated[str | None, typer.Option(help="Only items posted on or after this day (YYYY-MM-DD).")] = None,
+    top: Annotated[int, typer.Option(min=1, max=500, help="How many candidates.")] = 25,
+    as_json: Annotated[bool, typer.Option("--json", help="The candidates as JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Candidate slang: terms over-represented in items reviewers actioned against dismissed items and the
+    ordinary stream (weighted log-odds, informative Dirichlet prior), with counts, examples and category."""
+    from plugwatch.rules.terms import suggest, text_report
+
+    day = _day(since, "--since")
+    store = open_db(db, create=False)
+    with store.session() as s:
+        report = suggest(s, day, top)
+    store.dispose()
+    sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n" if as_json else text_report(report))
+
+
+@terms_app.command("accept")
+def terms_accept(
+    term: Annotated[str, typer.Argument(help="The term as posts spell it (it is folded like posts are).")],
+    category: Annotated[str, typer.Option(help="Its drug category (e.g. mdma, opioids, cannabis).")],
+    rules: RulesOption = None,
+    by: Annotated[str, typer.Option(help="The lead who accepts it (recorded in the audit log).")] = "lead",
+    db: DbOption = None,
+) -> None:
+    """Add TERM to the site vocabulary (site_terms.tsv in the rules folder). The detector reads it at
+    start-up: matches show in reasons as `site_term` and weigh as a vocabulary term, without retraining."""
+    import re
+
+    from plugwatch.rules.terms import accept
+    from plugwatch.settings import rules_dir
+    from plugwatch.store import audit
+
+    folder = rules_dir(rules)
+    if not folder:
+        fail("name the rules folder the vocabulary lives beside: --rules DIR or $PLUGWATCH_RULES")
+    if not term.strip() or "\t" in term or "\n" in term or len(term) > 100:
+        fail("a term is 1-100 characters, without tabs or line breaks")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,40}", category):
+        fail(f"category {category!r}: lower case letters, digits and _")
+    added = accept(Path(folder), term.strip(), category)
+    store = open_db(db)
+    with store.session() as s:
+        audit.append(s, by, "terms.accept", f"term:{term.strip()}", {"category": category, "added": added,
+                                                                     "folder": str(folder)})
+    store.dispose()
+    err.print(f"{'added' if added else 'already in'} {escape(str(Path(folder) / 'site_terms.tsv'))}: "
+              f"{escape(term.strip())} ({category}); restart the service to use it", soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(rules_app, name="rules")
     app.add_typer(terms_app, name="terms")

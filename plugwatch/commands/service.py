@@ -170,8 +170,10 @@ def _report_rules(option: str | None) -> None:
 
     from plugwatch.rules.ruleset import check
     from plugwatch.settings import rules_dir
+    from plugwatch.signals import site_terms
 
     folder = rules_dir(option)
+    site_terms.use_folder(folder)  # the site vocabulary beside the rules, read when scoring starts
     if folder:
         for problem in check(Path(folder)):
             err.print(f"[yellow]rules not loaded[/] {escape(str(problem))}", soft_wrap=True)

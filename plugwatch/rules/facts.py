@@ -188,18 +188,35 @@ class LazyFacts:
         return ctx
 
 
-def facts_context(item: dict[str, Any], lookups: Lookups, need: Need):
-    """A CEL context that builds `item`'s object lazily (see LazyFacts)."""
-    return LazyFacts(item, lookups, need).context()
+def facts_context(item: dict[str, Any], lookups: Lookups, need: Need, rules: int = 1):
+    """A CEL context for `item`'s object. For one or two rules it is built lazily (see LazyFacts); for
+    more, once, up front: the resolver is asked again at every reference, so with many rules handing
+    CEL each variable once is cheaper."""
+    lazy = LazyFacts(item, lookups, need)
+    if rules <= 2:
+        return lazy.context()
+    return cel.Context({name: lazy(name) for name in need})
 
 
 def from_record(rec: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A scan record (as ingest receives it) in the stored item's shape."""
     return {"id": rec["id"], "text": rec.get("text") or "", "platform": rec.get("platform") or rec["id"].split(":")[0],
-            "kind": rec.get("item_kind") or "post", "created_at": utc_time(rec.get("created_at")), "received_at": now,
+            "kind": rec.get("item_kind") or "post", "created_at": _Unparsed(rec.get("created_at") or ""), "received_at": now,
             "reach": rec.get("reach"), "score": rec.get("score"), "flagged": bool(rec.get("flagged")),
             "offer_kind": rec.get("kind"), "drugs": rec.get("drugs"), "reasons": rec.get("reasons"),
             "identifiers": rec.get("identifiers"), "record": rec, "account_key": rec.get("author")}
+
+
+class _Unparsed(str):
+    """A record's time as given: parsed only if a condition reads it (parsing costs more than a rule)."""
+
+
+def _posted(item) -> datetime | None:
+    """When the item was posted, else received (the time read from a record is parsed here, once)."""
+    created = item.get("created_at")
+    if isinstance(created, _Unparsed):
+        created = item["created_at"] = utc_time(created) if created else None
+    return created or item.get("received_at")
 
 
 def _post(item, lookups, wanted):
@@ -210,7 +227,7 @@ def _post(item, lookups, wanted):
         lang = rec.get("language") or rec.get("lang") or ""
         out["language"] = lang if isinstance(lang, str) else ""
     if "created" in wanted:
-        out["created"] = item.get("created_at") or item.get("received_at") or _EPOCH
+        out["created"] = _posted(item) or _EPOCH
     return out
 
 
@@ -257,7 +274,7 @@ def _account(item, lookups, wanted):
         return {"handle": "", "age_days": UNKNOWN_AGE_DAYS, "age_known": False, "followers": 0, "strikes": 0,
                 "items": 0, "score": 0.0, "suspended": False}
     created = acc.get("created_at")
-    posted = item.get("created_at") or item.get("received_at")
+    posted = _posted(item)
     age = (posted - created).total_seconds() / 86400.0 if created and posted else None
     return {"handle": acc["handle"], "age_days": UNKNOWN_AGE_DAYS if age is None else max(age, 0.0),
             "age_known": age is not None, "followers": int(acc["followers"]), "strikes": acc["strikes"],

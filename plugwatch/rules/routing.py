@@ -65,7 +65,7 @@ def router(book: RuleBook):
         routes: dict[str, Route] = {}
         matches, task_routes, followups = [], [], []
         for item in items:
-            hits = ruleset.matching(facts_context(item, lookups, need))
+            hits = ruleset.matching(facts_context(item, lookups, need, len(ruleset.live)))
             got = combine(hits)
             routes[item["id"]] = Route(review=got.queues, boost=got.boost, lead_only=got.queue == LEADS)
             for rule in hits:

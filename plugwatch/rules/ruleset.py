@@ -41,14 +41,17 @@ class RuleSet:
         """The live rules whose condition holds. A condition that fails at run time (it passed the
         type check, but e.g. divides by zero) does not match: one rule cannot stop ingest. `facts`: the
         object as a dict, or a CEL context (plugwatch.rules.facts.facts_context)."""
-        out = []
-        for rule in self.live:
-            try:
-                if rule.matches(facts):
-                    out.append(rule)
-            except Exception:  # noqa: BLE001 - any failure of one condition is "no match"
-                continue
-        return out
+        try:  # the common case, without a handler per rule
+            return [rule for rule in self.live if rule.program.execute(facts) is True]
+        except Exception:  # noqa: BLE001 - find the failing one(s) and leave them out
+            out = []
+            for rule in self.live:
+                try:
+                    if rule.program.execute(facts) is True:
+                        out.append(rule)
+                except Exception:  # noqa: BLE001 - any failure of one condition is "no match"
+                    continue
+            return out
 
     def get(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
