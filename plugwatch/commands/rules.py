@@ -39,6 +39,23 @@ def check(folder: Annotated[Path, typer.Argument(help="A rules folder.")]) -> No
     raise typer.Exit(EXIT_OK)
 
 
+@rules_app.command("init")
+def init(folder: Annotated[Path, typer.Argument(help="The rules folder to create or add to.")]) -> None:
+    """Start a rules folder with the example rule (offers with a Wickr contact from accounts under a week
+    old go to the leads' queue), in shadow mode. Existing files are never overwritten."""
+    import shutil
+
+    examples = Path(__file__).resolve().parent.parent / "rules" / "examples"
+    folder.mkdir(parents=True, exist_ok=True)
+    for src in sorted(examples.glob("*.yaml")):
+        dest = folder / src.name
+        if dest.exists():
+            err.print(f"kept {escape(str(dest))} (exists)")
+            continue
+        shutil.copyfile(src, dest)
+        err.print(f"wrote {escape(str(dest))}")
+
+
 @rules_app.command("schema")
 def schema(as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a Markdown table.")] = False) -> None:
     """The object a rule's condition sees: every field, its CEL type and meaning."""

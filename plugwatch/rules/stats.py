@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugwatch.rules.backtest import CONFIRMS, final_decisions
-from plugwatch.store.rules_tables import RuleMatch
+from plugwatch.store.rules_tables import RuleMatch, RuleState
 from plugwatch.store.schema import ReviewTask, utcnow
 
 
@@ -22,9 +22,9 @@ def rule_stats(session: Session, days: int = 30, now: datetime | None = None) ->
     rows = session.execute(select(RuleMatch.rule, RuleMatch.mode, RuleMatch.version, RuleMatch.item_id,
                                   RuleMatch.created_at, RuleMatch.effects)
                            .where(RuleMatch.created_at >= since).order_by(RuleMatch.id)).all()
-    if not rows:
-        return []
-    decided = final_decisions(session)
+    loaded = session.execute(select(RuleState.name, RuleState.mode, RuleState.version)
+                             .where(RuleState.mode.in_(("active", "shadow")))).all()
+    decided = final_decisions(session) if rows else {}
     queued_ids = set(session.scalars(select(ReviewTask.item_id).where(ReviewTask.created_at >= since - timedelta(days=1))))
     by_rule: dict[tuple[str, str], list] = defaultdict(list)
     for row in rows:
@@ -42,7 +42,15 @@ def rule_stats(session: Session, days: int = 30, now: datetime | None = None) ->
         if mode == "shadow":
             entry["would_change"] = _would_change(hits, queued_ids, decided)
         out.append(entry)
-    return out
+    seen = {e["rule"] for e in out}
+    for name, mode, version in loaded:  # loaded rules that matched nothing in the window
+        if name not in seen:
+            entry = {"rule": name, "mode": mode, "versions": [version[:12]], "matches": 0, "days": days,
+                     "per_day": {}, "mean_per_day": 0.0, "decided": 0, "actioned": 0, "actioned_share": None}
+            if mode == "shadow":
+                entry["would_change"] = _would_change([], set(), {})
+            out.append(entry)
+    return sorted(out, key=lambda e: (e["rule"], e["mode"]))
 
 
 def _would_change(hits, queued_ids: set[str], decided: dict[str, str]) -> dict[str, Any]:
@@ -73,7 +81,7 @@ def _would_change(hits, queued_ids: set[str], decided: dict[str, str]) -> dict[s
 
 def text_report(stats: list[dict[str, Any]]) -> str:
     if not stats:
-        return "no rule matched in the window\n"
+        return "no rules loaded and none matched in the window\n"
     lines = []
     for s in stats:
         share = "-" if s["actioned_share"] is None else f"{s['actioned_share']:.1%}"
