@@ -247,3 +247,33 @@ def test_shadow_stats_show_matches_per_day_what_reviewers_did_and_what_an_active
     assert stats["review-flagged"]["matches"] == 2 and "would_change" not in stats["review-flagged"]
     text = cli("rules", "stats", "--db", db_url).stdout
     assert "wickr-new-account (shadow" in text and "if active: 1 more items queued" in text
+
+
+def test_the_service_with_a_broken_rules_folder_serves_and_shows_rules_in_stats_and_item_views(db_url, detector,
+                                                                                                tmp_path):
+    from fastapi.testclient import TestClient
+    from test_service_api import EXAMPLES, bearer, ingest_examples
+
+    folder = tmp_path / "rules"
+    write_rule(folder, "wickr-any", WICKR.replace("MODE", "shadow").replace(" && account.age_days < 7.0", ""))
+    write_rule(folder, "broken", "description: x\nowner: y\nwhen: verdict.score >\naction: review\n")
+    app = wiring.create_app(db_url, detector=detector, rules=str(folder))
+    with app.state.store.session() as s:
+        tokens = {name: users.add_user(s, name, role)[1] for name, role in (("lea", "lead"), ("bot", "ingest"))}
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        report = ingest_examples(client, tokens["bot"])
+        assert report["queued"] > 0
+        stats = client.get("/api/stats", headers=bearer(tokens["lea"])).json()
+        assert {r["rule"] for r in stats["rules"]} == {"review-flagged"}  # the broken folder was refused whole
+        (folder / "broken.yaml").unlink()  # fixed: the next ingest of new items loads the folder
+        with (EXAMPLES / "x_search.jsonl").open("rb") as fh:
+            r = client.post("/api/ingest", headers=bearer(tokens["bot"]), files={"file": ("x.jsonl", fh)})
+        assert r.status_code == 200 and r.json()["stored"] > 0
+        queued = client.get("/api/queue", headers=bearer(tokens["lea"])).json()
+        item_id = queued[0]["tasks"][0]["item_id"] if isinstance(queued, list) else None
+        assert item_id
+        view = client.get(f"/api/items/{item_id}", headers=bearer(tokens["lea"])).json()
+        assert "review-flagged" in {m["rule"] for m in view["rules"]["matched"]}
+        stats = client.get("/api/stats", headers=bearer(tokens["lea"])).json()
+        assert "wickr-any" in {r["rule"] for r in stats["rules"]}

@@ -93,8 +93,9 @@ def text_report(stats: list[dict[str, Any]]) -> str:
         w = s.get("would_change")
         if w:
             a = w["automatic_actions"]
-            lines.append(f"  if active: {w['newly_queued']} more items queued, {w['to_named_queue']} to a named queue "
-                         f"{w['queues'] or ''}, {w['boosted']} boosted, {a['items']} acted on automatically "
+            queues = " (" + ", ".join(f"{k}: {v}" for k, v in w["queues"].items()) + ")" if w["queues"] else ""
+            lines.append(f"  if active: {w['newly_queued']} more items queued, {w['to_named_queue']} to a named queue"
+                         f"{queues}, {w['boosted']} boosted, {a['items']} acted on automatically "
                          f"({a['reviewers_actioned']} that reviewers actioned, {a['reviewers_dismissed']} they dismissed"
                          + (": " + ", ".join(a["dismissed_ids"][:20]) if a["dismissed_ids"] else "") + ")")
     return "\n".join(lines) + "\n"
