@@ -115,6 +115,11 @@ def test_the_wickr_rule_is_a_five_line_file_and_routes_to_the_leads_when_active(
                                 ("x:2", "review-flagged", "active"), ("x:3", "review-flagged", "active")]
         view = review.item_view(s, "x:1")
         assert view["rules"]["queue"] == "leads"
+        lead = users.add_user(s, "lea", "lead")[0]
+        rows = {t["item_id"]: t for g in review.queue(s, lead) for t in g["tasks"]}
+        assert (rows["x:1"]["team"], rows["x:2"]["team"]) == ("leads", None)
+        reviewer = users.add_user(s, "ann", "reviewer")[0]
+        assert "x:1" not in {t["item_id"] for g in review.queue(s, reviewer) for t in g["tasks"]}
         assert {m["rule"] for m in view["rules"]["matched"]} == {"review-flagged", "wickr-new-account"}
     st.dispose()
 

@@ -30,8 +30,8 @@ from plugwatch.rules.schema import FIELDS, samples
 MODES = ("active", "shadow", "off")
 KEYS = ("name", "description", "owner", "when", "action", "mode")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
-FLAG_EFFECTS = ("review", "hold_evidence", "two_reviewers")
-EFFECT_KEYS = ("review", "queue", "boost", "label", "labels", "hold_evidence", "two_reviewers", "apply", "reason",
+FLAG_EFFECTS = ("review", "hold_evidence")
+EFFECT_KEYS = ("review", "queue", "boost", "label", "labels", "hold_evidence", "apply", "reason",
                "dry_run")
 
 
@@ -58,15 +58,13 @@ class Effects:
     boost: float = 0.0  # added to the task's priority
     labels: tuple[str, ...] = ()
     hold_evidence: bool = False  # a legal hold on the item: retention keeps it
-    two_reviewers: bool = False  # its decision needs a second reviewer's agreement
     apply: str | None = None  # an action taken at once, recorded as automated
     reason: str | None = None  # the policy reason `apply` cites
     dry_run: str | None = None  # a back-end the action would be sent to, in dry run (recorded only)
 
     @property
     def queues(self) -> bool:
-        return (self.review or self.queue is not None or self.boost != 0 or self.two_reviewers
-                or self.apply is not None)
+        return self.review or self.queue is not None or self.boost != 0 or self.apply is not None
 
     def describe(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in (False, None, 0, 0.0, ())}

@@ -1,7 +1,7 @@
 """Rules at ingest: the store's router (which items are queued, how) and what active rules do after.
 
 Per new item: the matching rules are recorded (rule, version, mode, effects); the active ones decide
-its route (queued, priority boost, named queue, labels, second reviewer); their holds, automatic
+its route (queued, priority boost, named queue, labels); their holds, automatic
 actions and dry-run sends happen in the after-ingest hook, once the task exists. Shadow matches are
 recorded and nothing else happens.
 """
@@ -33,7 +33,6 @@ class Combined:
     boost: float = 0.0
     queue: str | None = None
     labels: list[str] = field(default_factory=list)
-    two_reviewers: bool = False
 
     def add(self, rule: Rule) -> None:
         e = rule.action
@@ -41,7 +40,6 @@ class Combined:
         self.boost += e.boost
         self.queue = self.queue or e.queue
         self.labels.extend(x for x in e.labels if x not in self.labels)
-        self.two_reviewers = self.two_reviewers or e.two_reviewers
 
 
 def combine(rules: list[Rule]) -> Combined:
@@ -73,9 +71,8 @@ def router(book: RuleBook):
                                 "effects": rule.action.describe(), "decision_id": None, "created_at": now})
                 if rule.mode == "active" and (rule.action.apply or rule.action.hold_evidence):
                     followups.append((item["id"], rule))
-            if got.queue or got.labels or got.two_reviewers:
-                task_routes.append({"item_id": item["id"], "queue": got.queue, "labels": got.labels,
-                                    "two_reviewers": got.two_reviewers})
+            if got.queue or got.labels:
+                task_routes.append({"item_id": item["id"], "queue": got.queue, "labels": got.labels})
         if matches:
             session.execute(RuleMatch.__table__.insert(), matches)
         if task_routes:

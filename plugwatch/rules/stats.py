@@ -59,7 +59,7 @@ def _would_change(hits, queued_ids: set[str], decided: dict[str, str]) -> dict[s
     auto = {"items": 0, "reviewers_actioned": 0, "reviewers_dismissed": 0, "dismissed_ids": []}
     for h in hits:
         e = h.effects or {}
-        queues_it = any(k in e for k in ("review", "queue", "boost", "two_reviewers", "apply"))
+        queues_it = any(k in e for k in ("review", "queue", "boost", "apply"))
         if queues_it and h.item_id not in queued_ids:
             queue_more += 1
         if e.get("queue"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugwatch.store.schema import Base, utcnow
@@ -32,14 +32,13 @@ class RuleMatch(Base):
 
 
 class TaskRoute(Base):
-    """Where the active rules sent an item's task: a named queue (team), labels, a second reviewer."""
+    """Where the active rules sent an item's task: a named queue (team) and labels."""
 
     __tablename__ = "task_routes"
 
     item_id: Mapped[str] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
     queue: Mapped[str | None] = mapped_column(String(80), index=True)
     labels: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    two_reviewers: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RuleState(Base):
@@ -74,5 +73,17 @@ def rules_view(session, item_id: str) -> dict[str, Any]:
     route = session.get(TaskRoute, item_id)
     return {"matched": [{"rule": m.rule, "version": m.version[:12], "mode": m.mode, "effects": m.effects,
                          "decision_id": m.decision_id} for m in matches],
-            "queue": route.queue if route else None, "labels": list(route.labels or []) if route else [],
-            "two_reviewers": bool(route.two_reviewers) if route else False}
+            "queue": route.queue if route else None, "labels": list(route.labels or []) if route else []}
+
+
+def routes_of(session, item_ids) -> dict[str, tuple[str | None, list]]:
+    """item id -> (named queue, labels) for those of `item_ids` the rules routed."""
+    from sqlalchemy import select
+
+    ids = list(item_ids)
+    out = {}
+    for i in range(0, len(ids), 500):
+        for item_id, queue, labels in session.execute(select(TaskRoute.item_id, TaskRoute.queue, TaskRoute.labels)
+                                                      .where(TaskRoute.item_id.in_(ids[i:i + 500]))):
+            out[item_id] = (queue, list(labels or []))
+    return out

@@ -1,4 +1,4 @@
-"""Policy rules: matches per item, task routes (named queue, labels, second reviewer), rule states.
+"""Policy rules: matches per item, task routes (named queue, labels), rule states.
 
 Revision ID: 0006_rules
 Revises: 0005_enforcement
@@ -39,7 +39,6 @@ def upgrade() -> None:
     sa.Column('item_id', sa.String(length=300), nullable=False),
     sa.Column('queue', sa.String(length=80), nullable=True),
     sa.Column('labels', sa.JSON(), nullable=False),
-    sa.Column('two_reviewers', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('item_id')
     )
