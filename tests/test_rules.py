@@ -82,9 +82,13 @@ def test_a_rule_file_with_errors_names_file_line_and_rule(tmp_path):
     write_rule(tmp_path, "types", "description: x\nowner: y\nwhen: verdict.score > 'high'\naction: review\n")
     write_rule(tmp_path, "heavy", "description: x\nowner: y\nwhen: verdict.flagged\n"
                                   "action: {apply: suspend, reason: drug_sale}\n")
+    write_rule(tmp_path, "unknown", "description: x\nowner: y\nwhen: |\n  verdict.kind == 'offer' &&\n"
+                                    "  acount.age_days < 7.0 && identifiers.types.exists(t, t == 'wickr')\n"
+                                    "action: review\n")
     write_rule(tmp_path, "notbool", "description: x\nowner: y\nwhen: verdict.score\naction: review\n")
     problems = {e.rule: e for e in check(tmp_path)}
-    assert set(problems) == {"typo", "syntax", "types", "heavy", "notbool"}
+    assert set(problems) == {"typo", "syntax", "types", "heavy", "notbool", "unknown"}
+    assert problems["unknown"].line == 5 and "unknown name 'acount'" in problems["unknown"].message
     assert (problems["typo"].line, problems["typo"].path) == (5, str(tmp_path / "typo.yaml"))
     assert "no field 'agee'" in problems["typo"].message
     assert problems["syntax"].line == 3 and "syntax error" in problems["syntax"].message

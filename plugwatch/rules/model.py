@@ -187,6 +187,13 @@ def compile_condition(when: str, path: str, line: int, node: Any, name: str) -> 
         program = cel.compile(when)
     except Exception as e:  # the extension raises ValueError for syntax errors; be safe with others
         raise RuleError(path, _expr_line(line, node, str(e)), name, _short(str(e))) from None
+    bound = set(re.findall(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,", when))
+    unknown = sorted(set(program.variables()) - set(FIELDS) - bound)
+    if unknown:
+        where = next((n for n, text in enumerate(when.splitlines(), 1)
+                      if re.search(rf"(?<![\w.]){re.escape(unknown[0])}\b", text)), 1)
+        raise RuleError(path, _expr_line(line, node, f"<input>:{where}:1"), name,
+                        f"unknown name {unknown[0]!r}: the condition sees {', '.join(FIELDS)}")
     for sample in samples():
         try:
             result = program.execute(sample)
