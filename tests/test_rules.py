@@ -286,3 +286,28 @@ def test_the_service_with_a_broken_rules_folder_serves_and_shows_rules_in_stats_
         assert "review-flagged" in {m["rule"] for m in view["rules"]["matched"]}
         stats = client.get("/api/stats", headers=bearer(tokens["lea"])).json()
         assert "wickr-any" in {r["rule"] for r in stats["rules"]}
+
+
+def test_the_readme_shows_the_schema_the_code_declares():
+    from pathlib import Path
+
+    from plugwatch.rules import schema
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert schema.markdown() in readme
+
+
+def test_every_schema_field_is_built_with_its_declared_type():
+    from datetime import datetime
+
+    from plugwatch.rules.facts import Lookups, from_record, item_facts
+    from plugwatch.rules.schema import FIELDS
+
+    kinds = {"string": str, "int": int, "double": float, "bool": bool, "list(string)": list, "timestamp": datetime}
+    need = {var: frozenset(fields) for var, fields in FIELDS.items()}
+    facts = item_facts(from_record(record(1, idents=[("wickr", "x")]), NOW), Lookups(), need)
+    for var, fields in FIELDS.items():
+        assert set(facts[var]) == set(fields), var
+        for name, (kind, _) in fields.items():
+            value = facts[var][name]
+            assert isinstance(value, kinds[kind]) and not (kind == "int" and isinstance(value, bool)), (var, name)

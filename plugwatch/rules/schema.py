@@ -50,7 +50,7 @@ FIELDS: dict[str, dict[str, tuple[str, str]]] = {
         "suspended": ("bool", "suspended here"),
     },
     "network": {
-        "size": ("int", "accounts in its seller network (1: alone)"),
+        "size": ("int", "accounts in its seller network (1: alone, 0: no author)"),
         "platforms": ("list(string)", "platforms the network spans"),
         "score": ("double", "highest score of the network's stored items"),
     },
