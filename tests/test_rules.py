@@ -15,7 +15,7 @@ from plugwatch import wiring
 from plugwatch.rules.model import RuleError, load_file
 from plugwatch.rules.ruleset import check
 from plugwatch.store import review, users
-from plugwatch.store.enforcement_tables import Notice
+from plugwatch.store.enforcement_tables import Notice, StatementOfReasons
 from plugwatch.store.hooks import Hooks
 from plugwatch.store.rules_tables import RuleMatch, TaskRoute
 from plugwatch.store.schema import AuditEntry, Decision, ReviewTask, User
@@ -213,6 +213,10 @@ def test_an_automatic_action_is_taken_as_the_rules_user_and_recorded_as_automate
         assert s.scalars(select(ReviewTask.state).where(ReviewTask.item_id == "x:1")).one() == "decided"
         assert s.scalars(select(RuleMatch.decision_id).where(RuleMatch.rule == "hash-bank")).one() == decision.id
         assert s.scalars(select(Notice.automated_decision).where(Notice.decision_id == decision.id)).one() is True
+        statement = s.scalars(select(StatementOfReasons).where(StatementOfReasons.decision_id == decision.id)).one()
+        assert statement.automated_decision == "AUTOMATED_DECISION_FULLY"
+        assert statement.body["decision_facts"].startswith("A policy rule")
+        assert decision.note.startswith("automatic: policy rule hash-bank version ")
         assert s.scalars(select(AuditEntry).where(AuditEntry.action == "hold.add")).one().subject == "item:x:1"
     st.dispose()
 

@@ -56,8 +56,9 @@ def _facts(decision, item, automated_detection: bool, automated: bool = False) -
              if automated_detection else "it came to the moderation queue")
     signals = sorted({r.get("meaning") or r.get("signal") for r in (item.reasons or [])[:20]
                       if isinstance(r, dict) and (r.get("meaning") or r.get("signal"))})
-    who = "A policy rule applied automatically" if automated else "A moderator reviewed the post"
-    facts = (f"{who} after {found} and decided that it "
+    who = (f"A policy rule decided automatically, after {found}, that it" if automated
+           else f"A moderator reviewed the post after {found} and decided that it")
+    facts = (f"{who} "
              f"{POLICY_REASONS.get(decision.policy_reason, decision.policy_reason)} "
              f"(policy reason: {decision.policy_reason}).")
     if signals:
