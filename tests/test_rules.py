@@ -315,3 +315,35 @@ def test_every_schema_field_is_built_with_its_declared_type():
         for name, (kind, _) in fields.items():
             value = facts[var][name]
             assert isinstance(value, kinds[kind]) and not (kind == "int" and isinstance(value, bool)), (var, name)
+
+
+def test_an_automatic_action_in_dry_run_goes_only_to_the_named_back_end_and_is_only_logged(db_url, tmp_path,
+                                                                                            monkeypatch):
+    from enforce_helpers import write_config
+
+    from plugwatch.store.enforcement_tables import PlatformEffect
+
+    monkeypatch.setenv("PW_TEST_WEBHOOK_SECRET", "a-test-secret-of-some-length")
+    write_config(tmp_path, """
+[backends.shop]
+kind = "webhook"
+platforms = ["x"]
+url = "http://127.0.0.1:9/hook"
+secret = { env = "PW_TEST_WEBHOOK_SECRET" }
+[backends.trial]
+kind = "webhook"
+platforms = ["x"]
+url = "http://127.0.0.1:9/trial"
+secret = { env = "PW_TEST_WEBHOOK_SECRET" }
+""", monkeypatch)
+    write_rule(tmp_path / "rules", "try-removal", "description: try removing offers\nowner: t\n"
+               "when: verdict.kind == 'offer'\naction: {apply: remove, reason: drug_sale, dry_run: trial}\n"
+               "mode: active\n")
+    st = wiring.open_store(db_url, rules=str(tmp_path / "rules"))
+    with st.session() as s:
+        review.ingest_records(s, [record(1)])
+    with st.session() as s:
+        rows = s.execute(select(PlatformEffect.backend, PlatformEffect.shadow, PlatformEffect.effect)
+                         .where(PlatformEffect.effect == "remove_content")).all()
+        assert rows == [("trial", True, "remove_content")]
+    st.dispose()
