@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from plugwatch.rules.book import RuleBook
@@ -91,13 +91,6 @@ def after_ingest(session: Session, result) -> None:
     from plugwatch.rules.effects import carry_out
 
     carry_out(session, todo)
-
-
-def matches_for(session: Session, item_id: str) -> list[dict[str, Any]]:
-    """The rules that matched an item (for its page): rule, version, mode, effects, automatic decision."""
-    rows = session.scalars(select(RuleMatch).where(RuleMatch.item_id == item_id).order_by(RuleMatch.id)).all()
-    return [{"rule": m.rule, "version": m.version[:12], "mode": m.mode, "effects": m.effects,
-             "decision_id": m.decision_id, "matched_at": m.created_at.isoformat()} for m in rows]
 
 
 def set_decision(session: Session, item_id: str, rule: str, decision_id: int) -> None:
