@@ -9,6 +9,7 @@ from test_store import record
 from plugwatch import wiring
 from plugwatch.enforce.outbox import on_decision as enqueue_platform_effects
 from plugwatch.evidence.snapshot import on_decision
+from plugwatch.rules.routing import after_ingest as carry_out_rules
 from plugwatch.share.matching import after_ingest
 from plugwatch.store import reports, review, users
 from plugwatch.store.evidence_tables import Snapshot
@@ -22,7 +23,8 @@ def test_every_session_of_the_root_store_freezes_evidence_and_matches_watch_list
     with store.session() as s:
         assert hooks_of(s).after_decision == (reports.on_decision, on_decision, enqueue_platform_effects,
                                               bank_confirmed_pictures)
-        assert hooks_of(s).after_ingest == (after_ingest, reports.after_ingest, match_image_banks)
+        assert hooks_of(s).after_ingest == (after_ingest, reports.after_ingest, match_image_banks, carry_out_rules)
+        assert hooks_of(s).route is not None  # the policy rules route what is ingested
         review.ingest_records(s, [record(1, "x:dealer")])
         user = users.add_user(s, "ann", "reviewer")[0]
         review.claim(s, user, "x:1")

@@ -84,10 +84,11 @@ def root():
     return get_current_context().find_root().obj
 
 
-def open_db(db: str | None, create: bool = True):
-    """The store for `--db`; a bad URL or (with create=False) a missing SQLite file is one line, exit 2."""
+def open_db(db: str | None, create: bool = True, rules: str | None = None):
+    """The store for `--db` (with the rules folder `--rules`, default $PLUGWATCH_RULES); a bad URL or
+    (with create=False) a missing SQLite file is one line, exit 2."""
     try:
-        return root().open_store(database_url(db), create=create)
+        return root().open_store(database_url(db), create=create, rules=rules)
     except UserError as e:
         fail(escape(str(e)))
 

@@ -160,6 +160,25 @@ def db_upgrade(db: DbOption = None) -> None:
     err.print(f"database at {store.engine.url.render_as_string()} is at revision {', '.join(rev)}")
 
 
+RULES_HELP = ("Policy rules folder (default: $PLUGWATCH_RULES; none: the built-in default rules). Re-read when "
+              "its files change; a folder with a broken file is refused and the previous set kept.")
+
+
+def _report_rules(option: str | None) -> None:
+    """Say at start-up what is wrong in the rules folder; the store then keeps the previous good set."""
+    from pathlib import Path
+
+    from plugwatch.rules.ruleset import check
+    from plugwatch.settings import rules_dir
+    from plugwatch.signals import site_terms
+
+    folder = rules_dir(option)
+    site_terms.use_folder(folder)  # the site vocabulary beside the rules, read when scoring starts
+    if folder:
+        for problem in check(Path(folder)):
+            err.print(f"[yellow]rules not loaded[/] {escape(str(problem))}", soft_wrap=True)
+
+
 def _detector():
     from plugwatch.detect import Detector, ModelError
 
@@ -182,11 +201,13 @@ def ingest(
     inputs: Annotated[list[str], typer.Argument(help="Files or folders in any supported format.")],
     db: DbOption = None,
     region: Annotated[str | None, typer.Option(help="Default region for phone numbers, e.g. US.")] = None,
+    rules: Annotated[str | None, typer.Option("--rules", help=RULES_HELP)] = None,
 ) -> None:
     """Score items with the detector and store them; queue what needs review. Same item twice = stored once."""
     from plugwatch.service.ingest import ingest_paths
 
-    store = open_db(db)
+    _report_rules(rules)
+    store = open_db(db, rules=rules)
     report = ingest_paths(store, _detector(), inputs, default_region=region.upper() if region else None)
     _print_report(report)
     if report.read == 0:
@@ -231,6 +252,7 @@ def serve(
         "--config", help="Site configuration (TOML): connected platforms (default: $PLUGWATCH_CONFIG).")] = None,
     worker: Annotated[bool, typer.Option(
         "--worker", help="Also deliver decisions' effects to connected platforms, in this process.")] = False,
+    rules: Annotated[str | None, typer.Option("--rules", help=RULES_HELP)] = None,
 ) -> None:
     """Run the review service: JSON API under /api, docs at /docs, review pages at /."""
     import uvicorn
@@ -238,7 +260,8 @@ def serve(
     from plugwatch.commands.enforce import site_config, start_worker
 
     site = site_config(config)  # read now: a bad file stops here, not at the first decision
-    store = open_db(db)
+    _report_rules(rules)
+    store = open_db(db, rules=rules)
     detector = _detector()
     lines = []
     if example:
@@ -251,7 +274,7 @@ def serve(
             lines.append(f"  {name:14} ({role}) password: {_demo_user(store, name, role)}")
     store.dispose()
     try:
-        app = root().create_app(database_url(db), detector=detector, session_key_file=session_key_file,
+        app = root().create_app(database_url(db), detector=detector, rules=rules, session_key_file=session_key_file,
                                 secure_cookies=secure_cookies or None, media_hosts=media_hosts)
     except UserError as e:
         fail(escape(str(e)))

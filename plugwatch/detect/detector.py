@@ -201,7 +201,7 @@ class Detector:
             kind = OfferKind.OFFER
         elif float(p[BUY]) >= self.model.request_threshold:
             kind = OfferKind.REQUEST
-        drug_hits = [h for h in ctx.hits if h.signal == "drug_term" and not h.in_bio]
+        drug_hits = [h for h in ctx.hits if h.signal in ("drug_term", "site_term") and not h.in_bio]
         clear = [h for h in drug_hits if not h.feature.endswith(("high", "emoji"))]
         # Everyday words ("gras", "snow") name a drug only once the item is an offer or request.
         drugs = sorted({h.category for h in (drug_hits if kind else clear) if h.category and h.category != "other"})
@@ -209,7 +209,7 @@ class Detector:
         if kind is None and score < REASON_FLOOR:
             return v
         v.reasons = reasons_for(ctx)
-        if flagged and not any(h.signal in ("drug_term", "cue", "commerce") and not h.in_bio for h in ctx.hits):
+        if flagged and not any(h.signal in ("drug_term", "site_term", "cue", "commerce") and not h.in_bio for h in ctx.hits):
             v.model_only = True
             v.reasons.append(Reason("model", "model-only decision: the text resembles known offers, "
                                     "but no listed drug term or sale cue was found", weight=score))

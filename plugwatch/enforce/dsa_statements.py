@@ -20,6 +20,7 @@ from plugwatch.actions import ACTIONS, POLICY_REASONS
 CATEGORY = "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS"  # drug sales are unsafe and illegal products
 KEYWORDS = ["KEYWORD_REGULATED_GOODS_SERVICES"]
 NOT_AUTOMATED = "AUTOMATED_DECISION_NOT_AUTOMATED"  # a reviewer or a lead took every decision
+FULLY_AUTOMATED = "AUTOMATED_DECISION_FULLY"  # a policy rule took it (plugwatch.rules)
 
 # effect -> the restriction fields it sets
 RESTRICTIONS: dict[str, dict[str, Any]] = {
@@ -50,12 +51,14 @@ def _content_types(record: dict[str, Any]) -> list[str]:
     return sorted(types)
 
 
-def _facts(decision, item, automated_detection: bool) -> str:
+def _facts(decision, item, automated_detection: bool, automated: bool = False) -> str:
     found = ("automated detection flagged it" + (f" (score {item.score:.2f})" if item.score is not None else "")
              if automated_detection else "it came to the moderation queue")
     signals = sorted({r.get("meaning") or r.get("signal") for r in (item.reasons or [])[:20]
                       if isinstance(r, dict) and (r.get("meaning") or r.get("signal"))})
-    facts = (f"A moderator reviewed the post after {found} and decided that it "
+    who = (f"A policy rule decided automatically, after {found}, that it" if automated
+           else f"A moderator reviewed the post after {found} and decided that it")
+    facts = (f"{who} "
              f"{POLICY_REASONS.get(decision.policy_reason, decision.policy_reason)} "
              f"(policy reason: {decision.policy_reason}).")
     if signals:
@@ -63,10 +66,12 @@ def _facts(decision, item, automated_detection: bool) -> str:
     return facts[:5000]
 
 
-def build(decision, item, dsa, puid: str, source: tuple[str, str | None] | None = None) -> dict[str, Any]:
+def build(decision, item, dsa, puid: str, source: tuple[str, str | None] | None = None,
+          automated: bool = False) -> dict[str, Any]:
     """The statement for `decision` on `item` under the site's DSA settings `dsa` (config.DsaConfig).
     `source`: (source type, trusted flagger's public name) when users reported the item
-    (plugwatch.store.reports.notice_source); a reporter who is not a trusted flagger is never named."""
+    (plugwatch.store.reports.notice_source); a reporter who is not a trusted flagger is never named.
+    `automated`: a rule applied the action without a person."""
     spec = ACTIONS[decision.action]
     automated_detection = bool(item.flagged)
     policy = POLICY_REASONS.get(decision.policy_reason, decision.policy_reason)
@@ -89,10 +94,10 @@ def build(decision, item, dsa, puid: str, source: tuple[str, str | None] | None 
         "territorial_scope": sorted(dsa.territorial_scope),
         "content_date": posted.strftime("%Y-%m-%d"),
         "application_date": decision.created_at.strftime("%Y-%m-%d"),
-        "decision_facts": _facts(decision, item, automated_detection),
+        "decision_facts": _facts(decision, item, automated_detection, automated),
         "source_type": source[0] if source else dsa.source_type,
         "automated_detection": "Yes" if automated_detection else "No",
-        "automated_decision": NOT_AUTOMATED,
+        "automated_decision": FULLY_AUTOMATED if automated else NOT_AUTOMATED,
         "puid": puid,
     })
     if source and source[1]:

@@ -19,6 +19,7 @@ from plugwatch.enforce import config as site_config
 from plugwatch.enforce import dsa_statements, notices
 from plugwatch.store import reports
 from plugwatch.store.enforcement_tables import Notice, PlatformEffect, StatementOfReasons
+from plugwatch.store.rules_tables import is_automated
 from plugwatch.store.schema import Account, Appeal, Decision, Item
 
 DSA_BACKEND = "dsa"  # outbox rows that submit statements of reasons
@@ -37,17 +38,19 @@ def on_decision(session: Session, decision: Decision) -> None:
     spec = ACTIONS[decision.action]
     if not spec.final or spec.effect is None:
         return
+    automated = is_automated(session, decision)  # a policy rule took it (plugwatch.rules)
     text = notices.compose(spec.notice or decision.action, decision.policy_reason, language=cfg.language,
                            appeal=cfg.appeal, policy_url=cfg.policy_url, item_url=item.url,
-                           automated_detection=bool(item.flagged))
+                           automated_detection=bool(item.flagged), automated_decision=automated)
     session.add(Notice(decision_id=decision.id, item_id=item.id, account_key=item.account_key,
                        kind=spec.notice or decision.action, language=cfg.language, text=text,
-                       created_at=decision.created_at))
+                       automated_decision=automated, created_at=decision.created_at))
     payload = _payload(decision, item, account, spec.effect, text)
+    payload["automated"]["decision"] = automated
     for backend in cfg.backends.values():
         _enqueue(session, backend, decision, item, spec.effect, payload, automatable=spec.automatable)
     if dsa_statements.restricts(decision.action):
-        _statement(session, cfg, decision, item)
+        _statement(session, cfg, decision, item, automated)
     session.flush()
 
 
@@ -132,9 +135,10 @@ def _reverse(session: Session, cfg, original: Decision, decision: Decision, item
         _enqueue(session, backend, decision, item, spec.reverse_effect, payload, reverses=row.id)
 
 
-def _statement(session: Session, cfg, decision: Decision, item: Item) -> None:
+def _statement(session: Session, cfg, decision: Decision, item: Item, automated: bool = False) -> None:
     puid = dsa_statements.new_puid()
-    body = dsa_statements.build(decision, item, cfg.dsa, puid, source=reports.notice_source(session, item.id))
+    body = dsa_statements.build(decision, item, cfg.dsa, puid, source=reports.notice_source(session, item.id),
+                                automated=automated)
     session.add(StatementOfReasons(puid=puid, decision_id=decision.id, action=decision.action,
                                    category=body["category"], source_type=body["source_type"],
                                    automated_detection=body["automated_detection"] == "Yes",

@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from plugwatch.actions import ACTIONS, PERMISSIONS, POLICY_REASONS, reason_fits
 from plugwatch.enforce.status import delivery_stats, effect_view, item_effects
 from plugwatch.enforce.worker import retry
+from plugwatch.rules.stats import rule_stats
 from plugwatch.service.auth import current_user, require
 from plugwatch.service.ingest import ingest_bytes
 from plugwatch.service.limits import parse_json, read_body, spool_body
@@ -264,7 +265,8 @@ def _for_role(session, request: Request, view: Any, user: User) -> Any:
 @router.get("/api/stats", tags=["review"])
 def stats(request: Request, user: Stats) -> dict[str, Any]:
     return _run(request, lambda s: {**review.queue_stats(s), "platforms": delivery_stats(s),
-                                    "intake": intake_stats(s), "user_reports": reports.report_counts(s)})
+                                    "intake": intake_stats(s), "user_reports": reports.report_counts(s),
+                                    "rules": rule_stats(s)})
 
 
 @router.get("/api/export/decisions", tags=["export"])

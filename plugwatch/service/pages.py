@@ -28,6 +28,7 @@ from plugwatch.actions import ACTIONS, POLICY_REASONS, reason_fits, reason_group
 from plugwatch.enforce.status import item_effects
 from plugwatch.enforce.worker import retry
 from plugwatch.network.generic import LINK_TYPES, is_linkable
+from plugwatch.rules.stats import rule_stats
 from plugwatch.service.auth import (
     authenticate,
     csrf_token,
@@ -298,7 +299,8 @@ def _queue_data(store, user: User, pseudonyms) -> dict[str, Any]:
         if groups:
             groups = pseudonymise_keys(s, groups, user.role, pseudonyms)
         stats = _stats(s) if user.role in STATS_ROLES else None
-    return {"groups": groups, "stats": stats}
+        rules = rule_stats(s) if user.role in STATS_ROLES else None
+    return {"groups": groups, "stats": stats, "rules": rules}
 
 
 def _guess_type(canonical: str) -> str:

@@ -22,9 +22,24 @@ AfterDecision = Callable[[Session, "Decision"], None]
 
 
 @dataclass(frozen=True)
+class Route:
+    """Where an ingested item goes: whether it is queued for review, points added to its priority, and
+    whether only a lead may take it."""
+    review: bool
+    boost: float = 0.0
+    lead_only: bool = False
+
+
+# (session, new records, now) -> {item id: Route}: decides which stored items are queued and how
+# (the policy rules, plugwatch.rules). None: the detector's flag or a request to buy queues an item.
+Router = Callable[[Session, list[dict[str, Any]], Any], dict[str, Route]]
+
+
+@dataclass(frozen=True)
 class Hooks:
     after_ingest: tuple[AfterIngest, ...] = ()
     after_decision: tuple[AfterDecision, ...] = ()
+    route: Router | None = None
 
 
 NO_HOOKS = Hooks()

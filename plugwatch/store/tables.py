@@ -11,9 +11,11 @@ from plugwatch.store import (
     evidence_tables,
     image_tables,
     intake_tables,
+    rules_tables,
     schema,
     sharing_tables,
 )
 
-TABLE_MODULES = (schema, evidence_tables, sharing_tables, enforcement_tables, intake_tables, image_tables)
+TABLE_MODULES = (schema, evidence_tables, sharing_tables, enforcement_tables, intake_tables, image_tables,
+                 rules_tables)
 METADATA = schema.Base.metadata

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.records import utc_time
 from plugwatch.store import linking
-from plugwatch.store.hooks import hooks_of
+from plugwatch.store.hooks import Route, hooks_of
 from plugwatch.store.review.base import ReviewError, _chunks, _insert
 from plugwatch.store.review.priority import base_priority, needs_review, priority_key
 from plugwatch.store.schema import (
@@ -88,7 +88,8 @@ def ingest_records(session: Session, records: list[dict[str, Any]], now: datetim
 
     ident_ids = _link_identifiers(session, fresh, now)
     linking.link_batch(session, fresh, ident_ids)  # before queueing: new tasks take the network's group
-    result.queued = _queue_tasks(session, [rec for rec in fresh if needs_review(rec)], now)
+    routes = _routes(session, fresh, now)
+    result.queued = _queue_tasks(session, [rec for rec in fresh if routes[rec["id"]].review], now, routes)
     session.flush()
     for hook in hooks_of(session).after_ingest:
         hook(session, result)
@@ -98,6 +99,15 @@ def ingest_records(session: Session, records: list[dict[str, Any]], now: datetim
 def queue_records(session: Session, records: list[dict[str, Any]], now: datetime | None = None) -> int:
     """Queue stored records for review whatever their score (e.g. a partner's watch-list match)."""
     return _queue_tasks(session, records, now or utcnow())
+
+
+def _routes(session: Session, records: list[dict[str, Any]], now: datetime) -> dict[str, Route]:
+    """Which records are queued, and how: the store's router (the policy rules) when one is wired,
+    else the detector's flag or a request to buy."""
+    router = hooks_of(session).route
+    routes = router(session, records, now) if router is not None else {}
+    return {rec["id"]: routes.get(rec["id"]) or Route(review=router is None and needs_review(rec))
+            for rec in records}
 
 
 def _item_row(rec: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -191,7 +201,8 @@ def _link_identifiers(session: Session, records: list[dict[str, Any]],
     return ids
 
 
-def _queue_tasks(session: Session, records: list[dict[str, Any]], now: datetime) -> int:
+def _queue_tasks(session: Session, records: list[dict[str, Any]], now: datetime,
+                 routes: dict[str, Route] | None = None) -> int:
     if not records:
         return 0
     keys = sorted({rec["author"] for rec in records if rec.get("author")})
@@ -203,10 +214,12 @@ def _queue_tasks(session: Session, records: list[dict[str, Any]], now: datetime)
         author = rec.get("author")
         followers = (rec.get("account") or {}).get("followers")
         base = base_priority(rec.get("score"), followers, rec.get("reach"), rec.get("kind"))
+        route = (routes or {}).get(rec["id"])
         group = networks.get(author) if author else None
         rows.append({"item_id": rec["id"], "group_key": f"network:{group}" if group else (author or rec["id"]),
-                     "priority": priority_key(base, now), "state": "pending", "open_state": "pending",
-                     "created_at": now})
+                     "priority": priority_key(base + (route.boost if route else 0.0), now), "state": "pending",
+                     "open_state": "pending", "created_at": now,
+                     "required_role": "lead" if route is not None and route.lead_only else None})
     session.execute(_insert(session, ReviewTask.__table__).on_conflict_do_nothing(index_elements=["item_id"]), rows)
     return len(rows)
 

@@ -13,6 +13,7 @@ from plugwatch.actions import allowed
 from plugwatch.network.generic import is_linkable
 from plugwatch.store.review.base import FINAL_ACTIONS, STRIKE_DAYS, SUSPEND_AFTER, ReviewError, _chunks, _iso
 from plugwatch.store.review.priority import priority_now
+from plugwatch.store.rules_tables import routes_of, rules_view
 from plugwatch.store.schema import (
     Account,
     AccountIdentifier,
@@ -60,10 +61,12 @@ def queue(session: Session, user: User, limit: int = 50, now: datetime | None = 
         rows.extend(r for r in more if r[0].id not in seen)
     holder_ids = {t.claimed_by for t, _ in rows if t.claimed_by}
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(holder_ids))).all()) if holder_ids else {}
+    routes = routes_of(session, [item.id for _, item in rows])  # where policy rules sent each
     groups: dict[str, dict[str, Any]] = {}
     for task, item in rows:
         g = groups.setdefault(task.group_key, {"group_key": task.group_key, "priority": -math.inf, "tasks": []})
         row = _task_row(task, item, names, now)
+        row["team"], row["labels"] = routes.get(item.id, (None, []))
         g["tasks"].append(row)
         g["priority"] = max(g["priority"], row["priority"])
     out = sorted(groups.values(), key=lambda g: -g["priority"])
@@ -89,6 +92,7 @@ def item_view(session: Session, item_id: str, now: datetime | None = None) -> di
         "reasons": item.reasons,
         "identifiers": _identifier_view(session, item),
         "task": None, "account": None, "network": [], "group": [], "decisions": [], "appeals": [],
+        "rules": rules_view(session, item_id),
     }
     if task is not None:
         view["task"] = {"state": task.state, "priority": priority_now(task.priority, now), "group_key": task.group_key,
