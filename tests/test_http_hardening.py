@@ -170,6 +170,16 @@ def test_deep_json_and_huge_integers_are_client_errors(small_app):
     assert r.status_code == 400
 
 
+def test_a_lone_surrogate_in_a_json_body_is_a_client_error_that_names_the_field(small_app):
+    # The default 422 handler echoes the input back and failed to encode it: a 500 on every route.
+    tokens = small_app.state.tokens
+    c = TestClient(small_app, raise_server_exceptions=False)
+    body = '{"action": "remove", "policy_reason": "drug_sale", "note": "\\ud800"}'
+    r = c.post("/api/items/x:1/decision", headers={**bearer(tokens["ann"]), "Content-Type": "application/json"},
+               content=body)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "note"]
+
+
 # -- the storage boundary of ingest -----------------------------------------------------------------
 
 def test_unstorable_records_are_rejected_with_line_and_reason_and_the_rest_is_stored(api):

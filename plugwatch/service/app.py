@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from plugwatch.detect.lazy import LazyDetector
@@ -49,6 +52,7 @@ def build_app(store: Store, routers: Iterable[APIRouter], detector=None, *, sess
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimit)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     _add_docs(app)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -71,3 +75,10 @@ def _add_docs(app: FastAPI) -> None:
     def favicon() -> FileResponse:
         return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
                             headers={"Cache-Control": "public, max-age=86400"})
+
+
+async def _invalid_request(request, exc: RequestValidationError) -> Response:
+    """FastAPI's 422, with the echoed input escaped to ASCII: the default handler writes it as UTF-8,
+    which fails on a lone surrogate in the body and turned a client's error into a 500."""
+    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+    return Response(body, status_code=422, media_type="application/json")
