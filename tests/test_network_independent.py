@@ -62,7 +62,9 @@ def test_reworded_pitch_is_one_campaign_and_popular_text_is_none(run):
     campaigns = jsonl(run / "campaigns.jsonl")
     templates = [c for c in campaigns if c["type"] == "template"]
     assert [c["members"] for c in templates] == [TRUTH["campaign"]]
-    assert templates[0]["accounts"] == 24 and templates[0]["size"] == 35
+    # 24 accounts, half of them pitching twice: 36 pitches, all sketched (the model before detector v2
+    # scored one below the sketching floor, and this said 35).
+    assert templates[0]["accounts"] == 24 and templates[0]["size"] == 36
     accounts = {a["account"]: a for a in jsonl(run / "accounts.jsonl")}
     assert not accounts["x:newsreader_00"]["campaigns"] and not accounts["x:everyday_00"]["campaigns"]
 
