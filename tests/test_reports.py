@@ -268,6 +268,9 @@ def test_a_threat_reply_or_a_mention_after_a_report_raises_a_retaliation_flag_to
     assert "telegram:3" not in rev_queue and "telegram:4" not in rev_queue
     lead_queue = client.get("/api/queue", headers=h["lead1"]).json()
     assert lead_queue[0]["tasks"][0]["item_id"] in ("telegram:3", "telegram:4")
+    for flagged in ("telegram:3", "telegram:4"):  # its text names or answers the reporter: not for reviewers
+        assert client.get(f"/api/items/{flagged}", headers=h["rev"]).status_code == 403
+    assert client.get("/api/items/telegram:5", headers=h["rev"]).status_code == 200
     view = client.get("/api/items/telegram:3", headers=h["lead1"]).json()["reports"]
     assert view["retaliation"][0]["kind"] == "reply" and "whistle" not in json.dumps(view)
     shown = client.get("/api/reporters", params={"item_id": "telegram:3"}, headers=h["lead1"]).json()

@@ -221,6 +221,7 @@ def get_item(request: Request, item_id: str, user: Reader) -> dict[str, Any]:
     (state: pending, sending, delivered with the platform's answer, logged (dry run), failed with the
     error and the next attempt, dead, held, cancelled) and the notices the account was sent."""
     def work(s):
+        reports.check_may_open(s, item_id, user.role)
         view = redact_item(review.item_view(s, item_id), user.role)
         view["platform"] = item_effects(s, item_id)
         view["reports"] = reports.item_summary(s, item_id)  # counts and reasons: never who reported

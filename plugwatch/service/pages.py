@@ -333,6 +333,7 @@ def linked_accounts(network: list[dict[str, Any]]) -> tuple[list[dict[str, Any]]
 def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, Any]:
     pseudonyms, links = request.app.state.pseudonyms, _link_policy(request)
     with store.session() as s:
+        reports.check_may_open(s, item_id, user.role)
         view = redact_item(review.item_view(s, item_id), user.role)
         view = pseudonymise_keys(s, view, user.role, pseudonyms)
         record = s.scalar(select(Item.record).where(Item.id == item_id)) or {}

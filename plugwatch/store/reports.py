@@ -27,7 +27,7 @@ import regex as re
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from plugwatch.actions import ACTIONS, LEAD, POLICY_REASONS, reason_group
+from plugwatch.actions import ACTIONS, LEAD, POLICY_REASONS, allowed, reason_group
 from plugwatch.store import audit
 from plugwatch.store.intake_tables import Reporter, RetaliationFlag, UserReport
 from plugwatch.store.review.base import ReviewError, _chunks, _insert
@@ -246,6 +246,16 @@ def item_summary(session: Session, item_id: str) -> dict[str, Any] | None:
         "retaliation": [{"kind": f.kind, "threat_words": f.threat_words, "report_id": f.report_id,
                          "note": "possible retaliation against someone who reported this account"} for f in flags],
     }
+
+
+def check_may_open(session: Session, item_id: str, role: str) -> None:
+    """A post flagged as retaliation names, or answers, a person who reported its author: only the roles
+    that may see reporters (`reports.reveal`) open it; for anyone else it is a 403."""
+    if allowed("reports.reveal", role):
+        return
+    if session.scalar(select(RetaliationFlag.id).where(RetaliationFlag.item_id == item_id).limit(1)) is not None:
+        raise ReviewError("This post is flagged as possible retaliation against someone who reported its author; "
+                          "a lead handles it.", 403)
 
 
 def reveal(session: Session, item_id: str, actor: str) -> list[dict[str, Any]]:
