@@ -140,15 +140,21 @@ def _secret(value: Any, origin: str) -> Secret:
 _SECRET_KEYS = ("token", "secret", "password")
 
 
+def kind_of(raw: Any, origin: str, kinds) -> str:
+    """The `kind` of a configuration table (a back-end, a source); a UserError naming the key otherwise."""
+    if not isinstance(raw, dict):
+        raise UserError(f"{origin}: expected a table")
+    kind = raw.get("kind")
+    if kind not in kinds:
+        raise UserError(f"{origin}.kind: {kind!r} is not one of {', '.join(kinds)}")
+    return kind
+
+
 def _backend(name: str, raw: Any, where: str) -> BackendConfig:
     from plugwatch.enforce.backends import default_operations, operations_of
 
     origin = f"{where}: backends.{name}"
-    if not isinstance(raw, dict):
-        raise UserError(f"{origin}: expected a table")
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        raise UserError(f"{origin}.kind: {kind!r} is not one of {', '.join(KINDS)}")
+    kind = kind_of(raw, origin, KINDS)
     platforms = raw.get("platforms", ["*"])
     if isinstance(platforms, str):
         platforms = [platforms]

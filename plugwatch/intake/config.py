@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugwatch.enforce import config as site_config
-from plugwatch.enforce.config import Secret
+from plugwatch.enforce.config import Secret, kind_of
 from plugwatch.errors import UserError
 from plugwatch.store.reports import REPORTABLE
 
@@ -67,11 +67,7 @@ def _number(raw: dict, key: str, default: float, origin: str, minimum: float = 0
 
 def parse_source(name: str, raw: Any, where: str) -> SourceConfig:
     origin = f"{where}: sources.{name}"
-    if not isinstance(raw, dict):
-        raise UserError(f"{origin}: expected a table")
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        raise UserError(f"{origin}.kind: {kind!r} is not one of {', '.join(KINDS)}")
+    kind = kind_of(raw, origin, KINDS)
     default_url = JETSTREAM_URL if kind == "jetstream" else ""
     url = raw.get("url", default_url)
     schemes = ("ws://", "wss://") if kind == "jetstream" else ("http://", "https://")
