@@ -206,12 +206,16 @@ def run(inputs: list[str], job: ScanJob, cluster: runtime.Cluster, target: int =
 
     failures = []
     for future in as_completed(futures):
-        i = futures[future]
+        i = futures.pop(future)
         try:
             records[i] = future.result()
         except Exception as e:  # noqa: BLE001 - reported per partition below; the others go on
             failures.append(f"{part_name(i)} ({parts[i].describe()}): {type(e).__name__}: {e}")
             continue
+        finally:
+            # Let go of the result: a key still wanted is computed again when the worker holding it
+            # dies, and that late attempt would write files after the final clean-up below.
+            future.release()
         if on_done is not None:
             on_done(records[i])
     if failures:
