@@ -84,7 +84,7 @@ def _invitations(hits: list[Hit], text: str, in_bio: bool) -> list[Hit]:
 def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
     hits = []
     for m in cue_matcher().find(text):
-        for cue in {v[0] for v in m.values}:
+        for cue in dict.fromkeys(v[0] for v in m.values):  # in file order: a set's order changes per process
             hits.append(Hit("cue", f"cue:{cue}", f"{MEANINGS[cue]}", m.start, m.end, in_bio=in_bio))
     if "?" in text or _MAY_INVITE.search(text):
         hits = _invitations(hits, text, in_bio)
