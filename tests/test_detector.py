@@ -423,3 +423,17 @@ def test_a_strain_name_is_cannabis_and_context_rules_leave_scores_alone():
         ctx = Detector.analyse(item(post), extract_identifiers(post))
         recategorised = [replace(h, category="nps") if h.feature == "drug:high" else h for h in ctx.hits]
         assert np.array_equal(feature_vector(ctx.hits, ctx.norm.text), feature_vector(recategorised, ctx.norm.text))
+
+
+def test_text_hashing_word_cache_gives_the_same_rows_in_any_batch():
+    """Each word's hashed columns are cached: a text scored alone, again, or among others, gives one row."""
+    from plugwatch.detect.model import TextHashing
+
+    texts = HASHING_TEXTS + ["1g £80 1g £80 again", "ships discreet", ""]
+    batch = TextHashing().transform(texts)
+    for i, text in enumerate(texts):
+        alone = TextHashing().transform([text])
+        assert np.array_equal(alone.indices, batch[i].indices)
+        assert alone.data.tobytes() == batch[i].data.tobytes()
+    again = TextHashing().transform(texts)
+    assert np.array_equal(again.indptr, batch.indptr) and again.data.tobytes() == batch.data.tobytes()

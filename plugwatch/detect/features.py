@@ -36,39 +36,55 @@ INDEX = {name: i for i, name in enumerate(FEATURES)}
 N_FEATURES = len(FEATURES)
 
 
+_SLOTS: dict[tuple[str, bool], int | None] = {}  # (hit feature, in bio) -> its count's index, if weighed
+
+
+def _slot(feature: str, in_bio: bool) -> int | None:
+    key = (feature, in_bio)
+    if key not in _SLOTS:
+        _SLOTS[key] = INDEX.get("bio_" + feature if in_bio else feature)
+    return _SLOTS[key]
+
+
+_I = INDEX
+_SALE_CUE_SLOTS = tuple(INDEX[f"cue:{c}"] for c in SALE_CUES)
+
+
 def feature_vector(hits: list[Hit], text: str) -> np.ndarray:
-    counts = dict.fromkeys(FEATURES, 0.0)
+    # A list indexed by feature (the hot path of every item): the same counts, the same arithmetic.
+    counts = [0.0] * N_FEATURES
     categories: set[str] = set()
     for h in hits:
-        name = h.feature
-        if h.in_bio:
-            name = "bio_" + name
-        if name in counts:
-            counts[name] += 1.0
+        i = _SLOTS.get((h.feature, h.in_bio), -1)
+        if i == -1:
+            i = _slot(h.feature, h.in_bio)
+        if i is not None:
+            counts[i] += 1.0
         if h.category and not h.in_bio and not h.feature.endswith("high"):
             categories.add(h.category)
-    specific = counts["drug:low"] + counts["drug:medium"]
-    ambiguous = counts["drug:high"] + counts["drug:emoji"]
-    sale_kinds = sum(1 for c in SALE_CUES if counts[f"cue:{c}"]) + (counts["price"] > 0) + (counts["quantity"] > 0)
-    sale = sale_kinds + counts["id:contact"] + counts["id:payment"] + counts["id:wallet"]
-    counts["drug_categories"] = len(categories)
-    counts["x:specific_drug_and_sale"] = min(specific, 3) * min(sale, 3)
-    counts["x:ambiguous_drug_and_sale"] = min(ambiguous, 3) * min(sale, 3)
-    counts["x:drug_and_contact_id"] = min(specific + ambiguous, 3) * min(counts["id:contact"], 2)
-    paying = counts["cue:payment"] + counts["id:payment"] + counts["id:wallet"]
-    counts["x:drug_and_payment"] = min(specific, 3) * min(paying, 2)
-    counts["x:drug_and_request"] = min(specific + ambiguous, 3) * counts["cue:request"]
-    context = counts["cue:news"] + counts["cue:care"] + counts["cue:warning"]
-    counts["x:drug_and_context"] = min(specific + ambiguous, 3) * context
+    c, i = counts, _I
+    specific = c[i["drug:low"]] + c[i["drug:medium"]]
+    ambiguous = c[i["drug:high"]] + c[i["drug:emoji"]]
+    sale_kinds = sum(1 for k in _SALE_CUE_SLOTS if c[k]) + (c[i["price"]] > 0) + (c[i["quantity"]] > 0)
+    sale = sale_kinds + c[i["id:contact"]] + c[i["id:payment"]] + c[i["id:wallet"]]
+    c[i["drug_categories"]] = len(categories)
+    c[i["x:specific_drug_and_sale"]] = min(specific, 3) * min(sale, 3)
+    c[i["x:ambiguous_drug_and_sale"]] = min(ambiguous, 3) * min(sale, 3)
+    c[i["x:drug_and_contact_id"]] = min(specific + ambiguous, 3) * min(c[i["id:contact"]], 2)
+    paying = c[i["cue:payment"]] + c[i["id:payment"]] + c[i["id:wallet"]]
+    c[i["x:drug_and_payment"]] = min(specific, 3) * min(paying, 2)
+    c[i["x:drug_and_request"]] = min(specific + ambiguous, 3) * c[i["cue:request"]]
+    context = c[i["cue:news"]] + c[i["cue:care"]] + c[i["cue:warning"]]
+    c[i["x:drug_and_context"]] = min(specific + ambiguous, 3) * context
     # Warnings and scam reports name the seller's contact; the contact then points away from the author.
-    counts["x:contact_in_warning"] = min(counts["id:contact"] + counts["id:phone"], 2) * min(counts["cue:warning"], 2)
-    counts["x:sale_cues_distinct"] = sale_kinds
+    c[i["x:contact_in_warning"]] = min(c[i["id:contact"]] + c[i["id:phone"]], 2) * min(c[i["cue:warning"]], 2)
+    c[i["x:sale_cues_distinct"]] = sale_kinds
     # Capped: beyond a long paragraph, length says nothing, and an offer buried in a long
     # post must not be talked down by its surroundings.
-    counts["text:length"] = min(len(text), 1000) / 100.0
-    counts["text:question"] = float("?" in text)
-    counts["text:lines"] = text.count("\n")
-    return np.fromiter((math.log1p(counts[f]) for f in FEATURES), dtype=np.float32, count=N_FEATURES)
+    c[i["text:length"]] = min(len(text), 1000) / 100.0
+    c[i["text:question"]] = float("?" in text)
+    c[i["text:lines"]] = text.count("\n")
+    return np.fromiter(map(math.log1p, c), dtype=np.float32, count=N_FEATURES)
 
 
 def check_signals(signals) -> None:

@@ -88,24 +88,46 @@ class TextHashing:
 
     def transform(self, texts: list[str]):
         import scipy.sparse as sp
-        from mmh3 import hash as murmur3_32  # utf-8 bytes of a str, seed 0, signed: as scikit-learn
 
-        hashes: list[int] = []
+        columns: list[int] = []
         indptr = [0]
+        cached = _word_columns(self.n_features, self.ngram)
         for text in texts:
-            hashes.extend(map(murmur3_32, char_wb_ngrams(text, *self.ngram)))
-            indptr.append(len(hashes))
-        h = np.fromiter(hashes, dtype=np.int64, count=len(hashes))
-        columns = np.where(h == _INT32_MIN, (2**31 - 1 - (self.n_features - 1)) % self.n_features,
-                           np.abs(h) % self.n_features).astype(np.int32)
-        x = sp.csr_matrix((np.ones(len(h), dtype=np.float32), columns, np.asarray(indptr, dtype=np.int32)),
-                          shape=(len(texts), self.n_features))
+            # n-grams never cross words (char_wb), so a row is the sum of its words' columns, and each
+            # word's hashed columns are worked out once: most words of a stream repeat.
+            for w in _WHITE_SPACES.sub(" ", text).split():
+                cols = cached.get(w)
+                if cols is None:
+                    cols = self._columns(w)
+                    if len(cached) >= _WORD_CACHE:
+                        cached.clear()  # a bound on memory, not an eviction policy
+                    cached[w] = cols
+                columns.extend(cols)
+            indptr.append(len(columns))
+        x = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), np.asarray(columns, dtype=np.int32),
+                           np.asarray(indptr, dtype=np.int32)), shape=(len(texts), self.n_features))
         x.sum_duplicates()  # sorts each row's columns and adds up repeats, as scikit-learn does
         # Each row to unit length; the sum of squared counts is exact in float64 whatever the order.
         rows = np.repeat(np.arange(len(texts)), np.diff(x.indptr))
         norms = np.sqrt(np.bincount(rows, weights=x.data.astype(np.float64) ** 2, minlength=len(texts)))
         x.data = (x.data.astype(np.float64) / norms[rows]).astype(np.float32)
         return x
+
+    def _columns(self, word: str) -> tuple[int, ...]:
+        from mmh3 import hash as murmur3_32  # utf-8 bytes of a str, seed 0, signed: as scikit-learn
+
+        n = self.n_features
+        # scikit-learn's column of a signed 32-bit hash: abs(h) % n, with abs(INT32_MIN) wrapping around.
+        return tuple((2**31 - 1 - (n - 1)) % n if h == _INT32_MIN else abs(h) % n
+                     for h in map(murmur3_32, char_wb_ngrams(word, *self.ngram)))
+
+
+_WORD_CACHE = 200_000  # words whose columns are kept (a few tens of MB at most)
+_COLUMNS: dict[tuple[int, tuple[int, int]], dict[str, tuple[int, ...]]] = {}
+
+
+def _word_columns(n_features: int, ngram: tuple[int, int]) -> dict[str, tuple[int, ...]]:
+    return _COLUMNS.setdefault((n_features, tuple(ngram)), {})
 
 
 @dataclass(slots=True)
