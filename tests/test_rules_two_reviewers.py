@@ -199,7 +199,7 @@ def test_concurrent_second_opinions_make_one_final_decision(st):
             review.claim(s, users.get_user(s, "rex"), item, now=later)
         barrier = threading.Barrier(2)
 
-        def go(who, action):
+        def go(who, action, item=item, later=later, barrier=barrier):
             with st.session() as s:
                 u = users.get_user(s, who)
                 barrier.wait()

@@ -18,8 +18,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
-from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from plugwatch.actions import ACTION_NAMES, ADMIN, INGEST, LEAD, LEGAL, REVIEWER
