@@ -119,6 +119,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "effects.retry": (LEAD, ADMIN),  # send a failed or dead platform effect again, release a held one
     "reports.file": (ADMIN, INGEST),  # POST /api/reports, and read reports' outcomes to tell the reporters
     "reports.reveal": (LEAD, ADMIN),  # who reported an item (audited); reviewers never see it
+    # Who gave the opinions on a two-reviewer task and what they were: reviewers see only that a first
+    # opinion exists, so the second review is independent (an anchor would make it a rubber stamp).
+    "opinions.read": (LEAD, ADMIN, LEGAL),
 }
 
 

@@ -50,8 +50,8 @@ def carry_out(session: Session, todo: list[tuple[str, Rule]]) -> None:
 
 def _apply(session: Session, item_id: str, rule: Rule) -> None:
     task = session.scalars(select(ReviewTask).where(ReviewTask.item_id == item_id)).first()
-    if task is None or task.state != "pending":
-        return
+    if task is None or task.state != "pending" or task.two_reviewers:
+        return  # another active rule asked for two people to decide: no automatic action then
     user = system_user(session)
     review.claim(session, user, item_id)
     decision = review.decide(session, user, item_id, rule.action.apply, rule.action.reason,

@@ -30,9 +30,9 @@ from plugwatch.rules.schema import FIELDS, samples
 MODES = ("active", "shadow", "off")
 KEYS = ("name", "description", "owner", "when", "action", "mode")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
-FLAG_EFFECTS = ("review", "hold_evidence")
+FLAG_EFFECTS = ("review", "hold_evidence", "require_two_reviewers")
 EFFECT_KEYS = ("review", "queue", "boost", "label", "labels", "hold_evidence", "apply", "reason",
-               "dry_run")
+               "dry_run", "require_two_reviewers")
 
 
 class RuleError(ValueError):
@@ -61,10 +61,12 @@ class Effects:
     apply: str | None = None  # an action taken at once, recorded as automated
     reason: str | None = None  # the policy reason `apply` cites
     dry_run: str | None = None  # a back-end the action would be sent to, in dry run (recorded only)
+    require_two_reviewers: bool = False  # queued; two independent reviewers must agree (else a lead decides)
 
     @property
     def queues(self) -> bool:
-        return self.review or self.queue is not None or self.boost != 0 or self.apply is not None
+        return (self.review or self.queue is not None or self.boost != 0 or self.apply is not None
+                or self.require_two_reviewers)
 
     def describe(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in (False, None, 0, 0.0, ())}
@@ -177,6 +179,8 @@ def parse_effects(raw: Any, path: str, line: int | None, name: str) -> Effects:
         if "apply" not in kw:
             raise RuleError(path, line, name, "dry_run sends the effect of apply: give apply too")
         kw["dry_run"] = raw["dry_run"]
+    if kw.get("require_two_reviewers") and "apply" in kw:
+        raise RuleError(path, line, name, "require_two_reviewers asks people to decide: it cannot go with apply")
     return Effects(**kw)
 
 

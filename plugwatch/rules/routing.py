@@ -33,6 +33,7 @@ class Combined:
     boost: float = 0.0
     queue: str | None = None
     labels: list[str] = field(default_factory=list)
+    two_reviewers: bool = False
 
     def add(self, rule: Rule) -> None:
         e = rule.action
@@ -40,6 +41,7 @@ class Combined:
         self.boost += e.boost
         self.queue = self.queue or e.queue
         self.labels.extend(x for x in e.labels if x not in self.labels)
+        self.two_reviewers = self.two_reviewers or e.require_two_reviewers
 
 
 def combine(rules: list[Rule]) -> Combined:
@@ -65,7 +67,8 @@ def router(book: RuleBook):
         for item in items:
             hits = ruleset.matching(facts_context(item, lookups, need, len(ruleset.live)))
             got = combine(hits)
-            routes[item["id"]] = Route(review=got.queues, boost=got.boost, lead_only=got.queue == LEADS)
+            routes[item["id"]] = Route(review=got.queues, boost=got.boost, lead_only=got.queue == LEADS,
+                                    two_reviewers=got.two_reviewers)
             for rule in hits:
                 matches.append({"item_id": item["id"], "rule": rule.name, "version": rule.version, "mode": rule.mode,
                                 "effects": rule.action.describe(), "decision_id": None, "created_at": now})

@@ -44,7 +44,7 @@ from plugwatch.service.redaction import can_see_all, pseudonymise_keys, redact_a
 from plugwatch.store import audit, reports, review
 from plugwatch.store.intake_state import intake_stats
 from plugwatch.store.review import CLAIM_SECONDS, ReviewError
-from plugwatch.store.schema import Decision, Item, User
+from plugwatch.store.schema import Decision, Item, ReviewOpinion, User
 
 router = APIRouter()
 
@@ -204,8 +204,13 @@ def release(request: Request, item_id: str, user: Reviewer) -> dict[str, Any]:
 
 @router.post("/api/items/{item_id:path}/decision", tags=["review"])
 def decision(request: Request, item_id: str, body: DecisionBody, user: Reviewer) -> dict[str, Any]:
+    """Decide a claimed item. On a task that needs two reviewers, a reviewer's first (or dissenting)
+    decision is an opinion: `opinion` true, no `id` of a decision, and nothing follows from it yet."""
     d = _run(request, review.decide, user, item_id, body.action, body.policy_reason, body.note)
-    return {"id": d.id, "item_id": d.item_id, "action": d.action, "policy_reason": d.policy_reason,
+    if isinstance(d, ReviewOpinion):
+        return {"id": None, "opinion": True, "opinion_id": d.id, "item_id": d.item_id, "action": d.action,
+                "policy_reason": d.policy_reason, "appeal_id": None, "created_at": d.created_at.isoformat()}
+    return {"id": d.id, "opinion": False, "item_id": d.item_id, "action": d.action, "policy_reason": d.policy_reason,
             "appeal_id": d.appeal_id, "created_at": d.created_at.isoformat()}
 
 

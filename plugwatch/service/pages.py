@@ -52,6 +52,7 @@ from plugwatch.store.schema import (
     Decision,
     Identifier,
     Item,
+    ReviewOpinion,
     User,
 )
 
@@ -590,7 +591,10 @@ async def decide_item(request: Request, item_id: str):
         if not reason_fits(action, reason):
             raise ReviewError(f"The policy reason “{POLICY_REASONS[reason]}” does not fit the action "
                               f"“{spec.label}”.", 422)
-        review.decide(s, user, item_id, action, reason, note)
+        done = review.decide(s, user, item_id, action, reason, note)
+        if isinstance(done, ReviewOpinion):  # a two-reviewer task: nothing happens yet
+            return (f"{item_id}: your opinion ({spec.label.lower()}) is recorded; it needs two reviewers, so "
+                    "nothing is done until a second reviewer agrees (or a lead decides).")
         return f"{item_id}: {spec.done} ({POLICY_REASONS[reason]})."
 
     return await _act(request, item_id, fn, "/", user)

@@ -40,6 +40,10 @@ def redact_item(view: dict[str, Any], role: str) -> dict[str, Any]:
         return view
     out = copy.copy(view)
     hidden: list[str] = []
+    if isinstance(out.get("two_reviewers"), dict) and not allowed("opinions.read", role):
+        # Independent review: that a first opinion exists, never whose or what it was.
+        out["two_reviewers"] = {k: v for k, v in out["two_reviewers"].items() if k != "opinions"}
+        hidden.append("two_reviewers.opinions")
     if isinstance(out.get("item"), dict):
         out["item"] = dict(out["item"])
         for name in ITEM_FIELDS:

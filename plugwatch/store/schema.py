@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -170,6 +171,10 @@ class ReviewTask(Base):
     claimed_until: Mapped[datetime | None] = mapped_column()
     required_role: Mapped[str | None] = mapped_column(String(20))  # lead after an escalation
     excluded_reviewer: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # appeals: not the first one
+    # A policy rule asked for two independent reviewers (plugwatch.rules `require_two_reviewers`): the first
+    # reviewer's decision is an opinion (ReviewOpinion) and `first_opinion_by` says whose.
+    two_reviewers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    first_opinion_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     reopened_at: Mapped[datetime | None] = mapped_column()
     decided_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -190,6 +195,23 @@ class Decision(Base):
     waiting_seconds: Mapped[float | None] = mapped_column(Float)  # from entering (or re-entering) the queue
     # The appeal this decision answered. No foreign key: appeals point at decisions already.
     appeal_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class ReviewOpinion(Base):
+    """A reviewer's decision on a two-reviewer task that is not (yet) final: the first opinion, or a
+    second that disagreed with it (then the task went to a lead). Nothing follows from an opinion: no
+    strike, evidence freeze, platform effect or notice (those follow the final Decision only)."""
+
+    __tablename__ = "review_opinions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("review_tasks.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    policy_reason: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Strike(Base):

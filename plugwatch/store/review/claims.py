@@ -95,6 +95,9 @@ def claim(session: Session, user: User, item_id: str, ttl_seconds: int = CLAIM_S
         raise ReviewError(f"item {item_id} is already decided (file an appeal to reopen it)")
     if task.required_role and user.role != task.required_role and user.role != "lead":
         raise ReviewError(f"item {item_id} was escalated: it needs a {task.required_role}", 403)
+    if task.excluded_reviewer == user.id and task.first_opinion_by == user.id and task.open_state == "pending":
+        raise ReviewError(f"you gave the first opinion on {item_id}: two reviewers are required, and the second "
+                          "must be someone else", 403)
     if task.excluded_reviewer == user.id:
         raise ReviewError(f"item {item_id} is an appeal against your own decision: another reviewer takes it", 403)
     if not _take(session, user, task.id, now, ttl_seconds):

@@ -14,11 +14,13 @@ from plugwatch.store import audit
 from plugwatch.store.hooks import hooks_of
 from plugwatch.store.review.base import STRIKE_DAYS, ReviewError
 from plugwatch.store.review.claims import _task_for
+from plugwatch.store.review.opinions import give_opinion, needs_opinion
 from plugwatch.store.schema import (
     Account,
     Appeal,
     Decision,
     Item,
+    ReviewOpinion,
     ReviewTask,
     Strike,
     User,
@@ -27,9 +29,11 @@ from plugwatch.store.schema import (
 
 
 def decide(session: Session, user: User, item_id: str, action: str, policy_reason: str, note: str = "",
-           now: datetime | None = None) -> Decision:
+           now: datetime | None = None) -> Decision | ReviewOpinion:
     """Record a decision on an item the user has claimed; strikes, suspension, appeal outcome, audit
-    entry and the store's `after_decision` hooks happen in the same transaction."""
+    entry and the store's `after_decision` hooks happen in the same transaction. On a task that needs
+    two reviewers (opinions.py) a reviewer's first or dissenting decision is a ReviewOpinion instead,
+    and none of that happens."""
     now = now or utcnow()
     if action not in ACTIONS:
         raise ReviewError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", 422)
@@ -46,6 +50,11 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
     if task.state != "claimed" or task.claimed_by != user.id:
         raise ReviewError(f"claim {item_id} before deciding it (it is {task.state}"
                           + (", held by someone else" if task.claimed_by not in (None, user.id) else "") + ")")
+    first = None
+    if needs_opinion(task, user, action):
+        opinion, first = give_opinion(session, user, task, action, policy_reason, note, now)
+        if opinion is not None:
+            return opinion
     appeal = None
     if task.open_state == "appealed" or (task.open_state == "escalated" and task.excluded_reviewer is not None):
         appeal = session.scalars(select(Appeal).where(Appeal.item_id == item_id, Appeal.state == "open")
@@ -57,8 +66,10 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
     else:
         values.update(state="escalated", open_state="escalated", required_role="lead", reopened_at=now)
     # Conditional on still holding the claim: a claim that ran out and was taken by someone else loses.
-    res = session.execute(update(ReviewTask).where(
-        ReviewTask.id == task.id, ReviewTask.state == "claimed", ReviewTask.claimed_by == user.id).values(**values)
+    mine = [ReviewTask.id == task.id, ReviewTask.state == "claimed", ReviewTask.claimed_by == user.id]
+    if first is not None:  # the second of two agreeing reviewers: still the same first opinion
+        mine.append(ReviewTask.first_opinion_by == first.reviewer_id)
+    res = session.execute(update(ReviewTask).where(*mine).values(**values)
         .execution_options(synchronize_session=False))
     if res.rowcount != 1:
         raise ReviewError(f"your claim on {item_id} was lost; claim it again")
@@ -77,6 +88,8 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
         # The decision is recorded against the trafficking techniques the item shows (for reporting
         # and for the indicators shared later).
         details["tactics"] = techniques_for_record(item.record or {})
+    if first is not None:
+        details.update(first_opinion=first.id, two_reviewers="agreed")
     upheld = False
     if appeal is not None and final:
         original = session.get(Decision, appeal.decision_id)

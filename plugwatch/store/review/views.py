@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from plugwatch.actions import allowed
 from plugwatch.network.generic import is_linkable
 from plugwatch.store.review.base import FINAL_ACTIONS, STRIKE_DAYS, SUSPEND_AFTER, ReviewError, _chunks, _iso
+from plugwatch.store.review.opinions import opinions_view
 from plugwatch.store.review.priority import priority_now
 from plugwatch.store.rules_tables import routes_of, rules_view
 from plugwatch.store.schema import (
@@ -38,6 +39,8 @@ def _task_row(task: ReviewTask, item: Item, names: dict[int, str], now: datetime
         "claimed_by": names.get(task.claimed_by) if task.claimed_by else None,
         "claimed_until": _iso(task.claimed_until) if task.claimed_until and task.claimed_until >= now else None,
         "required_role": task.required_role, "appeal": task.open_state == "appealed",
+        # Two reviewers needed, and whether a first opinion exists (never whose or what: see item_view).
+        "two_reviewers": bool(task.two_reviewers), "first_opinion": task.first_opinion_by is not None,
     }
 
 
@@ -93,12 +96,15 @@ def item_view(session: Session, item_id: str, now: datetime | None = None) -> di
         "identifiers": _identifier_view(session, item),
         "task": None, "account": None, "network": [], "group": [], "decisions": [], "appeals": [],
         "rules": rules_view(session, item_id),
+        "two_reviewers": None,
     }
     if task is not None:
         view["task"] = {"state": task.state, "priority": priority_now(task.priority, now), "group_key": task.group_key,
                         "claimed_by": names.get(task.claimed_by) if task.claimed_by else None,
                         "claimed_until": _iso(task.claimed_until), "required_role": task.required_role,
                         "appeal": task.open_state == "appealed", "queued_at": _iso(task.created_at)}
+        if task.two_reviewers:
+            view["two_reviewers"] = opinions_view(session, task, names)
         others = session.execute(select(ReviewTask, Item).join(Item, Item.id == ReviewTask.item_id).where(
             ReviewTask.group_key == task.group_key, ReviewTask.id != task.id)
             .order_by(ReviewTask.priority.desc()).limit(50)).all()
