@@ -200,9 +200,11 @@ def test_concurrent_second_opinions_make_one_final_decision(st):
         barrier = threading.Barrier(2)
 
         def go(who, action, item=item, later=later, barrier=barrier):
+            # Meet before opening a session: on SQLite a session holds the write lock from its start,
+            # so a barrier inside it would wait forever for the other thread.
+            barrier.wait(timeout=60)
             with st.session() as s:
                 u = users.get_user(s, who)
-                barrier.wait()
                 try:
                     review.decide(s, u, item, action, "drug_sale" if action == "remove" else "not_drugs", now=later)
                     return "ok"
