@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import regex
+import re
 
 from plugwatch.signals.base import Context, Hit, Signal
+from plugwatch.text.first_chars import compile_fast
 
 _NUM = r"\d{1,6}(?:[.,]\d{1,3})?"
 _CUR_BEFORE = r"(?:[$€£₽¥]|usd\s?|eur\s?|r\$\s?|us\$)"
@@ -14,19 +15,19 @@ _UNIT = (
     r"mg|mcg|ug|µg|ml|ct|count|pcs|pc|pills?|tabs?|caps?|bars?|carts?|pens?|vials?|strips?|blotters?|"
     r"гр|грамм\w*|г|шт|таб\w*)"
 )
-_PRICE = regex.compile(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?<![\w.]){_NUM}{_CUR_AFTER}", regex.I)
-PER_UNIT = regex.compile(
+_PRICE = compile_fast(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?<![\w.]){_NUM}{_CUR_AFTER}", re.I)
+PER_UNIT = compile_fast(
     rf"(?:{_CUR_BEFORE}?{_NUM}{_CUR_AFTER}?)\s?(?:/|per|a|each|por|le|pro|al|per\s|за)\s?(?:{_UNIT}|zip|qp|hp|p|each|ea|unit|gram)\b",
-    regex.I,
+    re.I,
 )
-QUANTITY = regex.compile(
+QUANTITY = compile_fast(
     rf"(?<![\w.]){_NUM}\s?{_UNIT}(?!\w)|(?<![\w.])\d{{1,5}}\s?(?:x|-ct|-count|-pack)(?!\w)|"
     r"\b(?:lbs?|ozs?|half\s?(?:pound|lb|p)|quarter\s?(?:pound|lb|p)|pounds?\s+of|zips?|qps?|hps?|half\s?zips?|eighths?|8ths?|8\s?balls?|eight\s?balls?|quarters?|onions?|elbows?|bricks?|"
     r"1/8|1/4|1/2|3\.5s?|7s|14s|28s|100ct|dubs?|dimes?|nicks?|z's)\b",
-    regex.I,
+    re.I,
 )
-_MENU_LINE = regex.compile(rf"(?:{_CUR_BEFORE}{_NUM}|{_NUM}{_CUR_AFTER}|{_NUM}\s?{_UNIT}\b)", regex.I)
-_DIGIT = regex.compile(r"\d")
+_MENU_LINE = compile_fast(rf"(?:{_CUR_BEFORE}{_NUM}|{_NUM}{_CUR_AFTER}|{_NUM}\s?{_UNIT}\b)", re.I)
+_DIGIT = re.compile(r"\d")
 
 
 def commerce(ctx: Context) -> list[Hit]:
