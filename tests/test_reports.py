@@ -142,6 +142,28 @@ def test_outcome_is_kept_for_the_platform_and_updates_the_reporters_record(env):
     assert client.get(f"/api/reports/{late['id']}", headers=h["feed"]).json()["outcome"] == "action_taken"
 
 
+def test_a_reporters_own_subject_access_export_lists_their_reports_and_no_one_elses(env):
+    app, client, h = env
+    ingest(app, [quiet(1, "telegram:shop_one"), quiet(2, "telegram:shop_two")])
+    mine = report(client, h, "telegram:1", text="he sold to my brother")
+    report(client, h, "telegram:1", reporter="telegram:someone_else", text="also saw this")
+    report(client, h, "telegram:2", reporter="telegram:someone_else")
+    assert client.post("/api/queue/claim", json={"item_id": "telegram:1"}, headers=h["rev"]).status_code == 200
+    assert client.post("/api/items/telegram:1/decision", json={"action": "remove", "policy_reason": "drug_sale"},
+                       headers=h["rev"]).status_code == 200
+    with app.state.store.session() as s:
+        data = subject_export(s, get_user(s, "ann"), "Telegram:@Whistle_Mara")  # no account or items of its own
+    assert data["account"] is None and data["items"] == []
+    assert [(r["id"], r["item_id"], r["text"], r["outcome"]) for r in data["reports_filed"]] == [
+        (mine["id"], "telegram:1", "he sold to my brother", "action_taken")]
+    assert (data["reporter"]["reports"], data["reporter"]["resolved"], data["reporter"]["actioned"]) == (1, 1, 1)
+    assert "someone_else" not in json.dumps(data) and "also saw this" not in json.dumps(data)
+    with app.state.store.session() as s:  # the reported account's export names none of its reporters
+        theirs = subject_export(s, get_user(s, "ann"), "telegram:shop_one")
+    assert theirs["reporter"] is None and theirs["reports_filed"] == []
+    assert "whistle" not in json.dumps(theirs) and "someone_else" not in json.dumps(theirs)
+
+
 def test_trusted_flaggers_go_first_and_are_named_in_the_statement_of_reasons(env):
     app, client, h = env
     flagged = record(5, author="telegram:seller5")  # the detector's offer, score 0.93

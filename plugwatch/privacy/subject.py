@@ -1,7 +1,9 @@
 """Data-subject rights for one account: everything stored about it, and deleting it.
 
 The export holds the account, its identifiers, items (as received and as scanned), review
-decisions, strikes, appeals and the metadata of its evidence snapshots. It leaves out disclosure
+decisions, strikes, appeals and the metadata of its evidence snapshots, and, when the same
+`platform:handle` reported others, the reports it filed (its own words, what it reported and the
+outcome, as the platform may tell it) and its track record; never other reporters of its items. It leaves out disclosure
 requests and legal holds about the account: telling someone that law enforcement asked for their
 data can break a non-disclosure order and tip off an investigation (GDPR art. 23 lets the law
 restrict access for this reason). Those stay visible to `legal` users in the request list.
@@ -26,6 +28,7 @@ from plugwatch.evidence.holds import held_snapshot_ids, item_held, lock_holds
 from plugwatch.evidence.snapshot import EvidenceError, delete_snapshot, freeze
 from plugwatch.store import audit, schema
 from plugwatch.store.evidence_tables import Snapshot
+from plugwatch.store.intake_tables import Reporter, UserReport
 from plugwatch.store.schema import User, utcnow
 
 SUBJECT_ROLES = ("legal", "admin")
@@ -43,11 +46,13 @@ def _need(user: User, what: str) -> None:
 
 
 def _account(session: Session, key: str) -> tuple[str, schema.Account | None]:
-    key = key.strip().lower()
+    platform, sep, handle = key.strip().lower().partition(":")
+    key = f"{platform}{sep}{handle.lstrip('@')}"  # "telegram:@shop" names the account "telegram:shop"
     acc = session.get(schema.Account, key)
     has_items = session.scalars(select(schema.Item.id).where(schema.Item.account_key == key).limit(1)).first()
     has_snaps = session.scalars(select(Snapshot.id).where(Snapshot.account_key == key).limit(1)).first()
-    if acc is None and has_items is None and has_snaps is None:
+    reported = session.scalars(select(Reporter.id).where(Reporter.key == key)).first()
+    if acc is None and has_items is None and has_snaps is None and reported is None:
         raise EvidenceError(f"nothing is stored about account {key!r} (write it as platform:handle)")
     return key, acc
 
@@ -111,11 +116,29 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
                        "files": sorted(s.manifest.get("files", {}))}
                       for s in session.scalars(select(Snapshot).where(Snapshot.account_key == key)
                                                .order_by(Snapshot.seq))],
+        **_as_reporter(session, key),
         "not_included": "disclosure requests and legal holds (may be subject to non-disclosure obligations)",
     }
     audit.append(session, user.name, "subject.export", f"account:{key}",
-                 {"items": len(items), "snapshots": len(out["snapshots"])}, at=now)
+                 {"items": len(items), "snapshots": len(out["snapshots"]), "reports_filed": len(out["reports_filed"])},
+                 at=now)
     return out
+
+
+def _as_reporter(session: Session, key: str) -> dict[str, Any]:
+    """What the subject told us as a reporter: its reports and its track record."""
+    who = session.scalars(select(Reporter).where(Reporter.key == key)).first()
+    if who is None:
+        return {"reporter": None, "reports_filed": []}
+    reports = session.scalars(select(UserReport).where(UserReport.reporter_id == who.id).order_by(UserReport.id))
+    return {
+        "reporter": {"reports": who.reports, "resolved": who.resolved, "actioned": who.actioned,
+                     "trusted_flagger": who.trusted_flagger, "trusted_name": who.trusted_name,
+                     "created_at": _iso(who.created_at)},
+        "reports_filed": [{"id": r.id, "item_id": r.item_id, "account_key": r.account_key, "reason": r.reason,
+                           "text": r.text, "source": r.source, "created_at": _iso(r.created_at),
+                           "outcome": r.outcome, "outcome_at": _iso(r.outcome_at)} for r in reports],
+    }
 
 
 @dataclass
