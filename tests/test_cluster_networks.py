@@ -103,6 +103,25 @@ def test_generated_stream_with_cap_bot_farm_and_campaigns(tmp_path, scheduler):
     assert summary["networks"] > 10 and summary["campaigns"] >= 1 and summary["dropped_identifiers"]
 
 
+def test_the_same_picture_links_accounts_across_partitions_as_in_one_process(tmp_path, scheduler):
+    pytest.importorskip("pdqhash")
+    from tests.test_network_pictures import picture, record, reencoded
+
+    menu, meme = picture(1), picture(2)
+    recs = [record(1, "x:alice", menu)]
+    recs += [record(100 + i, f"x:fan{i}", meme) for i in range(60)]  # a meme: the frequency rule drops it
+    recs += [record(2, "mastodon:bob@example.social", reencoded(menu))]  # the menu again, partitions later
+    recs += [record(3, "bluesky:carol.bsky.social", picture(3))]
+    scanned = tmp_path / "scan.jsonl"
+    scanned.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    one, many = both(tmp_path, scheduler, scanned, "--graph", size="4KB")
+    same_outputs(one, many, graph=True)
+    nets = [json.loads(x) for x in (many / "networks.jsonl").read_text().splitlines()]
+    assert [n["members"] for n in nets] == [["mastodon:bob@example.social", "x:alice"]]
+    assert nets[0]["identifiers"][0]["type"] == "pdq"
+    assert scanned.stat().st_size > 3 * 4096  # the two posts of the menu are in different partitions
+
+
 def test_accounts_merged_in_partition_order_equal_one_pass():
     def rec(i: int) -> dict:
         return {"id": f"x:{i}", "author": "x:seller", "platform": "x", "text": f"order on wickr plug{i} now",

@@ -46,6 +46,7 @@ from plugwatch.network.campaigns import (
 )
 from plugwatch.network.displacement import Displacement
 from plugwatch.network.identity import IdentityGraph, UnionFind, frequency_cap, make_network
+from plugwatch.network.pictures import PicturePosts
 from plugwatch.network.pipeline import Aggregates, Settings, account_record, summary, write_shared
 from plugwatch.sources import Reject, SourceOptions
 
@@ -77,6 +78,7 @@ class PartialNet:
     ts: np.ndarray
     offer: np.ndarray
     texts: list[str]
+    pictures: PicturePosts = field(default_factory=PicturePosts)
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -164,7 +166,7 @@ def map_part(index: int, part: dict, job: NetJob) -> PartialNet:
     return PartialNet(
         index=index, accounts=agg.table.accounts, displacement=agg.displacement, sig=sk.signatures(),
         keys=[agg.account_keys[i] for i in sk.account], ts=np.asarray(sk.ts, dtype=np.float64),
-        offer=np.asarray(sk.offer, dtype=bool), texts=sk.texts,
+        offer=np.asarray(sk.offer, dtype=bool), texts=sk.texts, pictures=agg.pictures,
         stats={"items": agg.items, "offers": agg.offers, "sketched": len(sk), "rejected": 0, **counts})
 
 
@@ -194,6 +196,29 @@ def merge_accounts(pieces: list[dict[str, AccountStats]]) -> dict[str, AccountSt
 
 def count(accounts: dict) -> int:
     return len(accounts)
+
+
+def partition_pictures(p: PartialNet) -> PicturePosts:
+    return p.pictures
+
+
+def picture_nodes(pieces: list[PicturePosts]) -> dict[str, set[str]]:
+    """Shared-picture nodes and their posters: every partition's distinct pictures merged in partition
+    order (one task holds the distinct pictures, bounded by MAX_PICTURES, as the single process does)."""
+    merged = PicturePosts()
+    for piece in pieces:
+        merged.merge(piece)
+    return merged.nodes()
+
+
+def link_shard_pictures(accounts: dict[str, AccountStats], nodes: dict[str, set[str]]) -> dict[str, AccountStats]:
+    """A shard's accounts with the picture nodes they posted among their links (as link_pictures does)."""
+    for node, posters in nodes.items():
+        for key in posters:
+            acct = accounts.get(key)
+            if acct is not None:
+                acct.link(node)
+    return accounts
 
 
 # --- 3. identity graph ----------------------------------------------------------------------------------
@@ -496,6 +521,9 @@ def run(inputs: list[str], job: NetJob, cluster: runtime.Cluster, reject_path: P
     # accounts
     shards = [sub(merge_accounts, [sub(account_piece, m, s, S, pure=False) for m in maps], pure=False)
               for s in range(S)]
+    # accounts that posted the same picture (network/pictures.py), linked after scoring as in one pass
+    nodes = sub(picture_nodes, [sub(partition_pictures, m, pure=False) for m in maps], pure=False)
+    shards = [sub(link_shard_pictures, sh, nodes, pure=False) for sh in shards]
     n_accounts = sum(client.gather([sub(count, sh, pure=False) for sh in shards]))
     cap = frequency_cap(n_accounts, settings.min_cap, settings.cap_share)
     # identity graph

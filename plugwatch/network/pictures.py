@@ -48,6 +48,19 @@ class PicturePosts:
                 self.posters.append(set())
             self.posters[i].add(account)
 
+    def merge(self, other: PicturePosts) -> None:
+        """Adds a later part of the stream's pictures: merged in stream order, the same as one pass
+        (the first post of a picture gives its variants; the cap counts distinct pictures in order)."""
+        for hashes, posters in zip(other.hashes, other.posters, strict=True):
+            i = self._by_ref.get(hashes[0])
+            if i is None:
+                if len(self.hashes) >= MAX_PICTURES:
+                    continue
+                i = self._by_ref[hashes[0]] = len(self.hashes)
+                self.hashes.append(hashes)
+                self.posters.append(set())
+            self.posters[i] |= posters
+
     def nodes(self, max_distance: int = MATCH_DISTANCE) -> dict[str, set[str]]:
         """Picture node -> accounts that posted a picture in it; only nodes with two or more accounts."""
         if not self.hashes:
