@@ -53,11 +53,21 @@ def _password(password_stdin: bool) -> str | None:
     return password
 
 
+TokenDays = Annotated[int | None, typer.Option(
+    "--token-days", "--days", min=0,
+    help="Days until the API token expires (0: never). Default 90 for people, 365 for machine users.")]
+
+
+def _expiry(at) -> str:
+    return f"expires {at:%Y-%m-%d}" if at is not None else "never expires"
+
+
 @users_app.command("add")
 def users_add(
     name: str,
     role: Annotated[str, typer.Option(help="reviewer, lead, admin, legal; or ingest for a machine that only sends items.")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read a sign-in password from stdin.")] = False,
+    token_days: TokenDays = None,
     db: DbOption = None,
 ) -> None:
     """Add a user; prints its API token once (only a hash is kept). The token also works as a sign-in password."""
@@ -67,10 +77,11 @@ def users_add(
     store = open_db(db)
     try:
         with store.session() as s:
-            user, token = users.add_user(s, name, role, password)
+            user, token = users.add_user(s, name, role, password, token_days=token_days)
+            expires = _expiry(user.token_expires_at)
     except UserError as e:
         fail(escape(str(e)))
-    err.print(f"added {user.name} ({user.role}); API token (shown once, keep it safe):")
+    err.print(f"added {user.name} ({user.role}); API token (shown once, keep it safe; {expires}):")
     print(token)
 
 
@@ -83,7 +94,7 @@ def users_list(db: DbOption = None) -> None:
         for u in users.list_users(s):
             state = "active" if u.active else "disabled"
             print(f"{u.name}\t{u.role}\t{state}\tpassword={'yes' if u.password_hash else 'no'}\t"
-                  f"created {u.created_at:%Y-%m-%d}")
+                  f"created {u.created_at:%Y-%m-%d}\ttoken {_expiry(u.token_expires_at)}")
 
 
 @users_app.command("set-role")
@@ -96,12 +107,13 @@ def users_set_role(name: str, role: str, db: DbOption = None) -> None:
 
 
 @users_app.command("token")
-def users_token(name: str, db: DbOption = None) -> None:
+def users_token(name: str, days: TokenDays = None, db: DbOption = None) -> None:
     """Issue a new API token for a user (the old one stops working); prints it once."""
     from plugwatch.store import users
 
-    token = _in_session(db, lambda s: users.reset_token(s, name))
-    err.print(f"new API token for {name} (shown once):")
+    token, expires = _in_session(db, lambda s: (users.reset_token(s, name, days=days),
+                                                _expiry(users.get_user(s, name).token_expires_at)))
+    err.print(f"new API token for {name} (shown once; {expires}):")
     print(token)
 
 

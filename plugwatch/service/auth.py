@@ -35,6 +35,7 @@ from plugwatch.store.users import (
     open_session,
     session_user,
     token_digest,
+    token_live,
 )
 
 COOKIE = "pw_session"
@@ -50,7 +51,7 @@ def authenticate(session, name: str, secret: str) -> User | None:
         check_password(secret, _DUMMY_HASH)
         return None
     if user.token_hash and hmac.compare_digest(user.token_hash, token_digest(secret)):
-        return user
+        return user if token_live(user) else None
     return user if check_password(secret, user.password_hash) else None
 
 

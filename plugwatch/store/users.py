@@ -4,6 +4,10 @@ Passwords are kept as scrypt hashes (stdlib, memory-hard); API tokens and browse
 random 256-bit strings kept only as their SHA-256 (a token is already high-entropy, a slow hash would
 add nothing), so a copy of the database gives none of them. Every change is written to the audit log.
 
+API tokens expire (TOKEN_DAYS: 90 days for people, 365 for machines, whose connectors would otherwise
+break unattended; `users token --days` chooses, 0 for never): a token copied into a script or a
+leaked log stops working on its own. An expired token is refused like a wrong one.
+
 Sessions live in the database so they can end: signing out deletes the browser's session, and a new
 password, a new token or disabling the user deletes all of that user's sessions, effective at the
 next request of every browser they were signed in on.
@@ -15,7 +19,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -50,6 +54,22 @@ def check_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(got, want)
 
 
+TOKEN_DAYS = {"person": 90, "machine": 365}
+
+
+def token_expiry(role: str, days: int | None = None, now: datetime | None = None) -> datetime | None:
+    """When a token issued now for `role` stops working; `days` 0 means never."""
+    if days is None:
+        days = TOKEN_DAYS["machine" if role in MACHINE_ROLES else "person"]
+    if days < 0:
+        raise UserError("a token's lifetime is 0 (never expires) or a number of days")
+    return None if days == 0 else (now or utcnow()) + timedelta(days=days)
+
+
+def token_live(user: User, now: datetime | None = None) -> bool:
+    return user.token_expires_at is None or user.token_expires_at > (now or utcnow())
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -60,7 +80,7 @@ def token_digest(token: str) -> str:
 
 def find_by_token(session: Session, token: str) -> User | None:
     user = session.scalars(select(User).where(User.token_hash == token_digest(token))).one_or_none()
-    return user if user is not None and user.active else None
+    return user if user is not None and user.active and token_live(user) else None
 
 
 def get_user(session: Session, name: str) -> User | None:
@@ -72,7 +92,8 @@ def _check_role(role: str) -> None:
         raise UserError(f"unknown role {role!r}: choose one of {', '.join(ALL_ROLES)}")
 
 
-def add_user(session: Session, name: str, role: str, password: str | None = None, actor: str = "cli") -> tuple[User, str]:
+def add_user(session: Session, name: str, role: str, password: str | None = None, actor: str = "cli",
+             token_days: int | None = None) -> tuple[User, str]:
     """The new user and its API token (shown once: only its hash is kept)."""
     _check_role(role)
     if not name or len(name) > 80 or not set(name) <= NAME_CHARS:
@@ -84,11 +105,13 @@ def add_user(session: Session, name: str, role: str, password: str | None = None
     if password is not None and len(password) < 10:
         raise UserError("a password needs at least 10 characters")
     token = new_token()
-    user = User(name=name, role=role, token_hash=token_digest(token),
+    expires = token_expiry(role, token_days)
+    user = User(name=name, role=role, token_hash=token_digest(token), token_expires_at=expires,
                 password_hash=hash_password(password) if password else None, active=True)
     session.add(user)
     session.flush()
-    audit.append(session, actor, "user.add", f"user:{name}", {"role": role, "password": password is not None})
+    audit.append(session, actor, "user.add", f"user:{name}", {"role": role, "password": password is not None,
+                                                               "token_expires": expires.isoformat() if expires else None})
     return user, token
 
 
@@ -109,12 +132,14 @@ def set_active(session: Session, name: str, active: bool, actor: str = "cli") ->
     return user
 
 
-def reset_token(session: Session, name: str, actor: str = "cli") -> str:
+def reset_token(session: Session, name: str, actor: str = "cli", days: int | None = None) -> str:
     user = _existing(session, name)
     token = new_token()
     user.token_hash = token_digest(token)
+    user.token_expires_at = token_expiry(user.role, days)
     revoke_sessions(session, user)  # a session signed in with the old token (or by whoever had it) ends
-    audit.append(session, actor, "user.token", f"user:{name}", {})
+    audit.append(session, actor, "user.token", f"user:{name}",
+                 {"expires": user.token_expires_at.isoformat() if user.token_expires_at else None})
     return token
 
 
