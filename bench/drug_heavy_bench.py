@@ -69,8 +69,8 @@ def scoring_rate(path: Path) -> float:
 
     from plugwatch.detect import embed
     from plugwatch.detect.detector import Detector
-    from plugwatch.pipeline import BATCH, identifiers_for
     from plugwatch.model import Item
+    from plugwatch.pipeline import BATCH, identifiers_for
     from plugwatch.sources import read
 
     items = [x for x in read([str(path)]) if isinstance(x, Item)]
