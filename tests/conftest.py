@@ -68,25 +68,24 @@ def second_db(db_url, tmp_path):
         yield url
 
 
+def _run_folder(variable: str, folder) -> Iterator[None]:
+    """`variable` names `folder` for the test run, and is put back as it was afterwards."""
+    old = os.environ.get(variable)
+    os.environ[variable] = str(folder)
+    yield
+    if old is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = old
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache_dir(tmp_path_factory):
     """The sentence encoder's unpacked files go to a folder of the test run, never the user's own cache."""
-    old = os.environ.get("PLUGWATCH_CACHE_DIR")
-    os.environ["PLUGWATCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("PLUGWATCH_CACHE_DIR", None)
-    else:
-        os.environ["PLUGWATCH_CACHE_DIR"] = old
+    yield from _run_folder("PLUGWATCH_CACHE_DIR", tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_key_dir(tmp_path_factory):
     """Key files and published audit heads go to a folder of the test run, never the user's own."""
-    old = os.environ.get("PLUGWATCH_KEY_DIR")
-    os.environ["PLUGWATCH_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
-    yield
-    if old is None:
-        os.environ.pop("PLUGWATCH_KEY_DIR", None)
-    else:
-        os.environ["PLUGWATCH_KEY_DIR"] = old
+    yield from _run_folder("PLUGWATCH_KEY_DIR", tmp_path_factory.mktemp("keys"))
