@@ -111,6 +111,7 @@ class Identifier:
     start: int = -1  # offsets into the item's original text; -1 when it is not in the text
     end: int = -1
     source: str | None = None  # where one not in the text came from: "link" or "mention" (platform-given)
+    inferred: str | None = None  # a guess behind the canonical form: "US: the text names Los Angeles"
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -122,6 +123,8 @@ class Identifier:
         }
         if self.source is not None:
             d["source"] = self.source
+        if self.inferred is not None:
+            d["inferred"] = self.inferred
         return d
 
 

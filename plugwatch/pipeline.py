@@ -33,9 +33,12 @@ class Scored:
 
 def identifiers_for(item: Item, default_region: str | None) -> list[Identifier]:
     """The item's identifiers, from at most records.MAX_TEXT characters of its text (scan_record
-    keeps MAX_IDENTIFIERS of them), plus those its platform's conventions give."""
+    keeps MAX_IDENTIFIERS of them), plus those its platform's conventions give. The bio and language
+    only place a phone number written without its country code (text/regions.py)."""
     text = scored_text(item.text)
-    found = extract_identifiers(text, links=item.links[:MAX_IDENTIFIERS], default_region=default_region)
+    bio = item.author.bio if item.author is not None else None
+    found = extract_identifiers(text, links=item.links[:MAX_IDENTIFIERS], default_region=default_region,
+                                bio=scored_text(bio) if bio else None, lang=item.lang)
     platform_rule = PLATFORM_IDENTIFIERS.get(item.platform)
     if platform_rule is not None and item.mentions:
         found.extend(platform_rule(item, text, found, MAX_IDENTIFIERS))

@@ -189,7 +189,9 @@ def test_phone_validity_and_region_rule():
     assert one("+1 415 155 2671", "phone").valid is False  # possible, but no such exchange
     assert one("+44 20 7946 0958", "phone").canonical == "+442079460958"
     assert one("020 7946 0958", "phone", default_region="GB").canonical == "+442079460958"
-    assert extract_identifiers("(415) 555-2671") == []  # national form needs a default region
+    # Without a region and with nothing in the post to place it, a national number is kept as its digits.
+    assert [(i.type, i.canonical, i.valid) for i in extract_identifiers("(415) 555-2671")] == [
+        ("phone_national", "phone_national:4155552671", None)]
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ def error_rows(examples: list[Example], scores: np.ndarray, flagged: np.ndarray)
         if bool(flagged[i]) == sale:
             continue
         item = example_item(ex)
-        ctx = Detector.analyse(item, extract_identifiers(item.text))
+        ctx = Detector.analyse(item, extract_identifiers(item.text, bio=item.author.bio if item.author else None, lang=item.lang))
         rows.append({"error": "false_negative" if sale else "false_positive", "id": ex.id, "file": ex.source,
                      "slice": ex.slice, "lang": ex.lang, "label": ex.label, "chars": len(ex.text),
                      "score": round(float(scores[i]), 4), "signals": list(signal_groups(ctx)), "text": ex.text})

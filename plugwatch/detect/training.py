@@ -54,7 +54,7 @@ def decision_examples(reviewed: list[dict]) -> list[Example]:
 
 def example_item(ex: Example) -> Item:
     author = Account(platform=ex.platform, handle=None, bio=ex.bio) if ex.bio else None
-    return Item(platform=ex.platform, native_id=ex.id, text=ex.text, author=author)
+    return Item(platform=ex.platform, native_id=ex.id, text=ex.text, author=author, lang=ex.lang)
 
 
 def featurise(examples: list[Example]) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -64,7 +64,7 @@ def featurise(examples: list[Example]) -> tuple[np.ndarray, list[str], np.ndarra
     feats, texts, evidence = [], [], []
     for ex in examples:
         item = example_item(ex)
-        ctx = Detector.analyse(item, extract_identifiers(item.text))
+        ctx = Detector.analyse(item, extract_identifiers(item.text, bio=item.author.bio if item.author else None, lang=item.lang))
         feats.append(feature_vector(ctx.hits, ctx.norm.text))
         texts.append(ctx.norm.text)
         evidence.append(has_evidence(ctx))

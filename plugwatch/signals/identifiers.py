@@ -18,7 +18,8 @@ def identifiers(ctx: Context) -> list[Hit]:
         group = _GROUPS.get(kind.family) if kind else None
         if group is None:
             continue
-        hits.append(Hit("identifier", f"id:{group}", kind.label, ident.start, ident.end, original=True))
+        meaning = f"{kind.label} (region guessed: {ident.inferred})" if ident.inferred else kind.label
+        hits.append(Hit("identifier", f"id:{group}", meaning, ident.start, ident.end, original=True))
     return hits
 
 

@@ -159,7 +159,14 @@ def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
         media=media,
         raw=record if ctx.options.keep_raw else None,
         source=SourceRef(ctx.path, line),
+        lang=_language(record),
     )
+
+
+def _language(record: dict[str, Any]) -> str | None:
+    """A language code the export gives ("lang", "language": "pl", "pt-BR"); anything else is no language."""
+    value = record.get("lang", record.get("language"))
+    return value.strip() if isinstance(value, str) and 2 <= len(value.strip()) <= 16 else None
 
 
 class GenericFormat:

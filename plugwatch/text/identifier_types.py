@@ -59,6 +59,11 @@ def _phone(_: str, value: str) -> str | None:
     return phone[0] if phone else None
 
 
+def _national(type_name: str, value: str) -> str | None:
+    digits = "".join(c for c in value_part(type_name, value) if c.isdigit())
+    return f"{type_name}:{digits}" if ids.NATIONAL_DIGITS[0] <= len(digits) <= ids.NATIONAL_DIGITS[1] else None
+
+
 def _wallet(type_name: str, value: str) -> str | None:
     address = value_part(type_name, value)
     found = classify_address(address)
@@ -135,6 +140,11 @@ TYPES: dict[str, IdentifierType] = {t.name: t for t in (
     _crypto("tron", "Tron wallet"),
     _crypto("xmr", "Monero wallet"),
     IdentifierType("phone", Family.PHONE, "phone number", _phone, stix=STIX_PHONE, destination="phone"),
+    # A number written without its country code whose country the post does not tell: contact evidence for
+    # the detector, but the same digits are a different line in every country, so it neither links
+    # accounts nor goes to partners.
+    IdentifierType("phone_national", Family.PHONE, "phone number without country code", _national,
+                   links_accounts=False, shareable=False, destination="phone"),
     IdentifierType("email", Family.EMAIL, "e-mail address", _email, stix="email-addr", destination="email"),
     IdentifierType("url", Family.URL, "link", _web, stix="url", destination="website"),
     IdentifierType("domain", Family.DOMAIN, "website", _web, stix="domain-name", destination="website"),

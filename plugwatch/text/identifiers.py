@@ -8,9 +8,12 @@ checksum, `+` phone) or a platform cue ("wickr:", "tele @", "snap:") in front of
 
 Passes run in a fixed order and each claims the spans it took, so a later, looser
 pass (handles after cues, $cashtags, phone numbers) never reads part of an email,
-link or wallet. Phone rule: without `default_region` only numbers written with `+`
-or `00` are taken; with a region, national numbers are taken when phonenumbers calls
-them valid.
+link or wallet. Phone rule: numbers written with `+` or `00` are read as they are; with
+`default_region`, national numbers are taken when phonenumbers calls them valid there.
+Without one, a national number that looks like a phone (grouped as phones are written,
+or after a contact word: "call", "text", "📱") is read in the region the post or its
+author's bio suggests (text/regions.py), marked `inferred`; failing that, it is kept
+as `phone_national` (its digits), contact evidence that links nothing.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def _hints(text: str, lowered: str, region: str | None) -> int:
             bits |= _WALLET_BIT
         if _MIXED.search(text):
             bits |= _SPLIT_BIT
-        if region and _PHONE_RUN.search(text):
+        if _PHONE_RUN.search(text):
             bits |= _PHONE_BIT
     return bits
 
@@ -251,18 +254,28 @@ _NON_DIGITS = re.compile(r"\D")
 class _Scan:
     """Work state of one extraction: cleaned text, findings, and the spans already taken."""
 
-    __slots__ = ("text", "region", "found", "taken")
+    __slots__ = ("text", "region", "found", "taken", "about", "_guesses")
 
-    def __init__(self, text: str, region: str | None):
+    def __init__(self, text: str, region: str | None, about: tuple[str | None, str | None] = (None, None)):
         self.text = text
         self.region = region
-        self.found: list[tuple[str, int, int, str, bool | None]] = []
+        self.about = about  # (author's bio, post language): where a national number's country may show
+        self._guesses: list[tuple[str, str]] | None = None
+        self.found: list[tuple[str, int, int, str, bool | None, str | None]] = []
         # One byte per character, 1 where a pass claimed it: claiming and checking cost the span's
         # length, not the number of earlier claims (a long text holds thousands of identifiers).
         self.taken: bytearray | None = None
 
-    def add(self, kind: str, start: int, end: int, canonical: str, valid: bool | None) -> None:
-        self.found.append((kind, start, end, canonical, valid))
+    def add(self, kind: str, start: int, end: int, canonical: str, valid: bool | None,
+            inferred: str | None = None) -> None:
+        self.found.append((kind, start, end, canonical, valid, inferred))
+
+    def region_guesses(self) -> list[tuple[str, str]]:
+        if self._guesses is None:  # worked out once, and only for a text with a national number
+            from plugwatch.text.regions import region_guesses
+
+            self._guesses = region_guesses(self.text, *self.about)
+        return self._guesses
 
     def claim(self, start: int, end: int) -> None:
         if self.taken is None:
@@ -276,9 +289,12 @@ class _Scan:
 
 
 def extract_identifiers(
-    text: str, *, links: Sequence[str] = (), default_region: str | None = None
+    text: str, *, links: Sequence[str] = (), default_region: str | None = None, bio: str | None = None,
+    lang: str | None = None,
 ) -> list[Identifier]:
-    """Contact, payment and web identifiers in `text` and in platform-given `links`.
+    """Contact, payment and web identifiers in `text` and in platform-given `links`. `bio` and `lang`
+    (the author's bio, the post's language) only help to place a phone number written without its
+    country code when there is no `default_region`.
 
     Spans point into the original `text`. An identifier from `links` that the text does not show
     has start=end=-1 and source "link"; those come first, then the rest in text order.
@@ -290,7 +306,7 @@ def extract_identifiers(
             if (kind, canonical) not in seen:
                 seen.add((kind, canonical))
                 given.append(Identifier(kind, link, canonical, valid, -1, -1, "link"))
-    found = _in_text(text, default_region) if text else []
+    found = _in_text(text, default_region, (bio, lang)) if text else []
     if not given:
         return found
     # A link the platform also gave as an entity is the same identifier: keep the one found in the text.
@@ -311,7 +327,8 @@ def _placed(identifier: Identifier, text: str) -> Identifier:
     return Identifier(identifier.type, written, identifier.canonical, identifier.valid, at, at + len(written))
 
 
-def _in_text(text: str, default_region: str | None) -> list[Identifier]:
+def _in_text(text: str, default_region: str | None, about: tuple[str | None, str | None] = (None, None)
+             ) -> list[Identifier]:
     if text.isascii():
         lowered = text.lower()
         bits = _hints(text, f" {lowered} ", default_region)
@@ -327,17 +344,17 @@ def _in_text(text: str, default_region: str | None) -> list[Identifier]:
         bits = _hints(cleaned.text, f" {cleaned.text.lower()} ", default_region)
     if not bits & ~_DEOBF_BIT:
         return []
-    scan = _Scan(cleaned.text, default_region)
+    scan = _Scan(cleaned.text, default_region, about)
     for bit, run in _PASSES:
         if bits & bit:
             run(scan)
     found = []
     seen: set[tuple[str, str, int, int]] = set()
-    for kind, cs, ce, canonical, valid in scan.found:
+    for kind, cs, ce, canonical, valid, inferred in scan.found:
         start, end = cleaned.span(cs, ce)
         if (kind, canonical, start, end) not in seen:
             seen.add((kind, canonical, start, end))
-            found.append(Identifier(kind, scan.text[cs:ce], canonical, valid, start, end))
+            found.append(Identifier(kind, scan.text[cs:ce], canonical, valid, start, end, inferred=inferred))
     found.sort(key=lambda i: (i.start, i.end, i.type))
     return found
 
@@ -688,11 +705,13 @@ def _cue_phone(scan: _Scan, platform: str, pos: int) -> bool:
     m = _PHONE_AT.match(scan.text, pos)
     if m is None or scan.claimed(pos, m.end()):
         return False
-    phone = _phone_candidate(scan, m.group(), m.end())
+    phone = _phone_candidate(scan, m.group(), pos, m.end())
     if phone is None:
         return False
-    scan.add(platform, pos, m.end(), f"{platform}:{phone[0]}", phone[1])
-    scan.add("phone", pos, m.end(), *phone)
+    kind, canonical, valid, inferred = phone
+    if kind == "phone":  # a number of unknown country is no account on the app: it links nothing
+        scan.add(platform, pos, m.end(), f"{platform}:{canonical}", valid, inferred)
+    scan.add(kind, pos, m.end(), canonical, valid, inferred)
     scan.claim(pos, m.end())
     return True
 
@@ -780,8 +799,38 @@ def _parse_phone(number: str, region: str | None) -> tuple[str, bool] | None:
     return e164, phonenumbers.is_valid_number(parsed)
 
 
-def _phone_candidate(scan: _Scan, raw: str, end: int) -> tuple[str, bool] | None:
-    """Apply the false-positive guards and the region rule to one digit run."""
+NATIONAL_DIGITS = (7, 12)  # digits of a national number kept without a region (shorter: codes; longer: ids)
+# Written as phones are: an area code in brackets, or three groups or more; two groups ("1200 3400") could
+# be anything, and need a contact word before them.
+_PHONE_SHAPE = re.compile(
+    r"\(\d{2,5}\) ?\d{2,7}(?:[ .\-]\d{2,4}){0,3}"  # (213) 555-0142
+    r"|\d{2,5}([.\-])\d{2,7}(?:\1\d{2,4}){1,3}"  # 213-555-0142, 030.123.45.67
+    r"|\d{2,5} \d{2,4} \d{2,4}(?: \d{2,4}){0,2}")  # 0612 34 56 78, 601 234 567
+# A word that hands out a number: within a few words before it.
+_CONTACT_BEFORE = re.compile(
+    r"(?i)(?:\b(?:call|calls|text|txt|sms|tel|tlf|phone|ph|cell|mobile|mob|whats\s?app|wa|signal|imessage|hmu|"
+    r"hit me|number|numero|número|telefon|telefone|teléfono|telefono|téléphone|tél|handy|bel|zadzwoń|"
+    r"dzwoń|звони|звоните|пиши|тел|телефон|номер|ara|arayın|gọi|điện thoại|sđt|zalo|line)\b|[📞📱☎])"
+    r"[^\n\d]{0,24}$")
+
+
+def _national(scan: _Scan, raw: str, digits: str, start: int) -> tuple[str, str, bool | None, str | None] | None:
+    """A national number with no region given: read where the post says it is, else kept as digits."""
+    shaped = _PHONE_SHAPE.fullmatch(raw.strip()) is not None
+    if not shaped and not _CONTACT_BEFORE.search(scan.text, max(0, start - 40), start):
+        return None  # a bare run of digits: an order number, a code, a count
+    for region, why in scan.region_guesses():
+        phone = _parse_phone(digits, region)
+        if phone is not None and phone[1]:
+            return "phone", phone[0], True, f"{region}: {why}"
+    if NATIONAL_DIGITS[0] <= len(digits) <= NATIONAL_DIGITS[1]:
+        return "phone_national", f"phone_national:{digits}", None, None
+    return None
+
+
+def _phone_candidate(scan: _Scan, raw: str, start: int, end: int) -> tuple[str, str, bool | None, str | None] | None:
+    """Apply the false-positive guards and the region rule to one digit run: (type, canonical, valid,
+    inferred) or None."""
     raw = raw.strip()
     if _UNIT_AFTER.match(scan.text, end):
         return None  # "3.5 g", "120 $", "0.0045 btc", "17:18" (a time after a date)
@@ -790,15 +839,16 @@ def _phone_candidate(scan: _Scan, raw: str, end: int) -> tuple[str, bool] | None
         return None
     digits = _NON_DIGITS.sub("", raw)
     if raw.startswith("+"):
-        return _parse_phone("+" + digits, None)
+        phone = _parse_phone("+" + digits, None)
+        return ("phone", *phone, None) if phone is not None else None
     if digits.startswith("00") and len(digits) > 9:
         phone = _parse_phone("+" + digits[2:], None)
         if phone is not None and phone[1]:
-            return phone
+            return "phone", *phone, None
     if scan.region is None:
-        return None
+        return _national(scan, raw, digits, start)
     phone = _parse_phone(digits, scan.region)
-    return phone if phone is not None and phone[1] else None
+    return ("phone", *phone, None) if phone is not None and phone[1] else None
 
 
 def _phones(scan: _Scan) -> None:
@@ -809,9 +859,10 @@ def _phones(scan: _Scan) -> None:
             start += 1
         if scan.claimed(start, end) or _NOT_PHONE_BEFORE.search(text, max(0, start - 14), start):
             continue  # "ISBN-10 3639715136", "order #20231225"
-        phone = _phone_candidate(scan, m.group(), end)
+        phone = _phone_candidate(scan, m.group(), start, end)
         if phone is not None:
-            scan.add("phone", start, end, *phone)
+            kind, canonical, valid, inferred = phone
+            scan.add(kind, start, end, canonical, valid, inferred)
             scan.claim(start, end)
 
 
