@@ -48,8 +48,10 @@ _NON_WORD = re.compile(r"[\W_]")
 # bytes.translate is the cheapest way to blank punctuation in the (common) all-ASCII post.
 _ASCII_BLANK = bytes(c if chr(c).isalnum() else 0x20 for c in range(256))
 _RU_VOWELS = set("аеиоуыэюя")
-_RU_CONSONANT_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "и", "ам", "ами", "ах")
-_RU_A_ENDINGS = ("ы", "и", "у", "ой", "е", "ам", "ами", "ах")
+# Russian, then Ukrainian endings (гашиш -> гашишу, гашиші; трава -> траві, травою): the two share
+# most slang, and a Ukrainian ending on a Russian word is still the word.
+_RU_CONSONANT_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "и", "ам", "ами", "ах", "і", "ів", "ові", "ем")
+_RU_A_ENDINGS = ("ы", "и", "у", "ой", "е", "ам", "ами", "ах", "і", "ою")
 _RU_SOFT_ENDINGS = ("и", "ю", "ей", "я", "ям")
 
 
