@@ -17,6 +17,7 @@ import regex
 from plugwatch.signals.base import Context, Hit, Signal, text_and_bio
 from plugwatch.text.normalize import normalize
 from plugwatch.text.phrases import PhraseMatcher
+from plugwatch.text.vocabulary import stretched_forms
 
 MEANINGS = {
     "stock": "stock or availability",
@@ -43,7 +44,10 @@ def cue_matcher() -> PhraseMatcher[tuple[str, str]]:
             continue
         cue, lang, phrases = line.split("\t")
         # The text is normalised before matching ("Kapıya" -> "kapiya"), so the phrases are too.
-        entries.extend((" ".join(normalize(p).text.split()), (cue, lang)) for p in phrases.split("|"))
+        for phrase in phrases.split("|"):
+            form = " ".join(normalize(phrase).text.split())
+            # "deeeliver" is normalised to "deeliver" (a stretched e, o or l is kept doubled)
+            entries.extend((f, (cue, lang)) for f in [form, *stretched_forms(form)])
     return PhraseMatcher(entries)
 
 

@@ -48,8 +48,10 @@ _NON_WORD = re.compile(r"[\W_]")
 # bytes.translate is the cheapest way to blank punctuation in the (common) all-ASCII post.
 _ASCII_BLANK = bytes(c if chr(c).isalnum() else 0x20 for c in range(256))
 _RU_VOWELS = set("аеиоуыэюя")
-_RU_CONSONANT_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "и", "ам", "ами", "ах")
-_RU_A_ENDINGS = ("ы", "и", "у", "ой", "е", "ам", "ами", "ах")
+# Russian, then Ukrainian endings (гашиш -> гашишу, гашиші; трава -> траві, травою): the two share
+# most slang, and a Ukrainian ending on a Russian word is still the word.
+_RU_CONSONANT_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "и", "ам", "ами", "ах", "і", "ів", "ові", "ем")
+_RU_A_ENDINGS = ("ы", "и", "у", "ой", "е", "ам", "ами", "ах", "і", "ою")
 _RU_SOFT_ENDINGS = ("и", "ю", "ей", "я", "ям")
 
 
@@ -181,15 +183,19 @@ _KEEPS_TWO_AT_END = "eolsfz"
 
 def stretched_forms(form: str) -> list[str]:
     """What the normaliser makes of a form with one single letter stretched where it keeps two
-    ("cooooke" -> "cooke", "percsss" -> "percss"): it cannot tell a stretched single e, o or l
-    from a stretched double one ("weeeed"), so the vocabulary accepts both."""
-    if len(form) < 4 or not (form.isascii() and form.isalpha()):
-        return []
+    ("cooooke" -> "cooke", "percsss" -> "percss", "golden teeeacher" -> "golden teeacher"): it
+    cannot tell a stretched single e, o or l from a stretched double one ("weeeed"), so the
+    vocabulary and the cue phrases accept both.  In a phrase each word of 4+ Latin letters is
+    stretched on its own (one variant per letter, never two at once: that keeps the index small)."""
+    words = form.split(" ")
     out = []
-    for i, ch in enumerate(form):
-        keeps = _KEEPS_TWO_AT_END if i == len(form) - 1 else _KEEPS_TWO
-        if ch in keeps and form[i - 1:i] != ch and form[i + 1:i + 2] != ch:
-            out.append(form[:i + 1] + form[i:])
+    for w, word in enumerate(words):
+        if len(word) < 4 or not (word.isascii() and word.isalpha()):
+            continue
+        for i, ch in enumerate(word):
+            keeps = _KEEPS_TWO_AT_END if i == len(word) - 1 else _KEEPS_TWO
+            if ch in keeps and word[i - 1:i] != ch and word[i + 1:i + 2] != ch:
+                out.append(" ".join(words[:w] + [word[:i + 1] + word[i:]] + words[w + 1:]))
     return out
 
 
