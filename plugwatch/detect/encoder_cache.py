@@ -39,7 +39,12 @@ def cache_root() -> Path | None:
     env = os.environ.get("PLUGWATCH_CACHE_DIR")
     if env is not None:
         return Path(env) if env else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home folder (some service accounts): no cache, the plain load
+            return None
     return Path(base) / "plugwatch"
 
 
