@@ -12,7 +12,7 @@ import numpy as np
 from plugwatch.detect.datasets import Example
 from plugwatch.detect.detector import Detector, has_evidence
 from plugwatch.signals import Context
-from plugwatch.text.identifiers import extract_identifiers
+from plugwatch.text.identifiers import text_identifiers
 
 TOP = 12  # groups shown per view; the JSON report keeps them all
 _AMOUNTS = frozenset({"price", "price:per_unit", "quantity", "menu"})
@@ -72,7 +72,7 @@ def error_rows(examples: list[Example], scores: np.ndarray, flagged: np.ndarray)
         if bool(flagged[i]) == sale:
             continue
         item = example_item(ex)
-        ctx = Detector.analyse(item, extract_identifiers(item.text, bio=item.author.bio if item.author else None, lang=item.lang))
+        ctx = Detector.analyse(item, text_identifiers(item))
         rows.append({"error": "false_negative" if sale else "false_positive", "id": ex.id, "file": ex.source,
                      "slice": ex.slice, "lang": ex.lang, "label": ex.label, "chars": len(ex.text),
                      "score": round(float(scores[i]), 4), "signals": list(signal_groups(ctx)), "text": ex.text})

@@ -12,7 +12,7 @@ import numpy as np
 from plugwatch.detect.datasets import Example
 from plugwatch.detect.detector import Detector
 from plugwatch.model import OfferKind
-from plugwatch.text.identifiers import extract_identifiers
+from plugwatch.text.identifiers import text_identifiers
 
 
 @dataclass
@@ -83,7 +83,7 @@ def detector_scores(detector: Detector, examples: list[Example]) -> tuple[np.nda
     probs, requests = [], []
     for start in range(0, len(examples), 256):
         chunk = examples[start:start + 256]
-        batch = [(it, extract_identifiers(it.text, bio=it.author.bio if it.author else None, lang=it.lang)) for it in map(example_item, chunk)]
+        batch = [(it, text_identifiers(it)) for it in map(example_item, chunk)]
         for v in detector.verdicts(batch):
             probs.append(v.score)
             requests.append(v.kind == OfferKind.REQUEST)

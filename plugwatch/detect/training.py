@@ -59,12 +59,12 @@ def example_item(ex: Example) -> Item:
 
 def featurise(examples: list[Example]) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Signal features, normalised texts, and whether each item has any evidence."""
-    from plugwatch.text.identifiers import extract_identifiers
+    from plugwatch.text.identifiers import text_identifiers
 
     feats, texts, evidence = [], [], []
     for ex in examples:
         item = example_item(ex)
-        ctx = Detector.analyse(item, extract_identifiers(item.text, bio=item.author.bio if item.author else None, lang=item.lang))
+        ctx = Detector.analyse(item, text_identifiers(item))
         feats.append(feature_vector(ctx.hits, ctx.norm.text))
         texts.append(ctx.norm.text)
         evidence.append(has_evidence(ctx))

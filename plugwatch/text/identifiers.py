@@ -318,6 +318,11 @@ def extract_identifiers(
     return [i for i in given if i.start < 0] + found
 
 
+def text_identifiers(item) -> list[Identifier]:
+    """`extract_identifiers` of an item's text, with its author's bio and language to place phone numbers."""
+    return extract_identifiers(item.text, bio=item.author.bio if item.author is not None else None, lang=item.lang)
+
+
 def _placed(identifier: Identifier, text: str) -> Identifier:
     """A platform-given identifier with the span where the text has its link written out, if it does."""
     written = identifier.value.strip()
