@@ -26,6 +26,7 @@ OFF_PLATFORM = frozenset({"id:contact", "id:wallet", "id:payment", "id:drug_hand
 SALE_TALK = frozenset({"cue:stock", "cue:contact", "cue:shipping", "cue:payment", "cue:selling", "cue:invite",
                        "cue:quality",
                        "cue:request", "price", "price:per_unit", "quantity", "menu", "id:phone", "id:url"})
+SALE_CUES = frozenset({"cue:stock", "cue:contact", "cue:shipping", "cue:payment", "cue:selling", "cue:invite"})
 
 
 def has_evidence(ctx: Context) -> bool:
@@ -43,7 +44,7 @@ def has_evidence(ctx: Context) -> bool:
 
 
 def _evidence(features: set[str]) -> bool:
-    if features & DRUG_CLEAR or features & OFF_PLATFORM:
+    if features & DRUG_CLEAR or features & OFF_PLATFORM or features & SALE_CUES:
         return True
     return "drug:high" in features and bool(features & SALE_TALK)
 

@@ -198,7 +198,7 @@ def _train(examples: list[Example], seed: int, c_gate: float, c_full: float, pro
     gate_threshold = float(min(0.2, np.quantile(positive, 1.0 - GATE_RECALL)))
 
     say("text model (signals + character n-grams)")
-    hashing = TextHashing()
+    hashing = TextHashing(n_features=2**17)
     grams = hashing.transform(texts)
     import scipy.sparse as sp
 
