@@ -23,16 +23,17 @@ SALE, BUY = 1, 2
 DRUG_CLEAR = frozenset({"drug:low", "drug:medium", "drug:emoji"})
 OFF_PLATFORM = frozenset({"id:contact", "id:wallet", "id:payment", "id:drug_handle", "cue:no_rx", "quantity",
                           "price:per_unit", "menu"})
-SALE_TALK = frozenset({"cue:stock", "cue:contact", "cue:shipping", "cue:payment", "cue:selling", "cue:invite",
-                       "cue:quality",
-                       "cue:request", "price", "price:per_unit", "quantity", "menu", "id:phone", "id:url"})
+# A sale cue alone passes the gate: in languages whose slang the vocabulary covers thinly, offers name
+# no drug it knows, and the n-gram and embedding models must see them.
 SALE_CUES = frozenset({"cue:stock", "cue:contact", "cue:shipping", "cue:payment", "cue:selling", "cue:invite"})
+SALE_TALK = SALE_CUES | {"cue:quality", "cue:request", "price", "price:per_unit", "quantity", "menu", "id:phone",
+                         "id:url"}
 
 
 def has_evidence(ctx: Context) -> bool:
     """Whether anything in the item could make it an offer or a request: a drug term that
     is not an everyday word, an off-platform contact or payment, a weight or per-unit
-    price, or an everyday drug word together with sale talk. Items without any stop at the
+    price, a sale cue, or an everyday drug word together with sale talk. Items without any stop at the
     gate, whatever its prior says: the text models would only be weighing the prior. A
     dealer's bio counts only when the post itself says something of a sale ("restocked,
     wickr in bio"), so that the bio alone does not make every post of that account an offer."""

@@ -28,6 +28,8 @@ GATE_RECALL = 0.995  # share of offers and requests the cheap gate must pass to 
 # the folds keep each post with its evaded copy; at 1% that gave a threshold of 0.87 and out-of-fold
 # recall 0.67, far more cautious than a stream of ordinary posts needs.
 SALE_MAX_FPR = 0.03
+# Hashed n-gram columns: with fifteen languages, 2^14 made many unrelated n-grams share a weight.
+NGRAM_COLUMNS = 2**17
 
 
 @dataclass
@@ -198,7 +200,7 @@ def _train(examples: list[Example], seed: int, c_gate: float, c_full: float, pro
     gate_threshold = float(min(0.2, np.quantile(positive, 1.0 - GATE_RECALL)))
 
     say("text model (signals + character n-grams)")
-    hashing = TextHashing(n_features=2**17)
+    hashing = TextHashing(n_features=NGRAM_COLUMNS)
     grams = hashing.transform(texts)
     import scipy.sparse as sp
 
