@@ -18,7 +18,7 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -94,8 +94,9 @@ class TextHashing:
         cached = _word_columns(self.n_features, self.ngram)
         for text in texts:
             # n-grams never cross words (char_wb), so a row is the sum of its words' columns, and each
-            # word's hashed columns are worked out once: most words of a stream repeat.
-            for w in _WHITE_SPACES.sub(" ", text).split():
+            # word's hashed columns are worked out once: most words of a stream repeat. (split() with no
+            # argument splits at runs of the whitespace `\s` matches, as char_wb_ngrams's collapse does.)
+            for w in text.split():
                 cols = cached.get(w)
                 if cols is None:
                     cols = self._columns(w)
@@ -138,6 +139,9 @@ class Stage:
     mean: np.ndarray  # standardisation of the signal features
     scale: np.ndarray
     hashing: TextHashing | None = None
+    # coef.T in C order, for the sparse designs of the n-gram stages: scipy would otherwise copy the
+    # transposed view (width x 3, 1.5 MB) into that order on every product. Same numbers, same sums.
+    _coef_t: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def design(self, feats: np.ndarray, emb: np.ndarray | None = None, texts: list[str] | None = None,
                grams=None):
@@ -156,7 +160,13 @@ class Stage:
         return sp.hstack([sp.csr_matrix(x), grams], format="csr")
 
     def raw_proba(self, x) -> np.ndarray:
-        z = np.asarray(x @ self.coef.T) + self.intercept
+        if isinstance(x, np.ndarray):
+            z = x @ self.coef.T
+        else:
+            if self._coef_t is None:
+                self._coef_t = np.ascontiguousarray(self.coef.T)
+            z = np.asarray(x @ self._coef_t)
+        z = z + self.intercept
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from plugwatch.signals.base import Context, Hit, Signal
 from plugwatch.text.first_chars import compile_fast
@@ -28,6 +29,30 @@ QUANTITY = compile_fast(
 )
 _MENU_LINE = compile_fast(rf"(?:{_CUR_BEFORE}{_NUM}|{_NUM}{_CUR_AFTER}|{_NUM}\s?{_UNIT}\b)", re.I)
 _DIGIT = re.compile(r"\d")
+# Every match of PER_UNIT, _PRICE and _MENU_LINE has a digit (of _NUM) at most DIGIT_LEAD characters after
+# its start: the longest currency written before a number ("usd ", "eur ") is four characters.
+DIGIT_LEAD = 4
+
+
+def digit_led(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)`, for a pattern each match of which has a digit within DIGIT_LEAD
+    characters of its start: each search starts DIGIT_LEAD characters before the next digit instead of
+    trying every position of the words before it. Same matches in the same order: no match can start
+    earlier, and the next search starts where the last match ended, as finditer's does (no match is
+    empty). `pattern.search(text, pos)` sees the text before `pos`, so lookbehinds and word boundaries
+    read as in a search from the start."""
+    pos = 0
+    while (digit := _DIGIT.search(text, pos)) is not None:
+        m = pattern.search(text, max(pos, digit.start() - DIGIT_LEAD))
+        if m is None:
+            return
+        yield m
+        pos = m.end()
+
+
+def digit_led_search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """`pattern.search(text)` for the patterns `digit_led` takes."""
+    return next(digit_led(pattern, text), None)
 
 
 def commerce(ctx: Context) -> list[Hit]:
@@ -36,16 +61,16 @@ def commerce(ctx: Context) -> list[Hit]:
     if not _DIGIT.search(text) and "zip" not in text and "qp" not in text and "eighth" not in text:
         return []
     hits: list[Hit] = []
-    for m in PER_UNIT.finditer(text):
+    for m in digit_led(PER_UNIT, text):
         hits.append(Hit("commerce", "price:per_unit", "price per unit", m.start(), m.end()))
-    for m in _PRICE.finditer(text):
+    for m in digit_led(_PRICE, text):
         hits.append(Hit("commerce", "price", "price", m.start(), m.end()))
     for m in QUANTITY.finditer(text):
         hits.append(Hit("commerce", "quantity", "quantity or weight", m.start(), m.end()))
     # Menus are line-structured: count lines of the original text that carry a price or weight.
     original = ctx.norm.original
     if original.count("\n") >= 2:
-        priced = sum(1 for line in original.lower().splitlines() if _MENU_LINE.search(line))
+        priced = sum(1 for line in original.lower().splitlines() if digit_led_search(_MENU_LINE, line))
         if priced >= 3:
             hits.append(Hit("commerce", "menu", f"menu: {priced} priced lines"))
     return hits

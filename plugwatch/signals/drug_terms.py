@@ -15,7 +15,7 @@ from functools import cache
 from itertools import groupby
 
 from plugwatch.signals.base import Context, Hit, Signal, text_and_bio
-from plugwatch.signals.commerce import PER_UNIT, QUANTITY
+from plugwatch.signals.commerce import PER_UNIT, QUANTITY, digit_led_search
 from plugwatch.text.vocabulary import TermMatch, Vocabulary, blank_non_word, category_context, drug_names
 
 NEAR = 40  # characters either side: a phrase, not the whole post
@@ -59,7 +59,7 @@ def _context_words_near(text: str, start: int, end: int, category: str) -> bool:
 
 def _quantity_near(text: str, start: int, end: int) -> bool:
     window = text[max(0, start - NEAR):end + NEAR]
-    return bool(QUANTITY.search(window) or PER_UNIT.search(window))
+    return bool(QUANTITY.search(window) or digit_led_search(PER_UNIT, window))
 
 
 def _readings(text: str, group: list[TermMatch], named: set[str]) -> list[tuple[TermMatch, str | None, str]]:
