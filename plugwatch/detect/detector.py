@@ -11,7 +11,7 @@ import numpy as np
 import regex as re
 
 from plugwatch.detect import embed as embedding
-from plugwatch.detect.features import feature_vector
+from plugwatch.detect.features import feature_matrix
 from plugwatch.detect.model import DetectorModel
 from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
 from plugwatch.records import MAX_REASONS, bounded, scored_text
@@ -138,7 +138,7 @@ class Detector:
     def probabilities(self, contexts: list[Context]) -> np.ndarray:
         """Each stage decides what it is sure of and passes the rest on."""
         m = self.model
-        feats = np.vstack([feature_vector(c.hits, c.norm.text) for c in contexts])
+        feats = feature_matrix([(c.hits, c.norm.text) for c in contexts])
         proba = m.gate.proba(feats)
         if not self.use_model:
             return proba

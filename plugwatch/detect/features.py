@@ -46,45 +46,65 @@ def _slot(feature: str, in_bio: bool) -> int | None:
     return _SLOTS[key]
 
 
-_I = INDEX
-_SALE_CUE_SLOTS = tuple(INDEX[f"cue:{c}"] for c in SALE_CUES)
+_SALE_CUE_SLOTS = [INDEX[f"cue:{c}"] for c in SALE_CUES]
 
 
 def feature_vector(hits: list[Hit], text: str) -> np.ndarray:
-    # A list indexed by feature (the hot path of every item): the same counts, the same arithmetic.
-    counts = [0.0] * N_FEATURES
-    categories: set[str] = set()
-    for h in hits:
-        i = _SLOTS.get((h.feature, h.in_bio), -1)
-        if i == -1:
-            i = _slot(h.feature, h.in_bio)
-        if i is not None:
-            counts[i] += 1.0
-        if h.category and not h.in_bio and not h.feature.endswith("high"):
-            categories.add(h.category)
-    c, i = counts, _I
-    specific = c[i["drug:low"]] + c[i["drug:medium"]]
-    ambiguous = c[i["drug:high"]] + c[i["drug:emoji"]]
-    sale_kinds = sum(1 for k in _SALE_CUE_SLOTS if c[k]) + (c[i["price"]] > 0) + (c[i["quantity"]] > 0)
-    sale = sale_kinds + c[i["id:contact"]] + c[i["id:payment"]] + c[i["id:wallet"]]
-    c[i["drug_categories"]] = len(categories)
-    c[i["x:specific_drug_and_sale"]] = min(specific, 3) * min(sale, 3)
-    c[i["x:ambiguous_drug_and_sale"]] = min(ambiguous, 3) * min(sale, 3)
-    c[i["x:drug_and_contact_id"]] = min(specific + ambiguous, 3) * min(c[i["id:contact"]], 2)
-    paying = c[i["cue:payment"]] + c[i["id:payment"]] + c[i["id:wallet"]]
-    c[i["x:drug_and_payment"]] = min(specific, 3) * min(paying, 2)
-    c[i["x:drug_and_request"]] = min(specific + ambiguous, 3) * c[i["cue:request"]]
-    context = c[i["cue:news"]] + c[i["cue:care"]] + c[i["cue:warning"]]
-    c[i["x:drug_and_context"]] = min(specific + ambiguous, 3) * context
+    return feature_matrix([(hits, text)])[0]
+
+
+def feature_matrix(items: list[tuple[list[Hit], str]]) -> np.ndarray:
+    """One row of features per (hits, text), for a whole batch at once: the hits are counted in a Python
+    loop (they are Python objects), the rest is column arithmetic in float64 (the same operations, in the
+    same order, as on each item's numbers), and log1p is math.log1p on each number, as it always was."""
+    n = len(items)
+    rows: list[int] = []
+    slots: list[int] = []
+    categories = np.zeros(n)
+    lengths, questions, lines = np.zeros(n), np.zeros(n), np.zeros(n)
+    for r, (hits, text) in enumerate(items):
+        named: set[str] = set()
+        for h in hits:
+            i = _SLOTS.get((h.feature, h.in_bio), -1)
+            if i == -1:
+                i = _slot(h.feature, h.in_bio)
+            if i is not None:
+                rows.append(r)
+                slots.append(i)
+            if h.category and not h.in_bio and not h.feature.endswith("high"):
+                named.add(h.category)
+        categories[r] = len(named)
+        lengths[r] = min(len(text), 1000)
+        questions[r] = "?" in text
+        lines[r] = text.count("\n")
+    c = np.zeros((N_FEATURES, n))  # one row per feature: c[INDEX[name]] is that feature's column
+    np.add.at(c, (slots, rows), 1.0)
+    col = {name: c[i] for name, i in INDEX.items()}
+    specific = col["drug:low"] + col["drug:medium"]
+    ambiguous = col["drug:high"] + col["drug:emoji"]
+    sale_kinds = (c[_SALE_CUE_SLOTS] != 0).sum(axis=0) + (col["price"] > 0) + (col["quantity"] > 0)
+    sale = sale_kinds + col["id:contact"] + col["id:payment"] + col["id:wallet"]
+    col["drug_categories"][:] = categories
+    col["x:specific_drug_and_sale"][:] = np.minimum(specific, 3) * np.minimum(sale, 3)
+    col["x:ambiguous_drug_and_sale"][:] = np.minimum(ambiguous, 3) * np.minimum(sale, 3)
+    col["x:drug_and_contact_id"][:] = np.minimum(specific + ambiguous, 3) * np.minimum(col["id:contact"], 2)
+    paying = col["cue:payment"] + col["id:payment"] + col["id:wallet"]
+    col["x:drug_and_payment"][:] = np.minimum(specific, 3) * np.minimum(paying, 2)
+    col["x:drug_and_request"][:] = np.minimum(specific + ambiguous, 3) * col["cue:request"]
+    context = col["cue:news"] + col["cue:care"] + col["cue:warning"]
+    col["x:drug_and_context"][:] = np.minimum(specific + ambiguous, 3) * context
     # Warnings and scam reports name the seller's contact; the contact then points away from the author.
-    c[i["x:contact_in_warning"]] = min(c[i["id:contact"]] + c[i["id:phone"]], 2) * min(c[i["cue:warning"]], 2)
-    c[i["x:sale_cues_distinct"]] = sale_kinds
+    col["x:contact_in_warning"][:] = (np.minimum(col["id:contact"] + col["id:phone"], 2)
+                                      * np.minimum(col["cue:warning"], 2))
+    col["x:sale_cues_distinct"][:] = sale_kinds
     # Capped: beyond a long paragraph, length says nothing, and an offer buried in a long
     # post must not be talked down by its surroundings.
-    c[i["text:length"]] = min(len(text), 1000) / 100.0
-    c[i["text:question"]] = float("?" in text)
-    c[i["text:lines"]] = text.count("\n")
-    return np.fromiter(map(math.log1p, c), dtype=np.float32, count=N_FEATURES)
+    col["text:length"][:] = lengths / 100.0
+    col["text:question"][:] = questions
+    col["text:lines"][:] = lines
+    # math.log1p, not np.log1p: numpy's vectorised log may round a last bit differently.
+    logged = np.fromiter(map(math.log1p, c.T.ravel().tolist()), dtype=np.float32, count=n * N_FEATURES)
+    return logged.reshape(n, N_FEATURES)
 
 
 def check_signals(signals) -> None:

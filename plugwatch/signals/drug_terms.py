@@ -51,10 +51,16 @@ def _name_around(text: str, start: int, end: int):
     return None
 
 
+@cache
+def _padded_context() -> dict[str, tuple[str, ...]]:
+    """category_context() with each word padded with a space, as it is looked for (built once, not per match)."""
+    return {category: tuple(f" {w} " for w in words) for category, words in category_context().items()}
+
+
 def _context_words_near(text: str, start: int, end: int, category: str) -> bool:
     window = text[max(0, start - NEAR):end + NEAR]
     words = f" {' '.join(blank_non_word(window).split())} "
-    return any(f" {w} " in words for w in category_context().get(category, ()))
+    return any(w in words for w in _padded_context().get(category, ()))
 
 
 def _quantity_near(text: str, start: int, end: int) -> bool:
