@@ -20,6 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -89,24 +90,27 @@ class TextHashing:
     def transform(self, texts: list[str]):
         import scipy.sparse as sp
 
-        columns: list[int] = []
-        indptr = [0]
+        # n-grams never cross words (char_wb), so a row is the sum of its words' columns, and each word's
+        # hashed columns are worked out once: most words of a stream repeat. (split() with no argument
+        # splits at runs of the whitespace `\s` matches, as char_wb_ngrams's collapse does.)
+        words_of = [text.split() for text in texts]
         cached = _word_columns(self.n_features, self.ngram)
-        for text in texts:
-            # n-grams never cross words (char_wb), so a row is the sum of its words' columns, and each
-            # word's hashed columns are worked out once: most words of a stream repeat. (split() with no
-            # argument splits at runs of the whitespace `\s` matches, as char_wb_ngrams's collapse does.)
-            for w in text.split():
-                cols = cached.get(w)
-                if cols is None:
-                    cols = self._columns(w)
-                    if len(cached) >= _WORD_CACHE:
-                        cached.clear()  # a bound on memory, not an eviction policy
-                    cached[w] = cols
-                columns.extend(cols)
-            indptr.append(len(columns))
-        x = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), np.asarray(columns, dtype=np.int32),
-                           np.asarray(indptr, dtype=np.int32)), shape=(len(texts), self.n_features))
+        batch = dict.fromkeys(chain.from_iterable(words_of))
+        new = [w for w in batch if w not in cached]
+        if new and len(cached) + len(new) > _WORD_CACHE:
+            cached.clear()  # a bound on memory, not an eviction policy
+            new = list(batch)
+        if new:
+            cached.update(zip(new, self._columns(new), strict=True))
+        arrays = [cached[w] for words in words_of for w in words]
+        columns = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int32)
+        # Row t's columns end where the columns of its last word do.
+        word_ends = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays)), out=word_ends[1:])
+        last_word = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, words_of), dtype=np.int64, count=len(texts)), out=last_word[1:])
+        x = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), columns, word_ends[last_word].astype(np.int32)),
+                          shape=(len(texts), self.n_features))
         x.sum_duplicates()  # sorts each row's columns and adds up repeats, as scikit-learn does
         # Each row to unit length; the sum of squared counts is exact in float64 whatever the order.
         rows = np.repeat(np.arange(len(texts)), np.diff(x.indptr))
@@ -114,20 +118,24 @@ class TextHashing:
         x.data = (x.data.astype(np.float64) / norms[rows]).astype(np.float32)
         return x
 
-    def _columns(self, word: str) -> tuple[int, ...]:
+    def _columns(self, words: list[str]) -> list[np.ndarray]:
+        """Each word's hashed n-gram columns, all words hashed in one pass."""
         from mmh3 import hash as murmur3_32  # utf-8 bytes of a str, seed 0, signed: as scikit-learn
 
+        grams = [char_wb_ngrams(w, *self.ngram) for w in words]
+        h = np.fromiter(map(murmur3_32, chain.from_iterable(grams)), dtype=np.int64)
         n = self.n_features
         # scikit-learn's column of a signed 32-bit hash: abs(h) % n, with abs(INT32_MIN) wrapping around.
-        return tuple((2**31 - 1 - (n - 1)) % n if h == _INT32_MIN else abs(h) % n
-                     for h in map(murmur3_32, char_wb_ngrams(word, *self.ngram)))
+        cols = np.where(h == _INT32_MIN, (2**31 - 1 - (n - 1)) % n, np.abs(h) % n).astype(np.int32)
+        ends = np.cumsum([len(g) for g in grams])
+        return np.split(cols, ends[:-1]) if len(grams) else []
 
 
 _WORD_CACHE = 200_000  # words whose columns are kept (a few tens of MB at most)
-_COLUMNS: dict[tuple[int, tuple[int, int]], dict[str, tuple[int, ...]]] = {}
+_COLUMNS: dict[tuple[int, tuple[int, int]], dict[str, np.ndarray]] = {}
 
 
-def _word_columns(n_features: int, ngram: tuple[int, int]) -> dict[str, tuple[int, ...]]:
+def _word_columns(n_features: int, ngram: tuple[int, int]) -> dict[str, np.ndarray]:
     return _COLUMNS.setdefault((n_features, tuple(ngram)), {})
 
 
