@@ -57,10 +57,14 @@ def _padded_context() -> dict[str, tuple[str, ...]]:
     return {category: tuple(f" {w} " for w in words) for category, words in category_context().items()}
 
 
-def _context_words_near(text: str, start: int, end: int, category: str) -> bool:
+def _words_near(text: str, start: int, end: int) -> str:
+    """The words around start:end, space-padded, for `_has_context_word`."""
     window = text[max(0, start - NEAR):end + NEAR]
-    words = f" {' '.join(blank_non_word(window).split())} "
-    return any(w in words for w in _padded_context().get(category, ()))
+    return f" {' '.join(blank_non_word(window).split())} "
+
+
+def _has_context_word(words_near: str, category: str) -> bool:
+    return any(w in words_near for w in _padded_context().get(category, ()))
 
 
 def _quantity_near(text: str, start: int, end: int) -> bool:
@@ -77,8 +81,9 @@ def _readings(text: str, group: list[TermMatch], named: set[str]) -> list[tuple[
     if name is not None:
         meaning = f"= part of '{name.name}' ({name.category} {name.kind})"
         return [(m, name.category, meaning) for m in group]
-    supported = [m for m in group if m.term.category in named
-                 or _context_words_near(text, m.start, m.end, m.term.category)]
+    near = _words_near(text, m0.start, m0.end) if any(m.term.category not in named for m in group) else ""
+    # Every reading of the word has the same span, so the same words around it.
+    supported = [m for m in group if m.term.category in named or _has_context_word(near, m.term.category)]
     if not supported and _quantity_near(text, m0.start, m0.end):
         supported = group
     kept = [(m, m.term.category, _meaning(m.term)) for m in supported]
