@@ -42,6 +42,7 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -293,17 +294,31 @@ def _script(c: str) -> str:
     return "greek"
 
 
-def _look_latin(word: str, start: int, offs: Sequence[int], original: str) -> list[str | None]:
-    """Per character of `word`: the Latin letter it passes for as written, else None."""
-    out: list[str | None] = []
-    for k, c in enumerate(word):
-        written = original[offs[start + k]]
-        if written != c and written.casefold() == c:  # written in upper case
-            out.append(_UPPER_TO_LATIN.get(written))
+def _written(word: str, start: int, offs: Sequence[int], original: str) -> str:
+    """The original characters that the characters of `word` (at `start` in the folded text) come from."""
+    if isinstance(offs, range):  # nothing moved or resized: the same span
+        return original[offs[start]:offs[start] + len(word)]
+    return "".join(original[offs[start + k]] for k in range(len(word)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_reading(word: str, written: str) -> tuple[tuple[str | None, ...], bool, frozenset[str], tuple[str, ...]]:
+    """For a word with foreign letters, written as `written`: per character the Latin letter it passes
+    for as written (else None); whether it is a plain word of its script; its scripts; its Latin letters.
+    All four depend on the word and its writing only, so a word that recurs (most of a language's words
+    do) is read once."""
+    looks: list[str | None] = []
+    for c, as_written in zip(word, written, strict=True):
+        if as_written != c and as_written.casefold() == c:  # written in upper case
+            looks.append(_UPPER_TO_LATIN.get(as_written))
         else:
             plain = c.translate(_LOWER_TO_LATIN)
-            out.append(plain if plain != c else None)
-    return out
+            looks.append(plain if plain != c else None)
+    unlike = [c for c, look in zip(word, looks, strict=True) if look is None and _FOREIGN_LETTER.match(c)]
+    # Letters outside the Russian alphabet among Latin look-alikes ("сосаіпе") are a disguise.
+    native = bool(unlike) and not (_STYLED.issuperset(unlike) and not _NON_RUSSIAN.isdisjoint(word))
+    scripts = frozenset(_script(c) for c in word if _FOREIGN_LETTER.match(c))
+    return tuple(looks), native, scripts, tuple(_LATIN_LETTER.findall(word))
 
 
 def _fold_confusables(s: str, offs: Sequence[int], original: str) -> str:
@@ -323,16 +338,11 @@ def _fold_confusables(s: str, offs: Sequence[int], original: str) -> str:
         if not _FOREIGN_LETTER.search(word):
             latin_words += _LATIN_LETTER.search(word) is not None
             continue
-        looks = _look_latin(word, m.start(), offs, original)
-        unlike = [c for c, look in zip(word, looks, strict=True) if look is None and _FOREIGN_LETTER.match(c)]
-        # Letters outside the Russian alphabet among Latin look-alikes ("сосаіпе") are a disguise.
-        native = bool(unlike) and not (_STYLED.issuperset(unlike) and not _NON_RUSSIAN.isdisjoint(word))
-        native_words += native
-        candidates.append((m.start(), word, looks, native))
+        reading = _word_reading(word, _written(word, m.start(), offs, original))
+        native_words += reading[1]
+        candidates.append((m.start(), word, reading))
     chars = None
-    for start, word, looks, native in candidates:
-        scripts = {_script(c) for c in word if _FOREIGN_LETTER.match(c)}
-        latin = _LATIN_LETTER.findall(word)
+    for start, word, (looks, native, scripts, latin) in candidates:
         if latin and native and scripts == {"cyrillic"} and all(c in "abcehkmoptxy" for c in latin):
             folded = word.translate(_TO_CYRILLIC)  # "мeфедрон": a Latin e inside Russian
         elif latin or len(scripts) > 1 or (not native and latin_words > native_words):
