@@ -85,7 +85,9 @@ def leetspeak(
 
     def rewrite(word: str) -> str:
         out: list[str] = []
-        low = word.lower()
+        # One character per position: "İ".lower() is two ("i" + a combining dot), which would shift
+        # every index after it.
+        low = "".join(c if len(c.lower()) > 1 else c.lower() for c in word)
         spots = [i for i, c in enumerate(low) if c in _LEET_ANY or c == "l"]
         chosen = _pick(len(spots), rate, rng) if spots else set()
         chosen_at = {spots[k] for k in chosen}
