@@ -76,7 +76,7 @@ def test_features_are_folded_words_hashtags_emoji_runs_and_ngrams():
 
 def test_an_accepted_term_changes_the_verdict_without_retraining(tmp_path, monkeypatch):
     post = tmp_path / "post.txt"
-    post.write_text("zorbl for the weekend, dm\n", encoding="utf-8")  # no other drug evidence
+    post.write_text("zorbl restocked\n", encoding="utf-8")  # a sale cue, no drug term until zorbl is one
     monkeypatch.delenv("PLUGWATCH_RULES", raising=False)
     site_terms.use_folder(None)
     assert cli("scan", post, "-o", tmp_path / "before.jsonl").exit_code == 0
