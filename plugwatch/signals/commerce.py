@@ -10,7 +10,8 @@ from plugwatch.text.first_chars import compile_fast
 
 _NUM = r"\d{1,6}(?:[.,]\d{1,3})?"
 _CUR_BEFORE = r"(?:[$€£₽¥]|usd\s?|eur\s?|r\$\s?|us\$)"
-_CUR_AFTER = r"(?:\s?(?:[$€£₽¥]|usd|eur|euros?|dollars?|bucks|quid|pounds?|rub|руб\w*|р\b|reais|zl|kr|chf|btc|eth|usdt|k\b))"
+# A symbol followed by a digit is the next price's ("1/8 $40"), not this number's currency.
+_CUR_AFTER = r"(?:\s?(?:[$€£₽¥](?!\d)|usd|eur|euros?|dollars?|bucks|quid|pounds?|rub|руб\w*|р\b|reais|zl|kr|chf|btc|eth|usdt|k\b))"
 _UNIT = (
     r"(?:g|gr|grs|gram|grams|gramm|gramme|grammes|gramos|grammi|kg|kilo|kilos|oz|ozs|ounce|ounces|lb|lbs|"
     r"mg|mcg|ug|µg|ml|ct|count|pcs|pc|pills?|tabs?|caps?|bars?|carts?|pens?|vials?|strips?|blotters?|"
@@ -29,6 +30,11 @@ QUANTITY = compile_fast(
 )
 _MENU_LINE = compile_fast(rf"(?:{_CUR_BEFORE}{_NUM}|{_NUM}{_CUR_AFTER}|{_NUM}\s?{_UNIT}\b)", re.I)
 _DIGIT = re.compile(r"\d")
+# What may stand between a weight or count and its price in an inline list ("10g 80€", "1/8 - $40",
+# "3.5g for $45", "€50 / 10g"): separators and the word for "for" of the languages covered.
+_PAIR_GAP = re.compile(r"[\s:=\-–—@/|,(]{0,4}(?:(?:for|a|por|voor|fur|für|per|za|за|pour|per|için|icin)[\s:]{1,2})?")
+_PAIR_GAP_MAX = 8
+_COUNT_FOR = re.compile(r"(?<![\w.,/])\d{1,4}\s?(?:for|por|voor|fur|für|pour|za|за|x)\s?$")  # "10 for $100"
 # Every match of PER_UNIT, _PRICE and _MENU_LINE has a digit (of _NUM) at most DIGIT_LEAD characters after
 # its start: the longest currency written before a number ("usd ", "eur ") is four characters.
 DIGIT_LEAD = 4
@@ -58,15 +64,20 @@ def digit_led_search(pattern: re.Pattern[str], text: str) -> re.Match[str] | Non
 def commerce(ctx: Context) -> list[Hit]:
     """Prices, per-unit prices, quantities and menu-like price lists."""
     text = ctx.norm.text
-    if not _DIGIT.search(text) and "zip" not in text and "qp" not in text and "eighth" not in text:
-        return []
     hits: list[Hit] = []
+    # Quantities may be words ("half pound", "an eighth", "two zips"); prices and menus need a digit.
+    quantities = list(QUANTITY.finditer(text))
+    if not quantities and not _DIGIT.search(text):
+        return []
     for m in digit_led(PER_UNIT, text):
         hits.append(Hit("commerce", "price:per_unit", "price per unit", m.start(), m.end()))
-    for m in digit_led(_PRICE, text):
+    prices = list(digit_led(_PRICE, text))
+    for m in prices:
         hits.append(Hit("commerce", "price", "price", m.start(), m.end()))
-    for m in QUANTITY.finditer(text):
+    for m in quantities:
         hits.append(Hit("commerce", "quantity", "quantity or weight", m.start(), m.end()))
+    if prices:
+        hits.extend(_priced_quantities(text, quantities, prices))
     # Menus are line-structured: count lines of the original text that carry a price or weight.
     original = ctx.norm.original
     if original.count("\n") >= 2:
@@ -76,4 +87,25 @@ def commerce(ctx: Context) -> list[Hit]:
     return hits
 
 
-SIGNAL = Signal("commerce", cost=2, run=commerce, features=("price", "price:per_unit", "quantity", "menu"))
+def _priced_quantities(text: str, quantities: list[re.Match[str]], prices: list[re.Match[str]]) -> list[Hit]:
+    """A weight or count with its price right beside it: an inline price list ("10g 80€, 1g 70€",
+    "zips $180, qp $650"). Shops price items, not grams; warnings and news quote a price, rarely a list
+    of them, so this carries the offer where warning words or a short text leave little else."""
+    hits = []
+    for q in quantities:
+        after = [p for p in prices if p.start() >= q.end()][:1]  # "10g 80€" is the usual order
+        before = [p for p in prices if p.end() <= q.start()][-1:]
+        for p in after + before:
+            a, b = (q.end(), p.start()) if p.start() >= q.end() else (p.end(), q.start())
+            if b - a <= _PAIR_GAP_MAX and _PAIR_GAP.fullmatch(text, a, b):
+                start, end = min(q.start(), p.start()), max(q.end(), p.end())
+                hits.append(Hit("commerce", "price:quantity", "weight or count with its price", start, end))
+                break
+    for p in prices:
+        if (m := _COUNT_FOR.search(text, max(0, p.start() - 10), p.start())) is not None:
+            hits.append(Hit("commerce", "price:quantity", "weight or count with its price", m.start(), p.end()))
+    return hits
+
+
+SIGNAL = Signal("commerce", cost=2, run=commerce,
+                features=("price", "price:per_unit", "price:quantity", "quantity", "menu"))
