@@ -385,14 +385,22 @@ def test_text_hashing_with_idf_is_scikit_learns_tfidf_of_the_hashed_counts():
     from plugwatch.detect.model import Stage, TextHashing
 
     texts = HASHING_TEXTS + ["1g £80 1g £80 1g £80 again", "ships ships discreet", "the the the cat"]
-    ours = TextHashing.with_idf(2**12, (2, 5), texts)
+    ours = TextHashing.with_idf(2**12, (2, 5), texts, min_df=1)
     counts = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=2**12, alternate_sign=False,
                                norm=None, lowercase=False).transform(texts)
     theirs = TfidfTransformer(sublinear_tf=True).fit(counts)
-    assert np.allclose(ours.idf, theirs.idf_, rtol=1e-6)
+    df = np.bincount(counts.indices, minlength=2**12)
+    assert np.allclose(ours.idf[df > 0], theirs.idf_[df > 0], rtol=1e-6) and not ours.idf[df == 0].any()
     mine = ours.transform(texts)
     assert np.array_equal(mine.indices, theirs.transform(counts).indices)
     assert abs(mine - theirs.transform(counts)).max() < 1e-6
+    # min_df=2 (the default, as the TF-IDF baseline's): columns of one text weigh nothing, and a text made
+    # only of n-grams never seen in training is a row of zeros, not of NaN.
+    common = TextHashing.with_idf(2**12, (2, 5), texts)
+    assert np.all(common.idf[df < 2] == 0) and np.allclose(common.idf[df >= 2], theirs.idf_[df >= 2], rtol=1e-6)
+    wide = TextHashing.with_idf(2**20, (2, 5), texts)  # wide enough that no column is shared by chance
+    unseen = wide.transform(["ժզէ ջճռ"])  # Armenian: none of its n-grams is in the texts
+    assert unseen.nnz and not np.isnan(unseen.data).any() and not unseen.data.any()
     # Shipped in the model file, read back the same, and compared by digest (grams are reused between stages).
     n = 3 + 2**12
     stage = Stage(np.zeros((3, n), np.float32), np.zeros(3, np.float32), np.ones((3, 2), np.float32),

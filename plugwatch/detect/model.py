@@ -93,12 +93,16 @@ class TextHashing:
     idf_sha256: str = ""  # stands for idf in comparisons
 
     @classmethod
-    def with_idf(cls, n_features: int, ngram: tuple[int, int], texts: list[str]) -> TextHashing:
-        """Smoothed idf of each column over `texts`, as scikit-learn computes it (smooth_idf=True)."""
+    def with_idf(cls, n_features: int, ngram: tuple[int, int], texts: list[str], min_df: int = 2) -> TextHashing:
+        """Smoothed idf of each column over `texts`, as scikit-learn computes it (smooth_idf=True), and 0
+        for columns fewer than `min_df` texts have (TfidfVectorizer(min_df=2) drops them from its
+        vocabulary): else an n-gram never seen in training, as a spaced-out or misspelt word makes many
+        of, would get the highest weight of all and shrink the n-grams the model knows."""
         counts = cls(n_features, ngram).transform(texts)
         df = np.bincount(counts.indices, minlength=n_features).astype(np.float64)
-        idf = (np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0).astype(np.float32)
-        return cls.from_idf(n_features, ngram, idf)
+        idf = np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
+        idf[df < min_df] = 0.0
+        return cls.from_idf(n_features, ngram, idf.astype(np.float32))
 
     @classmethod
     def from_idf(cls, n_features: int, ngram: tuple[int, int], idf: np.ndarray) -> TextHashing:
@@ -138,6 +142,7 @@ class TextHashing:
         # Each row to unit length; the sum of squared counts is exact in float64 whatever the order.
         rows = np.repeat(np.arange(len(texts)), np.diff(x.indptr))
         norms = np.sqrt(np.bincount(rows, weights=values ** 2, minlength=len(texts)))
+        norms[norms == 0] = 1.0  # a text of n-grams the idf zeroes stays a row of zeros
         x.data = (values / norms[rows]).astype(np.float32)
         return x
 
