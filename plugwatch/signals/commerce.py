@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
 from plugwatch.signals.base import Context, Hit, Signal
@@ -32,7 +33,7 @@ _MENU_LINE = compile_fast(rf"(?:{_CUR_BEFORE}{_NUM}|{_NUM}{_CUR_AFTER}|{_NUM}\s?
 _DIGIT = re.compile(r"\d")
 # What may stand between a weight or count and its price in an inline list ("10g 80€", "1/8 - $40",
 # "3.5g for $45", "€50 / 10g"): separators and the word for "for" of the languages covered.
-_PAIR_GAP = re.compile(r"[\s:=\-–—@/|,(]{0,4}(?:(?:for|a|por|voor|fur|für|per|za|за|pour|per|için|icin)[\s:]{1,2})?")
+_PAIR_GAP = re.compile(r"[\s:=\-–—@/|,(]{0,4}(?:(?:for|a|por|voor|fur|für|per|za|за|pour|için|icin)[\s:]{1,2})?")
 _PAIR_GAP_MAX = 8
 _COUNT_FOR = re.compile(r"(?<![\w.,/])\d{1,4}\s?(?:for|por|voor|fur|für|pour|za|за|x)\s?$")  # "10 for $100"
 # Every match of PER_UNIT, _PRICE and _MENU_LINE has a digit (of _NUM) at most DIGIT_LEAD characters after
@@ -92,10 +93,11 @@ def _priced_quantities(text: str, quantities: list[re.Match[str]], prices: list[
     "zips $180, qp $650"). Shops price items, not grams; warnings and news quote a price, rarely a list
     of them, so this carries the offer where warning words or a short text leave little else."""
     hits = []
+    starts, ends = [p.start() for p in prices], [p.end() for p in prices]  # both ascending: no overlaps
     for q in quantities:
-        after = [p for p in prices if p.start() >= q.end()][:1]  # "10g 80€" is the usual order
-        before = [p for p in prices if p.end() <= q.start()][-1:]
-        for p in after + before:
+        after = prices[i:i + 1] if (i := bisect_left(starts, q.end())) < len(prices) else []
+        before = prices[j - 1:j] if (j := bisect_right(ends, q.start())) else []
+        for p in after + before:  # "10g 80€" is the usual order
             a, b = (q.end(), p.start()) if p.start() >= q.end() else (p.end(), q.start())
             if b - a <= _PAIR_GAP_MAX and _PAIR_GAP.fullmatch(text, a, b):
                 start, end = min(q.start(), p.start()), max(q.end(), p.end())
