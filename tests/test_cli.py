@@ -606,3 +606,14 @@ def test_closing_the_pipe_early_is_not_an_error(tmp_path):
                           text=True, timeout=120)
     assert proc.stdout.strip().splitlines()[-1] == "0", proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_failure_messages_print_brackets_as_written(capsys):
+    """An install hint or a user's path with brackets must reach the terminal whole, not as rich markup."""
+    import typer
+
+    from plugwatch.commands.common import fail
+
+    with pytest.raises(typer.Exit):
+        fail("--out-format parquet needs pyarrow: pip install 'plugwatch[cluster]' (file [2024] posts.jsonl)")
+    assert "pip install 'plugwatch[cluster]' (file [2024] posts.jsonl)" in " ".join(capsys.readouterr().err.split())

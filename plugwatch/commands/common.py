@@ -20,7 +20,8 @@ err = Console(stderr=True, highlight=False)
 
 
 def fail(msg: str, code: int = EXIT_USAGE) -> None:
-    err.print(f"[bold red]error:[/] {msg}")
+    # Escaped: messages carry install hints ("plugwatch[images]") and users' paths, not markup.
+    err.print(f"[bold red]error:[/] {escape(msg)}")
     raise typer.Exit(code)
 
 

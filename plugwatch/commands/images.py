@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, err, fail, write_output
 
@@ -199,7 +200,7 @@ def image_detector(detector, read_pictures: bool, banks: list[Path], cache: Path
     if absent:
         if banks:
             fail(f"--bank needs {', '.join(absent)}: {INSTALL_HINT}")
-        err.print(f"[yellow]pictures are not read[/]: {', '.join(absent)} not installed ({INSTALL_HINT}; "
+        err.print(f"[yellow]pictures are not read[/]: {', '.join(absent)} not installed ({escape(INSTALL_HINT)}; "
                   "--no-images silences this)")
         return detector
     from plugwatch.images.channel import ImageDetector
