@@ -30,7 +30,7 @@ def open_cluster(spec: str):
     try:
         cluster = Cluster(spec)
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
     try:
         n = cluster.workers()
         board = cluster.dashboard
@@ -78,7 +78,7 @@ def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_si
         try:
             result = run(inputs, job, cluster, target, on_start=on_start, on_done=on_done)
         except UserError as e:
-            fail(escape(str(e)))
+            fail(str(e))
         except PartitionsFailed as e:
             for line in e.failures[:10]:
                 err.print(f"[bold red]failed[/] {escape(line)}")
@@ -118,7 +118,7 @@ def networks_on_cluster(inputs: list[str], out: Path, spec: str, partition_size:
             result = run(inputs, job, cluster, reject_path, target, graphml=graph, events=events,
                          on_start=on_start, on_done=on_done)
         except ModelError as e:
-            fail(escape(str(e)))
+            fail(str(e))
         except OSError as e:
             fail(f"cannot write to {out}: {e.strerror}")
     if result.items == 0:

@@ -91,7 +91,7 @@ def open_db(db: str | None, create: bool = True, rules: str | None = None):
     try:
         return root().open_store(database_url(db), create=create, rules=rules)
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
 
 
 def write_output(out: Path | None, text: str) -> None:

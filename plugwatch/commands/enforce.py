@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from plugwatch.commands.common import UserError, err, fail, open_db, write_output
 
@@ -32,7 +31,7 @@ def site_config(path: str | None):
     try:
         cfg = config.active(path)
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
     if path:
         os.environ[config.CONFIG_ENV] = path
     return cfg
@@ -130,7 +129,7 @@ def worker_retry(
             with store.session() as s:
                 retry(s, effect_id, actor)
         except ReviewError as e:
-            fail(escape(str(e)))
+            fail(str(e))
         err.print(f"effect {effect_id} queued again")
 
 
@@ -146,7 +145,7 @@ def dsa_export(
     try:
         start = parse_day(since) if since else None
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
     with open_db(db, create=False).session() as s:
         lines = export_statements(s, start)
     write_output(out, "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in lines))
@@ -165,7 +164,7 @@ def report_transparency(
     try:
         start, end = parse_period(period)
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
     with open_db(db, create=False).session() as s:
         report = transparency_report(s, start, end)
     try:

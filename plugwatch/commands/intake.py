@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from plugwatch.commands.common import UserError, err, fail, load_detector, open_db
 
@@ -33,7 +32,7 @@ def watch(
     try:
         cfg = source_config(source, config)
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
     if config:
         os.environ[site_config.CONFIG_ENV] = config  # decisions taken meanwhile follow the same file
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -42,7 +41,7 @@ def watch(
     try:
         runner = run_watch(store, load_detector(model, None), cfg, handle_signals=True)
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
     t = runner.totals
     err.print(f"read: {t['read']}  stored: {t['stored']}  already stored: {t['duplicates']}  profiles: {t['profiles']}  "
               f"not content: {t['dropped']}  rejected: {t['rejected']}  reports: {t['reports']}  "
@@ -80,7 +79,7 @@ def _set(reporter: str, name: str | None, actor: str, db: str | None) -> None:
             who = reports.set_trusted(s, reporter, name.strip() if name else None, actor)
             err.print(f"{who.key}: {'trusted flagger ' + repr(who.trusted_name) if who.trusted_flagger else 'not a trusted flagger'}")
     except ReviewError as e:
-        fail(escape(str(e)))
+        fail(str(e))
 
 
 def register(app: typer.Typer) -> None:

@@ -91,7 +91,7 @@ def backtest(
     try:
         rule = load_file(rule_file)
     except RuleError as e:
-        fail(escape(str(e)))
+        fail(str(e))
     store = open_db(db, create=False)
     with store.session() as s:
         report = run(s, rule, day)

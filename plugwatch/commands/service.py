@@ -41,7 +41,7 @@ def _in_session(db: str | None, work):
         with open_db(db).session() as s:
             return work(s)
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
 
 
 def _password(password_stdin: bool) -> str | None:
@@ -80,7 +80,7 @@ def users_add(
             user, token = users.add_user(s, name, role, password, token_days=token_days)
             expires = _expiry(user.token_expires_at)
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
     err.print(f"added {user.name} ({user.role}); API token (shown once, keep it safe; {expires}):")
     print(token)
 
@@ -197,7 +197,7 @@ def _detector():
     try:
         return Detector.load()
     except ModelError as e:
-        fail(escape(str(e)))
+        fail(str(e))
 
 
 def _print_report(report) -> None:
@@ -289,7 +289,7 @@ def serve(
         app = root().create_app(database_url(db), detector=detector, rules=rules, session_key_file=session_key_file,
                                 secure_cookies=secure_cookies or None, media_hosts=media_hosts)
     except UserError as e:
-        fail(escape(str(e)))
+        fail(str(e))
     if worker:
         start_worker(app.state.store, site)
         err.print(f"delivering effects to {len(site.backends)} connected platform(s) in this process")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from plugwatch.commands.common import (
     EXIT_NOTHING,
@@ -52,7 +51,7 @@ def _read_bundle(path: Path) -> dict:
     try:
         return read_bundle(path)
     except BundleError as e:
-        fail(escape(str(e)), EXIT_NOTHING)
+        fail(str(e), EXIT_NOTHING)
 
 
 @share_app.command("salt")
