@@ -3,6 +3,7 @@
 # filter, TF-IDF character n-grams + logistic regression) on
 # (1) the hand-written social-media test set, with evasion,
 # (2) short offers and look-alikes under 80 characters,
+# (2b) an independent check written by a writer who saw no code, data or test set,
 # (3) no-prescription pharmacies next to legitimate pharmacy and medicine text,
 # (4) the held-out 20% of the shared proxies (darknet listings, onion paragraphs, Reddit talk),
 # (5) posts that name a seller's contact without offering anything (bad-batch alerts, scam reports, news)
@@ -22,6 +23,10 @@ plugwatch eval devdata/test.jsonl --data "$data" --evasion --out-dir "$out/dev"
 echo
 echo "== devdata/v2/test_short.jsonl (offers and look-alikes under 80 characters)"
 plugwatch eval devdata/v2/test_short.jsonl --data "$data" --out-dir "$out/short"
+echo
+echo "== devdata/v2/test3_social.jsonl (an independent check: 240 posts written in one sitting by a writer who saw no"
+echo "   code, data or test set; never trained or tuned on)"
+plugwatch eval devdata/v2/test3_social.jsonl --data "$data" --out-dir "$out/fresh"
 echo
 echo "== devdata/v2/test_pharmacy.jsonl (no-prescription pharmacies; legitimate pharmacy and medicine text)"
 plugwatch eval devdata/v2/test_pharmacy.jsonl --data "$data" --out-dir "$out/pharmacy"

@@ -469,7 +469,7 @@ def small_training_set(path: Path) -> Path:
 # evaded copy. Then by issue 18 languages/evasion: cue phrases and multi-word terms under stretched
 # letters, Ukrainian endings, new street names and cue phrases (the signals the small model sees changed).
 # Then by TF-IDF weighting of the n-grams (idf shipped in the model, min_df=2) and the priced-quantity feature.
-SMALL_MODEL_SHA256 = "e6f70f845c8c4597c808bc78e93f875b8394ebf824bba1741dbbb7f0ff7dfe66"
+SMALL_MODEL_SHA256 = "02cbe1e67dad830baf52e2fe46f6878ef19a98fc5170326d3c72804ecfc8cac7"
 
 
 def versions_off_constraints() -> list[str]:

@@ -75,3 +75,39 @@ def test_a_stretched_single_letter_the_normaliser_keeps_doubled_still_names_the_
 
 def test_everyday_words_are_not_stretched_into_terms():
     assert found("tell me, the boot is cool") == {}
+
+
+def _no_rx(text: str) -> int:
+    return sum(h.feature == "cue:no_rx" for h in _cue_hits(normalize(text).text, False))
+
+
+@pytest.mark.parametrize("text", [
+    "Xanax 2mg no prescription needed, fast shipping",
+    "tramadol 100mg sin receta, envío discreto",
+    "Valium ohne Rezept, diskreter Versand",
+    "No hassle no script needed, dm",  # a bare "no" before the phrase is not a negation of it
+    "we don't ask questions, it's easy: no prescription needed",  # apostrophes are not quotation marks
+    "现货 无需处方 顺丰包邮",
+])
+def test_a_no_prescription_offer_keeps_its_cue(text):
+    assert _no_rx(text) == 1
+
+
+@pytest.mark.parametrize("text", [
+    "We never sell controlled medicines without a prescription.",
+    "We don't dispense Adderall without a valid prescription",
+    "It is illegal to buy oxycodone without a prescription",
+    "If a site sells Xanax 'without prescription', it is breaking the law",  # quoted: mentioned, not offered
+    "Warning: emails offering 'Valium, no prescription, overnight delivery' are fake",
+    "Nous ne vendons pas de médicaments sans ordonnance",
+    "Мы не продаём без рецепта",
+    "我们从不卖无需处方的药",
+])
+def test_a_negated_or_quoted_no_prescription_phrase_is_not_an_offer_cue(text):
+    assert _no_rx(text) == 0
+
+
+def test_session_is_a_messenger_only_where_the_words_around_say_so():
+    contact = lambda t: [h.feature for h in _cue_hits(normalize(t).text, False) if h.feature == "cue:contact"]  # noqa: E731
+    assert contact("one therapy session cut depressive symptoms") == []
+    assert contact("add me on session for the menu") == ["cue:contact"]

@@ -15,7 +15,7 @@ from plugwatch.signals import SIGNALS
 from plugwatch.signals.base import Hit
 
 CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling", "invite", "quality", "request", "news", "care",
-        "warning")
+        "warning", "genuine")
 SALE_CUES = ("stock", "contact", "shipping", "payment", "no_rx", "selling", "invite")
 DRUG_LEVELS = ("low", "medium", "high", "emoji")
 ID_GROUPS = ("contact", "payment", "wallet", "phone", "email", "url")

@@ -1,5 +1,5 @@
 """Cue phrases (stock, contact, shipping, payment, no-prescription, selling, invitation,
-quality, request, news, care, warning) in fifteen languages, from package data.
+quality, request, news, care, warning, genuine account) in fifteen languages, from package data.
 
 An invitation asks whether the reader wants or needs some ("who needs carts?", "anyone in Leeds
 want pressies?", "looking for tabs? dm"): an offer phrased as a question, the opposite of a request
@@ -32,6 +32,9 @@ MEANINGS = {
     "news": "news or law-enforcement context",
     "care": "harm-reduction, recovery or treatment context",
     "warning": "warning, scam report or bad-batch alert",
+    # Sellers warn of impostors too ("fakes are using my name, this is my only page" + a menu): the words
+    # of a warning, said of the writer's own account, which a victim's or a health service's warning is not.
+    "genuine": "vouches for its own account against impostors (only real page, fakes using my name)",
 }
 
 
@@ -62,6 +65,51 @@ _INVITE = (
                   r"out of|craving|bored)(?!\w)[^?.!\n]{0,60}\?"),
 )
 _MAY_INVITE = regex.compile(rf"(?<!\w){_WHO}(?!\w)")
+# "We never sell ... without a prescription", "it is illegal to buy ... without a prescription": a no-prescription
+# phrase is itself a negation, and a negation or a prohibition before it in the same clause turns it into what
+# a legitimate pharmacy or a public warning says. Bare "no" is left out: "no hassle no script" stays an offer.
+_NEGATION = regex.compile(
+    r"(?<!\w)(?:never|not|don't|dont|doesn't|doesnt|won't|wont|cannot|can't|cant|illegal|illegally|unlawful|unlawfully|against the law|"
+    r"nunca|jamas|ilegal|ilegalmente|ne|n'|pas|jamais|illegal|illegalement|nicht|nie|niemals|verboten|"
+    r"nao|nunca|non|mai|illegale|illegalmente|niet|nooit|illegaal|не|никогда|незаконно|нелегально|ні|ніколи|"
+    r"nigdy|nielegalnie|asla|yasadisi|yasa disi|khong bao gio)(?!\w)"
+)
+_CJK_NEGATION = regex.compile(r"(?:不|从不|從不|决不|絕不|禁止|严禁|嚴禁|违法|違法)\p{Han}{0,4}$")
+_CLAUSE_END = regex.compile(r"[.,;:!?\n()\[\]]")
+_NEGATION_WORDS = 5
+# A quotation mark opens where a word starts and closes where one ends: the apostrophes of "don't" and
+# "it's" are neither.
+_OPEN_QUOTE = regex.compile(r"(?:^|(?<=[\s(\[:]))['\"‘“«„‚`]")
+_CLOSE_QUOTE = regex.compile(r"['\"’”»`](?=$|[\s.,;:!?)\]])")
+_QUOTE_REACH = 120
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """start:end lies inside a quotation on its line ("texts offering 'Oxycodone, no Rx' are not from us")."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    lo, hi = max(line_start, start - _QUOTE_REACH), min(line_end, end + _QUOTE_REACH)
+    opened = [m.start() for m in _OPEN_QUOTE.finditer(text, lo, start)]
+    if not opened:
+        return False
+    closed = _CLOSE_QUOTE.search(text, opened[-1] + 1)  # the whole text: an end bound would read as "$"
+    return closed is not None and end <= closed.start() < hi
+
+
+def _mentioned_or_negated(text: str, start: int, end: int) -> bool:
+    """A no-prescription phrase that is quoted ("sites selling 'without prescription'") or follows a negation
+    or a prohibition within a few words of its clause."""
+    if _quoted(text, start, end):
+        return True
+    before = text[:start].rstrip(" ")
+    clause = _CLAUSE_END.split(before)[-1]
+    words = clause.split()[-_NEGATION_WORDS:]
+    if words and _NEGATION.search(" ".join(words)) is not None:
+        return True
+    return _CJK_NEGATION.search(clause) is not None  # Chinese has no spaces: the characters just before
+
+
 _ASKS_OTHERS = regex.compile(r"(?<!\w)(?:anyone|anybody|any1|someone|somebody|who|pls|please|plz)(?!\w)")
 
 
@@ -89,6 +137,8 @@ def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
     hits = []
     for m in cue_matcher().find(text):
         for cue in dict.fromkeys(v[0] for v in m.values):  # in file order: a set's order changes per process
+            if cue == "no_rx" and _mentioned_or_negated(text, m.start, m.end):
+                continue
             hits.append(Hit("cue", f"cue:{cue}", f"{MEANINGS[cue]}", m.start, m.end, in_bio=in_bio))
     if "?" in text or _MAY_INVITE.search(text):
         hits = _invitations(hits, text, in_bio)

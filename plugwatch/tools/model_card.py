@@ -17,6 +17,8 @@ END = "<!-- END quality tables -->"
 SETS = (  # eval-out folder, what it is
     ("dev", "Hand-written social-media test set (`devdata/test.jsonl`)"),
     ("short", "Short offers and look-alikes under 80 characters (`devdata/v2/test_short.jsonl`)"),
+    ("fresh", "Independent check: social posts written in one sitting by a writer who saw no code, data or test "
+              "set (`devdata/v2/test3_social.jsonl`)"),
     ("pharmacy", "No-prescription pharmacies and legitimate pharmacy or medicine text (`devdata/v2/test_pharmacy.jsonl`)"),
     ("proxies", "Shared proxies, held-out 20% (darknet listings, onion paragraphs, Reddit talk)"),
     ("dev-warnings", "Warnings naming a seller, development set (`devdata/dev_warnings.jsonl`, used to choose the "
