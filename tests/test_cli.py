@@ -469,7 +469,7 @@ def small_training_set(path: Path) -> Path:
 # evaded copy. Then by issue 18 languages/evasion: cue phrases and multi-word terms under stretched
 # letters, Ukrainian endings, new street names and cue phrases (the signals the small model sees changed).
 # Then by TF-IDF weighting of the n-grams (idf shipped in the model, min_df=2) and the priced-quantity feature.
-SMALL_MODEL_SHA256 = "02cbe1e67dad830baf52e2fe46f6878ef19a98fc5170326d3c72804ecfc8cac7"
+SMALL_MODEL_SHA256 = "3c7c68329f50e8100f8a0426e342852fee6ad7a3908759f186821b822a6f8fa8"
 
 
 def versions_off_constraints() -> list[str]:

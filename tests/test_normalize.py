@@ -307,3 +307,22 @@ def test_random_unicode_soup_keeps_invariants():
             ostart, oend = got.span(a, b)
             assert 0 <= ostart <= oend <= len(text)
         assert not any(0x300 <= ord(c) <= 0x36F or c in "\u200b\u00ad\ufeff\u202e" for c in got.text)
+
+
+@pytest.mark.parametrize("spaced, plain", [
+    ("v e n d o  c r i s t a l y p i e d r a", "vendo cristal y piedra"),  # "y" was left unspaced
+    ("e s t  d i s p o  k e t a m i n a e c r i s t a l l i", "est dispo ketamina e cristalli"),
+    ("е с т ь  ш и ш к и и э к с т а з и", "есть шишки и экстази"),
+    ("a x a n a x", "a xanax"),
+    ("c.r.i.s.t.a.l.y.p.i.e.d.r.a", "cristal.y.piedra"),
+])
+def test_a_spaced_run_is_split_at_a_one_letter_word_where_that_gives_known_words(spaced, plain):
+    norm = normalize(spaced)
+    assert norm.text == plain
+    assert norm.span(0, len(norm.text)) == (0, len(spaced))  # every character still maps to the original
+
+
+@pytest.mark.parametrize("spaced, plain", [("m a r i j u a n a", "marijuana"), ("a d d e r a l l", "adderall"),
+                                           ("h i t m e u p", "hitmeup")])
+def test_a_spaced_known_word_or_a_run_of_unknown_parts_stays_whole(spaced, plain):
+    assert normalize(spaced).text == plain

@@ -511,7 +511,68 @@ def _unspace(s: str, m: re.Match[str]) -> list[Edit]:
         ):
             return []
     width = len(sep)
-    return [(p, p + width, "", ()) for p in range(a + 1, b - 1, width + 1)]
+    kept = _word_breaks(run[::width + 1]) if len(run) >= 4 * width + 5 and run[::width + 1].isalpha() else ()
+    # Separator j stands between items j and j + 1; at a break it stays.
+    return [(p, p + width, "", ()) for j, p in enumerate(range(a + 1, b - 1, width + 1)) if j not in kept]
+
+
+# One-letter words of the languages covered ("y", "e", "a", "i", "o"; "и", "в", "с", "у", "я", "і", "з", "w",
+# "z"): an evader spaces the long words and leaves these, so "c r i s t a l y p i e d r a" reads as one run.
+_ONE_LETTER_WORDS = frozenset("aeiouywzивксуояіз")
+_SHORTEST_PART = 3
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Single words of the drug vocabulary and of the cue phrases, folded as text is: a spaced run is split
+    only where that gives a word plugwatch knows. Read from the package data directly (the vocabulary module
+    needs this one)."""
+    from importlib import resources
+
+    data = resources.files("plugwatch") / "data"
+    words: set[str] = set()
+    for line in (data / "vocabulary.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            words.update(line.split("\t", 1)[0].split())
+    for line in (data / "cues.tsv").read_text(encoding="utf-8").splitlines():
+        if line.count("\t") == 2 and not line.startswith("#"):
+            words.update(_fold_word(w) for phrase in line.split("\t")[2].split("|") for w in phrase.split())
+    return frozenset(w for w in words if len(w) >= _SHORTEST_PART and w.isalpha())
+
+
+def _fold_word(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def _word_breaks(letters: str) -> tuple[int, ...]:
+    """Indices of one-letter words inside a run of spaced letters ("cristalypiedra" -> the "y"), where
+    the run is not itself a known word and the parts around each such letter are: at most two."""
+    known = _known_words()
+    if letters in known:
+        return ()
+    best: tuple[int, tuple[int, ...]] = (0, ())
+    for i, c in enumerate(letters):
+        if c not in _ONE_LETTER_WORDS:
+            continue
+        left, right = letters[:i], letters[i + 1:]
+        splits = [((right,), (i,))] if not left else [((left,), (i,))] if not right else [((left, right), (i,))]
+        for parts, breaks in splits:  # a part is empty where the one-letter word opens or closes the run
+            if any(len(x) < _SHORTEST_PART for x in parts):
+                continue
+            score = sum(len(x) for x in parts if x in known)
+            if score and score > best[0] and all(x in known or len(x) >= 4 for x in parts):
+                best = (score, breaks)
+        # a second one-letter word further on: "ketaminaecristalliomolly"
+        for k in range(i + _SHORTEST_PART + 1, len(letters) - _SHORTEST_PART):
+            if letters[k] not in _ONE_LETTER_WORDS:
+                continue
+            parts3 = (left, letters[i + 1:k], letters[k + 1:])
+            if len(left) < _SHORTEST_PART or not all(x in known for x in parts3):
+                continue
+            score = sum(map(len, parts3))
+            if score > best[0]:
+                best = (score, (i, k))
+    return tuple(j for i in best[1] for j in (i - 1, i) if j >= 0)
 
 
 # A stretched letter was most likely single ("xaaanax", "cocccaine"), except that ee, oo
