@@ -70,8 +70,8 @@ _MAY_INVITE = regex.compile(rf"(?<!\w){_WHO}(?!\w)")
 # a legitimate pharmacy or a public warning says. Bare "no" is left out: "no hassle no script" stays an offer.
 _NEGATION = regex.compile(
     r"(?<!\w)(?:never|not|don't|dont|doesn't|doesnt|won't|wont|cannot|can't|cant|illegal|illegally|unlawful|unlawfully|against the law|"
-    r"nunca|jamas|ilegal|ilegalmente|ne|n'|pas|jamais|illegal|illegalement|nicht|nie|niemals|verboten|"
-    r"nao|nunca|non|mai|illegale|illegalmente|niet|nooit|illegaal|не|никогда|незаконно|нелегально|ні|ніколи|"
+    r"nunca|jamas|ilegal|ilegalmente|ne|n'|pas|jamais|illegalement|nicht|nie|niemals|verboten|"
+    r"nao|non|mai|illegale|illegalmente|niet|nooit|illegaal|не|никогда|незаконно|нелегально|ні|ніколи|"
     r"nigdy|nielegalnie|asla|yasadisi|yasa disi|khong bao gio)(?!\w)"
 )
 _CJK_NEGATION = regex.compile(r"(?:不|从不|從不|决不|絕不|禁止|严禁|嚴禁|违法|違法)\p{Han}{0,4}$")

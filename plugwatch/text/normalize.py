@@ -536,12 +536,8 @@ def _known_words() -> frozenset[str]:
             words.update(line.split("\t", 1)[0].split())
     for line in (data / "cues.tsv").read_text(encoding="utf-8").splitlines():
         if line.count("\t") == 2 and not line.startswith("#"):
-            words.update(_fold_word(w) for phrase in line.split("\t")[2].split("|") for w in phrase.split())
+            words.update(w.lower().translate(_FOLD) for phrase in line.split("\t")[2].split("|") for w in phrase.split())
     return frozenset(w for w in words if len(w) >= _SHORTEST_PART and w.isalpha())
-
-
-def _fold_word(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
 
 
 def _word_breaks(letters: str) -> tuple[int, ...]:
@@ -555,13 +551,11 @@ def _word_breaks(letters: str) -> tuple[int, ...]:
         if c not in _ONE_LETTER_WORDS:
             continue
         left, right = letters[:i], letters[i + 1:]
-        splits = [((right,), (i,))] if not left else [((left,), (i,))] if not right else [((left, right), (i,))]
-        for parts, breaks in splits:  # a part is empty where the one-letter word opens or closes the run
-            if any(len(x) < _SHORTEST_PART for x in parts):
-                continue
+        parts = tuple(x for x in (left, right) if x)  # the one-letter word may open or close the run
+        if all(len(x) >= _SHORTEST_PART and (x in known or len(x) >= 4) for x in parts):
             score = sum(len(x) for x in parts if x in known)
-            if score and score > best[0] and all(x in known or len(x) >= 4 for x in parts):
-                best = (score, breaks)
+            if score > best[0]:
+                best = (score, (i,))
         # a second one-letter word further on: "ketaminaecristalliomolly"
         for k in range(i + _SHORTEST_PART + 1, len(letters) - _SHORTEST_PART):
             if letters[k] not in _ONE_LETTER_WORDS:
