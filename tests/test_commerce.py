@@ -38,3 +38,22 @@ def test_quantities_written_as_words_count_without_any_digit():
     assert ("quantity", "half pound") in commerce_hits("Half Pound - AAA+")
     assert ("quantity", "quarter pound") in commerce_hits("quarter pound of the good stuff left")
     assert commerce_hits("no weights or prices here") == []
+
+
+def test_prices_and_weights_in_the_currencies_and_units_of_the_languages_covered():
+    # Turkish, Ukrainian, Thai, Vietnamese, Chinese and Arabic price lists had given no price at all.
+    assert ("price", "400₺") in commerce_hits("Ekstazi 400₺, Taksim")
+    assert ("price", "500 tl") in commerce_hits("Ot 500 TL gram, Bursa")
+    assert ("price:per_unit", "200₴/шт") in commerce_hits("200₴/шт, Одеса")
+    assert ("price", "500 грн") in commerce_hits("500 грн за 3 грами")
+    assert ("price:per_unit", "1,500/จี") in commerce_hits("ไอซ์ 1,500/จี")
+    assert ("price", "1,300 บาท") in commerce_hits("5 จีขึ้นไป 1,300 บาท")
+    assert ("quantity", "5 จี") in commerce_hits("5 จีขึ้นไป 1,300 บาท")  # no word boundary after a Thai unit
+    assert ("price", "300元") in commerce_hits("冰毒300元一克")  # a number right after a Chinese character
+    assert ("price", "200 درهم") in commerce_hits("حشيش 200 درهم للغرام")
+    assert ("price:per_unit", "20 zl za gram") in commerce_hits("20 zł za gram")
+
+
+def test_a_number_after_a_latin_letter_is_still_no_price():
+    assert commerce_hits("model x300元") == []
+    assert commerce_hits("I have 3 cats and 2 dogs") == []

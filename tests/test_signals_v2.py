@@ -60,6 +60,16 @@ def test_a_request_is_not_an_invitation(text):
     assert "cue:invite" not in cues(text)
 
 
+@pytest.mark.parametrize("text", ["alguém procurando bala pro fds? 💊", "Кому нужен меф в Самаре? Пишите"])
+def test_an_invitations_own_verb_is_not_a_request(text):
+    # "procurando" and "нужен" are request phrases alone; after "anyone" / "who" they ask what the reader needs.
+    assert "cue:invite" in cues(text) and "cue:request" not in cues(text)
+
+
+def test_a_request_that_covers_the_who_stays_a_request():
+    assert cues("who has xans need them") == {"cue:request"}
+
+
 def test_a_handle_that_names_a_drug_is_evidence_and_an_ordinary_one_is_not():
     assert drug_in_handle("percs_n_bars").category == "opioid"
     assert drug_in_handle("xanplug420") is not None  # the dealer word

@@ -126,11 +126,24 @@ def _invitations(hits: list[Hit], text: str, in_bio: bool) -> list[Hit]:
                 continue
             if opening:
                 hits = [h for h in hits if not (h.feature == "cue:request" and m.start() <= h.start < m.end())]
-            elif any(h.feature == "cue:request" and h.start < m.end() and m.start() < h.end for h in hits):
+            elif any(h.feature == "cue:request" and h.start <= m.start() < h.end for h in hits):
                 continue  # "who has ... need": the words of a request
             taken.append(m.span())
             hits.append(Hit("cue", "cue:invite", MEANINGS["invite"], m.start(), m.end(), in_bio=in_bio))
     return hits
+
+
+def _without_own_verbs(hits: list[Hit], text: str) -> list[Hit]:
+    """An invitation's own verb is no request: in "alguém procurando bala?" and "кому нужен меф? пишите" the
+    request phrases "procurando" and "нужен" ("looking for", "needed") follow the invitation's "anyone" or
+    "who", and the question asks whether the reader needs some. A request phrase that covers the "who"
+    itself ("who has", "anyone got") keeps its meaning."""
+    invites = [(h.start, h.end) for h in hits if h.feature == "cue:invite"]
+
+    def own(h: Hit) -> bool:
+        return any(a < h.start <= b or (b < h.start <= b + 2 and not text[b:h.start].strip()) for a, b in invites)
+
+    return [h for h in hits if not (h.feature == "cue:request" and own(h))]
 
 
 def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
@@ -142,6 +155,8 @@ def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
             hits.append(Hit("cue", f"cue:{cue}", f"{MEANINGS[cue]}", m.start, m.end, in_bio=in_bio))
     if "?" in text or _MAY_INVITE.search(text):
         hits = _invitations(hits, text, in_bio)
+    if any(h.feature == "cue:invite" for h in hits):
+        hits = _without_own_verbs(hits, text)
     return hits
 
 
