@@ -48,7 +48,8 @@ def test_prices_and_weights_in_the_currencies_and_units_of_the_languages_covered
     assert ("price", "500 грн") in commerce_hits("500 грн за 3 грами")
     assert ("price:per_unit", "1,500/จี") in commerce_hits("ไอซ์ 1,500/จี")
     assert ("price", "1,300 บาท") in commerce_hits("5 จีขึ้นไป 1,300 บาท")
-    assert ("quantity", "5 จี") in commerce_hits("5 จีขึ้นไป 1,300 บาท")  # no word boundary after a Thai unit
+    assert ("quantity", "5 จี") in commerce_hits("5 จี ขึ้นไป 1,300 บาท")
+    assert ("quantity", "5粒") in commerce_hits("十颗起 5粒")  # no word boundary after a Chinese unit
     assert ("price", "300元") in commerce_hits("冰毒300元一克")  # a number right after a Chinese character
     assert ("price", "200 درهم") in commerce_hits("حشيش 200 درهم للغرام")
     assert ("price:per_unit", "20 zl za gram") in commerce_hits("20 zł za gram")
@@ -57,3 +58,13 @@ def test_prices_and_weights_in_the_currencies_and_units_of_the_languages_covered
 def test_a_number_after_a_latin_letter_is_still_no_price():
     assert commerce_hits("model x300元") == []
     assert commerce_hits("I have 3 cats and 2 dogs") == []
+
+
+def test_words_that_also_count_other_things_are_no_price_or_weight():
+    assert commerce_hits("ปี 2566 จีนส่งออกข้าวมากขึ้น") == []  # จีน is China, not "G"
+    assert commerce_hits("เครือข่าย 5จี เร็วมาก") == []  # 5G
+    assert commerce_hits("把蛋糕切成4块") == [] and commerce_hits("3元素") == []  # pieces; an element
+    assert commerce_hits("Hôm nay có 5 nghìn người") == []  # thousand
+    assert commerce_hits("أكلت 3 حبات تمر") == []  # three dates
+    assert commerce_hits("Отримав 3 грамоти") == []  # certificates
+    assert commerce_hits("5 tl;dr") == []

@@ -17,9 +17,9 @@ from plugwatch.detect.features import feature_vector
 from plugwatch.detect.model import DetectorModel, Stage, TextHashing
 from plugwatch.model import Account, Item
 
-# Each source's relative weight, normalised over the sources present: with the shared data, the
-# social-media posts (hand-written, or reviewers' decisions) carry 69% of the training weight and the
-# proxies 31%. At 31% / 69% (dev 0.40), the proxies' listing titles and onion paragraphs set the
+# Each source's relative weight, normalised over the sources present: with the shared data and the
+# hand-written posts, those posts carry 69% of the training weight and the proxies 31% (82% / 18% once
+# reviewers' decisions are added as a third social source). At 31% / 69% (dev 0.40), the proxies' listing titles and onion paragraphs set the
 # weights of the signal features: a price or a phone, common on their legal goods and pages, weighed
 # against an offer, and short social offers, non-English offers and offers using warning words were
 # missed (MODEL_CARD.md, "Source weights", has the figures at 0.4, 0.8, 1.5, 2 and 3).

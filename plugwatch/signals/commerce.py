@@ -11,33 +11,38 @@ from plugwatch.text.first_chars import compile_fast
 
 _NUM = r"\d{1,6}(?:[.,]\d{1,3})?"
 # The currencies and units of the fifteen languages covered: a Turkish, Ukrainian, Thai or Vietnamese price
-# list ("Ot 500 TL gram", "200₴/шт", "ไอซ์ 1,500/จี") had given no price or quantity at all.
+# list ("Ot 500 TL gram", "200₴/шт", "ไอซ์ 1,500/จี") had given no price or quantity at all. Words that also
+# count other things are left out: Vietnamese nghìn / triệu (thousand, million), Arabic حبة (a piece, a grain).
 _SYMBOLS = "$€£₽¥₺₴₫฿₹₪₩"
 _CUR_BEFORE = rf"(?:[{_SYMBOLS}]|usd\s?|eur\s?|r\$\s?|us\$)"
 # A symbol followed by a digit is the next price's ("1/8 $40"), not this number's currency.
 _CUR_AFTER = (
-    rf"(?:\s?(?:[{_SYMBOLS}元块円](?!\d)|usd|eur|euros?|dollars?|bucks|quid|pounds?|rub|руб\w*|р\b|reais|zl|kr|chf|"
-    r"btc|eth|usdt|k\b|tl\b|lira|грн|гривн\w*|гривень|uah|pln|zloty|vnd|nghin|trieu|baht|yuan|rmb|"
-    r"บาท|درهم|دراهم|دينار|ريال|جنيه|ليرة|دولار|يورو))"
+    # 元 and 块 are also "element" (元素) and "piece" (切成4块): 块 only as money (块钱) or before a space or "/".
+    rf"(?:\s?(?:[{_SYMBOLS}円](?!\d)|元(?![素\d])|块(?=钱|\s|/)|usd|eur|euros?|dollars?|bucks|quid|pounds?|rub|"
+    r"руб\w*|р\b|reais|zl|kr|chf|btc|eth|usdt|k\b|tl\b(?!;)|lira|грн|гривн\w*|гривень|uah|pln|zloty|vnd|dong\b|"
+    r"baht|yuan|rmb|บาท|درهم|دراهم|دينار|ريال|جنيه|ليرة|ليره|دولار|يورو))"
 )
 _UNIT = (
     r"(?:g|gr|grs|gram|grams|gramm|gramme|grammes|gramos|grammi|kg|kilo|kilos|oz|ozs|ounce|ounces|lb|lbs|"
     r"mg|mcg|ug|µg|ml|ct|count|pcs|pc|pills?|tabs?|caps?|bars?|carts?|pens?|vials?|strips?|blotters?|"
-    r"гр|грам\w*|г|кг|мг|мл|шт|таб\w*|szt|vien|غرام|جرام|غم|حبة|حبات|حبه|قرص|اقراص)"
+    r"гр|грам(?:м\w*|и|ів|а|ах|ам)?|г|кг|мг|мл|шт|таб\w*|szt|vien|غرام|غرامات|جرام|جرامات|غم|قرص|اقراص|أقراص)"
 )
 # Units of scripts written without spaces between words: no word boundary can follow them ("5 จี ขึ้นไป",
 # "300元一克" reads "一克" after the price), and a number in such text may follow a letter directly.
-_UNIT_UNSPACED = r"(?:กรัม|จี|ขีด|เม็ด|แผง|克|粒|颗)"
-_UNSPACED_BEFORE = r"(?<=[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff])"
+_UNIT_UNSPACED = r"(?:กรัม|ขีด|เม็ด|แผง|克|粒|颗)"
+# จี ("G") only where no Thai letter follows (จีน is China, จีบ and จี้ other words), and as a weight only after
+# a space ("5 จี"; "5จี" is the network) or as the unit of a per-unit price ("1,500/จี").
+_THAI_G = r"จี(?![\u0e00-\u0e7f])"
+_UNSPACED_BEFORE = r"(?<=[\u0e00-\u0e4f\u0e5a-\u0e7f\u3040-\u30ff\u3400-\u9fff])"  # not after a Thai digit
 _PRICE = compile_fast(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?:(?<![\w.])|{_UNSPACED_BEFORE}){_NUM}{_CUR_AFTER}",
                       re.I)
 PER_UNIT = compile_fast(
     rf"(?:{_CUR_BEFORE}?{_NUM}{_CUR_AFTER}?)\s?(?:/|per|a|each|por|le|pro|al|per\s|за|za)\s?"
-    rf"(?:(?:{_UNIT}|zip|qp|hp|p|each|ea|unit|gram)\b|{_UNIT_UNSPACED})",
+    rf"(?:(?:{_UNIT}|zip|qp|hp|p|each|ea|unit|gram)\b|{_UNIT_UNSPACED}|{_THAI_G})",
     re.I,
 )
 QUANTITY = compile_fast(
-    rf"(?<![\w.]){_NUM}\s?{_UNIT}(?!\w)|(?:(?<![\w.])|{_UNSPACED_BEFORE}){_NUM}\s?{_UNIT_UNSPACED}|"
+    rf"(?<![\w.]){_NUM}\s?{_UNIT}(?!\w)|(?:(?<![\w.])|{_UNSPACED_BEFORE}){_NUM}(?:\s?{_UNIT_UNSPACED}|\s{_THAI_G})|"
     r"(?<![\w.])\d{1,5}\s?(?:x|-ct|-count|-pack)(?!\w)|"
     r"\b(?:lbs?|ozs?|half\s?(?:pound|lb|p)|quarter\s?(?:pound|lb|p)|pounds?\s+of|zips?|qps?|hps?|half\s?zips?|eighths?|8ths?|8\s?balls?|eight\s?balls?|quarters?|onions?|elbows?|bricks?|"
     r"1/8|1/4|1/2|3\.5s?|7s|14s|28s|100ct|dubs?|dimes?|nicks?|z's)\b",

@@ -110,6 +110,7 @@ def _mentioned_or_negated(text: str, start: int, end: int) -> bool:
     return _CJK_NEGATION.search(clause) is not None  # Chinese has no spaces: the characters just before
 
 
+_FIRST_PERSON = regex.compile(r"(?<!\w)(?:i|i'm|im|ive|i've|eu|yo|io|ich|je|j'|ik|я|ja|ben)(?!\w)")
 _ASKS_OTHERS = regex.compile(r"(?<!\w)(?:anyone|anybody|any1|someone|somebody|who|pls|please|plz)(?!\w)")
 
 
@@ -128,6 +129,8 @@ def _invitations(hits: list[Hit], text: str, in_bio: bool) -> list[Hit]:
                 hits = [h for h in hits if not (h.feature == "cue:request" and m.start() <= h.start < m.end())]
             elif any(h.feature == "cue:request" and h.start <= m.start() < h.end for h in hits):
                 continue  # "who has ... need": the words of a request
+            elif _FIRST_PERSON.search(m.group(), m.group().find(" ")):
+                continue  # "anyone in leeds i'm looking for bars": the writer's own need
             taken.append(m.span())
             hits.append(Hit("cue", "cue:invite", MEANINGS["invite"], m.start(), m.end(), in_bio=in_bio))
     return hits
@@ -135,13 +138,16 @@ def _invitations(hits: list[Hit], text: str, in_bio: bool) -> list[Hit]:
 
 def _without_own_verbs(hits: list[Hit], text: str) -> list[Hit]:
     """An invitation's own verb is no request: in "alguém procurando bala?" and "кому нужен меф? пишите" the
-    request phrases "procurando" and "нужен" ("looking for", "needed") follow the invitation's "anyone" or
-    "who", and the question asks whether the reader needs some. A request phrase that covers the "who"
-    itself ("who has", "anyone got") keeps its meaning."""
+    request phrases "procurando" and "нужен" ("looking for", "needed") end the invitation or follow its
+    one-word "who", and the question asks whether the reader needs some. A request phrase that covers the
+    "who" itself ("who has", "anyone got") keeps its meaning, and so does one after a whole invitation
+    phrase ("kto chętny szukam ...": the writer's own "I'm looking")."""
     invites = [(h.start, h.end) for h in hits if h.feature == "cue:invite"]
 
     def own(h: Hit) -> bool:
-        return any(a < h.start <= b or (b < h.start <= b + 2 and not text[b:h.start].strip()) for a, b in invites)
+        return any((a < h.start and h.end == b)
+                   or (b < h.start <= b + 2 and not text[b:h.start].strip() and " " not in text[a:b].strip())
+                   for a, b in invites)
 
     return [h for h in hits if not (h.feature == "cue:request" and own(h))]
 
