@@ -53,6 +53,9 @@ def test_prices_and_weights_in_the_currencies_and_units_of_the_languages_covered
     assert ("price", "300元") in commerce_hits("冰毒300元一克")  # a number right after a Chinese character
     assert ("price", "200 درهم") in commerce_hits("حشيش 200 درهم للغرام")
     assert ("price:per_unit", "20 zl za gram") in commerce_hits("20 zł za gram")
+    assert ("price", "200.000d") in commerce_hits("Giá 200.000đ một gói")  # "đ" folds to "d"
+    assert ("price", "1.500.000₫") in commerce_hits("1.500.000₫")
+    assert commerce_hits("the 3d movie") == []  # a bare "d" is a currency only after thousands
 
 
 def test_a_number_after_a_latin_letter_is_still_no_price():

@@ -34,8 +34,10 @@ _UNIT_UNSPACED = r"(?:กรัม|ขีด|เม็ด|แผง|克|粒|颗)
 # a space ("5 จี"; "5จี" is the network) or as the unit of a per-unit price ("1,500/จี").
 _THAI_G = r"จี(?![\u0e00-\u0e7f])"
 _UNSPACED_BEFORE = r"(?<=[\u0e00-\u0e4f\u0e5a-\u0e7f\u3040-\u30ff\u3400-\u9fff])"  # not after a Thai digit
-_PRICE = compile_fast(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?:(?<![\w.])|{_UNSPACED_BEFORE}){_NUM}{_CUR_AFTER}",
-                      re.I)
+# Vietnamese prices are written "200.000đ" (folded to "d"): a bare "d" is a currency only after thousands.
+_THOUSANDS_DONG = r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+\s?(?:d\b|₫)"
+_PRICE = compile_fast(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?:(?<![\w.])|{_UNSPACED_BEFORE}){_NUM}{_CUR_AFTER}|"
+                      rf"{_THOUSANDS_DONG}", re.I)
 PER_UNIT = compile_fast(
     rf"(?:{_CUR_BEFORE}?{_NUM}{_CUR_AFTER}?)\s?(?:/|per|a|each|por|le|pro|al|per\s|за|za)\s?"
     rf"(?:(?:{_UNIT}|zip|qp|hp|p|each|ea|unit|gram)\b|{_UNIT_UNSPACED}|{_THAI_G})",
