@@ -17,12 +17,11 @@ from plugwatch.detect.features import feature_vector
 from plugwatch.detect.model import DetectorModel, Stage, TextHashing
 from plugwatch.model import Account, Item
 
-# Each source's relative weight, normalised over the sources present: with the shared data and the
-# hand-written posts, those posts carry 69% of the training weight and the proxies 31% (82% / 18% once
-# reviewers' decisions are added as a third social source). At 31% / 69% (dev 0.40), the proxies' listing titles and onion paragraphs set the
-# weights of the signal features: a price or a phone, common on their legal goods and pages, weighed
-# against an offer, and short social offers, non-English offers and offers using warning words were
-# missed (MODEL_CARD.md, "Source weights", has the figures at 0.4, 0.8, 1.5, 2 and 3).
+# Each source's relative weight, normalised over the sources present. With the shared data, the
+# hand-written social posts carry 69% of the training weight (82% with reviewers' decisions as well).
+# At 31% (dev 0.40) the proxies' legal goods and onion pages set the signal features' weights: a price or
+# a phone weighed against an offer, and short, non-English and warning-worded offers were missed
+# (MODEL_CARD.md, seventh round, has the figures at 0.4, 0.8, 1.5, 2 and 3).
 SOURCE_SHARE = {"dev": 2.0, "decisions": 2.0, "agora": 0.30, "dream": 0.10,
                 "darknet_paragraphs": 0.30, "reddit_opiates": 0.20}
 GATE_RECALL = 0.995  # share of offers and requests the cheap gate must pass to the full model

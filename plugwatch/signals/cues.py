@@ -129,7 +129,7 @@ def _invitations(hits: list[Hit], text: str, in_bio: bool) -> list[Hit]:
                 hits = [h for h in hits if not (h.feature == "cue:request" and m.start() <= h.start < m.end())]
             elif any(h.feature == "cue:request" and h.start <= m.start() < h.end for h in hits):
                 continue  # "who has ... need": the words of a request
-            elif _FIRST_PERSON.search(m.group(), m.group().find(" ")):
+            elif _FIRST_PERSON.search(m.group().split(None, 1)[1]):
                 continue  # "anyone in leeds i'm looking for bars": the writer's own need
             taken.append(m.span())
             hits.append(Hit("cue", "cue:invite", MEANINGS["invite"], m.start(), m.end(), in_bio=in_bio))
