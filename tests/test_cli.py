@@ -469,7 +469,7 @@ def small_training_set(path: Path) -> Path:
 # evaded copy. Then by issue 18 languages/evasion: cue phrases and multi-word terms under stretched
 # letters, Ukrainian endings, new street names and cue phrases (the signals the small model sees changed).
 # Then by TF-IDF weighting of the n-grams (idf shipped in the model, min_df=2) and the priced-quantity feature.
-SMALL_MODEL_SHA256 = "3c7c68329f50e8100f8a0426e342852fee6ad7a3908759f186821b822a6f8fa8"
+SMALL_MODEL_SHA256 = "8ee90f30e7f9a5b52890ba798c867c5f44067165529a4f165fe224d38cca78bc"
 
 
 def versions_off_constraints() -> list[str]:

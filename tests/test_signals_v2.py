@@ -73,6 +73,18 @@ def test_the_writers_own_need_stays_a_request(text):
     assert "cue:request" in cues(text)
 
 
+@pytest.mark.parametrize("text", ["selling bars rn, hmu", "🔥 Selling percs 10s", "new batch. selling carts all day",
+                                  "I am selling xanax, dm me", "we sell shrooms, hit us up"])
+def test_the_writers_own_selling_is_a_stock_cue(text):
+    # A clause that opens with "selling", or "i'm selling" / "we sell": the writer has some to sell.
+    assert "cue:stock" in cues(text)
+
+
+@pytest.mark.parametrize("text", ["who is selling bars?", "arrested for selling coke", "anyone selling percs?"])
+def test_someone_elses_selling_is_no_stock_cue(text):
+    assert "cue:stock" not in cues(text)
+
+
 def test_a_handle_that_names_a_drug_is_evidence_and_an_ordinary_one_is_not():
     assert drug_in_handle("percs_n_bars").category == "opioid"
     assert drug_in_handle("xanplug420") is not None  # the dealer word

@@ -65,6 +65,10 @@ _INVITE = (
                   r"out of|craving|bored)(?!\w)[^?.!\n]{0,60}\?"),
 )
 _MAY_INVITE = regex.compile(rf"(?<!\w){_WHO}(?!\w)")
+# "selling bars rn, hmu": a clause that opens with "selling" has the writer as its subject, an offer like
+# "i'm selling" (a stock phrase); "selling" after anything else may be anyone's ("who's selling", "arrested
+# for selling"), so that one stays the selling-talk cue it is in the phrase list.
+_SELLING_OPENS = regex.compile(r"(?:^|(?<=[.!?\n]\s{0,3}))(?:[^\w\s]{1,3}\s?)?(selling|sellin)(?!\w)")
 # "We never sell ... without a prescription", "it is illegal to buy ... without a prescription": a no-prescription
 # phrase is itself a negation, and a negation or a prohibition before it in the same clause turns it into what
 # a legitimate pharmacy or a public warning says. Bare "no" is left out: "no hassle no script" stays an offer.
@@ -159,6 +163,9 @@ def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
             if cue == "no_rx" and _mentioned_or_negated(text, m.start, m.end):
                 continue
             hits.append(Hit("cue", f"cue:{cue}", f"{MEANINGS[cue]}", m.start, m.end, in_bio=in_bio))
+    if "sell" in text:
+        for m in _SELLING_OPENS.finditer(text):
+            hits.append(Hit("cue", "cue:stock", MEANINGS["stock"], m.start(1), m.end(1), in_bio=in_bio))
     if "?" in text or _MAY_INVITE.search(text):
         hits = _invitations(hits, text, in_bio)
     if any(h.feature == "cue:invite" for h in hits):
