@@ -10,7 +10,7 @@ from plugwatch.signals.base import Context, Hit, Signal
 from plugwatch.text.first_chars import compile_fast
 
 _NUM = r"\d{1,6}(?:[.,]\d{1,3})?"
-# The currencies and units of the fifteen languages covered: a Turkish, Ukrainian, Thai or Vietnamese price
+# The currencies and units of the languages covered: a Turkish, Ukrainian, Thai or Vietnamese price
 # list ("Ot 500 TL gram", "200₴/шт", "ไอซ์ 1,500/จี") had given no price or quantity at all. Words that also
 # count other things are left out: Vietnamese nghìn / triệu (thousand, million), Arabic حبة (a piece, a grain).
 _SYMBOLS = "$€£₽¥₺₴₫฿₹₪₩"
@@ -20,7 +20,7 @@ _CUR_AFTER = (
     # 元 and 块 are also "element" (元素) and "piece" (切成4块): 块 only as money (块钱) or before a space or "/".
     rf"(?:\s?(?:[{_SYMBOLS}円](?!\d)|元(?![素\d])|块(?=钱|\s|/)|usd|eur|euros?|dollars?|bucks|quid|pounds?|rub|"
     r"руб\w*|р\b|reais|zl|kr|chf|btc|eth|usdt|k\b|tl\b(?!;)|lira|грн|гривн\w*|гривень|uah|pln|zloty|vnd|dong\b|"
-    r"baht|yuan|rmb|บาท|درهم|دراهم|دينار|ريال|جنيه|ليرة|ليره|دولار|يورو))"
+    r"baht|yuan|rmb|บาท|만\s?원|원|rb\b|ribu\b|rupiah|درهم|دراهم|دينار|ريال|جنيه|ليرة|ليره|دولار|يورو))"
 )
 _UNIT = (
     r"(?:g|gr|grs|gram|grams|gramm|gramme|grammes|gramos|grammi|kg|kilo|kilos|oz|ozs|ounce|ounces|lb|lbs|"
@@ -29,15 +29,17 @@ _UNIT = (
 )
 # Units of scripts written without spaces between words: no word boundary can follow them ("5 จี ขึ้นไป",
 # "300元一克" reads "一克" after the price), and a number in such text may follow a letter directly.
-_UNIT_UNSPACED = r"(?:กรัม|ขีด|เม็ด|แผง|克|粒|颗)"
+_UNIT_UNSPACED = r"(?:กรัม|ขีด|เม็ด|แผง|克|粒|颗|グラム|錠)"
 # จี ("G") only where no Thai letter follows (จีน is China, จีบ and จี้ other words), and as a weight only after
 # a space ("5 จี"; "5จี" is the network) or as the unit of a per-unit price ("1,500/จี").
 _THAI_G = r"จี(?![\u0e00-\u0e7f])"
 _UNSPACED_BEFORE = r"(?<=[\u0e00-\u0e4f\u0e5a-\u0e7f\u3040-\u30ff\u3400-\u9fff])"  # not after a Thai digit
 # Vietnamese prices are written "200.000đ" (folded to "d"): a bare "d" is a currency only after thousands.
 _THOUSANDS_DONG = r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+\s?(?:d\b|₫)"
+# Rupiah are written "Rp 150.000", "Rp150rb" or "rp 2jt": thousands, so "rp 5" (role-play) is not one.
+_RUPIAH = r"(?<![\w.])rp\.?\s?(?:\d{1,3}(?:[.,]\d{3})+|\d{4,9}|\d{1,4}(?:[.,]\d)?\s?(?:rb|k|jt)\b)"
 _PRICE = compile_fast(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?:(?<![\w.])|{_UNSPACED_BEFORE}){_NUM}{_CUR_AFTER}|"
-                      rf"{_THOUSANDS_DONG}", re.I)
+                      rf"{_THOUSANDS_DONG}|{_RUPIAH}", re.I)
 PER_UNIT = compile_fast(
     rf"(?:{_CUR_BEFORE}?{_NUM}{_CUR_AFTER}?)\s?(?:/|per|a|each|por|le|pro|al|per\s|за|za)\s?"
     rf"(?:(?:{_UNIT}|zip|qp|hp|p|each|ea|unit|gram)\b|{_UNIT_UNSPACED}|{_THAI_G})",

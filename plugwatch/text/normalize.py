@@ -711,6 +711,21 @@ def is_word_boundary(left: str, right: str) -> bool:
     return not (_spaced_word_char(left) and _spaced_word_char(right))
 
 
+# Korean writes words apart but attaches particles and verb endings to them ("대마를", "판매합니다"): a term
+# or cue phrase in Hangul must start a word and may end anywhere inside one.
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+def is_hangul(c: str) -> bool:
+    return _HANGUL.match(c) is not None
+
+
+def may_end_word(left: str, right: str) -> bool:
+    """Whether a term ending in `left` may end before `right`: at a word boundary, or before the
+    particle or ending a Korean word carries."""
+    return is_word_boundary(left, right) or (is_hangul(left) and is_hangul(right))
+
+
 def _spaced_word_char(c: str) -> bool:
     if c.isascii():
         return c.isalnum() or c == "_"

@@ -3,7 +3,8 @@
 Used for cue lists; many phrases, short posts: Aho-Corasick finds every phrase
 in one pass and a boundary check keeps whole words only ("dm" not in "admin").
 Scripts written without spaces (Chinese, Thai) have no boundary to check: "私聊" is found
-inside "同城现货私聊", and "dm" right after a Chinese character is a whole word.
+inside "同城现货私聊", and "dm" right after a Chinese character is a whole word. A Korean phrase
+must start a word and may end inside one, before a particle or verb ending ("판매" in "판매합니다").
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Generic, TypeVar
 
 import ahocorasick
 
-from plugwatch.text.normalize import is_word_boundary
+from plugwatch.text.normalize import is_word_boundary, may_end_word
 
 T = TypeVar("T")
 
@@ -53,7 +54,7 @@ class PhraseMatcher(Generic[T]):
             # A phrase that starts or ends with a word character needs a boundary there.
             if start > 0 and not is_word_boundary(text[start - 1], phrase[0]):
                 continue
-            if end < n and not is_word_boundary(phrase[-1], text[end]):
+            if end < n and not may_end_word(phrase[-1], text[end]):
                 continue
             found.append(PhraseMatch(start, end, phrase, values))
         if not longest or len(found) < 2:

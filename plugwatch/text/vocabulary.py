@@ -32,14 +32,22 @@ from pathlib import Path
 
 import ahocorasick
 
-from plugwatch.text.normalize import blank_unspaced, has_unspaced, is_unspaced, is_word_boundary
+from plugwatch.text.normalize import (
+    blank_unspaced,
+    has_unspaced,
+    is_hangul,
+    is_unspaced,
+    is_word_boundary,
+    may_end_word,
+    normalize,
+)
 
 CATEGORIES = (
     "cannabis", "cocaine", "opioid", "benzodiazepine", "stimulant", "mdma", "psychedelic",
     "ketamine", "ghb", "steroid", "nps", "prescription", "equipment", "other",
 )  # fmt: skip
 AMBIGUITIES = ("low", "medium", "high")
-LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "zh", "ar", "tr", "pl", "uk", "vi", "th", "multi")
+LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "zh", "ar", "tr", "pl", "uk", "vi", "th", "ja", "ko", "id", "multi")
 KINDS = ("name", "street", "imprint", "emoji", "unit", "misspelling")
 COLUMNS = ("term", "drug", "category", "ambiguity", "lang", "kind", "source")
 _AMBIGUITY_RANK = {a: i for i, a in enumerate(AMBIGUITIES)}
@@ -200,12 +208,17 @@ def stretched_forms(form: str) -> list[str]:
 
 
 def is_raw_term(term: str) -> bool:
-    """Matched in the text as given, not word by word: emoji, and terms in a script without spaces."""
-    return is_emoji_term(term) or any(is_unspaced(ch) for ch in term)
+    """Matched in the text as given, not word by word: emoji, terms in a script without spaces, and
+    Korean terms (followed by a particle inside the word: "대마를")."""
+    return is_emoji_term(term) or any(is_unspaced(ch) or is_hangul(ch) for ch in term)
 
 
 class Vocabulary:
-    def __init__(self, terms: list[Term]):
+    def __init__(self, terms: list[Term], everyday: tuple[str, ...] = ()):
+        """`everyday` words hold a term but mean something else ("ยาเคมีบำบัด", chemotherapy, holds "ยาเค";
+        "アイスクリーム" holds "アイス"): found like terms, they take their span and yield no match, as a
+        longer term takes the span of a shorter one inside it. Needed where terms are found inside
+        running text (Thai, Chinese, Japanese, Korean), which has no word boundary to stop them."""
         self.terms: tuple[Term, ...] = tuple(terms)
         self._words = ahocorasick.Automaton()
         self._raw = ahocorasick.Automaton()
@@ -225,17 +238,23 @@ class Vocabulary:
             self._words.add_word(key, (len(key) - 2, _ordered(by_cat)))
         for key, by_cat in raw.items():
             self._raw.add_word(key, (key, _ordered(by_cat)))
-        if words:
+        for word in (normalize(w).text for w in everyday):  # "ำ" is folded as in the text ("ํา")
+            if is_raw_term(word) and word not in raw:
+                self._raw.add_word(word, (word, ()))
+            elif not is_raw_term(word) and f" {word} " not in words:
+                self._words.add_word(f" {word} ", (len(word), ()))
+        if len(self._words):
             self._words.make_automaton()
-        if raw:
+        if len(self._raw):
             self._raw.make_automaton()
             self._has_raw = True
 
     @classmethod
     @cache
     def default(cls) -> Vocabulary:
-        ref = resources.files("plugwatch") / "data" / "vocabulary.tsv"
-        return cls(read_terms(ref.read_text(encoding="utf-8")))
+        data = resources.files("plugwatch") / "data"
+        return cls(read_terms((data / "vocabulary.tsv").read_text(encoding="utf-8")),
+                   read_everyday((data / "everyday_words.tsv").read_text(encoding="utf-8")))
 
     @classmethod
     def from_file(cls, path: str | Path) -> Vocabulary:
@@ -259,10 +278,10 @@ class Vocabulary:
             for last, (key, terms) in self._raw.iter(normtext):
                 start, end = last - len(key) + 1, last + 1
                 if (start and not is_word_boundary(normtext[start - 1], key[0])) or (
-                        end < size and not is_word_boundary(key[-1], normtext[end])):
+                        end < size and not may_end_word(key[-1], normtext[end])):
                     continue  # "k粉" inside "ok粉"
                 spans.append((start, end, terms))
-        if not spans:
+        if not spans or all(not terms for _, _, terms in spans):
             return []
         spans.sort(key=lambda s: (s[0], s[0] - s[1]))
         out: list[TermMatch] = []
@@ -287,6 +306,11 @@ def _add(index: dict[str, dict[str, tuple[tuple[int, int], Term]]], key: str, te
 
 def _ordered(by_cat: dict[str, tuple[tuple[int, int], Term]]) -> tuple[Term, ...]:
     return tuple(by_cat[c][1] for c in sorted(by_cat))
+
+
+def read_everyday(text: str) -> tuple[str, ...]:
+    """The first column of everyday_words.tsv (word, language, the term it holds, what it means)."""
+    return tuple(line.split("\t")[0].strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def read_terms(text: str) -> list[Term]:
