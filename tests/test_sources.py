@@ -103,6 +103,23 @@ def test_csv_row_with_wrong_field_count(tmp_path):
     assert summary(run(path)) == ["generic:1", "R3:row has 4 fields but the header has 3", "generic:3"]
 
 
+def test_csv_quote_never_closed_rejects_the_rest_of_the_file(tmp_path):
+    path = tmp_path / "posts.csv"
+    # The lenient CSV reader would make lines 3-5 one post; they are one reject, with every line kept.
+    path.write_text('id,text\n1,hello\n2,"selling xans dm me\n3,other post\n4,fourth\n')
+    out = run(path)
+    assert summary(out) == ["generic:1", "R3:a quote opened on this line is never closed: lines 3-5 (the rest of "
+                                         "the file) were read as one field"]
+    assert out[-1].raw == "2,selling xans dm me\n3,other post\n4,fourth\n"
+
+
+def test_csv_quoted_fields_that_close_are_not_rejects(tmp_path):
+    path = tmp_path / "posts.csv"
+    # A closed field may end the file, span lines, hold doubled quotes or end in a line break.
+    path.write_text('id,text\n1,"she said ""hi""\nand left"\n2,"ends in a line break\n"\n3,"last, unterminated line')
+    assert summary(run(path)) == ["generic:1", "generic:2", "generic:3"]
+
+
 def test_mixed_file_rejects_the_lines_of_another_format(tmp_path):
     x_page = {"data": [{"id": "5", "text": "hello", "author_id": "1"}], "meta": {"result_count": 1}}
     reddit = {"id": "abc", "subreddit": "x", "created_utc": 1, "body": "a reddit comment"}

@@ -74,22 +74,28 @@ def rows(
 ) -> Iterator[tuple[int, dict[str, str], None, None] | Reject]:
     """(line, row as {column: value}, None, None) per record, or a Reject for a bad one."""
     bad_bytes: list[tuple[int, int]] = []  # (line, 1-based byte) of undecodable lines in this record
+    ended = [False]  # the reader has taken the file's last line
+    quotes = [0]  # quote characters in the lines of the record being read
 
     def lines() -> Iterator[str]:
         for number, data in enumerate(stream, 1):
             if b"\x00" in data:  # NUL carries no text and PostgreSQL cannot store it
                 data = data.replace(b"\x00", b"")
             try:
-                yield data.decode("utf-8")
+                data = data.decode("utf-8")
             except UnicodeDecodeError as error:
                 bad_bytes.append((number, error.start + 1))
-                yield data.decode("utf-8", "replace")
+                data = data.decode("utf-8", "replace")
+            quotes[0] += data.count('"')
+            yield data
+        ended[0] = True
 
     delimiter = delimiter_of(first_line.decode("utf-8", "replace"))
     reader = csv.reader(lines(), delimiter=delimiter)
     header: list[str] = []
     while True:
         start = reader.line_num + 1
+        quotes[0] = 0
         try:
             row = next(reader)
         except StopIteration:
@@ -114,6 +120,13 @@ def rows(
             continue
         if not row:
             continue
+        if ended[0] and reader.line_num > start and quotes[0] % 2:
+            # An odd count of quotes in a record that spans lines and ran to the end of the file: the lenient
+            # reader took every line after an unclosed quote into one field. Rather than score
+            # the rest of the file as one post, reject it whole and keep it in the rejects file.
+            yield Reject(path, start, f"a quote opened on this line is never closed: lines {start}-{reader.line_num} "
+                                      "(the rest of the file) were read as one field", delimiter.join(row))
+            return
         if len(row) != len(header):
             reason = f"row has {len(row)} fields but the header has {len(header)}"
             yield Reject(path, start, reason, delimiter.join(row))
