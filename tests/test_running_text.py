@@ -1,6 +1,7 @@
 """Terms and cue phrases where words are not kept apart by spaces: Korean particles and endings
 attached to a word, Thai and Japanese words that hold a shorter term, and the prices of the
-languages added in the ninth round (won, yen, rupiah)."""
+languages added in the ninth round (won, yen, rupiah, shekel, Swedish slang for kronor), and Hebrew
+prefixes written onto a term."""
 
 from plugwatch.signals.commerce import _PRICE, QUANTITY
 from plugwatch.text.normalize import normalize
@@ -52,3 +53,17 @@ def test_won_yen_and_rupiah_prices():
     assert prices("gele 1gr 150rb, Rp 1.500.000 / 10gr") == ["150rb", "Rp 1.500.000"]
     assert prices("rp 5 minutes before the raid") == []  # role-play, not rupiah
     assert [m.group() for m in QUANTITY.finditer("エクスタシー 10錠")] == ["10錠"]
+
+
+def test_shekel_and_krona_prices():
+    def prices(text: str) -> list[str]:
+        return [m.group() for m in _PRICE.finditer(normalize(text).text)]
+
+    assert prices('גרם ב-120 שקל, 100 ש"ח למשלוח') == ["120 שקל", '100 ש"ח']
+    assert prices("1g 200 spänn, 5g 900 kronor") == ["200 spann", "900 kronor"]
+
+
+def test_hebrew_term_under_its_prefixes():
+    vocab = Vocabulary([Term("גראס", "cannabis", "cannabis", "medium", "he", "street")])
+    assert _found(vocab, "יש והגראס הכי טוב") == ["גראס"]  # "and the" written onto the word
+    assert _found(vocab, "משלוחים של גראס") == ["גראס"]

@@ -19,8 +19,8 @@ _CUR_BEFORE = rf"(?:[{_SYMBOLS}]|usd\s?|eur\s?|r\$\s?|us\$)"
 _CUR_AFTER = (
     # 元 and 块 are also "element" (元素) and "piece" (切成4块): 块 only as money (块钱) or before a space or "/".
     rf"(?:\s?(?:[{_SYMBOLS}円](?!\d)|元(?![素\d])|块(?=钱|\s|/)|usd|eur|euros?|dollars?|bucks|quid|pounds?|rub|"
-    r"руб\w*|р\b|reais|zl|kr|chf|btc|eth|usdt|k\b|tl\b(?!;)|lira|грн|гривн\w*|гривень|uah|pln|zloty|vnd|dong\b|"
-    r"baht|yuan|rmb|บาท|만\s?원|원|rb\b|ribu\b|rupiah|درهم|دراهم|دينار|ريال|جنيه|ليرة|ليره|دولار|يورو))"
+    r"руб\w*|р\b|reais|zl|kr(?:onor|ona)?\b|chf|btc|eth|usdt|k\b|tl\b(?!;)|lira|грн|гривн\w*|гривень|uah|pln|zloty|vnd|dong\b|"
+    r"baht|yuan|rmb|บาท|만\s?원|원|rb\b|ribu\b|rupiah|spann\b|shekels?|שקל\w*|ש[\"״]ח|שח\b|درهم|دراهم|دينار|ريال|جنيه|ليرة|ليره|دولار|يورو))"
 )
 _UNIT = (
     r"(?:g|gr|grs|gram|grams|gramm|gramme|grammes|gramos|grammi|kg|kilo|kilos|oz|ozs|ounce|ounces|lb|lbs|"

@@ -16,7 +16,7 @@ returns whole-word matches from a single Aho-Corasick pass:
   a consonant + "y" term with "ies" ("roxy" -> "roxies").  Russian and Ukrainian terms also match
   their common case endings ("кокаин" -> "кокаина", "травка" -> "травку"), Polish and Turkish terms
   theirs ("trawka" -> "trawki", "esrar" -> "esrari"), and Arabic terms their article and
-  conjunction prefixes ("حشيش" -> "الحشيش", "والحشيش").
+  conjunction prefixes ("حشيش" -> "الحشيش", "والحشيش"), Hebrew terms theirs ("גראס" -> "והגראס").
 * Leftmost-longest: at a position the longest term wins and shorter terms inside it are dropped,
   so "crystal meth" is one match, not "crystal" + "meth".  A term with several categories yields
   one match per category, same span.
@@ -47,7 +47,7 @@ CATEGORIES = (
     "ketamine", "ghb", "steroid", "nps", "prescription", "equipment", "other",
 )  # fmt: skip
 AMBIGUITIES = ("low", "medium", "high")
-LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "zh", "ar", "tr", "pl", "uk", "vi", "th", "ja", "ko", "id", "multi")
+LANGS = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "zh", "ar", "tr", "pl", "uk", "vi", "th", "ja", "ko", "id", "sv", "he", "multi")
 KINDS = ("name", "street", "imprint", "emoji", "unit", "misspelling")
 COLUMNS = ("term", "drug", "category", "ambiguity", "lang", "kind", "source")
 _AMBIGUITY_RANK = {a: i for i, a in enumerate(AMBIGUITIES)}
@@ -135,6 +135,19 @@ def _arabic_forms(word: str) -> list[str]:
     return [p + bare for p in _AR_PREFIXES] + ([bare] if bare != word else [])
 
 
+def _is_hebrew(ch: str) -> bool:
+    return "\u05d0" <= ch <= "\u05ea"
+
+
+# The article and the one-letter conjunctions and prepositions, alone and in their common pairs:
+# "גראס" -> "הגראס", "והגראס", "בגראס", "שהגראס".
+_HE_PREFIXES = ("ה", "ו", "ב", "ל", "מ", "ש", "כ", "וה", "שה", "וב", "ול", "מה", "בה", "לה", "כש")
+
+
+def _hebrew_forms(word: str) -> list[str]:
+    return [p + word for p in _HE_PREFIXES] if len(word) >= 3 else []
+
+
 # Case and possessive endings, written without diacritics as the normaliser leaves them.
 _PL_A = ("y", "i", "e", "a", "ie", "om", "ami", "ach")  # trawka -> trawki, trawke
 _PL_O = ("a", "u", "em", "e", "ie")  # ziolo -> ziola, ziolem
@@ -176,6 +189,8 @@ def term_variants(term: str, lang: str = "") -> list[str]:
             extra += _russian_forms(form)
         elif _is_arabic(last):
             extra += _arabic_forms(form)
+        elif _is_hebrew(form[0]):
+            extra += _hebrew_forms(form)
         elif lang in ("pl", "tr"):
             extra += _latin_forms(form, lang)
         elif last.isascii() and len(form) >= 3 and not form.endswith("s"):
