@@ -8,7 +8,7 @@
 # (4) the held-out 20% of the shared proxies (darknet listings, onion paragraphs, Reddit talk),
 # (5) posts that name a seller's contact without offering anything (bad-batch alerts, scam reports, news)
 #     next to offers that use warning words: a development set and a held-out set,
-# (6) fifteen languages: English from (1), fourteen from devdata/v2 (two independent sets for seven),
+# (6) every language: English from (1), the others from devdata/v2 (two independent sets for seven),
 # and then every figure the detector-v2 targets name, read from the reports (plugwatch/tools/quality_targets.py).
 # Each `plugwatch eval` also groups the detector's errors by slice and by the signals present
 # (errors.jsonl in its folder lists each one). No set here is trained on.
@@ -41,7 +41,7 @@ echo
 echo "== warnings and scam reports naming a seller, held-out set (never trained or tuned on)"
 plugwatch eval devdata/heldout_warnings.jsonl --data "$data" --out-dir "$out/heldout-warnings"
 echo
-echo "== fifteen languages: devdata/test.jsonl and devdata/v2/test_lang_*, test2_lang_* (never trained on)"
+echo "== languages: devdata/test.jsonl and devdata/v2/test_lang_*, test2_lang_* (never trained on)"
 plugwatch eval devdata/test.jsonl devdata/v2/test_lang_*.jsonl devdata/v2/test2_lang_*.jsonl --data "$data" \
     --out-dir "$out/languages"
 echo

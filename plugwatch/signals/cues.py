@@ -1,5 +1,5 @@
 """Cue phrases (stock, contact, shipping, payment, no-prescription, selling, invitation,
-quality, request, news, care, warning, genuine account) in fifteen languages, from package data.
+quality, request, news, care, warning, genuine account) in every language covered, from package data.
 
 An invitation asks whether the reader wants or needs some ("who needs carts?", "anyone in Leeds
 want pressies?", "looking for tabs? dm"): an offer phrased as a question, the opposite of a request

@@ -24,7 +24,7 @@ SETS = (  # eval-out folder, what it is
     ("dev-warnings", "Warnings naming a seller, development set (`devdata/dev_warnings.jsonl`, used to choose the "
                      "warning cues)"),
     ("heldout-warnings", "Warnings naming a seller, held-out set (`devdata/heldout_warnings.jsonl`)"),
-    ("languages", "Fifteen languages (`devdata/test.jsonl`, `devdata/v2/test_lang_*.jsonl`, `test2_lang_*.jsonl`)"),
+    ("languages", "Languages (`devdata/test.jsonl`, `devdata/v2/test_lang_*.jsonl`, `test2_lang_*.jsonl`)"),
 )
 
 
