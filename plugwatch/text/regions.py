@@ -19,7 +19,8 @@ import phonenumbers
 # A language spoken as a first language in essentially one country. English, Spanish, Portuguese, French,
 # German, Arabic, Chinese, Russian, Dutch-in-Belgium ... name many: they give no guess.
 LANGUAGE_REGION = {"pl": "PL", "uk": "UA", "th": "TH", "vi": "VN", "tr": "TR", "nl": "NL", "it": "IT", "ja": "JP",
-                   "ko": "KR", "el": "GR", "cs": "CZ", "hu": "HU", "ro": "RO", "da": "DK", "fi": "FI", "he": "IL"}
+                   "ko": "KR", "el": "GR", "cs": "CZ", "hu": "HU", "ro": "RO", "da": "DK", "fi": "FI", "he": "IL",
+                   "sv": "SE", "id": "ID"}
 
 _CALLING_CODE = re.compile(r"(?<![\w+])(?:\+|\b00)\s?(\d{1,3})(?=[\s\d(.\-]|$)")
 _UNSPACED = re.compile(r"[\u0600-\u06ff\u0e00-\u0e7f\u3040-\u30ff\u4e00-\u9fff]")
