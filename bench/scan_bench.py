@@ -92,7 +92,7 @@ ENV = {**os.environ, **ONE_THREAD, "PYTHONPATH": os.pathsep.join(filter(None, [s
 FIRST_ITEMS = {
     "signal gate": "nice weather at the lake today, see you all tomorrow",
     "character n-grams": "got that loud pack 🍃 3.5 for 40, tap in",
-    "sentence embedding": "fresh batch just landed, menu on telegram t.me/cloud9menu",
+    "sentence embedding": "restocked today, menu on tele",
 }
 
 

@@ -432,7 +432,7 @@ def test_scanning_loads_only_what_the_stages_it_reaches_need(tmp_path):
     plain = tmp_path / "plain.jsonl"
     plain.write_text('{"id": "1", "text": "nice weather at the lake today"}\n', encoding="utf-8")
     offer = tmp_path / "offer.jsonl"  # a post the text stage is unsure of: it goes on to the embedding
-    offer.write_text('{"id": "1", "text": "fresh batch just landed, menu on telegram t.me/cloud9menu"}\n',
+    offer.write_text('{"id": "1", "text": "restocked today, menu on tele"}\n',
                      encoding="utf-8")
     assert modules_after("--help") == set()
     assert modules_after("scan", "--help") == set()
