@@ -26,6 +26,8 @@ def found(text: str, **kw) -> list[tuple[str, str, str | None]]:
     ("tel 030 1234567", {"bio": "Berlin, Kreuzberg"}, "DE", "the author's bio names Berlin"),
     ("zadzwoń 601 234 567", {"lang": "pl"}, "PL", "the post's language (pl)"),
     ("โทร 081 234 5678 กรุงเทพ", {}, "TH", "the text names กรุงเทพ"),
+    ("ring 070 123 45 67 efter sex", {"lang": "sv"}, "SE", "the post's language (sv)"),
+    ("wa aja 0812-3456-7890 kak", {"lang": "id"}, "ID", "the post's language (id)"),
 ])
 def test_each_source_of_a_guess_places_the_number_and_says_why(text, kw, region, why):
     phones = [(c, w) for t, c, w in found(text, **kw) if t == "phone" and w]
