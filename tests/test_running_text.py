@@ -3,6 +3,8 @@ attached to a word, Thai and Japanese words that hold a shorter term, and the pr
 languages added in the ninth round (won, yen, rupiah, shekel, Swedish slang for kronor), and Hebrew
 prefixes written onto a term."""
 
+import pytest
+
 from plugwatch.signals.commerce import _PRICE, QUANTITY
 from plugwatch.text.normalize import normalize
 from plugwatch.text.phrases import PhraseMatcher
@@ -35,6 +37,8 @@ def test_everyday_word_takes_the_span_of_the_term_inside_it():
     assert _found(vocab, "มียาเคพร้อมส่ง") == ["ยาเค"]
     assert _found(vocab, "アイスクリーム食べたい") == []
     assert _found(vocab, "アイスあります、手押し") == ["アイス"]
+    with pytest.raises(ValueError, match="running text"):  # a spaced word has its boundaries already
+        Vocabulary(terms, everyday=("ice cream",))
 
 
 def test_shipped_everyday_words_mask_thai_look_alikes():

@@ -254,10 +254,10 @@ class Vocabulary:
         for key, by_cat in raw.items():
             self._raw.add_word(key, (key, _ordered(by_cat)))
         for word in (normalize(w).text for w in everyday):  # "ำ" is folded as in the text ("ํา")
-            if is_raw_term(word) and word not in raw:
+            if not is_raw_term(word):
+                raise ValueError(f"everyday word {word!r}: only words found inside running text need one")
+            if word not in raw:
                 self._raw.add_word(word, (word, ()))
-            elif not is_raw_term(word) and f" {word} " not in words:
-                self._words.add_word(f" {word} ", (len(word), ()))
         if len(self._words):
             self._words.make_automaton()
         if len(self._raw):
@@ -296,7 +296,7 @@ class Vocabulary:
                         end < size and not may_end_word(key[-1], normtext[end])):
                     continue  # "k粉" inside "ok粉"
                 spans.append((start, end, terms))
-        if not spans or all(not terms for _, _, terms in spans):
+        if not spans:
             return []
         spans.sort(key=lambda s: (s[0], s[0] - s[1]))
         out: list[TermMatch] = []
