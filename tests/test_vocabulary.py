@@ -413,11 +413,12 @@ def test_build_uses_all_three_sources():
 
 def _categories(text: str) -> dict[str, set]:
     """Drug-term hits on `text` as {matched words: categories they count toward}."""
+    from plugwatch.signals.base import settle
     from plugwatch.signals.drug_terms import _term_hits
 
     norm = normalize(text).text
     out: dict[str, set] = {}
-    for h in _term_hits(norm, False):
+    for h in settle(_term_hits(norm, False)):
         out.setdefault(norm[h.start:h.end], set()).add(h.category)
     return {word: cats - {None} for word, cats in out.items()}
 

@@ -203,6 +203,8 @@ class Detector:
             kind = OfferKind.OFFER
         elif float(p[BUY]) >= self.model.request_threshold:
             kind = OfferKind.REQUEST
+        if kind is not None or score >= REASON_FLOOR:
+            ctx.settle()  # the readings of ambiguous words, now that someone will see them
         drug_hits = [h for h in ctx.hits if h.signal in ("drug_term", "site_term") and not h.in_bio]
         clear = [h for h in drug_hits if not h.feature.endswith(("high", "emoji"))]
         # Everyday words ("gras", "snow") name a drug only once the item is an offer or request.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
 from plugwatch.model import Identifier, Item
 from plugwatch.text.normalize import NormText
@@ -27,6 +28,14 @@ class Hit:
     category: str | None = None  # drug category, for drug hits
     in_bio: bool = False
     original: bool = False  # True when start/end already index the original text
+    # Work left for when a verdict shows this hit (see `settle`): its category and meaning need not
+    # be worked out for the many items no one will read about.
+    pending: Deferred | None = None
+
+
+class Deferred(Protocol):
+    def settle(self) -> None:
+        """Fill in the category and meaning of the hits waiting on this, and clear their `pending`."""
 
 
 @dataclass(slots=True)
@@ -39,6 +48,18 @@ class Context:
 
     def has(self, prefix: str) -> bool:
         return any(h.feature.startswith(prefix) for h in self.hits)
+
+    def settle(self) -> list[Hit]:
+        """The hits, each with its category and meaning: call before showing them (features and the
+        gate need neither)."""
+        return settle(self.hits)
+
+
+def settle(hits: list[Hit]) -> list[Hit]:
+    for h in hits:
+        if h.pending is not None:
+            h.pending.settle()
+    return hits
 
 
 def text_and_bio(ctx: Context, find: Callable[[str, bool], list[Hit]]) -> list[Hit]:

@@ -92,6 +92,22 @@ def _readings(text: str, group: list[TermMatch], named: set[str]) -> list[tuple[
     return kept + dropped
 
 
+class _Readings:
+    """The readings of one ambiguous word, worked out only when a verdict shows them (`Hit.pending`):
+    most such words are in posts that score low, and the search for names and context words around
+    each one cost more than the rest of the term matching."""
+
+    __slots__ = ("group", "hits", "named", "text")
+
+    def __init__(self, text: str, group: list[TermMatch], named: set[str], in_bio: bool):
+        self.text, self.group, self.named = text, group, named
+        self.hits = [Hit("drug_term", "drug:high", "", m.start, m.end, in_bio=in_bio, pending=self) for m in group]
+
+    def settle(self) -> None:
+        for hit, (_, category, meaning) in zip(self.hits, _readings(self.text, self.group, self.named), strict=True):
+            hit.category, hit.meaning, hit.pending = category, meaning, None
+
+
 def _term_hits(text: str, in_bio: bool) -> list[Hit]:
     matches = [m for m in Vocabulary.default().find(text) if not _is_unit(text, m.start, m.end)]
     # Categories the post names without doubt: terms (emoji codes too) that are not ambiguous themselves.
@@ -107,8 +123,7 @@ def _term_hits(text: str, in_bio: bool) -> list[Hit]:
                 hits.append(Hit("drug_term", feature, _meaning(m.term), m.start, m.end, category=m.term.category,
                                 in_bio=in_bio))
         if doubtful:
-            hits.extend(Hit("drug_term", "drug:high", meaning, m.start, m.end, category=category, in_bio=in_bio)
-                        for m, category, meaning in _readings(text, doubtful, named))
+            hits.extend(_Readings(text, doubtful, named, in_bio).hits)
     return hits
 
 
