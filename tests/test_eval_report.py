@@ -53,6 +53,17 @@ def test_length_buckets_and_group_tables():
     assert table["80+ chars"]["recall"] == 1.0
 
 
+def test_language_table_gives_the_fpr_on_ordinary_posts_beside_all_non_offers():
+    examples = [Example("a", "t", "sale", "f", "short_offer", "pl"), Example("b", "t", "buy", "f", "request", "pl"),
+                Example("c", "t", "not_sale", "f", "ordinary", "pl"), Example("d", "t", "not_sale", "f", "ordinary", "pl"),
+                Example("e", "t", "not_sale", "f", "news", "de")]
+    y = np.array([ex.label == "sale" for ex in examples])
+    table = ev.language_table(examples, y, np.array([True, True, False, False, True]))
+    assert table["pl"]["fpr"] == round(1 / 3, 4)  # the request counts among all non-offers
+    assert (table["pl"]["ordinary"], table["pl"]["ordinary_fpr"]) == (2, 0.0)
+    assert "ordinary_fpr" not in table["de"]  # no ordinary posts: no figure, not a zero
+
+
 def test_worst_evasion_is_the_largest_loss_in_points():
     assert ev.worst_evasion({"plain": 0.95, "spaced": 0.90, "leet": 0.94}) == ("spaced", 5.0)
     assert ev.worst_evasion({"plain": 0.95}) is None

@@ -147,7 +147,8 @@ def evaluate_cmd(
     if len(labelled) > 1:
         groupings["file"] = lambda ex: ex.source
     for title, key in groupings.items():
-        tables = [ev.slice_table(examples, y, r.flagged, key) for r in results]
+        tables = [ev.language_table(examples, y, r.flagged) if title == "language"
+                  else ev.slice_table(examples, y, r.flagged, key) for r in results]
         if title != "slice":
             for r, table in zip(results, tables, strict=True):
                 report["systems"][r.name][f"by_{title}"] = table

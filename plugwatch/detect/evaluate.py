@@ -77,6 +77,21 @@ def slice_table(examples: list[Example], y: np.ndarray, flagged: np.ndarray,
     return table
 
 
+def language_table(examples: list[Example], y: np.ndarray, flagged: np.ndarray) -> dict[str, dict[str, float | int]]:
+    """`slice_table` by language, plus the FPR on each language's ordinary posts (slice "ordinary"), which is
+    what the per-language target names; the FPR on all its non-offers (requests, look-alikes) is stricter."""
+    def key(ex: Example) -> str:
+        return ex.lang or "(none)"
+
+    table = slice_table(examples, y, flagged, key)
+    idx = np.array([i for i, ex in enumerate(examples) if ex.slice == "ordinary" and not y[i]], dtype=int)
+    if idx.size:
+        for lang, row in slice_table([examples[i] for i in idx], y[idx], flagged[idx], key).items():
+            table[lang]["ordinary"] = row["n"]
+            table[lang]["ordinary_fpr"] = row["fpr"]
+    return table
+
+
 def detector_scores(detector: Detector, examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
     from plugwatch.detect.training import example_item
 

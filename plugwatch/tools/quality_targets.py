@@ -104,7 +104,7 @@ def targets(out: Path) -> list[Target]:
                         _cmp(worst["cost_points"] if worst else None, "<= 3")))
     if langs:
         by = langs["systems"]["plugwatch"].get("by_language", {})
-        ok = 0
+        ok = ok_ordinary = 0
         for lang, row in sorted(by.items()):
             if row.get("sale", 0) < MIN_OFFERS_PER_LANGUAGE:
                 continue
@@ -114,7 +114,16 @@ def targets(out: Path) -> list[Target]:
                           lambda s, lang=lang: s["by_language"][lang].get("fpr"), "<= 0.02")
             found += [recall, fpr]
             ok += bool(recall.met and fpr.met)
-        found.append(Target(f"languages meeting both (of {len(by)})", {"plugwatch": ok},
+            if "ordinary_fpr" in row:
+                ordinary = _target(f"language {lang} ({row['ordinary']} ordinary posts): FPR", langs,
+                                   lambda s, lang=lang: s["by_language"][lang].get("ordinary_fpr"), "<= 0.02")
+                found.append(ordinary)
+                ok_ordinary += bool(recall.met and ordinary.met)
+        # The target names each language's ordinary posts; all its non-offers (requests, look-alike shops,
+        # warnings) is the stricter reading, and both counts are shown.
+        found.append(Target(f"languages meeting recall and FPR on ordinary posts (of {len(by)})",
+                            {"plugwatch": ok_ordinary}, f">= {LANGUAGES_WANTED}", ok_ordinary >= LANGUAGES_WANTED))
+        found.append(Target(f"languages meeting recall and FPR on all non-offers (of {len(by)})", {"plugwatch": ok},
                             f">= {LANGUAGES_WANTED}", ok >= LANGUAGES_WANTED))
     return found
 
