@@ -1,6 +1,6 @@
 import pytest
 
-from plugwatch.network.generic import GenericList, is_generic, is_linkable, node_key
+from plugwatch.network.generic import GenericList, is_direct, is_generic, is_linkable, node_key
 
 
 @pytest.mark.parametrize(
@@ -59,6 +59,18 @@ def test_linkable_rules():
     assert not is_linkable("hashtag", "#plug")  # not an identity type
     assert node_key("telegram", "telegram:dealer") == "telegram:dealer"
     assert node_key("phone", "+14155552671") == "phone:+14155552671"
+
+
+def test_telegrams_own_channel_is_no_contact_of_an_offer():
+    """A post that says "join t.me/telegram" names no one: unscored, it is not offer-like (accounts.is_offer),
+    and scored, it does not make a template of ordinary posts look like an offer campaign."""
+    from plugwatch.network.accounts import is_offer
+
+    official = {"type": "telegram", "canonical": "telegram:telegram"}
+    own = {"type": "telegram", "canonical": "telegram:frosty_plug"}
+    assert not is_direct(official) and is_direct(own)
+    assert not is_direct({"type": "url", "canonical": "https://t.me/frosty_plug"})  # a link, not a contact type
+    assert not is_offer({"identifiers": [official]}) and is_offer({"identifiers": [official, own]})
 
 
 def test_list_format_errors_name_the_line():

@@ -19,6 +19,7 @@ from plugwatch.network.generic import (
     DIRECT_TYPES,
     LINK_TYPES,
     WEB_TYPES,
+    is_direct,
     is_linkable,
     node_key,
 )
@@ -83,7 +84,7 @@ def is_offer(rec: dict[str, Any]) -> bool:
     """Flagged as an offer by the detector; unscored records count when they carry a contact or
     payment identifier (the best a `--no-model` scan can say)."""
     if rec.get("score") is None:
-        return any(i.get("type") in DIRECT_TYPES for i in rec.get("identifiers") or ())
+        return any(map(is_direct, rec.get("identifiers") or ()))
     return bool(rec.get("flagged")) or rec.get("kind") == "offer"
 
 
@@ -228,7 +229,7 @@ class AccountTable:
     def add_links(acct: AccountStats, rec: dict[str, Any], offer: bool, scored: bool) -> None:
         ids = rec.get("identifiers") or ()
         # Web links join accounts only from offers: anyone may share a news article.
-        web_ok = offer or (not scored and any(i.get("type") in DIRECT_TYPES for i in ids))
+        web_ok = offer or (not scored and any(map(is_direct, ids)))
         text = rec.get("text") or ""
         reporting = None
         for ident in ids:

@@ -14,8 +14,10 @@ the second rule, identifiers shared by very many accounts, needs the whole data 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 from urllib.parse import urlsplit
 
 from plugwatch.text.identifier_types import Family, linking_types, of_family
@@ -125,6 +127,13 @@ PAYMENT_TYPES = of_family(Family.PAYMENT, Family.WALLET)
 DIRECT_TYPES = CONTACT_TYPES | PAYMENT_TYPES | of_family(Family.PHONE, Family.EMAIL)
 WEB_TYPES = of_family(Family.URL, Family.DOMAIN)
 LINK_TYPES = linking_types()
+
+
+def is_direct(identifier: Mapping[str, Any]) -> bool:
+    """A contact, payment, phone or e-mail identifier of someone's own (an output record's identifier):
+    "join t.me/telegram" names Telegram's official channel, which tells nothing of an offer."""
+    kind = identifier.get("type")
+    return kind in DIRECT_TYPES and not is_generic(kind, identifier.get("canonical") or "")
 
 
 def is_linkable(type: str, canonical: str, valid: bool | None = None) -> bool:

@@ -120,9 +120,9 @@ class Aggregates:
 
 
 def _has_direct(rec: dict[str, Any]) -> bool:
-    from plugwatch.network.generic import DIRECT_TYPES
+    from plugwatch.network.generic import is_direct
 
-    return any(i.get("type") in DIRECT_TYPES for i in rec.get("identifiers") or ())
+    return any(map(is_direct, rec.get("identifiers") or ()))
 
 
 def account_record(acct, graph: IdentityGraph, campaigns_of: dict[str, list[str]]) -> dict[str, Any]:
