@@ -71,3 +71,11 @@ def test_words_that_also_count_other_things_are_no_price_or_weight():
     assert commerce_hits("أكلت 3 حبات تمر") == []  # three dates
     assert commerce_hits("Отримав 3 грамоти") == []  # certificates
     assert commerce_hits("5 tl;dr") == []
+
+
+def test_menu_lines_read_like_the_normalised_text():
+    """Menu lines are the original text lowercased, not casefolded: Turkish "kılo" (dotless ı) and a long ſ
+    still make a priced line, as they do in the normalised text the other patterns read."""
+    features = [f for f, _ in commerce_hits("Menü:\nEsrar 1 kılo\nKokain 2 kılo\nMDMA 3 kılo")]
+    assert features.count("quantity") == 3 and "menu" in features
+    assert "menu" in [f for f, _ in commerce_hits("list\nfoo 10 uſd\nbar 20 uſd\nbaz 30 uſd")]

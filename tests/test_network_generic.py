@@ -71,6 +71,8 @@ def test_telegrams_own_channel_is_no_contact_of_an_offer():
     assert not is_direct(official) and is_direct(own)
     assert not is_direct({"type": "url", "canonical": "https://t.me/frosty_plug"})  # a link, not a contact type
     assert not is_offer({"identifiers": [official]}) and is_offer({"identifiers": [official, own]})
+    # Records written by another tool may carry a number or a list there: a contact still, not a crash.
+    assert is_direct({"type": "phone", "canonical": 14155550100}) and is_direct({"type": "telegram", "canonical": []})
 
 
 def test_list_format_errors_name_the_line():

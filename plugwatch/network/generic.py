@@ -132,8 +132,9 @@ LINK_TYPES = linking_types()
 def is_direct(identifier: Mapping[str, Any]) -> bool:
     """A contact, payment, phone or e-mail identifier of someone's own (an output record's identifier):
     "join t.me/telegram" names Telegram's official channel, which tells nothing of an offer."""
-    kind = identifier.get("type")
-    return kind in DIRECT_TYPES and not is_generic(kind, identifier.get("canonical") or "")
+    kind, canonical = identifier.get("type"), identifier.get("canonical")
+    # A record made by another tool may carry a number or nothing there: only text can be on the list.
+    return kind in DIRECT_TYPES and not (isinstance(canonical, str) and is_generic(kind, canonical))
 
 
 def is_linkable(type: str, canonical: str, valid: bool | None = None) -> bool:

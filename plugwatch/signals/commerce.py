@@ -22,8 +22,8 @@ _CUR_AFTER = (
     r"руб\w*|р\b|reais|zl|kr(?:onor|ona)?\b|chf|btc|eth|usdt|k\b|tl\b(?!;)|lira|грн|гривн\w*|гривень|uah|pln|zloty|vnd|dong\b|"
     r"baht|yuan|rmb|บาท|만\s?원|원|rb\b|ribu\b|rupiah|spann\b|shekels?|שקל\w*|ש[\"״]ח|שח\b|درهم|دراهم|دينار|ريال|جنيه|ليرة|ليره|دولار|يورو))"
 )
-# The patterns read normalised (casefolded) text or lowercased lines: lowercase and case-sensitive, which
-# runs about twice as fast as re.I. NFKC turns the micro sign into a Greek mu, hence "µg|μg".
+# The patterns below read normalised (casefolded) text: lowercase and case-sensitive, which runs about
+# twice as fast as re.I. NFKC turns the micro sign into a Greek mu, hence "µg|μg".
 _UNIT = (
     r"(?:g|gr|grs|gram|grams|gramm|gramme|grammes|gramos|grammi|kg|kilo|kilos|oz|ozs|ounce|ounces|lb|lbs|"
     r"mg|mcg|ug|µg|μg|ml|ct|count|pcs|pc|pills?|tabs?|caps?|bars?|carts?|pens?|vials?|strips?|blotters?|"
@@ -55,7 +55,9 @@ QUANTITY = compile_fast(
     r"1/8|1/4|1/2|3\.5s?|7s|14s|28s|100ct|dubs?|dimes?|nicks?|z's)\b)|"
     rf"{_UNSPACED_BEFORE}{_NUM}(?:\s?{_UNIT_UNSPACED}|\s{_THAI_G})",
 )
-_MENU_LINE = compile_fast(rf"(?:{_CUR_BEFORE}{_NUM}|{_NUM}{_CUR_AFTER}|{_NUM}\s?{_UNIT}\b)")
+# Menu lines are the original text's, only lowercased, so re.I stays: it also reads "kılo" (Turkish dotless
+# ı) and "uſd" as the normalised text would.
+_MENU_LINE = compile_fast(rf"(?:{_CUR_BEFORE}{_NUM}|{_NUM}{_CUR_AFTER}|{_NUM}\s?{_UNIT}\b)", re.I)
 _DIGIT = re.compile(r"\d")
 # What may stand between a weight or count and its price in an inline list ("10g 80€", "1/8 - $40",
 # "3.5g for $45", "€50 / 10g"): separators and the word for "for" of the languages covered.
