@@ -85,6 +85,22 @@ def test_someone_elses_selling_is_no_stock_cue(text):
     assert "cue:stock" not in cues(text)
 
 
+@pytest.mark.parametrize("text", [
+    "Prozessauftakt in Frankfurt: die Angeklagten sollen Kokain verkauft haben, so die Staatsanwaltschaft",
+    "La fiscalía pide ocho años de prisión para el acusado",
+    "Prokurator skierował akt oskarżenia przeciwko dilerowi",
+    "被告人因贩卖毒品被判处有期徒刑",
+])
+def test_court_reporting_is_news_in_every_language(text):
+    # Each language's news cue covers the concepts the English one does: prosecutors, the accused, trials, sentences.
+    assert "cue:news" in cues(text)
+
+
+def test_a_polish_court_word_does_not_read_sad_as_news():
+    # "sąd" (court) folds to "sad": cues are matched in every post, so it read English sadness as news.
+    assert "cue:news" not in cues("so sad today, miss you")
+
+
 def test_a_handle_that_names_a_drug_is_evidence_and_an_ordinary_one_is_not():
     assert drug_in_handle("percs_n_bars").category == "opioid"
     assert drug_in_handle("xanplug420") is not None  # the dealer word
