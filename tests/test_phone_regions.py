@@ -27,6 +27,9 @@ def found(text: str, **kw) -> list[tuple[str, str, str | None]]:
     ("zadzwoń 601 234 567", {"lang": "pl"}, "PL", "the post's language (pl)"),
     ("โทร 081 234 5678 กรุงเทพ", {}, "TH", "the text names กรุงเทพ"),
     ("ring 070 123 45 67 efter sex", {"lang": "sv"}, "SE", "the post's language (sv)"),
+    ("ring 070-123 45 67 efter sex", {"lang": "sv"}, "SE", "the post's language (sv)"),  # area code apart
+    ("ring 0701234567", {"lang": "sv"}, "SE", "the post's language (sv)"),  # bare digits after "ring" (call)
+    ("llama al 612 345 678", {"bio": "Madrid centro"}, "ES", "the author's bio names Madrid"),
     ("wa aja 0812-3456-7890 kak", {"lang": "id"}, "ID", "the post's language (id)"),
 ])
 def test_each_source_of_a_guess_places_the_number_and_says_why(text, kw, region, why):
@@ -66,6 +69,8 @@ def test_a_number_nothing_places_is_kept_as_digits_gives_contact_evidence_and_li
     "born 1990 1995 2001",
     "ISBN 978 3 16 148410 0",
     "we have 25 10 and 50 left",
+    "score 10-20 30 40 50",  # a hyphen then spaced groups is a phone only after an area code's 0
+    "meet on 2024-01 15 16",
 ])
 def test_the_guards_keep_prices_dates_and_codes_out(text):
     assert [t for t, _, _ in found(text) if t.startswith("phone")] == []

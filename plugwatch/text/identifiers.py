@@ -810,12 +810,15 @@ NATIONAL_DIGITS = (7, 12)  # digits of a national number kept without a region (
 _PHONE_SHAPE = re.compile(
     r"\(\d{2,5}\) ?\d{2,7}(?:[ .\-]\d{2,4}){0,3}"  # (213) 555-0142
     r"|\d{2,5}([.\-])\d{2,7}(?:\1\d{2,4}){1,3}"  # 213-555-0142, 030.123.45.67
-    r"|\d{2,5} \d{2,4} \d{2,4}(?: \d{2,4}){0,2}")  # 0612 34 56 78, 601 234 567
+    r"|\d{2,5} \d{2,4} \d{2,4}(?: \d{2,4}){0,2}"  # 0612 34 56 78, 601 234 567
+    r"|0\d{1,3}-\d{2,4}(?: \d{2,3}){2,3}")  # 070-123 45 67, 08-123 456 78: the area code (with its 0) apart
 # A word that hands out a number: within a few words before it.
 _CONTACT_BEFORE = re.compile(
     r"(?i)(?:\b(?:call|calls|text|txt|sms|tel|tlf|phone|ph|cell|mobile|mob|whats\s?app|wa|signal|imessage|hmu|"
     r"hit me|number|numero|número|telefon|telefone|teléfono|telefono|téléphone|tél|handy|bel|zadzwoń|"
-    r"dzwoń|звони|звоните|пиши|тел|телефон|номер|ara|arayın|gọi|điện thoại|sđt|zalo|line)\b|[📞📱☎])"
+    r"dzwoń|звони|звоните|пиши|тел|телефон|номер|ara|arayın|gọi|điện thoại|sđt|zalo|line|ring|ringa|ring mig|"
+    r"ruf|anrufen|appelle|appelez|llama|llámame|chiama|chiamami|ligue|liga|hubungi|telp|전화|연락|電話|טלפון|"
+    r"התקשר|اتصل|تواصل)\b|[📞📱☎])"
     r"[^\n\d]{0,24}$")
 
 
