@@ -472,3 +472,29 @@ def test_text_hashing_word_cache_gives_the_same_rows_in_any_batch():
         assert alone.data.tobytes() == batch[i].data.tobytes()
     again = TextHashing().transform(texts)
     assert np.array_equal(again.indptr, batch.indptr) and again.data.tobytes() == batch.data.tobytes()
+
+
+# -- the n-gram models' view of the text ---------------------------------------------------------
+
+
+def _model_text(text: str, bio: str | None = None) -> str:
+    from plugwatch.detect.detector import model_text
+    from plugwatch.model import Account
+
+    author = Account(platform="x", handle="a", bio=bio) if bio else None
+    it = Item(platform="x", native_id="m", text=text, author=author)
+    return model_text(Detector.analyse(it, extract_identifiers(text)))
+
+
+def test_model_text_masks_clear_drug_terms_by_category():
+    # Two names of one drug read the same to the n-gram models; the sale talk around them stays.
+    assert _model_text("selling xans dm me") == _model_text("selling xanax dm me") == "selling §benzodiazepine§ dm me"
+    assert _model_text("got percs and coke") == "got §opioid§ and §cocaine§"
+
+
+def test_model_text_keeps_ambiguous_words_and_ignores_the_bio():
+    # "snow" is also weather: the n-grams around it are what tell its senses apart, so it stays.
+    assert "snow" in _model_text("snow tomorrow, roads closed")
+    # The bio's drug words are not in the post's text: nothing there to mask.
+    assert _model_text("new drop today", bio="percs xans") == "new drop today"
+    assert _model_text("just a normal day") == "just a normal day"

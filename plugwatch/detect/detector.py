@@ -108,6 +108,32 @@ def _reports(ctx: Context) -> bool:
     return any(h.feature in _REPORT_CUES and not h.in_bio for h in ctx.hits)
 
 
+# Clear drug terms, masked for the n-gram models. Ambiguous words ("ice", "snow") stay as written: their
+# everyday sense is what the n-grams around them tell apart.
+MASKED_DRUG = frozenset({"drug:low", "drug:medium"})
+
+
+def model_text(ctx: Context) -> str:
+    """The normalised text with each clear drug term replaced by its category ("§opioid§"), for the
+    n-gram models: an offer is in how a post talks about a drug, not in which of its names it uses. Unmasked,
+    "xans" leaned to requests (most training posts naming it ask for it) and "selling xans dm me" scored
+    0.11 against 0.77 for "selling xanax dm me". The embedding still reads the text as written."""
+    spans = sorted((h.start, h.end, h.category) for h in ctx.hits
+                   if h.feature in MASKED_DRUG and not h.in_bio and not h.original and h.start >= 0)
+    if not spans:
+        return ctx.norm.text
+    text, out, pos = ctx.norm.text, [], 0
+    for a, b, cat in spans:
+        if a < pos:
+            pos = max(pos, b)
+            continue
+        out.append(text[pos:a])
+        out.append(f"§{cat or 'drug'}§")
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
+
+
 REASON_FLOOR = 0.2  # below this score an item gets no reasons: nobody will review it
 
 
@@ -149,7 +175,7 @@ class Detector:
         if not doubt.size:
             return proba
         self.stage_runs["text"] += int(doubt.size)
-        texts = [contexts[i].norm.text for i in doubt]
+        texts = [model_text(contexts[i]) for i in doubt]
         grams = m.text.hashing.transform(texts)
         p_text = m.text.proba(feats[doubt], grams=grams)
         proba[doubt] = p_text
@@ -162,7 +188,8 @@ class Detector:
             rows = np.flatnonzero(unsure)
             sub = [texts[j] for j in rows]
             same = m.full.hashing == m.text.hashing  # then reuse the n-grams hashed above
-            proba[idx] = m.full.proba(feats[idx], embedding.embed(sub), sub, grams[rows] if same else None)
+            emb = embedding.embed([contexts[i].norm.text for i in idx])
+            proba[idx] = m.full.proba(feats[idx], emb, sub, grams[rows] if same else None)
         return proba
 
     def verdicts(self, batch: list[tuple[Item, list[Identifier]]]) -> list[Verdict]:

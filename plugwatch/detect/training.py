@@ -12,7 +12,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from plugwatch.detect import embed as embedding
 from plugwatch.detect.datasets import LABELS, Example
-from plugwatch.detect.detector import Detector, has_evidence
+from plugwatch.detect.detector import Detector, has_evidence, model_text
 from plugwatch.detect.features import feature_vector
 from plugwatch.detect.model import DetectorModel, Stage, TextHashing
 from plugwatch.model import Account, Item
@@ -66,14 +66,15 @@ def featurise(examples: list[Example]) -> tuple[np.ndarray, list[str], np.ndarra
     """Signal features, normalised texts, and whether each item has any evidence."""
     from plugwatch.text.identifiers import text_identifiers
 
-    feats, texts, evidence = [], [], []
+    feats, texts, masked, evidence = [], [], [], []
     for ex in examples:
         item = example_item(ex)
         ctx = Detector.analyse(item, text_identifiers(item))
         feats.append(feature_vector(ctx.hits, ctx.norm.text))
         texts.append(ctx.norm.text)
+        masked.append(model_text(ctx))
         evidence.append(has_evidence(ctx))
-    return np.vstack(feats), texts, np.array(evidence, dtype=bool)
+    return np.vstack(feats), texts, masked, np.array(evidence, dtype=bool)
 
 
 def source_weights(examples: list[Example]) -> np.ndarray:
@@ -189,7 +190,7 @@ def _train(examples: list[Example], seed: int, c_gate: float, c_full: float, pro
     y = np.array([LABELS.index(ex.label) for ex in examples])
     w = source_weights(examples)
     say(f"signals on {len(examples):,} examples")
-    feats, texts, evidence = featurise(examples)
+    feats, texts, masked, evidence = featurise(examples)
     # No standardisation: features are already log counts of similar range, and dividing a
     # rare feature (a wallet) by its tiny spread would make it dominate every item it appears in.
     mean = np.zeros(feats.shape[1], dtype=np.float32)
@@ -203,8 +204,8 @@ def _train(examples: list[Example], seed: int, c_gate: float, c_full: float, pro
     gate_threshold = float(min(0.2, np.quantile(positive, 1.0 - GATE_RECALL)))
 
     say("text model (signals + character n-grams)")
-    hashing = TextHashing.with_idf(NGRAM_COLUMNS, (2, 5), texts)
-    grams = hashing.transform(texts)
+    hashing = TextHashing.with_idf(NGRAM_COLUMNS, (2, 5), masked)
+    grams = hashing.transform(masked)
     import scipy.sparse as sp
 
     text_x = sp.hstack([sp.csr_matrix(xs), grams], format="csr")
