@@ -37,8 +37,26 @@ def test_everyday_word_takes_the_span_of_the_term_inside_it():
     assert _found(vocab, "มียาเคพร้อมส่ง") == ["ยาเค"]
     assert _found(vocab, "アイスクリーム食べたい") == []
     assert _found(vocab, "アイスあります、手押し") == ["アイス"]
-    with pytest.raises(ValueError, match="running text"):  # a spaced word has its boundaries already
+    with pytest.raises(ValueError, match="blocks nothing"):  # a spaced word no term derives has its boundaries already
         Vocabulary(terms, everyday=("ice cream",))
+
+
+def test_a_derived_form_that_is_an_everyday_word_is_not_matched():
+    # Polish "herę" (heroin) folds to "here"; Spanish "barrato" squeezes to "barato" (cheap).
+    terms = [Term("hera", "heroin", "opioid", "medium", "pl", "street"),
+             Term("barrato", "cocaine", "cocaine", "medium", "es", "street")]
+    vocab = Vocabulary(terms, everyday=("here", "barato"))
+    assert _found(vocab, "i am here, muy barato") == []
+    assert _found(vocab, "mam hery, barrato") == ["hera", "barrato"]
+    assert _found(Vocabulary(terms), "i am here") == ["hera"]  # what the list is for
+
+
+def test_shipped_everyday_words_keep_common_words_out_of_the_drug_terms():
+    vocab = Vocabulary.default()
+    for text in ("i am here now", "muy barato hoy", "lip gloss", "she cooks dinner",
+                 "the bare minimum", "el precio sube", "pike place market", "a zany idea"):
+        assert _found(vocab, text) == [], text
+    assert _found(vocab, "kupię hery") == ["hera"]
 
 
 def test_shipped_everyday_words_mask_thai_look_alikes():

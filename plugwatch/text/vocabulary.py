@@ -233,30 +233,43 @@ class Vocabulary:
         """`everyday` words hold a term but mean something else ("ยาเคมีบำบัด", chemotherapy, holds "ยาเค";
         "アイスクリーム" holds "アイス"): found like terms, they take their span and yield no match, as a
         longer term takes the span of a shorter one inside it. Needed where terms are found inside
-        running text (Thai, Chinese, Japanese, Korean), which has no word boundary to stop them."""
+        running text (Thai, Chinese, Japanese, Korean), which has no word boundary to stop them.
+        In scripts written with spaces, an everyday word is a form the vocabulary would derive from a
+        term (an ending, a plural, a stretched letter) that is a common word as written: the Polish
+        "herę" (heroin) folds to "here". The term is not matched under that form."""
         self.terms: tuple[Term, ...] = tuple(terms)
         self._words = ahocorasick.Automaton()
         self._raw = ahocorasick.Automaton()
         self._has_raw = False
         words: dict[str, dict[str, tuple[tuple[int, int], Term]]] = {}
         raw: dict[str, dict[str, tuple[tuple[int, int], Term]]] = {}
+        everyday_norm = [normalize(w).text for w in everyday]  # "ำ" is folded as in the text ("ํา")
+        not_derived = {f" {w} " for w in everyday_norm if not is_raw_term(w)}
+        blocked: set[str] = set()
         for t in self.terms:
             if is_raw_term(t.term):
                 _add(raw, t.term, t, 0)
                 continue
             for rank, form in enumerate(term_variants(t.term, t.lang)):
-                _add(words, f" {form} ", t, min(rank, 1))
+                derived = [f" {form} "] if rank else []
+                if rank == 0:
+                    _add(words, f" {form} ", t, 0)
                 if t.ambiguity != "high":
-                    for stretched in stretched_forms(form):
-                        _add(words, f" {stretched} ", t, 1)
+                    derived += [f" {stretched} " for stretched in stretched_forms(form)]
+                for key in derived:
+                    if key in not_derived:
+                        blocked.add(key)
+                    else:
+                        _add(words, key, t, 1)
+        for key in not_derived - blocked:
+            # A listed word no term derives blocks nothing: a typo, or a form the rules stopped making.
+            raise ValueError(f"everyday word {key.strip()!r}: no term is matched under it, so it blocks nothing")
         for key, by_cat in words.items():
             self._words.add_word(key, (len(key) - 2, _ordered(by_cat)))
         for key, by_cat in raw.items():
             self._raw.add_word(key, (key, _ordered(by_cat)))
-        for word in (normalize(w).text for w in everyday):  # "ำ" is folded as in the text ("ํา")
-            if not is_raw_term(word):
-                raise ValueError(f"everyday word {word!r}: only words found inside running text need one")
-            if word not in raw:
+        for word in everyday_norm:
+            if is_raw_term(word) and word not in raw:
                 self._raw.add_word(word, (word, ()))
         if len(self._words):
             self._words.make_automaton()
