@@ -495,6 +495,9 @@ def test_model_text_masks_clear_drug_terms_by_category():
 def test_model_text_keeps_ambiguous_words_and_ignores_the_bio():
     # "snow" is also weather: the n-grams around it are what tell its senses apart, so it stays.
     assert "snow" in _model_text("snow tomorrow, roads closed")
+    # Words that are also a drug's name but have an everyday reading stay too.
+    assert _model_text("ice on the roads, we drank too much") == "ice on the roads, we drank too much"
+    assert _model_text("the wind will blow") == "the wind will blow"
     # The bio's drug words are not in the post's text: nothing there to mask.
     assert _model_text("new drop today", bio="percs xans") == "new drop today"
     assert _model_text("just a normal day") == "just a normal day"

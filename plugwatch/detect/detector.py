@@ -108,8 +108,9 @@ def _reports(ctx: Context) -> bool:
     return any(h.feature in _REPORT_CUES and not h.in_bio for h in ctx.hits)
 
 
-# Clear drug terms, masked for the n-gram models. Ambiguous words ("ice", "snow") stay as written: their
-# everyday sense is what the n-grams around them tell apart.
+# Clear drug terms, masked for the n-gram models. Ambiguous words ("ice", "snow", and "blow", which is also
+# a medium-ambiguity name) stay as written: their everyday sense is what the n-grams around them tell apart.
+# Only the vocabulary's terms: a site's own terms may name categories training never saw.
 MASKED_DRUG = frozenset({"drug:low", "drug:medium"})
 
 
@@ -118,12 +119,16 @@ def model_text(ctx: Context) -> str:
     n-gram models: an offer is in how a post talks about a drug, not in which of its names it uses. Unmasked,
     "xans" leaned to requests (most training posts naming it ask for it) and "selling xans dm me" scored
     0.11 against 0.77 for "selling xanax dm me". The embedding still reads the text as written."""
-    spans = sorted((h.start, h.end, h.category) for h in ctx.hits
-                   if h.feature in MASKED_DRUG and not h.in_bio and not h.original and h.start >= 0)
+    text_hits = [h for h in ctx.hits if h.signal == "drug_term" and not h.in_bio and not h.original and h.start >= 0]
+    # A word with an everyday reading ("ice", "lean", "blow" are also drug:high) stays as written.
+    everyday = {(h.start, h.end) for h in text_hits if h.feature == "drug:high"}
+    spans = sorted(((h.start, -h.end, h.category) for h in text_hits
+                    if h.feature in MASKED_DRUG and (h.start, h.end) not in everyday), key=lambda s: s[:2])
     if not spans:
         return ctx.norm.text
     text, out, pos = ctx.norm.text, [], 0
-    for a, b, cat in spans:
+    for a, neg_end, cat in spans:  # the longest term first where two start together
+        b = -neg_end
         if a < pos:
             pos = max(pos, b)
             continue

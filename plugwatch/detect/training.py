@@ -62,8 +62,9 @@ def example_item(ex: Example) -> Item:
     return Item(platform=ex.platform, native_id=ex.id, text=ex.text, author=author, lang=ex.lang)
 
 
-def featurise(examples: list[Example]) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Signal features, normalised texts, and whether each item has any evidence."""
+def featurise(examples: list[Example]) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
+    """Signal features, normalised texts (for the embedding), the texts the n-gram stages read
+    (`model_text`), and whether each item has any evidence."""
     from plugwatch.text.identifiers import text_identifiers
 
     feats, texts, masked, evidence = [], [], [], []
