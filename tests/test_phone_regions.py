@@ -71,6 +71,10 @@ def test_a_number_nothing_places_is_kept_as_digits_gives_contact_evidence_and_li
     "we have 25 10 and 50 left",
     "score 10-20 30 40 50",  # a hyphen then spaced groups is a phone only after an area code's 0
     "meet on 2024-01 15 16",
+    "prices 05-10 20 30 40",  # a landline's shape without a word that hands out a number
+    "kl 08-17 10 20 30",
+    "weights 01-25 50 100",
+    "03-12 45 67",
 ])
 def test_the_guards_keep_prices_dates_and_codes_out(text):
     assert [t for t, _, _ in found(text) if t.startswith("phone")] == []

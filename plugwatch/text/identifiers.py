@@ -811,7 +811,8 @@ _PHONE_SHAPE = re.compile(
     r"\(\d{2,5}\) ?\d{2,7}(?:[ .\-]\d{2,4}){0,3}"  # (213) 555-0142
     r"|\d{2,5}([.\-])\d{2,7}(?:\1\d{2,4}){1,3}"  # 213-555-0142, 030.123.45.67
     r"|\d{2,5} \d{2,4} \d{2,4}(?: \d{2,4}){0,2}"  # 0612 34 56 78, 601 234 567
-    r"|0\d{1,3}-\d{2,4}(?: \d{2,3}){2,3}")  # 070-123 45 67, 08-123 456 78: the area code (with its 0) apart
+    r"|07\d-\d{3} \d{2} \d{2}")  # 070-123 45 67: a Swedish mobile, its prefix apart (landlines such as
+# "08-123 45 67" read like times and scores, "kl 08-17 10 20", so they need a word such as "ring" before them)
 # A word that hands out a number: within a few words before it.
 _CONTACT_BEFORE = re.compile(
     r"(?i)(?:\b(?:call|calls|text|txt|sms|tel|tlf|phone|ph|cell|mobile|mob|whats\s?app|wa|signal|imessage|hmu|"
