@@ -501,3 +501,13 @@ def test_model_text_keeps_ambiguous_words_and_ignores_the_bio():
     # The bio's drug words are not in the post's text: nothing there to mask.
     assert _model_text("new drop today", bio="percs xans") == "new drop today"
     assert _model_text("just a normal day") == "just a normal day"
+
+
+def test_model_text_masks_a_site_term_under_a_category_training_knows():
+    from plugwatch.detect.detector import model_text
+    from plugwatch.signals import Hit
+
+    ctx = Detector.analyse(item("zorbl and blorp restocked"), [])
+    ctx.hits += [Hit("site_term", "drug:low", "= zorbl", 0, 5, category="mdma"),
+                 Hit("site_term", "drug:low", "= blorp", 10, 15, category="opioids")]  # not a vocabulary category
+    assert model_text(ctx) == "§mdma§ and §other§ restocked"

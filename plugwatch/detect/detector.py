@@ -18,6 +18,7 @@ from plugwatch.records import MAX_REASONS, bounded, scored_text
 from plugwatch.signals import Context, Hit, run_signals
 from plugwatch.text.identifier_types import TYPES as IDENTIFIER_TYPES
 from plugwatch.text.normalize import NormText, normalize
+from plugwatch.text.vocabulary import CATEGORIES
 
 SALE, BUY = 1, 2
 DRUG_CLEAR = frozenset({"drug:low", "drug:medium", "drug:emoji"})
@@ -110,8 +111,11 @@ def _reports(ctx: Context) -> bool:
 
 # Clear drug terms, masked for the n-gram models. Ambiguous words ("ice", "snow", and "blow", which is also
 # a medium-ambiguity name) stay as written: their everyday sense is what the n-grams around them tell apart.
-# Only the vocabulary's terms: a site's own terms may name categories training never saw.
+# A site's own accepted terms are masked too (so that accepting one reaches the n-grams without retraining),
+# under "other" when their category is not one of the vocabulary's: training never saw any other token.
 MASKED_DRUG = frozenset({"drug:low", "drug:medium"})
+_MASKED_SIGNALS = frozenset({"drug_term", "site_term"})
+KNOWN_CATEGORIES = frozenset(CATEGORIES)
 
 
 def model_text(ctx: Context) -> str:
@@ -119,7 +123,7 @@ def model_text(ctx: Context) -> str:
     n-gram models: an offer is in how a post talks about a drug, not in which of its names it uses. Unmasked,
     "xans" leaned to requests (most training posts naming it ask for it) and "selling xans dm me" scored
     0.11 against 0.77 for "selling xanax dm me". The embedding still reads the text as written."""
-    text_hits = [h for h in ctx.hits if h.signal == "drug_term" and not h.in_bio and not h.original and h.start >= 0]
+    text_hits = [h for h in ctx.hits if h.signal in _MASKED_SIGNALS and not h.in_bio and not h.original and h.start >= 0]
     # A word with an everyday reading ("ice", "lean", "blow" are also drug:high) stays as written.
     everyday = {(h.start, h.end) for h in text_hits if h.feature == "drug:high"}
     spans = sorted(((h.start, -h.end, h.category) for h in text_hits
@@ -133,7 +137,7 @@ def model_text(ctx: Context) -> str:
             pos = max(pos, b)
             continue
         out.append(text[pos:a])
-        out.append(f"§{cat or 'drug'}§")
+        out.append(f"§{cat if cat in KNOWN_CATEGORIES else 'other'}§")
         pos = b
     out.append(text[pos:])
     return "".join(out)
