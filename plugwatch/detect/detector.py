@@ -114,7 +114,7 @@ def _reports(ctx: Context) -> bool:
 # A site's own accepted terms are masked too (so that accepting one reaches the n-grams without retraining),
 # under "other" when their category is not one of the vocabulary's: training never saw any other token.
 MASKED_DRUG = frozenset({"drug:low", "drug:medium"})
-_MASKED_SIGNALS = frozenset({"drug_term", "site_term"})
+MASKED_SIGNALS = frozenset({"drug_term", "site_term"})
 KNOWN_CATEGORIES = frozenset(CATEGORIES)
 
 
@@ -123,16 +123,16 @@ def model_text(ctx: Context) -> str:
     n-gram models: an offer is in how a post talks about a drug, not in which of its names it uses. Unmasked,
     "xans" leaned to requests (most training posts naming it ask for it) and "selling xans dm me" scored
     0.11 against 0.77 for "selling xanax dm me". The embedding still reads the text as written."""
-    text_hits = [h for h in ctx.hits if h.signal in _MASKED_SIGNALS and not h.in_bio and not h.original and h.start >= 0]
+    text_hits = [h for h in ctx.hits if h.signal in MASKED_SIGNALS and not h.in_bio and not h.original and h.start >= 0]
     # A word with an everyday reading ("ice", "lean", "blow" are also drug:high) stays as written.
     everyday = {(h.start, h.end) for h in text_hits if h.feature == "drug:high"}
-    spans = sorted(((h.start, -h.end, h.category) for h in text_hits
-                    if h.feature in MASKED_DRUG and (h.start, h.end) not in everyday), key=lambda s: s[:2])
+    spans = sorted(((h.start, h.end, h.category) for h in text_hits
+                    if h.feature in MASKED_DRUG and (h.start, h.end) not in everyday),
+                   key=lambda s: (s[0], -s[1]))  # the longest term first where two start together
     if not spans:
         return ctx.norm.text
     text, out, pos = ctx.norm.text, [], 0
-    for a, neg_end, cat in spans:  # the longest term first where two start together
-        b = -neg_end
+    for a, b, cat in spans:
         if a < pos:
             pos = max(pos, b)
             continue

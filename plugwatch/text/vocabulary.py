@@ -251,9 +251,11 @@ class Vocabulary:
                 _add(raw, t.term, t, 0)
                 continue
             for rank, form in enumerate(term_variants(t.term, t.lang)):
-                derived = [f" {form} "] if rank else []
+                derived = []
                 if rank == 0:
-                    _add(words, f" {form} ", t, 0)
+                    _add(words, f" {form} ", t, 0)  # the term as listed is never blocked
+                else:
+                    derived.append(f" {form} ")
                 if t.ambiguity != "high":
                     derived += [f" {stretched} " for stretched in stretched_forms(form)]
                 for key in derived:
