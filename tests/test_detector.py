@@ -4,6 +4,7 @@ the reasons point at, when a decision is model-only, and that scores are stable 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -346,6 +347,35 @@ def test_a_long_scam_report_quoting_the_ad_is_not_an_offer(detector):
             "blues, fast delivery, cashapp $denverplug420, telegram @denverplug")
     v = one(detector, text)
     assert not v.flagged, v.score
+
+
+def test_a_news_story_is_an_offer_only_if_both_text_readers_read_one(detector, monkeypatch):
+    """A story about an arrested dealer names the handle, the drug and the delivery as the ad did: the
+    n-grams may read an ad, so the embedding stage is asked too and the lower reading stands. A post
+    without news words keeps a confident n-gram reading without the embedding."""
+    news = "Police arrested the man behind t.me/plug_example, who sold cocaine with delivery by scooter"
+    plain = "selling cocaine with delivery by scooter, t.me/plug_example"
+    assert any(h.feature == "cue:news" for h in Detector.analyse(item(news), []).hits)
+    assert not any(h.feature == "cue:news" for h in Detector.analyse(item(plain), []).hits)
+    m = detector.model
+
+    class Fixed:  # a stage that reads every text the same way
+        def __init__(self, stage, p):
+            self.hashing, self.p = stage.hashing, np.array(p)
+
+        def proba(self, feats, *args, **kwargs):
+            return np.tile(self.p, (len(feats), 1))
+
+    def with_stages(full):
+        return Detector(replace(m, gate=Fixed(m.gate, [0.2, 0.7, 0.1]), text=Fixed(m.text, [0.02, 0.97, 0.01]),
+                                full=Fixed(m.full, full)))
+
+    d = with_stages([0.6, 0.3, 0.1])
+    assert one(d, news).score == pytest.approx(0.3)
+    assert one(d, plain).score == pytest.approx(0.97)
+    assert d.stage_runs["full"] == 1  # the news story only
+    d = with_stages([0.01, 0.99, 0.0])
+    assert one(d, news).score == pytest.approx(0.97)  # the lower reading, never a higher one
 
 
 # -- cost of the first item -----------------------------------------------------------------------

@@ -104,6 +104,10 @@ def _window_item(item: Item, ids: list[Identifier], a: int, b: int) -> tuple[Ite
 _REPORT_CUES = frozenset({"cue:warning", "cue:news"})
 
 
+def _is_news(ctx: Context) -> bool:
+    return any(h.feature == "cue:news" and not h.in_bio for h in ctx.hits)
+
+
 def _reports(ctx: Context) -> bool:
     """The post warns about or reports on a seller: a window quoting the seller's ad must not outvote it."""
     return any(h.feature in _REPORT_CUES and not h.in_bio for h in ctx.hits)
@@ -191,6 +195,11 @@ class Detector:
         (s_lo, s_hi), (b_lo, b_hi) = m.text_band
         unsure = ((p_text[:, SALE] >= s_lo) & (p_text[:, SALE] <= s_hi)) | (
             (p_text[:, BUY] >= b_lo) & (p_text[:, BUY] <= b_hi))
+        # A news story names the seller's handle, drug and delivery much as the ad did: it is an offer only
+        # if both the n-grams (the words) and the embedding (what the post is about) read one. Not so for
+        # warnings: dealers' own posts warn of impersonators and scammers.
+        news = np.fromiter((_is_news(contexts[i]) for i in doubt), dtype=bool, count=doubt.size)
+        unsure |= news
         if unsure.any():
             idx = doubt[unsure]
             self.stage_runs["full"] += int(idx.size)
@@ -198,7 +207,10 @@ class Detector:
             sub = [texts[j] for j in rows]
             same = m.full.hashing == m.text.hashing  # then reuse the n-grams hashed above
             emb = embedding.embed([contexts[i].norm.text for i in idx])
-            proba[idx] = m.full.proba(feats[idx], emb, sub, grams[rows] if same else None)
+            p_full = m.full.proba(feats[idx], emb, sub, grams[rows] if same else None)
+            lower = news[rows] & (p_text[rows, SALE] < p_full[:, SALE])
+            p_full[lower] = p_text[rows][lower]
+            proba[idx] = p_full
         return proba
 
     def verdicts(self, batch: list[tuple[Item, list[Identifier]]]) -> list[Verdict]:
