@@ -533,6 +533,12 @@ def test_model_text_keeps_ambiguous_words_and_ignores_the_bio():
     assert _model_text("just a normal day") == "just a normal day"
 
 
+def test_model_text_keeps_legal_cbd_as_written_and_masks_thc():
+    # CBD is sold legally in most markets: the n-grams must see the shop's own word, not "cannabis".
+    assert _model_text("cbd oil 10%, cannabidiol balm, hemp flower, thc free") == \
+        "cbd oil 10%, cannabidiol balm, hemp flower, §cannabis§ free"
+
+
 def test_model_text_masks_a_site_term_under_a_category_training_knows():
     from plugwatch.detect.detector import model_text
     from plugwatch.signals import Hit
