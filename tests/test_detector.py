@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from plugwatch.detect import Detector
+from plugwatch.detect.detector import _is_news
 from plugwatch.model import Account, Item, OfferKind, Verdict
 from plugwatch.records import scan_record
 from plugwatch.text.identifiers import extract_identifiers
@@ -349,14 +350,19 @@ def test_a_long_scam_report_quoting_the_ad_is_not_an_offer(detector):
     assert not v.flagged, v.score
 
 
-def test_a_news_story_is_an_offer_only_if_both_text_readers_read_one(detector, monkeypatch):
+def test_a_news_story_is_an_offer_only_if_both_text_readers_read_one(detector):
     """A story about an arrested dealer names the handle, the drug and the delivery as the ad did: the
     n-grams may read an ad, so the embedding stage is asked too and the lower reading stands. A post
-    without news words keeps a confident n-gram reading without the embedding."""
+    without news words, one whose news word is in the bio, and a dealer's own "no cops" keep a confident
+    n-gram reading without the embedding."""
     news = "Police arrested the man behind t.me/plug_example, who sold cocaine with delivery by scooter"
     plain = "selling cocaine with delivery by scooter, t.me/plug_example"
-    assert any(h.feature == "cue:news" for h in Detector.analyse(item(news), []).hits)
-    assert not any(h.feature == "cue:news" for h in Detector.analyse(item(plain), []).hits)
+    dealer = "no cops no bs, cocaine with delivery by scooter, t.me/plug_example"
+    nothing = "lovely weather for a walk today"
+    for text, is_news in ((news, True), (plain, False), (dealer, False)):
+        hits = Detector.analyse(item(text), []).hits
+        assert any(h.feature == "cue:news" for h in hits) == (text != plain)
+        assert _is_news(Detector.analyse(item(text), [])) is is_news
     m = detector.model
 
     class Fixed:  # a stage that reads every text the same way
@@ -371,11 +377,25 @@ def test_a_news_story_is_an_offer_only_if_both_text_readers_read_one(detector, m
                                 full=Fixed(m.full, full)))
 
     d = with_stages([0.6, 0.3, 0.1])
-    assert one(d, news).score == pytest.approx(0.3)
-    assert one(d, plain).score == pytest.approx(0.97)
-    assert d.stage_runs["full"] == 1  # the news story only
+    in_bio = Item("x", "b", plain, author=Account("x", handle="a", bio="police news, court reporter"))
+    batch = [item(nothing, "n"), item(plain, "p"), item(news, "s"), in_bio, item(dealer, "d"), item(news, "s2")]
+    scores = [v.score for v in d.verdicts([(it, extract_identifiers(it.text)) for it in batch])]
+    assert scores[0] == pytest.approx(m.no_evidence[1])  # stopped at the gate
+    assert scores[1:] == pytest.approx([0.97, 0.3, 0.97, 0.97, 0.3])
+    assert d.stage_runs["full"] == 2  # the two news stories only
     d = with_stages([0.01, 0.99, 0.0])
     assert one(d, news).score == pytest.approx(0.97)  # the lower reading, never a higher one
+
+
+def test_news_phrases_are_not_a_dealers_snow_report_or_a_seizure_disorder():
+    def news(text):
+        return any(h.feature == "cue:news" for h in Detector.analyse(item(text), []).hits)
+
+    assert not news("dm me for the snow report")
+    assert not news("need a study buddy? addy 20s")
+    assert not news("Klonopin is used to treat seizure disorders and panic disorder")
+    assert news("according to the police report, the seizure of 3 kg was a record")
+    assert not any(h.feature == "cue:news" for h in Detector.analyse(item("great trip report, thanks"), []).hits)
 
 
 # -- cost of the first item -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from plugwatch.detect.model import DetectorModel
 from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
 from plugwatch.records import MAX_REASONS, bounded, scored_text
 from plugwatch.signals import Context, Hit, run_signals
+from plugwatch.signals.cues import SELLERS_WORDS_TOO
 from plugwatch.text.identifier_types import TYPES as IDENTIFIER_TYPES
 from plugwatch.text.normalize import NormText, normalize
 from plugwatch.text.vocabulary import CATEGORIES
@@ -105,7 +106,10 @@ _REPORT_CUES = frozenset({"cue:warning", "cue:news"})
 
 
 def _is_news(ctx: Context) -> bool:
-    return any(h.feature == "cue:news" and not h.in_bio for h in ctx.hits)
+    """A news word in the post's own text, other than those dealers write too ("no cops", "customs")."""
+    text = ctx.norm.text
+    return any(h.feature == "cue:news" and not h.in_bio and text[h.start:h.end] not in SELLERS_WORDS_TOO
+               for h in ctx.hits)
 
 
 def _reports(ctx: Context) -> bool:

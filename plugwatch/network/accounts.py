@@ -57,14 +57,9 @@ _PLATFORM_ALIASES = {"twitter": "x"}
 # news ("police say the Telegram channel @x ...") and harm-reduction alerts ("pills sold via wickr x
 # tested positive ... never use alone"). Such posts carry as many news or care cues as sale cues or more
 # ("officials warn @x is selling fake pills"); the care and news words that sellers use too ("clean",
-# "support", "no cops") do not count.
+# "support", "no cops": cues.SELLERS_WORDS_TOO) do not count.
 _REPORT_CUES = frozenset({"news", "care", "warning"})
 _SALE_CUES = frozenset({"stock", "selling", "shipping", "no_rx", "quality"})
-_SELLERS_WORDS_TOO = frozenset(
-    """clean support meeting od quit sober report reported study news breaking headline cops bust busted border
-    customs prescribed prescription pharmacy refill insurance dosage therapy therapist deaths died killed
-    my script side effects""".split()
-) | {"my script", "side effects"}
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
@@ -272,7 +267,7 @@ def reports_on_seller(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _report_balance(text: str) -> int:
-    from plugwatch.signals.cues import cue_matcher
+    from plugwatch.signals.cues import SELLERS_WORDS_TOO, cue_matcher
     from plugwatch.text.normalize import normalize
 
     norm = normalize(text).text
@@ -281,7 +276,7 @@ def _report_balance(text: str) -> int:
     for m in cue_matcher().find(norm):
         cues = {v[0] for v in m.values}
         phrase = norm[m.start : m.end]
-        if cues & _REPORT_CUES and phrase not in _SELLERS_WORDS_TOO:
+        if cues & _REPORT_CUES and phrase not in SELLERS_WORDS_TOO:
             report.add(phrase)
         elif cues & _SALE_CUES:
             sale.add(phrase)
