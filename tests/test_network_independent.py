@@ -145,5 +145,6 @@ def test_report_rule_keeps_sellers():
     assert reports_on_seller("officials warn that telegram account @xyz is selling fake pills")
     assert reports_on_seller("Fentanyl found in pills from wickr xyz, carry narcan")
     for seller in ("clean coke hmu wickr xyz", "no cops, wickr: xyz 🍃", "hmu on wickr frostbyte22 ❄️🍄💊",
-                   "harm reduction first: test your stuff. menu on tele @xyz, ships UK next day"):
+                   "harm reduction first: test your stuff. menu on tele @xyz, ships UK next day",
+                   "great trip report bro, hmu on tele @shroomguy for caps", "海关扣件免费补发，私信 @laoke_only"):
         assert not reports_on_seller(seller), seller
