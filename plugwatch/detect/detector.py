@@ -213,7 +213,7 @@ class Detector:
             emb = embedding.embed([contexts[i].norm.text for i in idx])
             p_full = m.full.proba(feats[idx], emb, sub, grams[rows] if same else None)
             lower = news[rows] & (p_text[rows, SALE] < p_full[:, SALE])
-            p_full[lower] = p_text[rows][lower]
+            p_full[lower] = p_text[rows[lower]]
             proba[idx] = p_full
         return proba
 
