@@ -567,3 +567,32 @@ def test_model_text_masks_a_site_term_under_a_category_training_knows():
     ctx.hits += [Hit("site_term", "drug:low", "= zorbl", 0, 5, category="mdma"),
                  Hit("site_term", "drug:low", "= blorp", 10, 15, category="opioids")]  # not a vocabulary category
     assert model_text(ctx) == "§mdma§ and §other§ restocked"
+
+
+def test_the_detectors_embedding_cache_encodes_each_text_once_and_gives_the_encoders_vectors(monkeypatch):
+    """A campaign's repeated text reaches the embedding once: a repeat within one call and in a later
+    call is served from the cache, with the vector the encoder gave; the text used least lately leaves first."""
+    from plugwatch.detect import embed as embedding
+
+    encoded: list[str] = []
+    real = embedding.embed
+
+    def counting(texts):
+        encoded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(embedding, "embed", counting)
+    cache = embedding.CachedEmbedder(size=2)
+    a, b, c = "menu on tele, restocked today", "selling the old sofa, pick up only", "x" * (embedding.MAX_CHARS + 5)
+    first = cache([a, b, a])
+    assert encoded == [a, b]
+    assert np.array_equal(first[0], first[2]) and np.allclose(first, real([a, b, a]), atol=1e-6)
+    again = cache([b, a])
+    assert encoded == [a, b] and cache.hits == 3
+    assert np.array_equal(again, first[[1, 0]])
+    cache([c, c[:embedding.MAX_CHARS]])  # the same text as encoded: one encoding; b, used least lately, leaves
+    assert encoded == [a, b, c[:embedding.MAX_CHARS]]
+    cache([a])
+    assert len(encoded) == 3
+    cache([b])
+    assert encoded[-1] == b and len(encoded) == 4

@@ -160,6 +160,7 @@ class Detector:
         self.threshold = model.threshold if threshold is None else threshold
         self.use_model = use_model
         self.stage_runs = {"text": 0, "full": 0}  # how often each costlier stage was needed
+        self._embed = embedding.CachedEmbedder()
 
     @classmethod
     def load(cls, path: Path | None = None, threshold: float | None = None, use_model: bool = True) -> Detector:
@@ -210,7 +211,7 @@ class Detector:
             rows = np.flatnonzero(unsure)
             sub = [texts[j] for j in rows]
             same = m.full.hashing == m.text.hashing  # then reuse the n-grams hashed above
-            emb = embedding.embed([contexts[i].norm.text for i in idx])
+            emb = self._embed([contexts[i].norm.text for i in idx])
             p_full = m.full.proba(feats[idx], emb, sub, grams[rows] if same else None)
             lower = news[rows] & (p_text[rows, SALE] < p_full[:, SALE])
             p_full[lower] = p_text[rows[lower]]
