@@ -9,6 +9,7 @@
 # (5) posts that name a seller's contact without offering anything (bad-batch alerts, scam reports, news)
 #     next to offers that use warning words: a development set and a held-out set,
 # (6) every language: English from (1), the others from devdata/v2 (two independent sets for seven),
+# (7) everyday posts that name a messaging app or ask for a DM, next to offers that send buyers to one,
 # and then every figure the detector-v2 targets name, read from the reports (plugwatch/tools/quality_targets.py).
 # Each `plugwatch eval` also groups the detector's errors by slice and by the signals present
 # (errors.jsonl in its folder lists each one). No set here is trained on.
@@ -44,6 +45,10 @@ echo
 echo "== languages: devdata/test.jsonl and devdata/v2/test_lang_*, test2_lang_* (never trained on)"
 plugwatch eval devdata/test.jsonl devdata/v2/test_lang_*.jsonl devdata/v2/test2_lang_*.jsonl --data "$data" \
     --out-dir "$out/languages"
+echo
+echo "== devdata/v2/test_contact.jsonl (posts naming a messaging app or asking for a DM; offers redirecting to one;"
+echo "   written by a writer who saw no code, data or test set; never trained or tuned on)"
+plugwatch eval devdata/v2/test_contact.jsonl --data "$data" --out-dir "$out/contact"
 echo
 echo "== detector-v2 targets (issue 18), plugwatch and both baselines from the runs above"
 python -m plugwatch.tools.quality_targets "$out"

@@ -25,6 +25,8 @@ SETS = (  # eval-out folder, what it is
                      "warning cues)"),
     ("heldout-warnings", "Warnings naming a seller, held-out set (`devdata/heldout_warnings.jsonl`)"),
     ("languages", "Languages (`devdata/test.jsonl`, `devdata/v2/test_lang_*.jsonl`, `test2_lang_*.jsonl`)"),
+    ("contact", "Posts naming a messaging app or asking for a DM, and offers that send buyers to one "
+                "(`devdata/v2/test_contact.jsonl`, 20 languages)"),
 )
 
 
