@@ -31,9 +31,13 @@ class CachedEmbedder:
     """`embed` with the vectors of the last `size` distinct texts kept: a campaign posts one text from
     many accounts, and a page's boilerplate comes back in every window, while the encoder costs a
     millisecond or two per text. Keyed by the text as encoded (its first MAX_CHARS characters); each
-    text of a call is encoded once. Not for concurrent use (the detector's callers hold a lock)."""
+    text of a call is encoded once. Not for concurrent use (the detector's callers hold a lock).
 
-    def __init__(self, size: int = 4096):  # 4096 vectors of 512 float32: 8 MB
+    A vector is the one the encoder gave in the batch that first held its text: the encoder's sums depend
+    slightly on the batch, so it can differ from a fresh batch's in the seventh decimal, below the four
+    decimals scores are written with (as batch composition already did before the cache)."""
+
+    def __init__(self, size: int = 4096):  # 4096 vectors of 512 float32 (8 MB), plus keys of up to MAX_CHARS
         self.size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.hits = 0  # texts served without encoding them
