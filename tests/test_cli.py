@@ -470,7 +470,7 @@ def small_training_set(path: Path) -> Path:
 # letters, Ukrainian endings, new street names and cue phrases (the signals the small model sees changed).
 # Then by TF-IDF weighting of the n-grams (idf shipped in the model, min_df=2) and the priced-quantity feature.
 # Then by the twelfth round's news and care phrases (English "report", "study", "seizure" out, "trip report" in).
-SMALL_MODEL_SHA256 = "ad3d838d495c802692ebe07182308e945d674e79926277f4c4bb7d917439b22d"
+SMALL_MODEL_SHA256 = "0a275aee353ba53964bca383ad795fff63dfd21c584b020fa104f7b9a89c97d9"
 
 
 def versions_off_constraints() -> list[str]:

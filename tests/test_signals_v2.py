@@ -101,6 +101,30 @@ def test_a_polish_court_word_does_not_read_sad_as_news():
     assert "cue:news" not in cues("so sad today, miss you")
 
 
+@pytest.mark.parametrize("text, cue", [
+    ("Je cherche un bon livre pour les vacances", "cue:shipping"),  # "livre" is also a book
+    ("great post, thanks for sharing", "cue:shipping"),  # the German "post" was matched in English
+])
+def test_a_word_that_is_everyday_in_another_language_is_no_cue(text, cue):
+    assert cue not in cues(text)
+
+
+@pytest.mark.parametrize("text", ["je livre partout sur Lyon", "livré en 24h", "per Post verschickt"])
+def test_french_and_german_delivery_phrases_are_still_shipping_cues(text):
+    assert "cue:shipping" in cues(text)
+
+
+@pytest.mark.parametrize("text, word", [
+    ("Bugün hava çok güzel", "cok"),  # Turkish "very", accents stripped: the French slang "cok"
+    ("el tren llega tarde", "tren"),  # Spanish "train": the steroid slang "tren"
+    ("Ông nội kể chuyện trên núi", "tren"),  # Vietnamese "trên" (on)
+])
+def test_a_common_word_of_another_language_is_only_an_ambiguous_drug_word(text, word):
+    norm = normalize(text).text
+    ambiguity = {norm[m.start:m.end]: m.term.ambiguity for m in Vocabulary.default().find(norm)}
+    assert ambiguity.get(word) == "high"  # an everyday word: evidence only beside sale talk
+
+
 def test_a_handle_that_names_a_drug_is_evidence_and_an_ordinary_one_is_not():
     assert drug_in_handle("percs_n_bars").category == "opioid"
     assert drug_in_handle("xanplug420") is not None  # the dealer word
