@@ -438,3 +438,29 @@ def test_retention_cli_prints_what_it_deleted(store, db_url, tmp_path):
     bad.write_text("[snapshots]\nwarn = 'soon'\n")
     res = runner.invoke(app, ["retention", "run", "--policy", str(bad), "--db", db_url])
     assert res.exit_code == 2 and "bad.toml:snapshots.warn" in "".join(res.output.split())
+
+
+def test_stored_content_edited_into_text_is_tampering_not_a_crash(store, db_url, tmp_path):
+    """A hand edit in SQLite (`replace(content, ...)`) turns a file's BLOB into TEXT: `evidence check`
+    and `request export` name the snapshot and file and exit 3 (was a TypeError traceback, exit 1)."""
+    from sqlalchemy import text
+
+    from plugwatch.cli import app
+
+    if not db_url.startswith("sqlite"):
+        pytest.skip("only SQLite lets a BLOB column hold TEXT")
+    rid = _approved_request(store, db_url)
+    with store.session() as s:
+        s.execute(text("update snapshot_files set content = replace(content, 'a', 'b') "
+                       "where snapshot_id = 1 and name = 'raw.json'"))
+    with store.session() as s:
+        assert ("snapshot 1/raw.json", "stored content is TEXT, not bytes: it was changed outside plugwatch") \
+            in check_store_chain(s)
+    runner = CliRunner()
+    res = runner.invoke(app, ["evidence", "check", "--db", db_url])
+    assert res.exit_code == 3, res.output
+    assert "snapshot 1/raw.json" in _said(res) and "TEXT" in res.output and "Traceback" not in res.output
+    out = tmp_path / "pkg.zip"
+    res = runner.invoke(app, ["evidence", "request", "export", rid, "-o", str(out), "--user", "bob", "--db", db_url])
+    assert res.exit_code == 3, res.output
+    assert "snapshot 1/raw.json" in _said(res) and "Traceback" not in res.output and not out.exists()

@@ -61,13 +61,18 @@ def _user(s, name: str | None):
 
 
 def _run(db: str | None, fn):
-    """Run fn(session) in one transaction; evidence errors are one line and exit 2."""
-    from plugwatch.evidence.snapshot import EvidenceError
+    """Run fn(session) in one transaction; evidence errors are one line and exit 2, stored evidence
+    that fails its integrity check names each problem and exits 3 (as `evidence check` does)."""
+    from plugwatch.evidence.snapshot import EvidenceError, TamperedEvidence
 
     store = _store(db)
     try:
         with store.session() as s:
             return fn(s)
+    except TamperedEvidence as e:
+        for where, what in e.problems:
+            err.print(f"[bold red]FAIL[/] {escape(where)}: {escape(what)}", soft_wrap=True)
+        fail(f"{e.what}; nothing was written (see `plugwatch evidence check`)", EXIT_REJECTS)
     except (EvidenceError, UserError) as e:
         fail(str(e))
     finally:

@@ -39,6 +39,18 @@ class EvidenceError(Exception):
     """A request plugwatch cannot carry out (unknown item, ...): shown as one line."""
 
 
+class NotFound(EvidenceError):
+    """What the request names does not exist (no such item, request, hold, snapshot or account)."""
+
+
+class TamperedEvidence(EvidenceError):
+    """Stored evidence fails its integrity check: `problems` lists (where, what) for each failure."""
+
+    def __init__(self, problems: list[tuple[str, str]], what: str = "stored evidence fails its integrity check"):
+        self.problems, self.what = problems, what
+        super().__init__(f"{what}: " + "; ".join(f"{where}: {why}" for where, why in problems))
+
+
 def on_decision(session: Session, decision: Decision) -> None:
     """After-decision hook (wired in plugwatch.wiring): runs in the deciding transaction."""
     if decision.action in FREEZE_ACTIONS:
@@ -183,15 +195,68 @@ def freeze(session: Session, item_id: str, *, item_class: str, decision: Decisio
     return snap
 
 
+def _stored_bytes(content: Any) -> bytes | None:
+    """A stored file's content as bytes; None when the column holds something else (on SQLite a hand
+    edit such as `replace(content, 'a', 'b')` turns the BLOB into TEXT): that file was tampered with."""
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, bytearray | memoryview):
+        return bytes(content)
+    return None
+
+
+def _wrong_type(content: Any) -> str:
+    kind = "TEXT" if isinstance(content, str) else type(content).__name__
+    return f"stored content is {kind}, not bytes: it was changed outside plugwatch"
+
+
 def load_files(session: Session, snapshot_id: int) -> dict[str, bytes]:
-    return {f.name: bytes(f.content) for f in
-            session.scalars(select(SnapshotFile).where(SnapshotFile.snapshot_id == snapshot_id))}
+    """The stored files of a snapshot; TamperedEvidence names any whose content is not bytes."""
+    files: dict[str, bytes] = {}
+    problems = []
+    for f in session.scalars(select(SnapshotFile).where(SnapshotFile.snapshot_id == snapshot_id)):
+        data = _stored_bytes(f.content)
+        if data is None:
+            problems.append((f"snapshot {snapshot_id}/{f.name}", _wrong_type(f.content)))
+        else:
+            files[f.name] = data
+    if problems:
+        raise TamperedEvidence(problems, f"snapshot {snapshot_id} fails its integrity check")
+    return files
+
+
+def snapshot_problems(session: Session, snap: Snapshot, link: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Problems of one stored snapshot: its manifest against its digest, its place in the chain (`link`,
+    the chain link at its seq, None when there is none), and every stored file against the manifest and
+    its recorded SHA-256. Content of the wrong type is reported, never raised."""
+    from plugwatch.evidence.canon import sha256_hex
+    from plugwatch.evidence.chain import check_files
+
+    where = f"snapshot {snap.id}"
+    problems: list[tuple[str, str]] = []
+    if manifest_digest(snap.manifest) != snap.manifest_digest:
+        problems.append((where, "manifest changed: its digest no longer matches"))
+    if link is None or link["digest"] != snap.manifest_digest:
+        problems.append((where, "not in the chain at its position"))
+    files: dict[str, bytes] = {}
+    unreadable: list[tuple[str, str]] = []
+    stored: list[tuple[str, str]] = []
+    for f in session.scalars(select(SnapshotFile).where(SnapshotFile.snapshot_id == snap.id)):
+        data = _stored_bytes(f.content)
+        if data is None:
+            unreadable.append((f"{where}/{f.name}", _wrong_type(f.content)))
+            continue
+        files[f.name] = data
+        if sha256_hex(data) != f.sha256:
+            stored.append((f"{where}/{f.name}", "content differs from its recorded SHA-256"))
+    named = {w for w, _ in unreadable}  # a file of the wrong type is named once, not also as missing
+    problems += [p for p in check_files(snap.manifest, files, where) if p[0] not in named]
+    return problems + unreadable + stored
 
 
 def check_store_chain(session: Session) -> list[tuple[str, str]]:
     """Problems in the stored chain and in the snapshots still present (manifest vs. files vs. chain)."""
-    from plugwatch.evidence.canon import sha256_hex
-    from plugwatch.evidence.chain import check_files, check_links
+    from plugwatch.evidence.chain import check_links
 
     problems: list[tuple[str, str]] = []
     links = [{"seq": link.seq, "digest": link.digest, "prev": link.prev}
@@ -203,17 +268,7 @@ def check_store_chain(session: Session) -> list[tuple[str, str]]:
     problems += check_links(links)
     by_seq = {link["seq"]: link for link in links}
     for snap in session.scalars(select(Snapshot).order_by(Snapshot.seq)):
-        where = f"snapshot {snap.id}"
-        if manifest_digest(snap.manifest) != snap.manifest_digest:
-            problems.append((where, "manifest changed: its digest no longer matches"))
-        link = by_seq.get(snap.seq)
-        if link is None or link["digest"] != snap.manifest_digest:
-            problems.append((where, "not in the chain at its position"))
-        files = load_files(session, snap.id)
-        problems += check_files(snap.manifest, files, where)
-        for f in session.scalars(select(SnapshotFile).where(SnapshotFile.snapshot_id == snap.id)):
-            if sha256_hex(bytes(f.content)) != f.sha256:
-                problems.append((f"{where}/{f.name}", "content differs from its recorded SHA-256"))
+        problems += snapshot_problems(session, snap, by_seq.get(snap.seq))
     count = session.scalar(select(func.count()).select_from(ChainLink)) or 0
     if links and count != links[-1]["seq"] - links[0]["seq"] + 1:
         problems.append(("chain", "links are missing"))
