@@ -464,3 +464,31 @@ def test_stored_content_edited_into_text_is_tampering_not_a_crash(store, db_url,
     res = runner.invoke(app, ["evidence", "request", "export", rid, "-o", str(out), "--user", "bob", "--db", db_url])
     assert res.exit_code == 3, res.output
     assert "snapshot 1/raw.json" in _said(res) and "Traceback" not in res.output and not out.exists()
+
+
+def test_export_refuses_evidence_that_fails_its_check_and_audits_the_refusal(store, db_url, tmp_path):
+    """`evidence check` exits 3 on a changed stored file: the export must not sign and send that file
+    (it used to), but name the snapshot and the failure, exit 3, and leave an audit entry."""
+    from plugwatch.cli import app
+
+    rid = _approved_request(store, db_url)
+    with store.session() as s:
+        f = s.get(SnapshotFile, (1, "raw.json"))
+        f.content = f.content.replace(b"bars", b"bats")
+    with store.session() as s, pytest.raises(EvidenceError, match="snapshot 1/raw.json"):
+        rq.export_request(s, user(s, "bob"), int(rid))
+    runner = CliRunner()
+    assert runner.invoke(app, ["evidence", "check", "--db", db_url]).exit_code == 3
+    out = tmp_path / "pkg.zip"
+    res = runner.invoke(app, ["evidence", "request", "export", rid, "-o", str(out), "--user", "bob", "--db", db_url])
+    assert res.exit_code == 3, res.output
+    said = _said(res)
+    assert "snapshot 1/raw.json: content differs from its recorded SHA-256" in said and "not exported" in said
+    assert not out.exists() and not out.with_name(out.name + ".part").exists()
+    with store.session() as s:
+        assert s.get(rq.DisclosureRequest, int(rid)).exports == 0
+        assert not s.scalars(select(AuditEntry).where(AuditEntry.action == "request.export")).all()
+        refused = s.scalars(select(AuditEntry).where(AuditEntry.action == "request.export_refused")).one()
+        assert refused.actor == "bob" and refused.subject == f"request:{rid}"
+        assert "snapshot 1/raw.json: content differs from its recorded SHA-256" in refused.details["problems"]
+        assert audit.verify(s) is None

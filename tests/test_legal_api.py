@@ -131,3 +131,21 @@ def test_every_legal_access_is_audited(env):
     assert ("ann", "request.view", f"request:{rid}") in got
     assert ("ann", "subject.export", "account:telegram:shop_one") in got
     assert ("ann", "evidence.view", "snapshot:1") in got
+
+
+def test_export_of_evidence_that_fails_its_check_is_refused_with_422_and_audited(env):
+    from plugwatch.store.evidence_tables import SnapshotFile
+
+    client, tokens, store = env
+    rid = client.post("/api/legal/requests", json=REQUEST, headers=_h(tokens, "ann")).json()["id"]
+    assert client.post(f"/api/legal/requests/{rid}/approve", json={}, headers=_h(tokens, "bob")).status_code == 200
+    with store.session() as s:
+        f = s.get(SnapshotFile, (1, "item.json"))
+        f.content = f.content + b" "
+    res = client.post(f"/api/legal/requests/{rid}/export", headers=_h(tokens, "bob"))
+    assert res.status_code == 422, res.text
+    assert "snapshot 1/item.json" in res.json()["detail"] and "integrity" in res.json()["detail"]
+    with store.session() as s:
+        refused = s.scalars(select(AuditEntry).where(AuditEntry.action == "request.export_refused")).all()
+        assert [(e.actor, e.subject) for e in refused] == [("bob", f"request:{rid}")]
+        assert not s.scalars(select(AuditEntry).where(AuditEntry.action == "request.export")).all()

@@ -3,7 +3,8 @@
 Exit codes: 0 done; 1 internal error; 2 usage error (bad option, unknown user or request, a role
 that may not do this step, unreadable file, no signing key for an export); 3 `evidence verify` /
 `evidence check` found problems (each is printed with the file, line or ZIP structure it is in; a
-signature that does not verify with --public-key is one); 4 `evidence verify` got a file that is not
+signature that does not verify with --public-key is one), or `request export` refused to sign stored
+evidence that fails its check; 4 `evidence verify` got a file that is not
 a package at all (empty).
 """
 
@@ -60,9 +61,10 @@ def _user(s, name: str | None):
     return u
 
 
-def _run(db: str | None, fn):
+def _run(db: str | None, fn, on_tampered=None):
     """Run fn(session) in one transaction; evidence errors are one line and exit 2, stored evidence
-    that fails its integrity check names each problem and exits 3 (as `evidence check` does)."""
+    that fails its integrity check names each problem and exits 3 (as `evidence check` does), after
+    on_tampered(session, error) ran in a transaction of its own (fn's was rolled back)."""
     from plugwatch.evidence.snapshot import EvidenceError, TamperedEvidence
 
     store = _store(db)
@@ -70,6 +72,9 @@ def _run(db: str | None, fn):
         with store.session() as s:
             return fn(s)
     except TamperedEvidence as e:
+        if on_tampered is not None:
+            with store.session() as s:
+                on_tampered(s, e)
         for where, what in e.problems:
             err.print(f"[bold red]FAIL[/] {escape(where)}: {escape(what)}", soft_wrap=True)
         fail(f"{e.what}; nothing was written (see `plugwatch evidence check`)", EXIT_REJECTS)
@@ -280,7 +285,12 @@ def request_export(request_id: int,
             fail(f"cannot write {out}: {e.strerror}")  # the transaction rolls back: no export is logged
         return pkg
 
-    pkg = _run(db, go)
+    def refused(s, e):
+        from plugwatch.evidence.requests import record_refused_export
+
+        record_refused_export(s, _user(s, user).name, request_id, e.problems)
+
+    pkg = _run(db, go, on_tampered=refused)
     err.print(f"wrote {out}: {pkg.files} files, {len(pkg.data):,} bytes; check with `plugwatch evidence verify "
               f"{out} --public-key KEYFILE.pub`", soft_wrap=True)
     if pkg.signed_by:

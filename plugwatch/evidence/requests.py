@@ -10,7 +10,9 @@ Rules (separation of duties):
 - Approval also freezes the matching items that have no snapshot yet (class `disclosure`), so the
   package holds everything in scope as it was at approval.
 - Export (legal or admin, after approval) builds the ZIP; it can be repeated, each export is its own
-  custody entry. Every step is in the custody log and the audit trail.
+  custody entry. Every step is in the custody log and the audit trail. It first checks every snapshot
+  it is about to include as `evidence check` does and refuses (TamperedEvidence, nothing signed) when
+  one fails; callers audit the refusal with record_refused_export.
 
 Concurrency: every step on a request first locks its row (plugwatch.store.locks), then checks the
 state: of an approval and a rejection sent at the same moment exactly one happens, the other is told
@@ -26,10 +28,11 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from plugwatch.evidence import custody as custody_log
+from plugwatch.evidence.chain import check_links
 from plugwatch.evidence.holds import add_hold, lock_holds
 from plugwatch.evidence.package import Package, PackedSnapshot, build_package
 from plugwatch.evidence.signing import Signer, load_signer
-from plugwatch.evidence.snapshot import EvidenceError, freeze, load_files
+from plugwatch.evidence.snapshot import EvidenceError, TamperedEvidence, freeze, load_files, snapshot_problems
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import (
     ChainLink,
@@ -330,9 +333,13 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
     if req.state not in ("approved", "exported"):
         raise EvidenceError(f"request {req.id} is {req.state}: only an approved request can be exported")
     snaps = _matching(session, req)
+    chain = _chain_run(session, snaps)
+    problems = _integrity_problems(session, snaps, chain)
+    if problems:  # never sign evidence that no longer matches what was frozen
+        raise TamperedEvidence(problems, f"request {req.id} not exported: stored evidence fails its integrity check")
     packed = [PackedSnapshot(str(s.id), s.manifest, load_files(session, s.id)) for s in snaps]
     request_info = {k: v for k, v in request_dict(req).items() if k not in ("state", "exports", "exported_at")}
-    pkg = build_package(request=request_info, snapshots=packed, chain=_chain_run(session, snaps),
+    pkg = build_package(request=request_info, snapshots=packed, chain=chain,
                         custody=_custody(session, req), exported_by=user.name, exported_role=user.role,
                         exported_at=now, signer=signer)
     e = pkg.export_entry
@@ -344,6 +351,22 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
                  at=now)
     session.flush()
     return pkg
+
+
+def _integrity_problems(session: Session, snaps: list[Snapshot], chain: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """What `evidence check` would find wrong with these snapshots and the chain run between them."""
+    by_seq = {link["seq"]: link for link in chain}
+    problems = check_links(chain)
+    for snap in snaps:
+        problems += snapshot_problems(session, snap, by_seq.get(snap.seq))
+    return problems
+
+
+def record_refused_export(session: Session, actor: str, request_id: int, problems: list[tuple[str, str]]) -> None:
+    """Audit an export refused because stored evidence failed its check (in a transaction of its own:
+    the refused export's own transaction is rolled back)."""
+    audit.append(session, actor, "request.export_refused", f"request:{request_id}",
+                 {"problems": [f"{where}: {what}" for where, what in problems[:50]], "count": len(problems)})
 
 
 def recorded_export(session: Session, package_sha256: str) -> AuditEntry | None:

@@ -10,7 +10,9 @@ a request needs `legal` and another person than the one who recorded it. Every a
     GET  /api/legal/requests/{id}                 one request, its custody log, the snapshots in scope
     POST /api/legal/requests/{id}/approve         {note}      legal only, not the creator
     POST /api/legal/requests/{id}/reject          {note}      legal only, not the creator
-    POST /api/legal/requests/{id}/export          the package (application/zip); X-Package-SHA256 header
+    POST /api/legal/requests/{id}/export          the package (application/zip); X-Package-SHA256 header;
+                                                  422 naming each problem when stored evidence in scope
+                                                  fails its integrity check (nothing is signed; audited)
     GET  /api/legal/holds                         active holds
     POST /api/legal/holds                         {target_type: account|item|snapshot, target, reason}
     POST /api/legal/holds/{id}/release
@@ -30,7 +32,7 @@ from pydantic import BaseModel, Field
 from plugwatch.errors import UserError
 from plugwatch.evidence import holds as holds_mod
 from plugwatch.evidence import requests as rq
-from plugwatch.evidence.snapshot import EvidenceError, load_files
+from plugwatch.evidence.snapshot import EvidenceError, TamperedEvidence, load_files
 from plugwatch.privacy import subject
 from plugwatch.service.auth import require
 from plugwatch.service.limits import RowId
@@ -43,10 +45,15 @@ Legal = Annotated[User, Depends(require("legal.use"))]
 Approver = Annotated[User, Depends(require("legal.approve"))]
 
 
-def _run(request: Request, fn, *args, **kwargs):
+def _run(request: Request, fn, *args, on_tampered=None, **kwargs):
     try:
         with request.app.state.store.session() as s:
             return fn(s, *args, **kwargs)
+    except TamperedEvidence as e:  # 422 like every refused step; the refusal is audited on its own
+        if on_tampered is not None:
+            with request.app.state.store.session() as s:
+                on_tampered(s, e)
+        raise HTTPException(422, str(e)) from None
     except rq.RequestDenied as e:
         raise HTTPException(403, str(e)) from None
     except (EvidenceError, UserError) as e:
@@ -122,7 +129,8 @@ def reject(request: Request, request_id: RowId, user: Approver, body: NoteIn) ->
 
 @router.post("/requests/{request_id}/export")
 def export(request: Request, request_id: RowId, user: Legal) -> Response:
-    pkg = _run(request, lambda s: rq.export_request(s, user, request_id))
+    pkg = _run(request, lambda s: rq.export_request(s, user, request_id),
+               on_tampered=lambda s, e: rq.record_refused_export(s, user.name, request_id, e.problems))
     name = f"disclosure-{request_id}-{pkg.export_entry['at'][:10]}.zip"
     return Response(pkg.data, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
