@@ -149,3 +149,25 @@ def test_export_of_evidence_that_fails_its_check_is_refused_with_422_and_audited
         refused = s.scalars(select(AuditEntry).where(AuditEntry.action == "request.export_refused")).all()
         assert [(e.actor, e.subject) for e in refused] == [("bob", f"request:{rid}")]
         assert not s.scalars(select(AuditEntry).where(AuditEntry.action == "request.export")).all()
+
+
+def test_export_without_a_signing_key_is_422_and_unknown_things_are_404(env, monkeypatch):
+    """Errors map to statuses by type: "no evidence signing key ..." starts with "no " but is a 422
+    (it used to be a 404 because the message was read), a request, hold or snapshot that does not
+    exist is a 404."""
+    from plugwatch.evidence.signing import KEY_ENV
+
+    client, tokens, _ = env
+    rid = client.post("/api/legal/requests", json=REQUEST, headers=_h(tokens, "ann")).json()["id"]
+    assert client.post(f"/api/legal/requests/{rid}/approve", json={}, headers=_h(tokens, "bob")).status_code == 200
+    bob = _h(tokens, "bob")
+    assert client.post("/api/legal/requests/999/export", headers=bob).status_code == 404
+    assert client.get("/api/legal/requests/999", headers=bob).status_code == 404
+    assert client.post("/api/legal/holds/999/release", headers=bob).status_code == 404
+    assert client.get("/api/legal/snapshots/999", headers=bob).status_code == 404
+    assert client.post("/api/legal/holds", json={"target_type": "snapshot", "target": "999", "reason": "r"},
+                       headers=bob).status_code == 404
+    monkeypatch.delenv(KEY_ENV)
+    res = client.post(f"/api/legal/requests/{rid}/export", headers=bob)
+    assert res.status_code == 422, res.text
+    assert "plugwatch evidence keygen" in res.json()["detail"]

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from plugwatch.evidence.snapshot import EvidenceError
+from plugwatch.evidence.snapshot import EvidenceError, NotFound
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import HOLD_TARGETS, LegalHold, Snapshot
 from plugwatch.store.locks import lock_name
@@ -43,7 +43,7 @@ def add_hold(session: Session, target_type: str, target: str, reason: str, actor
         raise EvidenceError("a hold needs a reason (case, request reference)")
     lock_holds(session)
     if target_type == "snapshot" and session.get(Snapshot, _int(target)) is None:
-        raise EvidenceError(f"no snapshot {target}")
+        raise NotFound(f"no snapshot {target}")
     hold = LegalHold(target_type=target_type, target=target, reason=reason.strip(), request_id=request_id,
                      created_by=actor, created_at=now or utcnow())
     session.add(hold)
@@ -61,7 +61,7 @@ def release_hold(session: Session, hold_id: int, actor: str, now: datetime | Non
     hold = session.scalars(select(LegalHold).where(LegalHold.id == hold_id)
                            .execution_options(populate_existing=True)).one_or_none()
     if hold is None:
-        raise EvidenceError(f"no hold {hold_id}")
+        raise NotFound(f"no hold {hold_id}")
     if res.rowcount != 1:
         raise EvidenceError(f"hold {hold_id} was already released by {hold.released_by}")
     audit.append(session, actor, "hold.release", f"{hold.target_type}:{hold.target}", {"hold": hold.id},

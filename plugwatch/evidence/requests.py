@@ -32,7 +32,14 @@ from plugwatch.evidence.chain import check_links
 from plugwatch.evidence.holds import add_hold, lock_holds
 from plugwatch.evidence.package import Package, PackedSnapshot, build_package
 from plugwatch.evidence.signing import Signer, load_signer
-from plugwatch.evidence.snapshot import EvidenceError, TamperedEvidence, freeze, load_files, snapshot_problems
+from plugwatch.evidence.snapshot import (
+    EvidenceError,
+    NotFound,
+    TamperedEvidence,
+    freeze,
+    load_files,
+    snapshot_problems,
+)
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import (
     ChainLink,
@@ -186,7 +193,7 @@ def _get(session: Session, request_id: int, lock: bool = False) -> DisclosureReq
     else:
         req = session.get(DisclosureRequest, request_id)
     if req is None:
-        raise EvidenceError(f"no disclosure request {request_id}")
+        raise NotFound(f"no disclosure request {request_id}")
     return req
 
 

@@ -164,7 +164,7 @@ def freeze(session: Session, item_id: str, *, item_class: str, decision: Decisio
     now = now or utcnow()
     item = session.get(Item, item_id)
     if item is None:
-        raise EvidenceError(f"no item {item_id!r} to freeze")
+        raise NotFound(f"no item {item_id!r} to freeze")
     files = snapshot_files(session, item, decision, now)
     head = _lock_chain(session)
     seq = head.seq + 1 if head else 1

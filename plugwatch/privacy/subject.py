@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugwatch.evidence.holds import held_snapshot_ids, item_held, lock_holds
-from plugwatch.evidence.snapshot import EvidenceError, delete_snapshot, freeze
+from plugwatch.evidence.snapshot import NotFound, delete_snapshot, freeze
 from plugwatch.store import audit, schema
 from plugwatch.store.evidence_tables import Snapshot
 from plugwatch.store.intake_tables import Reporter, UserReport
@@ -53,7 +53,7 @@ def _account(session: Session, key: str) -> tuple[str, schema.Account | None]:
     has_snaps = session.scalars(select(Snapshot.id).where(Snapshot.account_key == key).limit(1)).first()
     reported = session.scalars(select(Reporter.id).where(Reporter.key == key)).first()
     if acc is None and has_items is None and has_snaps is None and reported is None:
-        raise EvidenceError(f"nothing is stored about account {key!r} (write it as platform:handle)")
+        raise NotFound(f"nothing is stored about account {key!r} (write it as platform:handle)")
     return key, acc
 
 

@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from plugwatch.errors import UserError
 from plugwatch.evidence import holds as holds_mod
 from plugwatch.evidence import requests as rq
-from plugwatch.evidence.snapshot import EvidenceError, TamperedEvidence, load_files
+from plugwatch.evidence.snapshot import EvidenceError, NotFound, TamperedEvidence, load_files
 from plugwatch.privacy import subject
 from plugwatch.service.auth import require
 from plugwatch.service.limits import RowId
@@ -56,9 +56,10 @@ def _run(request: Request, fn, *args, on_tampered=None, **kwargs):
         raise HTTPException(422, str(e)) from None
     except rq.RequestDenied as e:
         raise HTTPException(403, str(e)) from None
+    except NotFound as e:  # by type, never by the message's words ("no evidence signing key" is a 422)
+        raise HTTPException(404, str(e)) from None
     except (EvidenceError, UserError) as e:
-        status = 404 if str(e).startswith(("no ", "nothing is stored")) else 422
-        raise HTTPException(status, str(e)) from None
+        raise HTTPException(422, str(e)) from None
 
 
 class RequestIn(BaseModel):
@@ -179,7 +180,7 @@ def show_snapshot(request: Request, snapshot_id: RowId, user: Legal) -> dict[str
     def go(s):
         snap = s.get(Snapshot, snapshot_id)
         if snap is None:
-            raise EvidenceError(f"no snapshot {snapshot_id}")
+            raise NotFound(f"no snapshot {snapshot_id}")
         files = {}
         for name, data in load_files(s, snapshot_id).items():
             try:
