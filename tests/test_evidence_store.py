@@ -492,3 +492,29 @@ def test_export_refuses_evidence_that_fails_its_check_and_audits_the_refusal(sto
         assert refused.actor == "bob" and refused.subject == f"request:{rid}"
         assert "snapshot 1/raw.json: content differs from its recorded SHA-256" in refused.details["problems"]
         assert audit.verify(s) is None
+
+
+def test_the_approval_fixes_the_scope_a_later_export_does_not_grow(store, db_url):
+    """An item of the requested account ingested and frozen after the approval is not in a re-export
+    (it was: the scope was matched again at each export); the approval's custody entry lists the
+    snapshots it covers."""
+    decide(store, "telegram:1", "remove")
+    with store.session() as s:
+        rid = _request(s).id
+    with store.session() as s:
+        rq.approve_request(s, user(s, "bob"), rid)
+    with store.session() as s:
+        first = rq.export_request(s, user(s, "bob"), rid)
+        approved = [e for e in rq.custody_of(s, rid) if e["action"] == "approved"][0]
+    items = sorted(x["item"] for x in json.loads(zipfile.ZipFile(io.BytesIO(first.data)).read("manifest.json"))["snapshots"])
+    assert items == ["telegram:1", "telegram:2", "telegram:3", "telegram:4"]
+    ingest(store, [record(6)])  # same account, in the date range, after the approval
+    decide(store, "telegram:6", "remove")  # frozen now: in the request's scope, not in its approval
+    with store.session() as s:
+        again = rq.export_request(s, user(s, "ann"), rid)
+        shown = [x.id for x in rq.matching_snapshots(s, user(s, "ann"), rid)]
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(again.data)).read("manifest.json"))
+    assert sorted(x["item"] for x in manifest["snapshots"]) == items
+    assert verify_package(again.data).ok
+    covered = approved["details"].get("snapshots")
+    assert len(covered) == 4 and shown == covered

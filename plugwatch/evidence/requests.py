@@ -8,7 +8,9 @@ Rules (separation of duties):
 - Recording a request places legal holds on the accounts it names and on the snapshots of the
   identifiers it names, so retention cannot delete the evidence while the request is pending.
 - Approval also freezes the matching items that have no snapshot yet (class `disclosure`), so the
-  package holds everything in scope as it was at approval.
+  package holds everything in scope as it was at approval. The approval fixes the scope: its custody
+  entry lists the snapshots it covers, and every export of the request holds those and nothing frozen
+  later (an item ingested or frozen after the approval needs a new request and approval).
 - Export (legal or admin, after approval) builds the ZIP; it can be repeated, each export is its own
   custody entry. Every step is in the custody log and the audit trail. It first checks every snapshot
   it is about to include as `evidence check` does and refuses (TamperedEvidence, nothing signed) when
@@ -219,15 +221,19 @@ def _decide(session: Session, user: User, request_id: int, state: str, note: str
         raise EvidenceError(f"request {req.id} is {req.state}, not a draft waiting for approval")
     if req.created_by == user.name:
         raise RequestDenied(f"{user.name} recorded request {req.id}: another legal user must {state[:-1]} it")
-    frozen = []
+    frozen: list[int] = []
+    details: dict[str, Any] = {"note": note} if note else {}
     if state == "approved":
         lock_holds(session)  # before the audit head, which the freezes take
         frozen = _freeze_unfrozen(session, req, user, now)
         _hold_identifier_snapshots(session, req, user, now)
+        details["snapshots"] = [s.id for s in _matching(session, req)]  # the approved scope, fixed here
     req.state, req.decided_by, req.decided_at, req.decision_note = state, user.name, now, note or None
-    _log(session, req, state, user, now, {"note": note} if note else {})
+    _log(session, req, state, user, now, details)
     audit.append(session, user.name, f"request.{state[:-1] if state == 'approved' else 'reject'}",
-                 f"request:{req.id}", {"note": note, "frozen": frozen}, at=now)
+                 f"request:{req.id}", {"note": note, "frozen": frozen,
+                                       **({"snapshots": details["snapshots"]} if "snapshots" in details else {})},
+                 at=now)
     return req
 
 
@@ -297,10 +303,35 @@ def _matching(session: Session, req: DisclosureRequest, accounts: bool = True) -
     return list(session.scalars(stmt.order_by(Snapshot.seq)))
 
 
+def approved_snapshot_ids(session: Session, req: DisclosureRequest) -> list[int] | None:
+    """The snapshots the approval covered, as its custody entry records them; None before approval.
+    A request approved before the list was recorded: the snapshots in scope frozen by its approval."""
+    if req.state not in ("approved", "exported"):
+        return None
+    approved = next((e for e in _custody(session, req) if e.get("action") == "approved"), None)
+    ids = ((approved or {}).get("details") or {}).get("snapshots")
+    if isinstance(ids, list):
+        return [int(x) for x in ids]
+    return [s.id for s in _matching(session, req) if req.decided_at is None or s.created_at <= req.decided_at]
+
+
+def _scope_snapshots(session: Session, req: DisclosureRequest) -> tuple[list[Snapshot], list[int]]:
+    """What an export of `req` holds: before approval everything its scope matches now; once approved
+    only the snapshots the approval covered (an item frozen later needs a new request), minus any
+    deleted since (returned second)."""
+    ids = approved_snapshot_ids(session, req)
+    if ids is None:
+        return _matching(session, req), []
+    snaps = list(session.scalars(select(Snapshot).where(Snapshot.id.in_(ids)).order_by(Snapshot.seq))) if ids else []
+    present = {s.id for s in snaps}
+    return snaps, [i for i in ids if i not in present]
+
+
 def matching_snapshots(session: Session, user: User, request_id: int) -> list[Snapshot]:
+    """The snapshots a request covers (approved: those its approval fixed); the look is audited."""
     _need(user, EXPORT_ROLES, "listing a request's snapshots")
     req = _get(session, request_id)
-    snaps = _matching(session, req)
+    snaps, _ = _scope_snapshots(session, req)
     audit.append(session, user.name, "request.view", f"request:{req.id}", {"snapshots": [s.id for s in snaps]})
     return snaps
 
@@ -339,7 +370,7 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
     req = _get(session, request_id, lock=True)  # exports of one request are logged one after the other
     if req.state not in ("approved", "exported"):
         raise EvidenceError(f"request {req.id} is {req.state}: only an approved request can be exported")
-    snaps = _matching(session, req)
+    snaps, gone = _scope_snapshots(session, req)  # the scope as approved, never what was frozen since
     chain = _chain_run(session, snaps)
     problems = _integrity_problems(session, snaps, chain)
     if problems:  # never sign evidence that no longer matches what was frozen
@@ -353,7 +384,8 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
     session.add(CustodyEvent(request_id=req.id, seq=e["seq"], entry=e, hash=e["hash"]))
     req.state, req.exported_at, req.exports = "exported", now, (req.exports or 0) + 1
     audit.append(session, user.name, "request.export", f"request:{req.id}",
-                 {"snapshots": [s.id for s in snaps], "package_sha256": pkg.sha256,
+                 {"snapshots": [s.id for s in snaps], **({"deleted_since_approval": gone} if gone else {}),
+                  "package_sha256": pkg.sha256,
                   "manifest_sha256": pkg.manifest_sha256, "bytes": len(pkg.data), "signing_key": pkg.signed_by},
                  at=now)
     session.flush()
