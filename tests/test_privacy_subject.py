@@ -129,3 +129,18 @@ def test_subject_cli_needs_a_role_and_yes(store, db_url, tmp_path):
     assert res.exit_code == 2 and "--yes" in res.output
     res = runner.invoke(app, ["subject", "delete", "telegram:shop_one", "--yes", "--user", "ann", "--db", db_url])
     assert res.exit_code == 0 and json.loads(res.stdout)["deleted_snapshots"] == [1, 2]
+
+
+def test_subject_export_names_staff_by_role_only_and_the_audit_trail_keeps_names(store):
+    """The export goes to the data subject, maybe the suspected dealer: it must not name the reviewer
+    (it gave `"reviewer": "lead1"`) nor the legal user who made it."""
+    with store.session() as s:
+        out = subject_export(s, user(s, "ann"), "telegram:shop_one")
+    assert [d["reviewer"] for d in out["decisions"]] == ["lead", "lead"]
+    assert out["generated_by"] == "legal"
+    text = json.dumps(out)
+    assert '"lead1"' not in text and '"ann"' not in text
+    with store.session() as s:
+        entries = s.scalars(select(schema.AuditEntry).order_by(schema.AuditEntry.seq)).all()
+        assert any(e.actor == "lead1" for e in entries)  # the decisions, by name
+        assert any(e.actor == "ann" and e.action == "subject.export" for e in entries)

@@ -1,7 +1,9 @@
 """Data-subject rights for one account: everything stored about it, and deleting it.
 
 The export holds the account, its identifiers, items (as received and as scanned), review
-decisions, strikes, appeals and the metadata of its evidence snapshots, and, when the same
+decisions (who took them by role only, e.g. "reviewer" or "lead": staff are not named to the
+subject; the audit trail keeps their names), strikes, appeals and the metadata of its evidence
+snapshots, and, when the same
 `platform:handle` reported others, the reports it filed (its own words, what it reported and the
 outcome, as the platform may tell it) and its track record; never other reporters of its items. It leaves out disclosure
 requests and legal holds about the account: telling someone that law enforcement asked for their
@@ -72,7 +74,9 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
     _need(user, "a subject-access export")
     now = now or utcnow()
     key, acc = _account(session, account_key)
-    names = {uid: name for uid, name in session.execute(select(User.id, User.name))}
+    # Staff are named by role, never by name: the subject may be the suspected dealer they acted against.
+    # Who it was stays in the audit trail (and in decision.json of the evidence snapshots).
+    roles = {uid: role for uid, role in session.execute(select(User.id, User.role))}
     items = _items(session, key)
     item_ids = [i.id for i in items]
     idents = session.execute(
@@ -86,7 +90,7 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
         "format": "plugwatch-subject-access/1",
         "account_key": key,
         "generated_at": now.isoformat(),
-        "generated_by": user.name,
+        "generated_by": user.role,
         "account": None if acc is None else {
             "key": acc.key, "platform": acc.platform, "handle": acc.handle, "native_id": acc.native_id,
             "display_name": acc.display_name, "bio": acc.bio, "followers": acc.followers,
@@ -102,7 +106,7 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
                           "decided_at": _iso(t.decided_at)}
                          for t in _about_items(session, schema.ReviewTask, item_ids)],
         "decisions": [{"id": d.id, "item_id": d.item_id, "action": d.action, "policy_reason": d.policy_reason,
-                       "note": d.note, "reviewer": names.get(d.reviewer_id), "created_at": _iso(d.created_at)}
+                       "note": d.note, "reviewer": roles.get(d.reviewer_id), "created_at": _iso(d.created_at)}
                       for d in decisions],
         "strikes": [{"decision_id": s.decision_id, "created_at": _iso(s.created_at), "expires_at": _iso(s.expires_at),
                      "revoked_at": _iso(s.revoked_at)}
