@@ -144,3 +144,41 @@ def test_subject_export_names_staff_by_role_only_and_the_audit_trail_keeps_names
         entries = s.scalars(select(schema.AuditEntry).order_by(schema.AuditEntry.seq)).all()
         assert any(e.actor == "lead1" for e in entries)  # the decisions, by name
         assert any(e.actor == "ann" and e.action == "subject.export" for e in entries)
+
+
+def test_files_with_personal_data_are_owner_only(store, db_url, tmp_path, monkeypatch):
+    """`subject export -o` and `request export -o` wrote 0644 files; they are 0600 now, also when they
+    replace an existing file, and a missing folder is created as for every -o (scan -o does too)."""
+    import os
+    import stat
+
+    from test_evidence_support import use_signing_key
+
+    from plugwatch.cli import app
+
+    use_signing_key(tmp_path / "keys", monkeypatch)
+    old = os.umask(0o022)
+    try:
+        runner = CliRunner()
+        sar = tmp_path / "new" / "folder" / "sar.json"
+        res = runner.invoke(app, ["subject", "export", "telegram:shop_one", "-o", str(sar), "--user", "ann",
+                                  "--db", db_url])
+        assert res.exit_code == 0, res.output
+        assert stat.S_IMODE(sar.stat().st_mode) == 0o600 and json.loads(sar.read_text())["items"]
+        sar.chmod(0o644)
+        assert runner.invoke(app, ["subject", "export", "telegram:shop_one", "-o", str(sar), "--user", "ann",
+                                   "--db", db_url]).exit_code == 0
+        assert stat.S_IMODE(sar.stat().st_mode) == 0o600
+        with store.session() as s:
+            rid = rq.create_request(s, user(s, "ann"), agency="NCA", legal_basis="order", reference="N-1",
+                                    accounts=["telegram:shop_one"]).id
+        with store.session() as s:
+            rq.approve_request(s, user(s, "bob"), rid)
+        pkg = tmp_path / "pkg.zip"
+        res = runner.invoke(app, ["evidence", "request", "export", str(rid), "-o", str(pkg), "--user", "bob",
+                                  "--db", db_url])
+        assert res.exit_code == 0, res.output
+        assert stat.S_IMODE(pkg.stat().st_mode) == 0o600
+        assert not list(tmp_path.rglob("*.part"))  # nothing left behind
+    finally:
+        os.umask(old)

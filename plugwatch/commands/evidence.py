@@ -26,7 +26,7 @@ from plugwatch.commands.common import (
     err,
     fail,
     open_db,
-    write_output,
+    write_private,
 )
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $PLUGWATCH_DB, else "
@@ -277,10 +277,7 @@ def request_export(request_id: int,
     def go(s):
         pkg = export_request(s, _user(s, user), request_id, signer=signer, unsigned=unsigned)
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_name(out.name + ".part")
-            tmp.write_bytes(pkg.data)
-            tmp.replace(out)
+            write_private(out, pkg.data)  # owner-only: the package is personal data
         except OSError as e:
             fail(f"cannot write {out}: {e.strerror}")  # the transaction rolls back: no export is logged
         return pkg
@@ -432,9 +429,14 @@ def subject_export_cmd(account: Annotated[str, typer.Argument(help="platform:han
     from plugwatch.privacy.subject import subject_export
 
     data = _run(db, lambda s: subject_export(s, _user(s, user), account))
-    write_output(out, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
     if out is None:
+        sys.stdout.write(text)
         return
+    try:
+        write_private(out, text.encode("utf-8"))  # owner-only: everything stored about a person
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror}")
     err.print(f"wrote {out}: {len(data['items'])} items, {len(data['snapshots'])} snapshots")
 
 
