@@ -518,3 +518,24 @@ def test_the_approval_fixes_the_scope_a_later_export_does_not_grow(store, db_url
     assert verify_package(again.data).ok
     covered = approved["details"].get("snapshots")
     assert len(covered) == 4 and shown == covered
+
+
+def test_holds_and_requests_on_accounts_never_seen_warn_but_go_ahead(store, db_url):
+    """`hold add --account nosuch:acct` and `request create --account nosuch:acct` said nothing; a
+    misspelt account protects nothing, so both warn on stderr naming it (and still succeed: a hold may
+    come before the account's items are ingested)."""
+    from plugwatch.cli import app
+
+    runner = CliRunner()
+    db = ["--db", db_url]
+    res = runner.invoke(app, ["hold", "add", "--account", "nosuch:acct", "--reason", "court order", "--user", "ann", *db])
+    assert res.exit_code == 0, res.output
+    assert "warning" in res.stderr and "nosuch:acct" in res.stderr and res.stdout.strip().isdigit()
+    res = runner.invoke(app, ["evidence", "request", "create", "--agency", "NCA", "--legal-basis", "order",
+                              "--reference", "N-1", "--account", "nosuch:acct", "--account", "telegram:shop_one",
+                              "--user", "ann", *db])
+    assert res.exit_code == 0, res.output
+    assert "nosuch:acct" in _said(res) and "warning" in res.stderr and "telegram:shop_one is" not in _said(res)
+    assert res.stderr.count("warning") == 1
+    known = runner.invoke(app, ["hold", "add", "--account", "Telegram:Shop_One", "--reason", "r", "--user", "ann", *db])
+    assert known.exit_code == 0 and "warning" not in known.stderr

@@ -196,6 +196,14 @@ def freeze_cmd(item: Annotated[str, typer.Argument(help="Item id (platform:nativ
     err.print(f"froze {item} as snapshot {_run(db, go)}")
 
 
+def _warn_unknown(accounts: list[str]) -> None:
+    """Say so when a hold or request names an account the database has never seen (allowed: it may
+    come before ingestion, but a misspelt account protects and discloses nothing)."""
+    for key in accounts:
+        err.print(f"[bold yellow]warning:[/] no account, item or snapshot of {escape(key)} is stored yet: check "
+                  "the spelling (platform:handle); it still applies to what is ingested later", soft_wrap=True)
+
+
 # -------------------------------------------------------------------------------------- requests
 
 
@@ -217,15 +225,17 @@ def request_create(
     db: DbOption = None,
 ) -> None:
     """Record a request (legal or admin); puts legal holds on what it names. Prints the request id."""
+    from plugwatch.evidence.holds import unknown_accounts
     from plugwatch.evidence.requests import create_request, scope_text
 
     def go(s):
         req = create_request(s, _user(s, user), agency=agency, legal_basis=legal_basis, reference=reference,
                              accounts=account, identifiers=identifier, date_from=date_from, date_to=date_to,
                              emergency=emergency, emergency_reason=emergency_reason, due_date=due, note=note)
-        return req.id, req.scope
+        return req.id, req.scope, unknown_accounts(s, req.scope["accounts"])
 
-    rid, scope = _run(db, go)
+    rid, scope, unknown = _run(db, go)
+    _warn_unknown(unknown)
     err.print(f"request {rid} recorded (draft); scope: {escape(scope_text(scope))}; another legal user must "
               "approve it", soft_wrap=True)
     print(rid)
@@ -369,7 +379,7 @@ def hold_add(
     db: DbOption = None,
 ) -> None:
     """Put a legal hold on an account, item or snapshot (legal or admin). Prints the hold id."""
-    from plugwatch.evidence.holds import add_hold
+    from plugwatch.evidence.holds import add_hold, unknown_accounts
 
     targets = [(t, v) for t, v in (("account", account), ("item", item), ("snapshot", snapshot)) if v is not None]
     if len(targets) != 1:
@@ -379,9 +389,11 @@ def hold_add(
         u = _user(s, user)
         if u.role not in ("legal", "admin"):
             fail(f"legal holds need the role legal or admin; {u.name} is {u.role}")
-        return add_hold(s, targets[0][0], str(targets[0][1]), reason, u.name).id
+        hold = add_hold(s, targets[0][0], str(targets[0][1]), reason, u.name)
+        return hold.id, unknown_accounts(s, [hold.target]) if hold.target_type == "account" else []
 
-    hid = _run(db, go)
+    hid, unknown = _run(db, go)
+    _warn_unknown(unknown)
     err.print(f"hold {hid} on {targets[0][0]} {targets[0][1]}")
     print(hid)
 

@@ -69,6 +69,21 @@ def release_hold(session: Session, hold_id: int, actor: str, now: datetime | Non
     return hold
 
 
+def unknown_accounts(session: Session, keys: Iterable[str]) -> list[str]:
+    """The accounts among `keys` this database has never seen (no account row, item or snapshot): a
+    hold or request may rightly come before ingestion, but a typo would protect nothing, so callers warn."""
+    from plugwatch.store.schema import Account, Item
+
+    unknown = []
+    for key in keys:
+        key = key.strip().lower()
+        if (session.get(Account, key) is None
+                and session.scalars(select(Item.id).where(Item.account_key == key).limit(1)).first() is None
+                and session.scalars(select(Snapshot.id).where(Snapshot.account_key == key).limit(1)).first() is None):
+            unknown.append(key)
+    return unknown
+
+
 def active_holds(session: Session) -> list[LegalHold]:
     return list(session.scalars(select(LegalHold).where(LegalHold.released_at.is_(None)).order_by(LegalHold.id)))
 
