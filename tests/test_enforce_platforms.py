@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from plugwatch.enforce import config as site_config
 from plugwatch.enforce.worker import Worker
-from plugwatch.store.enforcement_tables import PlatformEffect
+from plugwatch.store.enforcement_tables import Notice, PlatformEffect
 
 TOKEN = "mastodon-admin-token-8d1f0c2b"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -72,8 +72,62 @@ def test_mastodon_removal_reports_the_status_and_resolves_it_with_a_warning(db_u
     Worker(store, site_config.active()).drain()
     assert mastodon.actions == [{"account": "201", "type": "none", "report_id": "1",
                                  "text": mastodon.actions[0]["text"]}]
-    assert "removed your post" in mastodon.actions[0]["text"]
+    # Stock Mastodon cannot delete the post: the account is told it was reported for removal, not removed.
+    text = mastodon.actions[0]["text"]
+    assert "removed your post" not in text and "reported to this server's moderators for removal" in text
+    with store.session() as s:
+        assert [(n.kind, n.text) for n in s.scalars(select(Notice))] == [("remove_reported", text)]
+    assert rows(store)[0].payload["notice"] == text
     store.dispose()
+
+
+def test_mastodon_notice_says_what_the_mapped_operation_does(db_url, mastodon, tmp_path, monkeypatch):
+    config = (tmp_path / "site.toml").read_text() + '[backends.social.operations]\nsuspend_account = "silence"\n'
+    write_config(tmp_path, config, monkeypatch)
+    store = open_store(db_url)
+    decide_all(store, toots(1), action="suspend")
+    assert Worker(store, site_config.active()).drain() == {"delivered": 1}
+    assert [a["type"] for a in mastodon.actions] == ["silence"]
+    text = mastodon.actions[0]["text"]
+    assert "limited your account" in text and "suspended" not in text
+    store.dispose()
+
+
+@pytest.mark.parametrize("kind, effect, operation, template", [
+    ("mastodon", "remove_content", "report_and_warn", "remove_reported"),
+    ("mastodon", "remove_content", "warn", "warn"),
+    ("mastodon", "remove_content", "suspend", "suspend"),
+    ("mastodon", "warn_account", "warn", "warn"),
+    ("mastodon", "suspend_account", "suspend", "suspend"),
+    ("mastodon", "suspend_account", "silence", "silence"),
+    ("mastodon", "suspend_account", "disable", "disable"),
+    ("mastodon", "suspend_account", "sensitive", "sensitive"),
+    ("ozone", "remove_content", "takedown", "remove"),
+    ("ozone", "suspend_account", "takedown", "suspend"),
+    ("ozone", "warn_account", "label", "warn"),
+    ("ozone", "remove_content", "label", "label_post"),
+    ("ozone", "remove_content", "acknowledge", "warn"),
+    ("webhook", "remove_content", "remove_content", "remove"),
+    ("webhook", "remove_content", "warn_account", "warn"),
+    ("dryrun", "suspend_account", "suspend_account", "suspend"),
+])
+def test_the_notice_template_follows_the_operation_not_the_decision(kind, effect, operation, template):
+    from plugwatch.enforce.backends import notice_kind
+    from plugwatch.enforce.notices import KINDS, LANGUAGES, compose
+
+    assert notice_kind(kind, effect, operation) == template
+    for language in LANGUAGES:  # every template exists in every language
+        assert compose(template, "drug_sale", language=language, appeal="")
+        assert compose("reversed", "drug_sale", language=language, appeal="", reversed_action=template)
+    assert template in KINDS
+
+
+def test_every_operation_that_acts_has_a_truthful_notice():
+    from plugwatch.enforce import mastodon as masto_module
+    from plugwatch.enforce import ozone as ozone_module
+
+    assert set(masto_module.NOTICES) == set(masto_module.ACCOUNT_ACTIONS)
+    assert set(ozone_module.NOTICES) == ozone_module.OPERATIONS - {"reverse_takedown", "unlabel"}
 
 
 def test_mastodon_resend_after_a_crash_finds_the_resolved_report_and_acts_once(db_url, mastodon):

@@ -1,7 +1,9 @@
 """What every back-end shares: the request it gets, the errors it raises, and which module is which kind.
 
 A back-end module has OPERATIONS (the platform operations it knows), DEFAULTS (effect -> operation
-when the configuration names none) and a class with `send(request) -> dict`, the platform's answer in
+when the configuration names none), optionally NOTICES (operation -> the notice template that says
+what that operation really does to the account, or a table of it per subject kind, content or
+account; plugwatch.enforce.notices) and a class with `send(request) -> dict`, the platform's answer in
 short. It raises Transient for what may work later (a 5xx, a timeout, a refused connection, 429) and
 Permanent for what never will (a 4xx refusal, a subject the platform cannot address).
 
@@ -61,6 +63,18 @@ def operations_of(kind: str) -> frozenset[str]:
 
 def default_operations(kind: str) -> dict[str, str | None]:
     return dict(module_of(kind).DEFAULTS)
+
+
+def notice_kind(kind: str, effect: str, operation: str | None) -> str | None:
+    """The notice template that tells the truth about `operation` on a back-end of `kind` carrying out
+    `effect`, or None where the action's own template does (the back-end does what the action says,
+    or the operation only logs)."""
+    from plugwatch.actions import EFFECTS
+
+    value = getattr(module_of(kind), "NOTICES", {}).get(operation)
+    if isinstance(value, dict):
+        value = value.get(EFFECTS.get(effect, "content"))
+    return value
 
 
 def http_error(status: int, text: str) -> DeliveryError:

@@ -13,6 +13,7 @@ from plugwatch.enforce.backends import EffectRequest
 
 OPERATIONS = frozenset(EFFECTS)
 DEFAULTS = {effect: effect for effect in EFFECTS}
+NOTICES = {"remove_content": "remove", "warn_account": "warn", "suspend_account": "suspend"}
 
 
 class Backend:

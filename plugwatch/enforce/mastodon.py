@@ -32,6 +32,11 @@ ACCOUNT_ACTIONS = {"report_and_warn": None, "warn": None, "sensitive": "sensitiv
 REVERSES = {"unsuspend": ("admin_account_unsuspend", "suspended"), "unsilence": ("admin_account_unsilence", "silenced"),
             "enable": ("admin_account_enable", "disabled"), "unsensitive": ("admin_account_unsensitive", "sensitized")}
 OPERATIONS = frozenset(ACCOUNT_ACTIONS) | frozenset(REVERSES)
+# What the account is told each operation did (plugwatch.enforce.notices): a removal here is a report
+# to the server's moderators and a warning, the post stays up until one of them deletes it; a warning
+# on its own leaves the post up; the account actions say what they do.
+NOTICES = {"report_and_warn": "remove_reported", "warn": "warn", "sensitive": "sensitive", "disable": "disable",
+           "silence": "silence", "suspend": "suspend"}
 DEFAULTS: dict[str, str | None] = {"remove_content": "report_and_warn", "warn_account": "warn",
                                    "suspend_account": "suspend", "unsuspend_account": "unsuspend",
                                    "restore_content": None, "withdraw_warning": None}

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plugwatch.actions import ACTIONS, EFFECTS, POLICY_REASONS
+from plugwatch.enforce import backends as backend_registry
 from plugwatch.enforce import config as site_config
 from plugwatch.enforce import dsa_statements, notices
 from plugwatch.store import reports
@@ -39,19 +40,39 @@ def on_decision(session: Session, decision: Decision) -> None:
     if not spec.final or spec.effect is None:
         return
     automated = is_automated(session, decision)  # a policy rule took it (plugwatch.rules)
-    text = notices.compose(spec.notice or decision.action, decision.policy_reason, language=cfg.language,
-                           appeal=cfg.appeal, policy_url=cfg.policy_url, item_url=item.url,
-                           automated_detection=bool(item.flagged), automated_decision=automated)
-    session.add(Notice(decision_id=decision.id, item_id=item.id, account_key=item.account_key,
-                       kind=spec.notice or decision.action, language=cfg.language, text=text,
-                       automated_decision=automated, created_at=decision.created_at))
-    payload = _payload(decision, item, account, spec.effect, text)
-    payload["automated"]["decision"] = automated
+    stock = spec.notice or decision.action
+
+    def notice(kind: str) -> str:
+        return notices.compose(kind, decision.policy_reason, language=cfg.language, appeal=cfg.appeal,
+                               policy_url=cfg.policy_url, item_url=item.url, automated_detection=bool(item.flagged),
+                               automated_decision=automated)
+
+    # The notice says what the back-end's operation really does (a Mastodon "removal" is a report and a
+    # warning): one text per template used, each back-end's payload carrying its own.
+    texts: dict[str, str] = {}
     for backend in cfg.backends.values():
+        if not backend.serves(item.platform) or not backend.operations.get(spec.effect):
+            continue
+        kind = _notice_kind(backend.kind, spec.effect, backend.operations[spec.effect]) or stock
+        text = texts.setdefault(kind, notice(kind))
+        payload = _payload(decision, item, account, spec.effect, text)
+        payload["automated"]["decision"] = automated
         _enqueue(session, backend, decision, item, spec.effect, payload, automatable=spec.automatable)
+    for kind, text in (texts or {stock: notice(stock)}).items():
+        session.add(Notice(decision_id=decision.id, item_id=item.id, account_key=item.account_key, kind=kind,
+                           language=cfg.language, text=text, automated_decision=automated,
+                           created_at=decision.created_at))
     if dsa_statements.restricts(decision.action):
         _statement(session, cfg, decision, item, automated)
     session.flush()
+
+
+def _notice_kind(kind: str, effect: str, operation: str | None) -> str | None:
+    """The notice template for what `operation` does on a back-end of `kind`; None: the action's own
+    (also for an operation that only logs: nothing happens, the decision is what the account is told)."""
+    if not operation or operation == site_config.LOG:
+        return None
+    return backend_registry.notice_kind(kind, effect, operation)
 
 
 def _overturned(session: Session, decision: Decision) -> Decision | None:
@@ -115,11 +136,16 @@ def _reverse(session: Session, cfg, original: Decision, decision: Decision, item
     rows = session.scalars(select(PlatformEffect).where(PlatformEffect.decision_id == original.id,
                                                         PlatformEffect.reverses.is_(None),
                                                         PlatformEffect.backend != DSA_BACKEND)).all()
-    text = notices.compose("reversed", original.policy_reason, language=cfg.language, appeal="",
-                           item_url=item.url, reversed_action=original.action)
-    session.add(Notice(decision_id=decision.id, item_id=item.id, account_key=item.account_key, kind="reversed",
-                       language=cfg.language, text=text, created_at=decision.created_at))
+    texts: dict[str, str] = {}  # what the earlier decision did (per back-end) -> the notice that reverses it
+
+    def reversed_notice(done: str) -> str:
+        return texts.setdefault(done, notices.compose("reversed", original.policy_reason, language=cfg.language,
+                                                      appeal="", item_url=item.url, reversed_action=done))
+
     for row in rows:
+        backend = cfg.backends.get(row.backend)
+        done = (_notice_kind(backend.kind, row.effect, row.operation) if backend else None) or original.action
+        text = reversed_notice(done)
         # Not sent yet: cancel it (conditional, so a worker that took it meanwhile wins and we reverse).
         res = session.execute(update(PlatformEffect).where(PlatformEffect.id == row.id,
                                                            PlatformEffect.state.in_(UNSENT))
@@ -127,12 +153,16 @@ def _reverse(session: Session, cfg, original: Decision, decision: Decision, item
                               .execution_options(synchronize_session=False))
         if res.rowcount == 1 or spec.reverse_effect is None or row.state in ("dead", "cancelled"):
             continue
-        backend = cfg.backends.get(row.backend)
         if backend is None:
             continue
         payload = _payload(decision, item, account, spec.reverse_effect, text)
         payload["reverses"] = {"decision_id": original.id, "effect": row.effect, "idempotency_key": row.idempotency_key}
         _enqueue(session, backend, decision, item, spec.reverse_effect, payload, reverses=row.id)
+    if not texts:
+        reversed_notice(original.action)
+    for text in texts.values():
+        session.add(Notice(decision_id=decision.id, item_id=item.id, account_key=item.account_key, kind="reversed",
+                           language=cfg.language, text=text, created_at=decision.created_at))
 
 
 def _statement(session: Session, cfg, decision: Decision, item: Item, automated: bool = False) -> None:

@@ -25,6 +25,14 @@ DEFAULTS: dict[str, str | None] = {"remove_content": "takedown", "restore_conten
                                    "warn_account": "label", "withdraw_warning": "unlabel",
                                    "suspend_account": "takedown", "unsuspend_account": "reverse_takedown"}
 DUPLICATE = "DuplicateExternalId"
+# What the account is told each operation did (plugwatch.enforce.notices), by what it acts on: a
+# takedown hides the post or the whole account; a label on a post leaves it up with a label, one on
+# the account is the warning; an acknowledgement changes nothing, so the account gets a warning.
+NOTICES: dict[str, dict[str, str] | str] = {
+    "takedown": {"content": "remove", "account": "suspend"},
+    "label": {"content": "label_post", "account": "warn"},
+    "acknowledge": "warn",
+}
 
 
 def _error_name(error) -> str | None:
