@@ -135,3 +135,69 @@ def test_serve_with_worker_delivers_in_process(tmp_path, monkeypatch):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+ACCOUNT_ID = "7700123456"  # the platform's own id of the account: for legal and admin only
+
+
+def _site_with_account_ids_in_effects(db_url, tmp_path, monkeypatch):
+    """A decided item whose effects carry the account's platform id three ways: a dry-run payload
+    (`subject.account.native_id`), a platform's answer naming the account (`{"account": id}`, as
+    Mastodon's unsuspend answers) and an error quoting it."""
+    from sqlalchemy import select, update
+
+    from plugwatch.store.enforcement_tables import PlatformEffect
+
+    write_config(tmp_path, '[backends.dry]\nkind = "dryrun"\n[backends.shop]\nkind = "webhook"\n'
+                           'url = "http://127.0.0.1:9/hook"\nmax_attempts = 1\n', monkeypatch)
+    app = create_app(db_url)
+    with app.state.store.session() as s:
+        users.add_user(s, "lena", "lead", PASSWORD)
+        users.add_user(s, "rita", "reviewer", PASSWORD)
+        users.add_user(s, "adam", "admin", PASSWORD)
+        review.ingest_records(s, [post(1, account_id=ACCOUNT_ID)])
+        lena = users.get_user(s, "lena")
+        review.claim(s, lena, "x:1")
+        review.decide(s, lena, "x:1", "suspend", "drug_sale")
+    Worker(app.state.store, site_config.active()).drain()
+    with app.state.store.session() as s:
+        shop = s.scalars(select(PlatformEffect).where(PlatformEffect.backend == "shop")).one()
+        s.execute(update(PlatformEffect).where(PlatformEffect.id == shop.id).values(
+            state="dead", response={"account": ACCOUNT_ID, "suspended": False},
+            last_error=f"MastodonNotFoundError: /api/v1/admin/accounts/{ACCOUNT_ID}/unsuspend: Record not found"))
+    return app
+
+
+def test_api_never_shows_platform_account_ids_in_effects_to_reviewers_and_leads(db_url, tmp_path, monkeypatch):
+    app = _site_with_account_ids_in_effects(db_url, tmp_path, monkeypatch)
+    api = TestClient(app)
+    for name in ("rita", "lena"):
+        r = api.get("/api/items/x:1", headers={"Authorization": f"Bearer {_token(app, name)}"})
+        assert r.status_code == 200 and ACCOUNT_ID not in r.text, name
+        view = r.json()
+        assert "platform.account ids" in view["redacted"] and "account.native_id" in view["redacted"]
+        effects = {e["backend"]: e for e in view["platform"]["effects"]}
+        assert effects["dry"]["response"]["would_send"]["payload"]["subject"]["account"]["handle"] == "seller1"
+        assert effects["shop"]["response"]["account"] == "[platform id]"
+        assert "accounts/[platform id]/unsuspend" in effects["shop"]["error"]
+    # A lead's retry answers with the effect: redacted too.
+    lead = {"Authorization": f"Bearer {_token(app, 'lena')}"}
+    shop = next(e["id"] for e in api.get("/api/items/x:1", headers=lead).json()["platform"]["effects"]
+                if e["backend"] == "shop")
+    r = api.post(f"/api/effects/{shop}/retry", headers=lead)
+    assert r.status_code == 200 and ACCOUNT_ID not in r.text
+    # Legal and admin read full records.
+    r = api.get("/api/items/x:1", headers={"Authorization": f"Bearer {_token(app, 'adam')}"})
+    assert ACCOUNT_ID in r.text and "platform.account ids" not in r.json().get("redacted", [])
+    app.state.store.dispose()
+
+
+def test_item_page_never_shows_platform_account_ids_in_effects_to_reviewers_and_leads(db_url, tmp_path, monkeypatch):
+    app = _site_with_account_ids_in_effects(db_url, tmp_path, monkeypatch)
+    path = f"/items/{quote('x:1', safe='')}"
+    for name in ("rita", "lena"):
+        page = _sign_in(app, name).get(path).text
+        assert "On the platform" in page and ACCOUNT_ID not in page, name
+        assert "platform.account ids" in page  # the page names what it left out
+    assert ACCOUNT_ID in _sign_in(app, "adam").get(path).text
+    app.state.store.dispose()

@@ -40,7 +40,14 @@ from plugwatch.service.ingest import ingest_bytes
 from plugwatch.service.limits import parse_json, read_body, spool_body
 from plugwatch.service.pseudonyms import is_pseudonym, keys_without_handle
 from plugwatch.service.push import IngestCaller, PushCaller, check_body
-from plugwatch.service.redaction import can_see_all, pseudonymise_keys, redact_account, redact_item
+from plugwatch.service.redaction import (
+    can_see_all,
+    effects_for_role,
+    note_effects_redacted,
+    pseudonymise_keys,
+    redact_account,
+    redact_item,
+)
 from plugwatch.store import audit, reports, review
 from plugwatch.store.intake_state import intake_stats
 from plugwatch.store.review import CLAIM_SECONDS, ReviewError
@@ -228,7 +235,8 @@ def get_item(request: Request, item_id: str, user: Reader) -> dict[str, Any]:
     def work(s):
         reports.check_may_open(s, item_id, user.role)
         view = redact_item(review.item_view(s, item_id), user.role)
-        view["platform"] = item_effects(s, item_id)
+        view["platform"], hidden = effects_for_role(s, item_effects(s, item_id), item_id, user.role)
+        note_effects_redacted(view, hidden)
         view["reports"] = reports.item_summary(s, item_id)  # counts and reasons: never who reported
         return _for_role(s, request, view, user)
 
@@ -238,7 +246,12 @@ def get_item(request: Request, item_id: str, user: Reader) -> dict[str, Any]:
 @router.post("/api/effects/{effect_id}/retry", tags=["review"])
 def retry_effect(request: Request, effect_id: int, user: Retrier) -> dict[str, Any]:
     """Queue a failed or dead effect again now (attempts start over), or release a held one. Audited."""
-    return _run(request, lambda s: effect_view(retry(s, effect_id, user.name)))
+    def work(s):
+        row = retry(s, effect_id, user.name)
+        platform, _ = effects_for_role(s, {"effects": [effect_view(row)]}, row.item_id, user.role)
+        return platform["effects"][0]
+
+    return _run(request, work)
 
 
 @router.get("/api/accounts/{key:path}", tags=["review"])

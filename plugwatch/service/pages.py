@@ -40,7 +40,12 @@ from plugwatch.service.auth import (
 from plugwatch.service.highlight import Span, highlight, highlight_reasons, spans_from_reasons
 from plugwatch.service.links import LinkPolicy, own_hosts
 from plugwatch.service.pictures import picture_panels
-from plugwatch.service.redaction import pseudonymise_keys, redact_item
+from plugwatch.service.redaction import (
+    effects_for_role,
+    note_effects_redacted,
+    pseudonymise_keys,
+    redact_item,
+)
 from plugwatch.service.throttle import client_address
 from plugwatch.store import reports, review
 from plugwatch.store.intake_state import intake_stats
@@ -338,7 +343,9 @@ def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, 
         view = redact_item(review.item_view(s, item_id), user.role)
         view = pseudonymise_keys(s, view, user.role, pseudonyms)
         record = s.scalar(select(Item.record).where(Item.id == item_id)) or {}
-        platform = item_effects(s, item_id)
+        platform, hidden = effects_for_role(s, item_effects(s, item_id), item_id, user.role)
+        note_effects_redacted(view, hidden)
+        platform = pseudonymise_keys(s, platform, user.role, pseudonyms)
         user_reports = reports.item_summary(s, item_id)  # never who reported: see GET /api/reporters
     view["network"], hidden_links = linked_accounts(view.get("network") or [])
     task = view.get("task")
