@@ -170,6 +170,38 @@ def test_mastodon_refusal_is_a_dead_letter_at_once(db_url, mastodon, monkeypatch
     store.dispose()
 
 
+def _toot(n: int, handle: str, url: str | None = None) -> dict:
+    record = post(n, platform="mastodon", native=f"11{n}", account_id=f"20{n}", author=f"mastodon:{handle}")
+    record["url"] = url
+    return record
+
+
+def test_mastodon_refuses_accounts_of_other_servers_and_sends_nothing(db_url, mastodon):
+    # Ids from another instance's export name someone else here: the effect dies, nothing is sent.
+    store = open_store(db_url)
+    decide_all(store, [_toot(1, "dealer@other.social"), _toot(2, "dealer2", "https://other.social/@dealer2/112")],
+               action="suspend")
+    assert Worker(store, site_config.active()).drain() == {"dead": 2}
+    assert mastodon.requests == [] and mastodon.actions == []
+    errors = [r.last_error for r in rows(store)]
+    assert "the account @dealer@other.social is not local to http://127.0.0.1:" in errors[0]
+    assert "the status https://other.social/@dealer2/112 is not on http://127.0.0.1:" in errors[1]
+    assert all("nothing was sent" in e for e in errors)
+    store.dispose()
+
+
+def test_mastodon_acts_on_local_accounts_with_or_without_their_domain(db_url, mastodon, tmp_path, monkeypatch):
+    config = (tmp_path / "site.toml").read_text().replace("max_attempts = 4", 'max_attempts = 4\ndomain = "example.com"')
+    write_config(tmp_path, config, monkeypatch)
+    host = site_config.active().backends["social"].url.removeprefix("http://").split(":")[0]
+    store = open_store(db_url)
+    decide_all(store, [_toot(1, "seller1"), _toot(2, f"seller2@{host}", f"http://{host}/@seller2/112"),
+                       _toot(3, "seller3@Example.com")], action="warn")
+    assert Worker(store, site_config.active()).drain() == {"delivered": 3}
+    assert [a["account"] for a in mastodon.actions] == ["201", "202", "203"]
+    store.dispose()
+
+
 @pytest.fixture
 def ozone(tmp_path, monkeypatch):
     monkeypatch.setenv("PW_TEST_OZONE_PASSWORD", APP_PASSWORD)

@@ -17,11 +17,19 @@ resolved report in the admin UI, or the effect maps to `suspend` where the polic
 
 Reverses: unsuspend, unsilence, enable, unsensitive (POST /api/v1/admin/accounts/:id/<op>). Mastodon
 refuses to unsuspend an account that is not suspended, so a resend first reads the account's state.
+
+Account and status ids are local to the instance whose API served them: id 1004 of an export of
+other.social is someone else on social.example. So nothing is sent for an account that is not local
+to the configured server: one whose handle names another domain (`user@other.social`; a local one
+is `user@<server>` or bare `user`) or whose status URL is on another host. The server's hosts are
+the back-end's `url` and, where the account domain differs from it (Mastodon's LOCAL_DOMAIN vs
+WEB_DOMAIN), the back-end's `domain` option. Such an effect is a dead letter naming the reason.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from plugwatch.enforce.backends import EffectRequest, Permanent, Transient
 
@@ -68,12 +76,39 @@ class Backend:
                                  version_check_mode="none")
         return self._api
 
+    def hosts(self) -> set[str]:
+        """The server's own names: its URL's host and the configured account `domain`, if any."""
+        names = {(urlsplit(self.config.url).hostname or "").lower()}
+        domain = self.config.options.get("domain")
+        if isinstance(domain, str) and domain.strip():
+            names.add(domain.strip().lower().removeprefix("@"))
+        return names - {""}
+
+    def foreign(self, subject: dict[str, Any]) -> str | None:
+        """Why the subject's account is not one of this server's (its ids then name someone else
+        here), or None when nothing says so."""
+        hosts = self.hosts()
+        handle = str((subject.get("account") or {}).get("handle") or "").strip().lstrip("@")
+        if "@" in handle:
+            domain = handle.rsplit("@", 1)[1].lower()
+            if domain and domain not in hosts:
+                return f"the account @{handle} is not local to {self.config.url}"
+        url = subject.get("url")
+        host = (urlsplit(url).hostname or "").lower() if isinstance(url, str) and url else ""
+        if host and host not in hosts:
+            return f"the status {url} is not on {self.config.url}"
+        return None
+
     def send(self, request: EffectRequest) -> dict[str, Any]:
         from mastodon import errors as me
 
         account = (request.subject.get("account") or {}).get("native_id")
         if not account:
             raise Permanent("the item's account has no Mastodon id (native_id) to act on")
+        why = self.foreign(request.subject)
+        if why:
+            raise Permanent(f"{why}: its ids are another server's, so nothing was sent (they would name "
+                            "someone else here); act on it at its own server")
         try:
             if request.operation in REVERSES:
                 return self._reverse(request, account)
