@@ -198,3 +198,24 @@ def test_policy_lists_the_reasons_each_action_accepts(service):
     assert set(fits) == set(policy["actions"])
     assert fits["dismiss"] and not set(fits["dismiss"]) & set(fits["remove"])
     assert all(r in policy["policy_reasons"] for reasons in fits.values() for r in reasons)
+
+
+def test_ingest_of_scan_output_keeps_the_ids(service, tmp_path):
+    from typer.testing import CliRunner
+
+    from plugwatch.cli import app as cli
+
+    out = tmp_path / "scan.jsonl"
+    result = CliRunner().invoke(cli, ["scan", str(EXAMPLES / "mastodon_timeline.json"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    _, client, tokens = service
+    with (EXAMPLES / "mastodon_timeline.json").open("rb") as fh:
+        first = client.post("/api/ingest", headers=bearer(tokens["bot"]), files={"file": ("timeline.json", fh)}).json()
+    assert first["stored"] == 5
+    r = client.post("/api/ingest", headers=bearer(tokens["bot"]), content=out.read_bytes())
+    assert r.status_code == 200 and r.json()["stored"] == 0 and r.json()["duplicates"] == 5, r.text
+    records = [json.loads(line) for line in out.open()]
+    r = client.post("/api/ingest", headers=bearer(tokens["adm"]), json=records)
+    assert r.status_code == 200 and r.json()["duplicates"] == 5
+    item = client.get(f"/api/items/{quote(records[0]['id'], safe='')}", headers=bearer(tokens["adm"]))
+    assert item.status_code == 200 and item.json()["item"]["account_key"] == records[0]["author"]

@@ -38,3 +38,35 @@ def test_demo_users_can_sign_in_and_are_audited(db_url):
         assert authenticate(s, "demo-reviewer", password) is None
         assert authenticate(s, "demo-reviewer", renewed).role == "reviewer"
         assert audit.verify(s) is None and audit.head(s)[0] == 2
+
+
+def _scan(tmp_path, *inputs: Path) -> Path:
+    out = tmp_path / "scan.jsonl"
+    result = runner.invoke(app, ["scan", *map(str, inputs), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_ingest_of_a_scan_output_keeps_its_ids_and_accounts(db_url, tmp_path):
+    from sqlalchemy import select
+
+    from plugwatch.store.schema import Account, Item
+
+    exports = (EXAMPLES / "mastodon_timeline.json", EXAMPLES / "bluesky_jetstream.jsonl")
+    out = _scan(tmp_path, *exports)
+    scanned = runner.invoke(app, ["ingest", str(out), "--db", db_url])
+    assert scanned.exit_code == 0 and "stored: 9  already stored: 0" in scanned.output, scanned.output
+    store = open_store(db_url)
+    with store.session() as s:
+        ids = set(s.scalars(select(Item.id)))
+        accounts = {a.key: a for a in s.scalars(select(Account))}
+    assert "mastodon:111722233344455566" in ids and not any(i.startswith(("mastodon:mastodon:", "bluesky:bluesky:"))
+                                                            for i in ids)
+    seller = accounts["mastodon:greenleaf_ams@mastodon.social"]
+    assert seller.handle == "greenleaf_ams@mastodon.social" and seller.native_id
+    assert not any(k.startswith(("mastodon:mastodon:", "bluesky:bluesky:")) for k in accounts)
+    store.dispose()
+    # The exports themselves are the same items; the scan output again changes nothing.
+    for again in ([str(p) for p in exports], [str(out)]):
+        result = runner.invoke(app, ["ingest", *again, "--db", db_url])
+        assert result.exit_code == 0 and "stored: 0  already stored: 9" in result.output, result.output

@@ -4,6 +4,12 @@ The user's own column names come in through `SourceOptions.field_map`. A record 
 `h` + the first 16 hex digits of SHA-1(author, text): the same post read twice (or reposted word for
 word by the same account) gets the same id, which is what de-duplication downstream wants; an id
 from the path and line would change whenever the file is re-cut.
+
+A record `plugwatch scan` wrote (plugwatch.records.scan_record: `item_kind`, `platform`, an `id` that
+already starts with `platform:`, `author` as an account key and the profile under `account`) is read
+back as the item it was: same id, same account, same kind. Without this, loading a scan's output
+into the service (`POST /api/ingest`, `plugwatch ingest`) stored `mastodon:mastodon:1120…` beside
+the real `mastodon:1120…`.
 """
 
 from __future__ import annotations
@@ -141,6 +147,31 @@ def _author(value: Any, key: str, platform: str, record: dict[str, Any] | None =
     return account
 
 
+def _is_scan_record(record: dict[str, Any], platform: str) -> bool:
+    """Whether `record` is one `plugwatch scan` wrote: its id already carries the platform."""
+    rid, kind = record.get("id"), record.get("item_kind")
+    return (isinstance(rid, str) and rid.lower().startswith(platform + ":") and len(rid) > len(platform) + 1
+            and isinstance(kind, str) and kind in ItemKind._value2member_map_ and "reasons" in record)
+
+
+def _scan_author(record: dict[str, Any], platform: str) -> Account | None:
+    """The account of a scan record: its profile under `account`, else the handle in its key."""
+    profile = record.get("account")
+    key = record.get("author") if isinstance(record.get("author"), str) else None
+    rest = key.split(":", 1)[1] if key and ":" in key else key
+    if not isinstance(profile, dict):
+        return Account(platform=platform, handle=rest) if rest else None
+    handle, native = string(profile.get("handle")), identifier(profile.get("native_id"))
+    if not handle and not native:
+        if not rest:
+            return None
+        handle = rest
+    return Account(platform=platform, handle=handle.lstrip("@") if handle else None, native_id=native,
+                   display_name=string(profile.get("display_name")), bio=string(profile.get("bio")),
+                   created_at=record_time(profile.get("created_at"), "account created_at"),
+                   followers=as_int(profile.get("followers")))
+
+
 def _created_at(record: dict[str, Any], key: str, options: SourceOptions | None):
     """A bad time in the column the user named (or `created_at`) rejects the record; one found only
     through an alias ("date", "time" …) may mean something else, so it is dropped instead."""
@@ -167,8 +198,13 @@ def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
         )
     text = text or ""
     platform = (_cell(record, platform_key) or ctx.options.default_platform).lower()
-    author = _author(record.get(author_key), author_key, platform, record, profile)
-    native = _cell(record, id_key) or stable_id(author.handle if author else None, text)
+    scanned = id_key == "id" and platform_key == "platform" and _is_scan_record(record, platform)
+    if scanned:  # our own output: the id already carries the platform, the author is an account key
+        author = _scan_author(record, platform)
+        native = record["id"].strip()[len(platform) + 1:]
+    else:
+        author = _author(record.get(author_key), author_key, platform, record, profile)
+        native = _cell(record, id_key) or stable_id(author.handle if author else None, text)
     reply = _cell(record, reply_key)
     if reply and not reply.startswith(platform + ":"):
         reply = f"{platform}:{reply}"
@@ -176,7 +212,7 @@ def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
         platform=platform,
         native_id=native,
         text=text,
-        kind=ItemKind.REPLY if reply else ItemKind.POST,
+        kind=ItemKind(record["item_kind"]) if scanned else ItemKind.REPLY if reply else ItemKind.POST,
         author=author,
         created_at=_created_at(record, time_key, ctx.options),
         reply_to=reply,
