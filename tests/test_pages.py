@@ -318,10 +318,20 @@ def test_escalation_and_appeal_reach_a_different_person(site):
     assert r.status_code == 303 and task_state(site, "x:1") == "appealed"
     appeals = lena.get("/appeals").text
     assert "it was a joke" in appeals and "suspend (drug_sale) by lena" in appeals
-    # the lead who decided may not take the appeal; a reviewer may
+    # the lead who decided may not take the appeal; a reviewer may, but not overturn a suspension (a
+    # lead's action): the reviewer escalates it to another lead
     assert lena.post(url("x:1", "/claim"), data={"csrf_token": tl}).status_code == 403
     assert rita.post(url("x:1", "/claim"), data={"csrf_token": t}).status_code == 303
     r = rita.post(url("x:1", "/decide"), data={"csrf_token": t, "action": "dismiss", "policy_reason": "not_drugs"})
+    assert r.status_code == 403 and "overturning a suspend decision needs the role lead" in r.text
+    r = rita.post(url("x:1", "/decide"), data={"csrf_token": t, "action": "escalate", "policy_reason": "needs_lead"})
+    assert r.status_code == 303
+    with site.state.store.session() as s:
+        users.add_user(s, "leon", "lead", PASSWORD)
+    leon = sign_in(site, "leon")
+    tn = csrf(leon)
+    assert leon.post(url("x:1", "/claim"), data={"csrf_token": tn}).status_code == 303
+    r = leon.post(url("x:1", "/decide"), data={"csrf_token": tn, "action": "dismiss", "policy_reason": "not_drugs"})
     assert r.status_code == 303
     assert "overturned" in lena.get("/appeals").text
     # an appeal on an undecided item is refused with the reason

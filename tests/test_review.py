@@ -199,3 +199,31 @@ def test_decisions_are_recorded_against_trafficking_techniques(store):
         review.decide(s, p["ann"], task.item_id, "remove", "drug_sale")
         entry = [e for e in s.query(audit.AuditEntry).all() if e.action == "decision"][-1]
     assert "PWT-004" in entry.details["tactics"]  # a Telegram contact: routed off-platform
+
+
+def test_only_a_role_that_may_take_an_action_may_overturn_it_on_appeal(store):
+    load(store, [record(1)])
+    p = people(store)
+    with store.session() as s:
+        leo = users.add_user(s, "leo", "lead")[0]
+        review.claim(s, p["lea"], "x:1")
+        review.decide(s, p["lea"], "x:1", "suspend", "drug_sale")
+        appeal = review.file_appeal(s, "x:1", "I was selling vitamins", filed_by="adm")
+        review.claim(s, p["ann"], "x:1")
+        with pytest.raises(ReviewError, match="overturning a suspend decision needs the role lead") as e:
+            review.decide(s, p["ann"], "x:1", "warn", "drug_sale")
+        assert e.value.status == 403
+        assert s.get(Appeal, appeal.id).state == "open" and s.get(Account, "x:seller").suspended_at is not None
+        review.decide(s, p["ann"], "x:1", "escalate", "needs_lead")  # the reviewer hands it to a lead
+        review.claim(s, leo, "x:1")
+        review.decide(s, leo, "x:1", "warn", "drug_sale")
+        assert s.get(Appeal, appeal.id).state == "overturned" and s.get(Account, "x:seller").suspended_at is None
+
+
+def test_a_reviewer_may_still_overturn_what_a_reviewer_may_decide(store, removed):
+    p = removed
+    with store.session() as s:
+        appeal = review.file_appeal(s, "x:1", "not mine", filed_by="adm")
+        review.claim(s, p["ben"], "x:1")
+        review.decide(s, p["ben"], "x:1", "warn", "drug_sale")
+        assert s.get(Appeal, appeal.id).state == "overturned"

@@ -219,3 +219,18 @@ def test_ingest_of_scan_output_keeps_the_ids(service, tmp_path):
     assert r.status_code == 200 and r.json()["duplicates"] == 5
     item = client.get(f"/api/items/{quote(records[0]['id'], safe='')}", headers=bearer(tokens["adm"]))
     assert item.status_code == 200 and item.json()["item"]["account_key"] == records[0]["author"]
+
+
+def test_a_reviewer_cannot_overturn_a_leads_suspension_on_appeal(service):
+    _, client, tokens = service
+    ingest_examples(client, tokens["bot"])
+    item_id = client.post("/api/queue/claim", headers=bearer(tokens["lea"])).json()["item"]["id"]
+    path = f"/api/items/{quote(item_id, safe='')}"
+    r = client.post(f"{path}/decision", headers=bearer(tokens["lea"]), json={"action": "suspend", "policy_reason": "drug_sale"})
+    assert r.status_code == 200, r.text
+    assert client.post(f"{path}/appeal", headers=bearer(tokens["adm"]), json={"reason": "vitamins"}).status_code == 200
+    assert client.post("/api/queue/claim", headers=bearer(tokens["ann"]), json={"item_id": item_id}).status_code == 200
+    r = client.post(f"{path}/decision", headers=bearer(tokens["ann"]), json={"action": "warn", "policy_reason": "drug_sale"})
+    assert r.status_code == 403 and "needs the role lead" in r.json()["detail"], r.text
+    view = client.get(path, headers=bearer(tokens["lea"])).json()
+    assert [d["action"] for d in view["decisions"]] == ["suspend"] and view["appeals"][0]["state"] == "open"

@@ -60,6 +60,14 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
         appeal = session.scalars(select(Appeal).where(Appeal.item_id == item_id, Appeal.state == "open")
                                  .order_by(Appeal.id.desc()).limit(1)).first()
     final = ACTIONS[action].final
+    if appeal is not None and final:
+        # Overturning undoes the earlier action (a suspension is lifted on the platform too): only a
+        # role that may take that action may overturn it. A reviewer escalates instead.
+        appealed = session.get(Decision, appeal.decision_id)
+        needed = ACTIONS[appealed.action].roles if appealed is not None and appealed.action in ACTIONS else ()
+        if appealed is not None and appealed.action != action and needed and user.role not in needed:
+            raise ReviewError(f"overturning a {appealed.action} decision needs the role {' or '.join(needed)}, "
+                              f"who may take it; escalate it to a lead instead", 403)
     values: dict[str, Any] = {"claimed_by": None, "claimed_at": None, "claimed_until": None}
     if final:
         values.update(state="decided", open_state="decided", decided_at=now)
