@@ -37,6 +37,18 @@ def site_config(path: str | None):
     return cfg
 
 
+def check_credentials(cfg) -> None:
+    """Before a worker starts: every live back-end's credentials can be read, else one line per
+    missing one and exit 2, like any other configuration error (rather than a worker that starts and
+    sends each effect to the dead letters)."""
+    from plugwatch.enforce.config import missing_credentials
+
+    problems = missing_credentials(cfg)
+    if problems:
+        fail("cannot deliver effects: " + "; ".join(problems)
+             + " (set them, or mark the back-end `shadow = true` to record without sending)")
+
+
 def start_worker(store, cfg, poll: float = 1.0, batch: int = 20):
     """A worker thread inside this process (serve --worker); returns its stop event."""
     import threading
@@ -68,6 +80,7 @@ def worker_run(
     from plugwatch.enforce.worker import Worker
 
     cfg = site_config(config)
+    check_credentials(cfg)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     worker = Worker(open_db(db), cfg, lease_seconds=max(1, lease))
     if once:

@@ -269,9 +269,11 @@ def serve(
     """Run the review service: JSON API under /api, docs at /docs, review pages at /."""
     import uvicorn
 
-    from plugwatch.commands.enforce import site_config, start_worker
+    from plugwatch.commands.enforce import check_credentials, site_config, start_worker
 
     site = site_config(config)  # read now: a bad file stops here, not at the first decision
+    if worker:
+        check_credentials(site)  # and a missing token here, not at the first delivery
     _report_rules(rules)
     store = open_db(db, rules=rules)
     detector = _detector()

@@ -127,6 +127,39 @@ class SiteConfig:
 
 EMPTY = SiteConfig()
 
+# The credentials a back-end of each kind cannot send without (a webhook's `secret` is optional).
+REQUIRED_SECRETS = {"mastodon": ("token",), "ozone": ("password",)}
+
+
+def missing_credentials(cfg: SiteConfig) -> list[str]:
+    """What a worker could not send with now: for each live back-end (not `shadow`, not `dryrun`) a
+    required credential not configured, or any configured one that cannot be read (an unset
+    environment variable, an unreadable or empty file); the same for the DSA submission token. One
+    line each, naming the back-end and the variable or file."""
+    problems = []
+    for backend in cfg.backends.values():
+        if backend.shadow or backend.kind == "dryrun" or all(op in (None, LOG) for op in backend.operations.values()):
+            continue
+        for key in REQUIRED_SECRETS.get(backend.kind, ()):
+            if key not in backend.secrets:
+                problems.append(f"{cfg.path}: backends.{backend.name}: the {backend.kind} back-end needs `{key}` "
+                                f"({{ env = \"VARIABLE\" }} or {{ file = \"/path\" }})")
+        refs = list(backend.secrets.values())
+        problems.extend(_unreadable(refs))
+    if cfg.dsa.submits:
+        problems.extend(_unreadable(cfg.dsa.secrets.values()))
+    return problems
+
+
+def _unreadable(refs) -> list[str]:
+    out = []
+    for ref in refs:
+        try:
+            ref.read()
+        except UserError as e:
+            out.append(str(e))
+    return out
+
 
 def _secret(value: Any, origin: str) -> Secret:
     if isinstance(value, dict) and len(value) == 1 and ("env" in value or "file" in value):

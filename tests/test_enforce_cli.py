@@ -1,0 +1,57 @@
+"""`plugwatch worker` and `serve --worker` on the command line: credentials checked at start-up, quiet
+output, a readable status."""
+
+from __future__ import annotations
+
+import pytest
+from enforce_helpers import write_config
+from typer.testing import CliRunner
+
+from plugwatch.cli import app
+
+runner = CliRunner(env={"COLUMNS": "400"})
+
+
+def one_line(output: str) -> str:
+    return " ".join(output.split())
+MASTODON = """
+[backends.social]
+kind = "mastodon"
+platforms = ["mastodon"]
+url = "https://social.example"
+token = { env = "PW_TEST_UNSET_MASTODON_TOKEN" }
+"""
+
+
+@pytest.fixture
+def live_config(tmp_path, monkeypatch):
+    monkeypatch.delenv("PW_TEST_UNSET_MASTODON_TOKEN", raising=False)
+    return write_config(tmp_path, MASTODON, monkeypatch)
+
+
+def test_worker_run_refuses_to_start_without_a_live_backends_token(live_config, tmp_path):
+    result = runner.invoke(app, ["worker", "run", "--once", "--config", str(live_config),
+                                 "--db", f"sqlite:///{tmp_path / 'p.db'}"])
+    assert result.exit_code == 2, result.output
+    assert "backends.social.token" in one_line(result.output)
+    assert "the environment variable PW_TEST_UNSET_MASTODON_TOKEN is not set" in one_line(result.output)
+
+
+def test_serve_with_worker_refuses_to_start_without_a_live_backends_token(live_config, tmp_path, monkeypatch):
+    def no_server(*a, **k):  # without the check, the command would go on to load the detector and serve
+        raise AssertionError("the service started")
+
+    monkeypatch.setattr("plugwatch.commands.service._detector", no_server)
+    result = runner.invoke(app, ["serve", "--worker", "--config", str(live_config),
+                                 "--db", f"sqlite:///{tmp_path / 'p.db'}"])
+    assert result.exit_code == 2, result.output
+    assert "PW_TEST_UNSET_MASTODON_TOKEN is not set" in one_line(result.output)
+
+
+def test_shadow_and_set_tokens_start(live_config, tmp_path, monkeypatch):
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    monkeypatch.setenv("PW_TEST_UNSET_MASTODON_TOKEN", "a-token-value")
+    assert runner.invoke(app, ["worker", "run", "--once", "--config", str(live_config), "--db", db]).exit_code == 0
+    monkeypatch.delenv("PW_TEST_UNSET_MASTODON_TOKEN")
+    shadow = write_config(tmp_path, MASTODON + "shadow = true\n", monkeypatch)
+    assert runner.invoke(app, ["worker", "run", "--once", "--config", str(shadow), "--db", db]).exit_code == 0
