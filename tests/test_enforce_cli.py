@@ -55,3 +55,30 @@ def test_shadow_and_set_tokens_start(live_config, tmp_path, monkeypatch):
     monkeypatch.delenv("PW_TEST_UNSET_MASTODON_TOKEN")
     shadow = write_config(tmp_path, MASTODON + "shadow = true\n", monkeypatch)
     assert runner.invoke(app, ["worker", "run", "--once", "--config", str(shadow), "--db", db]).exit_code == 0
+
+
+def test_worker_run_once_prints_its_counts_without_alembics_log(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = tmp_path / "try.toml"
+    config.write_text('[backends.try]\nkind = "dryrun"\n', encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-m", "plugwatch.cli", "worker", "run", "--once", "--config", str(config),
+                          "--db", f"sqlite:///{tmp_path / 'fresh.db'}"], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert run.returncode == 0, run.stderr
+    assert "alembic" not in run.stderr and "Running upgrade" not in run.stderr, run.stderr
+    assert "delivered: 0" in run.stderr
+
+
+def test_worker_status_says_when_there_are_no_effects_yet(tmp_path):
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    from plugwatch.wiring import open_store
+
+    open_store(db).dispose()
+    result = runner.invoke(app, ["worker", "status", "--db", db])
+    assert result.exit_code == 0 and "no effects yet" in result.stderr
+    assert result.stdout.strip() == "{}"  # piped: still JSON for scripts

@@ -14,9 +14,19 @@ from plugwatch.errors import EXIT_BUG, EXIT_NOTHING, EXIT_OK, EXIT_REJECTS, EXIT
 from plugwatch.settings import database_url
 
 __all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", "UserError", "database_url",
-           "err", "fail", "load_detector", "open_db", "print_rows", "write_output", "write_private", "RejectWriter", "threshold_help"]
+           "err", "fail", "log_progress", "load_detector", "open_db", "print_rows", "write_output", "write_private",
+           "RejectWriter", "threshold_help"]
 
 err = Console(stderr=True, highlight=False)
+
+
+def log_progress() -> None:
+    """Log INFO lines to stderr (long-running commands: the worker, live intake), without Alembic's
+    own: bringing the schema up to date on opening the database would print a dozen lines of it."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def fail(msg: str, code: int = EXIT_USAGE) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from plugwatch.commands.common import UserError, err, fail, open_db, write_output
+from plugwatch.commands.common import UserError, err, fail, log_progress, open_db, write_output
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $PLUGWATCH_DB, else sqlite:///plugwatch.db).")]
 ConfigOption = Annotated[str | None, typer.Option(
@@ -81,7 +80,7 @@ def worker_run(
 
     cfg = site_config(config)
     check_credentials(cfg)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_progress()
     worker = Worker(open_db(db), cfg, lease_seconds=max(1, lease))
     if once:
         counts = worker.drain(batch)
@@ -98,11 +97,19 @@ def worker_run(
 
 @worker_app.command("status")
 def worker_status(db: DbOption = None) -> None:
-    """Per back-end: effects by state, delivery latency (p50/p95) and failure rate, as JSON."""
+    """Per back-end: effects by state, delivery latency (p50/p95) and failure rate, as JSON. Before any
+    effect exists it says so (on a terminal; piped, it still prints the empty JSON object `{}`)."""
+    import sys
+
     from plugwatch.enforce.status import delivery_stats
 
     with open_db(db, create=False).session() as s:
-        print(json.dumps(delivery_stats(s), indent=2))
+        stats = delivery_stats(s)
+    if not stats:
+        err.print("no effects yet: no decision has given a connected platform anything to do")
+        if sys.stdout.isatty():
+            return
+    print(json.dumps(stats, indent=2))
 
 
 @worker_app.command("list")

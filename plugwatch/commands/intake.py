@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from plugwatch.commands.common import UserError, err, fail, load_detector, open_db
+from plugwatch.commands.common import UserError, err, fail, load_detector, log_progress, open_db
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $PLUGWATCH_DB, else sqlite:///plugwatch.db).")]
 reporters_app = typer.Typer(no_args_is_help=True, help="People who report: trusted flaggers (DSA Art. 22).")
@@ -35,7 +34,7 @@ def watch(
         fail(str(e))
     if config:
         os.environ[site_config.CONFIG_ENV] = config  # decisions taken meanwhile follow the same file
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_progress()
     store = open_db(db)
     err.print(f"watching {source} ({cfg.kind}); Ctrl-C stops after storing what was read")
     try:
