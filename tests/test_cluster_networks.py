@@ -148,3 +148,24 @@ def test_accounts_merged_in_partition_order_equal_one_pass():
     for name in ("handle", "display_name", "followers", "items", "flagged", "replies", "offer_replies", "first_ts",
                  "last_ts", "reply_first", "reply_last", "sample_reply", "score_max"):
         assert getattr(merged, name) == getattr(expect, name), name
+
+
+def test_a_cluster_scan_folder_and_its_part_glob_skip_rejects_files_and_the_manifest(tmp_path, scheduler):
+    posts = (FIXTURES / "networks" / "posts.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    data = tmp_path / "posts.jsonl"
+    data.write_text("".join(line + ("{broken json\n" if i % 100 == 5 else "") for i, line in enumerate(posts)),
+                    encoding="utf-8")
+    scanned = tmp_path / "scan"
+    result = cli("scan", data, "-o", scanned, "--no-model", "--cluster", scheduler, "--partition-size", "20KB")
+    assert result.exit_code == 3, result.stderr
+    assert list(scanned.glob("part-*.rejects.jsonl")) and (scanned / "_SUCCESS").exists()
+    parts = sorted(scanned.glob("part-*[0-9].jsonl"))
+    one = tmp_path / "one"
+    cli("networks", *parts, "--out", one)
+    shell_star = sorted(p for p in scanned.glob("*") if not p.name.startswith("."))  # OUT/* as a shell expands it
+    for name, args in (("folder", [scanned]), ("glob", sorted(scanned.glob("part-*"))), ("star", shell_star)):
+        result = cli("networks", *args, "--out", tmp_path / name)
+        assert result.exit_code == 0, (name, result.stderr)
+        assert "unrecognised record" not in result.stderr and not (tmp_path / name / "rejects.jsonl").exists()
+        assert f"items: {len(posts)} " in result.stderr
+        same_outputs(one, tmp_path / name)

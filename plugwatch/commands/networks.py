@@ -68,7 +68,7 @@ def networks(
     from plugwatch.detect.lazy import LazyDetector
     from plugwatch.detect.model import ModelError
     from plugwatch.network.campaigns import BotRule
-    from plugwatch.network.inputs import RecordReader
+    from plugwatch.network.inputs import RecordReader, drop_byproducts
     from plugwatch.network.pipeline import Settings, analyse, write_outputs
     from plugwatch.sources import SourceOptions
 
@@ -82,6 +82,10 @@ def networks(
     if campaign_accounts < 2 or bot_replies < 1:
         fail("--campaign-accounts must be at least 2 and --bot-replies at least 1")
     events = _events(event)
+    inputs, byproducts = drop_byproducts(inputs)
+    if byproducts:
+        err.print(f"skipped {len(byproducts)} file(s) a scan leaves beside its output, which hold no posts "
+                  f"(rejects files, _SUCCESS): {', '.join(byproducts[:3])}{' ...' if len(byproducts) > 3 else ''}")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:

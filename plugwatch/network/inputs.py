@@ -15,9 +15,23 @@ from typing import Any
 from plugwatch.pipeline import score
 from plugwatch.records import scan_record
 from plugwatch.sources import Reject, SourceOptions, read
-from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, broken_reason, walk
+from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, broken_reason, is_run_byproduct, walk
 
 SCAN_KEYS = ("id", "author", "identifiers", "score")
+
+
+def drop_byproducts(inputs: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(inputs to read, files left out): a rejects file or `_SUCCESS` named as an input (the shell
+    expands `OUT/part-*.jsonl` to the partitions' rejects files too) holds no posts. Folders skip them
+    while they are walked."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    for path in inputs:
+        if path != "-" and not os.path.isdir(path) and is_run_byproduct(os.path.basename(path)):
+            dropped.append(path)
+        else:
+            kept.append(path)
+    return kept, dropped
 
 
 def is_scan_record(value: Any) -> bool:

@@ -36,11 +36,21 @@ def broken_reason(error: BaseException) -> str:
 STREAM_ERRORS = (EOFError, OSError, zlib.error)  # BadGzipFile is an OSError
 
 
+REJECTS_SUFFIX = ".rejects.jsonl"
+
+
+def is_run_byproduct(name: str) -> bool:
+    """A file `scan` or `networks` leaves beside its output that holds no posts: a rejects file
+    (`OUT.rejects.jsonl`, a cluster scan's `part-00000.rejects.jsonl`, `rejects.jsonl`) or a cluster
+    scan's `_SUCCESS` manifest."""
+    return name in ("_SUCCESS", "rejects.jsonl") or name.endswith(REJECTS_SUFFIX)
+
+
 def _is_documentation(name: str) -> bool:
     """A README or licence beside the data describes it, and `scan --cluster` leaves a `_SUCCESS`
-    manifest beside its partition files: none of them is a record file."""
+    manifest and rejects files beside its partition files: none of them is a record file."""
     upper = name.upper()
-    return upper.startswith(("README", "LICENSE", "LICENCE")) or upper.endswith(".MD") or name == "_SUCCESS"
+    return upper.startswith(("README", "LICENSE", "LICENCE")) or upper.endswith(".MD") or is_run_byproduct(name)
 
 
 def walk(folder: str) -> Iterator[tuple[str, str | None]]:
