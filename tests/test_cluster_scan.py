@@ -234,3 +234,31 @@ def test_parquet_on_stdin_and_bluesky_files_are_not_split(tmp_path):
     bluesky = ROOT / "tests" / "fixtures" / "networks_independent" / "posts" / "bluesky.jsonl"
     assert settled_format(str(bluesky)) is None  # its reader remembers handles across records
     assert settled_format(str(ROOT / "tests" / "fixtures" / "networks_independent" / "posts" / "mastodon.json")) is None
+
+
+def test_a_rerun_in_the_other_format_leaves_only_its_own_parts_and_networks_refuses_two_scans(tmp_path, scheduler):
+    data = tmp_path / "big.jsonl"
+    data.write_text("".join(posts(1500)), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["scan", data, "-o", out, "--no-model", "--cluster", scheduler[0], "--partition-size", "40KB"]
+    cli(*args)
+    jsonl_parts = sorted(p.name for p in out.glob("part-*[0-9].jsonl"))
+    assert len(jsonl_parts) >= 2
+    result = cli(*args, "--out-format", "parquet")
+    assert result.exit_code == 3, result.stderr
+    assert not list(out.glob("part-*[0-9].jsonl"))  # the earlier run's parts are gone
+    assert sorted(p.name for p in out.glob("part-*.parquet")) == [n.replace(".jsonl", ".parquet") for n in jsonl_parts]
+    records, _ = cluster_output(out)
+    assert len(records) == 1500
+    result = cli("networks", out, "--out", tmp_path / "net")
+    assert result.exit_code == 0 and "items: 1,500 " in result.stderr, result.stderr  # each item once
+    # parts of two scans side by side (copied in by hand): networks refuses rather than count items twice
+    (out / jsonl_parts[0]).write_text("".join(json.dumps(r) + "\n" for r in list(records.values())[:5]))
+    for inputs in ([out], sorted(out.glob("part-*"))):
+        result = cli("networks", *inputs, "--out", tmp_path / "net2")
+        assert result.exit_code == 2 and ".jsonl and .parquet" in result.stderr, result.stderr
+    (out / jsonl_parts[0]).unlink()
+    extra = out / "part-00099.parquet"
+    extra.write_bytes((out / "part-00000.parquet").read_bytes())
+    result = cli("networks", out, "--out", tmp_path / "net3")
+    assert result.exit_code == 2 and "part-00099.parquet" in result.stderr and "_SUCCESS" in result.stderr

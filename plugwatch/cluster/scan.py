@@ -169,13 +169,21 @@ class ClusterScan:
     reject_files: list[str] = field(default_factory=list)
 
 
-def _clean(out: Path, keep: int) -> None:
-    """Remove files of partitions beyond this plan and temporary files of lost attempts."""
+DATA_FORMATS = ("jsonl", "parquet")
+
+
+def _clean(out: Path, keep: int, out_format: str) -> None:
+    """Remove files of partitions beyond this plan, data files of the other output format (an earlier
+    run's `part-00000.jsonl` beside this run's `part-00000.parquet` would be read twice) and temporary
+    files of lost attempts: the folder holds only this run's partitions."""
+    stale = tuple(f".{fmt}" for fmt in DATA_FORMATS if fmt != out_format)
     for path in list(out.iterdir()) + list((out / PARTS).iterdir()):
         name = path.name
         if name.startswith(".part-") and name.endswith(".tmp"):
             path.unlink(missing_ok=True)
         elif name.startswith("part-") and name[5:10].isdigit() and int(name[5:10]) >= keep:
+            path.unlink(missing_ok=True)
+        elif path.parent == out and name.startswith("part-") and name[5:10].isdigit() and name[10:] in stale:
             path.unlink(missing_ok=True)
 
 
@@ -193,7 +201,7 @@ def run(inputs: list[str], job: ScanJob, cluster: runtime.Cluster, target: int =
     client = cluster.client
     parts = plan(inputs, job.options(), job.out, client, target)
     fingerprint = job.fingerprint()
-    _clean(out, len(parts))
+    _clean(out, len(parts), job.out_format)
     records: list[dict | None] = [committed(out, i, p, fingerprint) for i, p in enumerate(parts)]
     todo = [i for i, r in enumerate(records) if r is None]
     result = ClusterScan(partitions=len(parts), skipped=len(parts) - len(todo))
@@ -230,7 +238,7 @@ def run(inputs: list[str], job: ScanJob, cluster: runtime.Cluster, target: int =
         "totals": {**result.counts, "partitions": len(parts)},
         "partitions": records,
     }
-    _clean(out, len(parts))  # temporary files of attempts lost with their worker
+    _clean(out, len(parts), job.out_format)  # temporary files of attempts lost with their worker
     tmp = out / f".{SUCCESS}.tmp"
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, out / SUCCESS)

@@ -68,7 +68,7 @@ def networks(
     from plugwatch.detect.lazy import LazyDetector
     from plugwatch.detect.model import ModelError
     from plugwatch.network.campaigns import BotRule
-    from plugwatch.network.inputs import RecordReader, drop_byproducts
+    from plugwatch.network.inputs import RecordReader, drop_byproducts, stale_parts
     from plugwatch.network.pipeline import Settings, analyse, write_outputs
     from plugwatch.sources import SourceOptions
 
@@ -86,6 +86,9 @@ def networks(
     if byproducts:
         err.print(f"skipped {len(byproducts)} file(s) a scan leaves beside its output, which hold no posts "
                   f"(rejects files, _SUCCESS): {', '.join(byproducts[:3])}{' ...' if len(byproducts) > 3 else ''}")
+    problem = stale_parts(inputs)
+    if problem:
+        fail(problem)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:

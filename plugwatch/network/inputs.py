@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from plugwatch.sources import Reject, SourceOptions, read
 from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, broken_reason, is_run_byproduct, walk
 
 SCAN_KEYS = ("id", "author", "identifiers", "score")
+PART_FILE = re.compile(r"part-\d{5}\.(jsonl|parquet)")  # a cluster scan's partition output
 
 
 def drop_byproducts(inputs: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -32,6 +34,46 @@ def drop_byproducts(inputs: Iterable[str]) -> tuple[list[str], list[str]]:
         else:
             kept.append(path)
     return kept, dropped
+
+
+def stale_parts(inputs: Iterable[str]) -> str | None:
+    """Why these inputs hold partition files of two scans, or None. A cluster scan folder (or the
+    `part-*` files of one) must not hold both `.jsonl` and `.parquet` parts, nor parts its `_SUCCESS`
+    manifest does not list: reading them all would count every item twice."""
+    by_folder: dict[str, set[str]] = {}
+    for path in inputs:
+        if path == "-":
+            continue
+        if os.path.isdir(path):
+            try:
+                names = os.listdir(path)
+            except OSError:
+                continue
+            by_folder.setdefault(path, set()).update(n for n in names if PART_FILE.fullmatch(n))
+        elif PART_FILE.fullmatch(os.path.basename(path)):
+            by_folder.setdefault(os.path.dirname(path) or ".", set()).add(os.path.basename(path))
+    for folder, names in by_folder.items():
+        formats = {name.rsplit(".", 1)[1] for name in names}
+        if len(formats) > 1:
+            return (f"{folder} holds partition files of two scans, .jsonl and .parquet: reading both counts every "
+                    "item twice; remove the stale ones (or scan again into an empty folder)")
+        listed = _manifest_files(os.path.join(folder, "_SUCCESS"))
+        unlisted = sorted(names - listed) if listed is not None else []
+        if unlisted:
+            return (f"{folder} holds partition files its _SUCCESS manifest does not list ({', '.join(unlisted[:3])}"
+                    f"{', ...' if len(unlisted) > 3 else ''}), left by an earlier scan: remove them (or scan again "
+                    "into an empty folder)")
+    return None
+
+
+def _manifest_files(path: str) -> set[str] | None:
+    """The files a cluster scan's `_SUCCESS` lists, or None when there is no readable manifest."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+        return {name for part in manifest["partitions"] for name in part["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def is_scan_record(value: Any) -> bool:
