@@ -122,3 +122,28 @@ def test_usage_errors_and_nothing_read(tmp_path):
     result = cli("networks", tmp_path / "missing.jsonl", "--out", tmp_path / "o")
     assert result.exit_code == 4
     assert "no such file" in (tmp_path / "o" / "rejects.jsonl").read_text()
+
+
+@pytest.mark.parametrize("contact, links", [
+    ("whatsapp +44 7700 913013", False),  # valid: false (a drama number), given for WhatsApp
+    ("whatsapp +44 7911 123456", True),
+    ("pay btc bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlq", False),  # bad bech32 checksum
+    ("pay btc bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh", True),
+])
+def test_an_invalid_identifier_of_any_type_neither_links_nor_is_shared(tmp_path, contact, links):
+    from plugwatch.network.generic import is_linkable
+    from plugwatch.share.export import shareable
+    from plugwatch.text.identifiers import extract_identifiers
+
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("".join(json.dumps({"id": str(i), "author": author, "platform": platform,
+                                         "text": f"selling weed and pills, {contact} for menu{tail}"}) + "\n"
+                             for i, (author, platform, tail) in enumerate(
+                                 [("alice1", "x", ""), ("bob2", "reddit", ", fast delivery")])))
+    result = cli("networks", posts, "--out", tmp_path / "out", "--no-model")
+    assert result.exit_code == 0, result.stderr
+    assert bool(jsonl(tmp_path / "out" / "networks.jsonl")) is links
+    found = extract_identifiers(f"selling weed and pills, {contact} for menu")
+    assert found and all(i.valid is links for i in found)
+    for i in found:  # the identity graph and share export decide alike
+        assert is_linkable(i.type, i.canonical, i.valid) is shareable(i.type, i.canonical, i.valid) is links

@@ -137,14 +137,20 @@ def is_direct(identifier: Mapping[str, Any]) -> bool:
     return kind in DIRECT_TYPES and not (isinstance(canonical, str) and is_generic(kind, canonical))
 
 
-def is_linkable(type: str, canonical: str, valid: bool | None = None) -> bool:
-    """An identifier that may join two accounts: a linking type, not generic, and for phone numbers
-    not one phonenumbers calls invalid (555 numbers and other fiction are shared by strangers)."""
-    if type not in LINK_TYPES or not canonical:
-        return False
-    if type == "phone" and valid is False:
+def says_who(type: str, canonical: str, valid: bool | None = None) -> bool:
+    """The one rule the identity graph (`is_linkable`) and shared indicators (`share export`) both apply,
+    whatever the identifier's type: it has a canonical form, the extractor did not find it invalid
+    (`valid: false`: a fictional phone number, also when given for WhatsApp or Signal; a wallet failing
+    its checksum; a malformed Signal username), and it is not generic. Invalid values are shared by
+    strangers and match ordinary posts."""
+    if not canonical or valid is False:
         return False
     return not is_generic(type, canonical)
+
+
+def is_linkable(type: str, canonical: str, valid: bool | None = None) -> bool:
+    """An identifier that may join two accounts: a linking type that passes `says_who`."""
+    return type in LINK_TYPES and says_who(type, canonical, valid)
 
 
 def node_key(type: str, canonical: str) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.actions import names_where
 from plugwatch.detect import tactics
-from plugwatch.network.generic import is_generic
+from plugwatch.network.generic import says_who
 from plugwatch.share import hashing, stix
 from plugwatch.store.schema import Decision, Identifier, Item, ItemIdentifier
 from plugwatch.store.sharing_tables import SharedIndicator
@@ -52,8 +52,9 @@ def _invalid(item: Item) -> set[tuple[str, str]]:
             if isinstance(d, dict) and d.get("valid") is False}
 
 
-def shareable(kind: str, canonical: str) -> bool:
-    return kind in stix.SHAREABLE_TYPES and not is_generic(kind, canonical)
+def shareable(kind: str, canonical: str, valid: bool | None = None) -> bool:
+    """A shareable type passing the rule the identity graph links by (`network.generic.says_who`)."""
+    return kind in stix.SHAREABLE_TYPES and says_who(kind, canonical, valid)
 
 
 def aggregate(session: Session, items: list[Item]) -> list[stix.Aggregate]:
@@ -72,7 +73,7 @@ def aggregate(session: Session, items: list[Item]) -> list[stix.Aggregate]:
         techniques = set(tactics.techniques_for_record(item.record or {}))
         invalid = _invalid(item)
         for kind, canonical, _ in ids_by_item.get(item.id, ()):
-            if not shareable(kind, canonical) or (kind, canonical) in invalid:
+            if not shareable(kind, canonical, False if (kind, canonical) in invalid else None):
                 continue
             agg = by_key.get((kind, canonical))
             if agg is None:
