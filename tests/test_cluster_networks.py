@@ -47,6 +47,7 @@ def same_outputs(one: Path, many: Path, graph: bool = False) -> None:
     for name in OUTPUTS:
         assert (one / name).read_bytes() == (many / name).read_bytes(), name
     if graph:
+        assert (one / "graph.graphml").read_bytes() == (many / "graph.graphml").read_bytes()
         a, b = nx.read_graphml(one / "graph.graphml"), nx.read_graphml(many / "graph.graphml")
         assert dict(a.nodes(data=True)) == dict(b.nodes(data=True))
         assert {frozenset(e) for e in a.edges()} == {frozenset(e) for e in b.edges()}
