@@ -372,3 +372,29 @@ def test_every_fixture_is_detected_as_its_format(name, fixture):
     assert len(rejects) == len(forced_rejects)
     expected = {"jsonl": "tiktok", "csv": "instagram"}.get(name, name)
     assert items[0].platform == expected
+
+
+def test_a_field_map_naming_a_column_a_parquet_or_csv_file_lacks_stops_before_any_row(tmp_path):
+    import pytest
+
+    from tests.cli_helpers import cli
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    rows = tmp_path / "rows.parquet"
+    pq.write_table(pa.Table.from_pylist([{"post_id": f"p{i}", "body": "selling weed dm me", "user": "u"}
+                                         for i in range(500)]), rows)
+    table = tmp_path / "rows.csv"
+    table.write_text("post_id,body,user\np1,selling weed dm me,u\np2,hello,v\n", encoding="utf-8")
+    for path, columns in ((rows, "'post_id', 'body', 'user'"), (table, "'post_id', 'body', 'user'")):
+        for command in (["scan", path, "-o", tmp_path / "o.jsonl"], ["networks", path, "--out", tmp_path / "n"],
+                        ["scan", path, "-o", tmp_path / "c", "--cluster", "local:1"]):
+            result = cli(*command, "--no-model", "--field", "text=nosuchcol", "--field", "id=post_id")
+            assert result.exit_code == 2, result.stderr
+            message = " ".join(result.stderr.split())
+            assert f"{path}: --field text=nosuchcol names no column" in message and columns in message, message
+            assert "unrecognised record" not in message and not (tmp_path / "o.rejects.jsonl").exists()
+        # the right column reads every row
+        result = cli("scan", path, "-o", tmp_path / "o.jsonl", "--no-model", "--field", "text=body")
+        assert result.exit_code == 0, result.stderr

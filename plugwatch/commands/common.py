@@ -14,8 +14,8 @@ from plugwatch.errors import EXIT_BUG, EXIT_NOTHING, EXIT_OK, EXIT_REJECTS, EXIT
 from plugwatch.settings import database_url
 
 __all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", "UserError", "database_url",
-           "err", "fail", "log_progress", "load_detector", "open_db", "print_rows", "write_output", "write_private",
-           "RejectWriter", "threshold_help"]
+           "check_mapped_columns", "err", "fail", "log_progress", "load_detector", "open_db", "print_rows",
+           "write_output", "write_private", "RejectWriter", "threshold_help"]
 
 err = Console(stderr=True, highlight=False)
 
@@ -73,6 +73,16 @@ def check_source_options(format: str | None, field: list[str] | None, region: st
         if region not in phonenumbers.SUPPORTED_REGIONS:
             fail(f"unknown region {region!r}: use a two-letter country code such as US, GB, DE")
     return field_map, region
+
+
+def check_mapped_columns(inputs: list[str], format: str | None, field_map: dict[str, str]) -> None:
+    """A `--field` map naming a column a Parquet file or CSV header does not have is a usage error, said
+    once before any row is read (each row would otherwise be rejected as unrecognised)."""
+    from plugwatch.sources import SourceOptions, missing_mapped_column
+
+    problem = missing_mapped_column(inputs, SourceOptions(format=format, field_map=field_map))
+    if problem:
+        fail(problem)
 
 
 def load_detector(model: Path | None, threshold: float | None, no_model: bool = False):

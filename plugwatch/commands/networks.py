@@ -14,6 +14,7 @@ from plugwatch.commands.common import (
     EXIT_NOTHING,
     EXIT_REJECTS,
     RejectWriter,
+    check_mapped_columns,
     check_source_options,
     err,
     fail,
@@ -89,6 +90,7 @@ def networks(
     problem = stale_parts(inputs)
     if problem:
         fail(problem)
+    check_mapped_columns(inputs, format, field_map)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -16,6 +16,7 @@ from plugwatch.commands.common import (
     EXIT_OK,
     EXIT_REJECTS,
     RejectWriter,
+    check_mapped_columns,
     check_source_options,
     err,
     fail,
@@ -79,6 +80,7 @@ def scan(
         fail(f"--out-format is jsonl or parquet, got {out_format!r}")
     if out_format == "parquet" and out is None:
         fail("--out-format parquet needs -o OUT (Parquet is not written to standard output)")
+    check_mapped_columns(inputs, format, field_map)
     detector = None if no_model else load_detector(model, threshold, no_model)
     if cluster is not None:
         from plugwatch.commands.cluster_run import scan_on_cluster

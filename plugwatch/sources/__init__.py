@@ -8,11 +8,11 @@ Formats: generic `jsonl` / `csv`, plain `text` (one post per line), `x` (API v2 
 """
 
 from plugwatch.sources import telegram
-from plugwatch.sources.base import FORMATS, Reject, SourceOptions, read
+from plugwatch.sources.base import FORMATS, Reject, SourceOptions, missing_mapped_column, read
 from plugwatch.sources.common import RecordError
 
 # Identifiers a platform's own conventions give, beyond what the text shows (Telegram: an @mention is a
 # username). platform -> (item, text read, identifiers found, limit) -> more identifiers.
 PLATFORM_IDENTIFIERS = {"telegram": telegram.mention_identifiers}
 
-__all__ = ["FORMATS", "PLATFORM_IDENTIFIERS", "RecordError", "Reject", "SourceOptions", "read"]
+__all__ = ["FORMATS", "PLATFORM_IDENTIFIERS", "RecordError", "Reject", "SourceOptions", "missing_mapped_column", "read"]

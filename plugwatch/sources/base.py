@@ -28,7 +28,8 @@ from plugwatch.sources.common import (
 )
 from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, StreamBroken, broken_reason, text_reader, walk
 
-__all__ = ["FORMATS", "Reject", "SourceOptions", "read", "read_range", "read_row_groups", "settled_format"]
+__all__ = ["FORMATS", "Reject", "SourceOptions", "missing_mapped_column", "read", "read_range", "read_row_groups",
+           "settled_format"]
 
 _ALL = (jsonl, csv_rows, text, x, telegram, reddit, mastodon, bluesky)
 FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _ALL}
@@ -65,6 +66,65 @@ def read(paths: Iterable[str], options: SourceOptions | None = None) -> Iterator
             yield from _read_folder(path, options, forced)
         else:
             yield from _read_path(path, options, forced)
+
+
+def missing_mapped_column(paths: Iterable[str], options: SourceOptions) -> str | None:
+    """Why a `--field` mapping cannot apply, or None: the first file whose columns are known before any
+    row is read (a Parquet schema, a CSV header) and lack a column the map names. Read row by row, every
+    row of such a file would be rejected as unrecognised; this says so once, naming the file, the column
+    and the columns it has. JSON inputs, text, standard input and scan output are not looked into."""
+    forced, _ = _forced_format(options.format)
+    if not options.field_map or (forced is not None and forced not in (jsonl.FORMAT, csv_rows.FORMAT)):
+        return None
+    for path in map(os.fspath, paths):
+        if path == "-":
+            continue
+        files = [f for f, problem in walk(path) if not problem] if os.path.isdir(path) else [path]
+        for file in files:
+            if options.skip_files and os.path.realpath(file) in options.skip_files:
+                continue
+            names = _known_columns(file, forced)
+            if names is None:
+                continue
+            missing = [f"{ours}={theirs}" for ours, theirs in options.field_map.items() if theirs not in names]
+            if missing:
+                shown = ", ".join(repr(n) for n in names[:30]) + (", ..." if len(names) > 30 else "")
+                return (f"{printable(file)}: --field {', '.join(missing)} names no column of this file; its "
+                        f"columns are {shown}")
+    return None
+
+
+def _known_columns(path: str, forced: Format | None) -> list[str] | None:
+    """The columns of a Parquet file (not scan output) or of a CSV's header row, None for anything else."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        return None  # the reader reports it where it is read
+    with handle:
+        try:
+            head = handle.peek(4)[:4]
+        except OSError:
+            return None
+        if parquet.looks_like_parquet(head):
+            if parquet.is_scan_output(path):
+                return None
+            return parquet.column_names(path)
+        if forced is jsonl.FORMAT or (forced is None and text.is_text_file(path)):
+            return None
+        try:
+            peeked = Peeked(handle)
+        except STREAM_ERRORS:
+            return None
+        lines = peeked.content_lines()
+        if not lines:
+            return None
+        first = lines[0].lstrip()
+        if _json_start(first) or _binary(first):
+            return None
+        names, problem = csv_rows.header_guess(first)
+        if problem or not csv_rows.column_like(names):
+            return None
+        return names if forced is csv_rows.FORMAT or _table_header(peeked, first) else None
 
 
 def resolve_format(name: str) -> Format | None:

@@ -145,6 +145,16 @@ def record_from_row(row: dict[str, Any]) -> dict[str, Any]:
     return rec
 
 
+def column_names(path: str) -> list[str] | None:
+    """The top-level columns of a Parquet file, read from its footer (None when it cannot be read)."""
+    try:
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    except Exception:  # noqa: BLE001 - an unreadable file: the reader reports it where it reads it
+        return None
+
+
 def is_scan_output(path: str) -> bool:
     """Whether a Parquet file holds scan records (written by `scan --out-format parquet`)."""
     try:
