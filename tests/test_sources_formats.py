@@ -398,3 +398,21 @@ def test_a_field_map_naming_a_column_a_parquet_or_csv_file_lacks_stops_before_an
         # the right column reads every row
         result = cli("scan", path, "-o", tmp_path / "o.jsonl", "--no-model", "--field", "text=body")
         assert result.exit_code == 0, result.stderr
+
+
+def test_jsonl_and_parquet_outputs_side_by_side_keep_their_own_rejects(tmp_path):
+    import pytest
+
+    from tests.cli_helpers import cli
+
+    pytest.importorskip("pyarrow")
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"id": "1", "text": "selling weed dm me"}\n{broken\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("scan", posts, "-o", out / "x.jsonl", "--no-model").exit_code == 3
+    result = cli("scan", posts, "-o", out / "x.parquet", "--out-format", "parquet", "--no-model")
+    assert result.exit_code == 3 and "x.parquet.rejects.jsonl" in "".join(result.stderr.split())
+    assert sorted(p.name for p in out.iterdir()) == ["x.jsonl", "x.parquet", "x.parquet.rejects.jsonl",
+                                                    "x.rejects.jsonl"]
+    assert cli("scan", posts, "-o", out / "x.jsonl", "--no-model").exit_code == 3  # again: its own file only
+    assert (out / "x.parquet.rejects.jsonl").exists()

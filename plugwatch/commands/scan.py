@@ -45,8 +45,9 @@ def scan(
         str | None, typer.Option(help="Default region for phone numbers without +country, e.g. US, GB.")
     ] = None,
     rejects: Annotated[
-        Path | None, typer.Option(help="Where rejected records go (default OUT.rejects.jsonl or ./rejects.jsonl; "
-                                       "written only when a record is rejected).")
+        Path | None, typer.Option(help="Where rejected records go (default X.rejects.jsonl for -o X.jsonl, "
+                                       "OUT.rejects.jsonl for any other -o OUT such as x.parquet, or "
+                                       "./rejects.jsonl; written only when a record is rejected).")
     ] = None,
     threshold: Annotated[float | None, typer.Option(
         help="Flag items scoring at least this (0..1).", show_default=THRESHOLD_DEFAULT)] = None,
@@ -89,7 +90,7 @@ def scan(
                         field_map=field_map, platform=platform, keep_raw=not no_raw, region=region,
                         model=model, threshold=threshold, use_model=not no_model)
         return
-    reject_path = rejects or (out.with_suffix(".rejects.jsonl") if out else Path("rejects.jsonl"))
+    reject_path = rejects or (rejects_beside(out) if out else Path("rejects.jsonl"))
     reject_path.unlink(missing_ok=True)  # a rejects file left by an earlier run would mislead
     writer = RejectWriter(reject_path)
     own_files = frozenset(os.path.realpath(p) for p in (out, reject_path) if p is not None)
@@ -139,6 +140,15 @@ def scan(
         raise typer.Exit(EXIT_NOTHING)
     if stats.rejected:
         raise typer.Exit(EXIT_REJECTS)
+
+
+def rejects_beside(out: Path) -> Path:
+    """The default rejects file of output `out`: `x.jsonl` -> `x.rejects.jsonl` (as always), any other
+    name gets `.rejects.jsonl` added whole (`x.parquet` -> `x.parquet.rejects.jsonl`), so the runs writing
+    `x.jsonl` and `x.parquet` beside each other keep their own rejects."""
+    if out.suffix == ".jsonl":
+        return out.with_suffix(".rejects.jsonl")
+    return out.with_name(out.name + ".rejects.jsonl")
 
 
 def _picture_summary(detector) -> None:
