@@ -262,3 +262,17 @@ def test_a_rerun_in_the_other_format_leaves_only_its_own_parts_and_networks_refu
     extra.write_bytes((out / "part-00000.parquet").read_bytes())
     result = cli("networks", out, "--out", tmp_path / "net3")
     assert result.exit_code == 2 and "part-00099.parquet" in result.stderr and "_SUCCESS" in result.stderr
+
+
+def test_a_rerun_with_nothing_to_do_gives_no_rate_and_an_absent_scheduler_fails_fast(tmp_path, scheduler):
+    data = tmp_path / "a.jsonl"
+    data.write_text("".join(posts(300)), encoding="utf-8")
+    args = ["scan", data, "-o", tmp_path / "out", "--no-model", "--cluster", scheduler[0], "--partition-size", "10KB"]
+    assert "items/s" in cli(*args).stderr
+    result = cli(*args)
+    message = " ".join(result.stderr.split())
+    assert "items/s" not in message and "every partition already complete: nothing scanned again" in message
+    started = time.monotonic()
+    result = cli("scan", data, "-o", tmp_path / "o2", "--no-model", "--cluster", "tcp://127.0.0.1:1")
+    assert result.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
+    assert time.monotonic() - started < 10

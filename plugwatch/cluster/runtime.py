@@ -30,6 +30,31 @@ def parse_cluster(spec: str) -> tuple[str, int | str]:
     raise UserError(f"--cluster is local, local:N or a scheduler address such as tcp://HOST:8786, got {spec!r}")
 
 
+CONNECT_TIMEOUT = 5.0  # seconds: a scheduler that does not answer a TCP connect by then is not there
+
+
+def reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """UserError unless a TCP connection to the scheduler at `address` (tcp:// or tls://HOST:PORT) opens
+    within `timeout` seconds: Dask's client would otherwise retry for its whole 30 s timeout before
+    saying the same."""
+    import socket
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError as e:
+        raise UserError(f"--cluster {address!r} is not a scheduler address such as tcp://HOST:8786: {e}") from None
+    if not host:
+        raise UserError(f"--cluster {address!r} is not a scheduler address such as tcp://HOST:8786")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as e:
+        why = "no answer" if isinstance(e, TimeoutError) else (e.strerror or str(e))
+        raise UserError(f"cannot reach the Dask scheduler at {address}: {why} (within {timeout:g} s); is "
+                        f"`dask scheduler` running there and port {port} open?") from None
+
+
 class Cluster:
     """A client on the cluster `spec` names (and the local cluster it started, closed with it)."""
 
@@ -52,10 +77,13 @@ class Cluster:
                                                             "MKL_NUM_THREADS")})
             self.client = Client(self.local)
         else:
+            reachable(str(where))
             try:
                 self.client = Client(str(where), timeout="30s")
             except OSError as e:
                 raise UserError(f"cannot reach the Dask scheduler at {where}: {e}") from None
+            except Exception as e:  # noqa: BLE001 - something answered that is not a Dask scheduler
+                raise UserError(f"{where} did not answer as a Dask scheduler: {type(e).__name__}: {e}") from None
 
     @property
     def dashboard(self) -> str | None:

@@ -86,8 +86,13 @@ def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_si
                  "them (complete partitions are kept)", code=1)
     secs = time.perf_counter() - started
     c = result.counts
+    if result.partitions and result.skipped == result.partitions:
+        # nothing was scanned in this run: a rate would be the earlier run's items over this run's time
+        speed = "every partition already complete: nothing scanned again"
+    else:
+        speed = f"{c['read'] / secs if secs > 0 else 0:,.0f} items/s"
     err.print(f"items read: {c['read']}  rejected: {c['rejected']}  flagged: {c['flagged']}  "
-              f"requests: {c['requests']}  ({c['read'] / secs if secs > 0 else 0:,.0f} items/s)")
+              f"requests: {c['requests']}  ({speed})")
     err.print(f"partitions: {result.partitions} ({result.skipped} already complete, skipped); "
               f"manifest {out / '_SUCCESS'}")
     if c["rejected"]:
