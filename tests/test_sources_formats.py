@@ -416,3 +416,14 @@ def test_jsonl_and_parquet_outputs_side_by_side_keep_their_own_rejects(tmp_path)
                                                     "x.rejects.jsonl"]
     assert cli("scan", posts, "-o", out / "x.jsonl", "--no-model").exit_code == 3  # again: its own file only
     assert (out / "x.parquet.rejects.jsonl").exists()
+
+
+def test_scan_help_names_the_cluster_extra_and_the_fields_field_maps():
+    from plugwatch.sources.jsonl import FIELDS
+    from tests.cli_helpers import cli
+
+    for command in ("scan", "networks"):
+        shown = "".join(cli(command, "--help").stdout.replace("│", "").split())  # rich wraps lines in its box
+        assert "\\[" not in shown
+        assert "OURSoneof" + ",".join(FIELDS) in shown, shown
+    assert "pipinstall'plugwatch[cluster]'" in "".join(cli("scan", "--help").stdout.replace("│", "").split())

@@ -9,7 +9,8 @@ any stage get them without doing anything.
 
 from __future__ import annotations
 
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+from rich.markup import escape
+from typer.core import DEFAULT_MARKUP_MODE, TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 _WORDS = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "Path": "PATH", "datetime": "DATETIME"}
 
@@ -76,6 +77,11 @@ class PlainGroup(TyperGroup):
 
 
 def _plain_param(param) -> None:
+    # Help is rendered as rich markup: `pip install 'plugwatch[cluster]'` would lose `[cluster]` as a
+    # style tag. Help text here is plain text, so its brackets are escaped and shown as written.
+    first = type(param) in (TyperOption, TyperArgument)  # not relabelled yet: escape once only
+    if first and DEFAULT_MARKUP_MODE == "rich" and getattr(param, "help", None) and "[" in param.help:
+        param.help = escape(param.help)
     if type(param) is TyperOption:
         param.__class__ = PlainOption
     elif type(param) is TyperArgument:

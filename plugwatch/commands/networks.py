@@ -19,6 +19,7 @@ from plugwatch.commands.common import (
     err,
     fail,
 )
+from plugwatch.sources.jsonl import FIELDS
 
 
 def _events(values: list[str] | None) -> list[tuple[date, str]]:
@@ -41,7 +42,8 @@ def networks(
         list[str] | None, typer.Option(help="Mark a date on the plot: DATE:label (e.g. 2025-03-10:ban). Repeatable.")
     ] = None,
     format: Annotated[str | None, typer.Option("--format", "-f", help="Force an input format (as scan).")] = None,
-    field: Annotated[list[str] | None, typer.Option("--field", help="OURS=THEIRS field map (as scan).")] = None,
+    field: Annotated[list[str] | None, typer.Option(
+        "--field", help=f"OURS=THEIRS field map (as scan), OURS one of {', '.join(FIELDS)}.")] = None,
     platform: Annotated[str, typer.Option(help="Platform name for generic files without one.")] = "generic",
     region: Annotated[str | None, typer.Option(help="Default region for national phone numbers.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Rejected records (default OUT/rejects.jsonl).")] = None,

@@ -23,6 +23,7 @@ from plugwatch.commands.common import (
     load_detector,
     threshold_help,
 )
+from plugwatch.sources.jsonl import FIELDS
 
 # --model FILE brings that file's own threshold; --help names the shipped model's.
 THRESHOLD_DEFAULT = threshold_help()
@@ -38,7 +39,8 @@ def scan(
     ] = None,
     field: Annotated[
         list[str] | None,
-        typer.Option("--field", help="Map a field for generic CSV/JSONL: OURS=THEIRS, e.g. text=body. Repeatable."),
+        typer.Option("--field", help="Map a field for generic CSV/JSONL/Parquet: OURS=THEIRS, e.g. text=body, "
+                                     f"OURS one of {', '.join(FIELDS)}. Repeatable."),
     ] = None,
     platform: Annotated[str, typer.Option(help="Platform name for generic files without one.")] = "generic",
     region: Annotated[
