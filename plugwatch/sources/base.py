@@ -13,7 +13,19 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from plugwatch.model import Item
-from plugwatch.sources import bluesky, csv_rows, jsondoc, jsonl, mastodon, parquet, reddit, telegram, text, x
+from plugwatch.sources import (
+    activitypub,
+    bluesky,
+    csv_rows,
+    jsondoc,
+    jsonl,
+    mastodon,
+    parquet,
+    reddit,
+    telegram,
+    text,
+    x,
+)
 from plugwatch.sources.common import (
     ESCAPED_NUL,
     ESCAPED_SURROGATE,
@@ -31,15 +43,17 @@ from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, StreamBroken, broken
 __all__ = ["FORMATS", "Reject", "SourceOptions", "missing_mapped_column", "read", "read_range", "read_row_groups",
            "settled_format"]
 
-_ALL = (jsonl, csv_rows, text, x, telegram, reddit, mastodon, bluesky)
+_ALL = (jsonl, csv_rows, text, x, telegram, reddit, mastodon, activitypub, bluesky)
 FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _ALL}
 # Most specific first: a Telegram message also has the generic `id` and `text`.
-_SNIFF_ORDER = (x.FORMAT, bluesky.FORMAT, mastodon.FORMAT, reddit.FORMAT, telegram.FORMAT, jsonl.FORMAT)
-_ALIASES = {"twitter": "x", "json": "jsonl", "ndjson": "jsonl", "tsv": "csv", "txt": "text", "plain": "text"}
+_SNIFF_ORDER = (x.FORMAT, bluesky.FORMAT, mastodon.FORMAT, activitypub.FORMAT, reddit.FORMAT, telegram.FORMAT,
+                jsonl.FORMAT)
+_ALIASES = {"twitter": "x", "json": "jsonl", "ndjson": "jsonl", "tsv": "csv", "txt": "text", "plain": "text",
+            "outbox": "mastodon-archive", "activitypub": "mastodon-archive"}
 UNKNOWN = "unknown format: not JSON, JSONL, CSV or text"
 _UNRECOGNISED = (
     "unrecognised record: not an X response, Telegram message, Reddit dump record, Mastodon status, "
-    "Bluesky Jetstream event, or a generic record with a text field"
+    "Mastodon archive (outbox.json) activity, Bluesky Jetstream event, or a generic record with a text field"
 )
 _STDIN = text.STDIN
 
@@ -286,7 +300,8 @@ def _binary(line: bytes) -> bool:
 def _is_document(peeked: Peeked, first_line: bytes) -> bool:
     """A JSON document spanning lines (pretty-printed, or one huge line), as opposed to JSONL.
 
-    JSONL when the first line is a complete value. When it is not, it is a document only if it
+    JSONL when the first line is a complete value, unless that value is an ActivityStreams collection
+    (Mastodon writes outbox.json on one line): its items are the records. When it is not, it is a document only if it
     merely stops early (as `{` or `[` does) and the next line is not a value of its own either; a
     JSONL file whose first line is broken is still JSONL.
     """
@@ -295,8 +310,7 @@ def _is_document(peeked: Peeked, first_line: bytes) -> bool:
     # A bad byte in the first line must not hide a document: the reader rejects just its record.
     first = first_line.decode("utf-8", "replace")
     try:
-        json.loads(first)
-        return False
+        return jsondoc.is_collection(json.loads(first))  # a one-line outbox.json is still a document
     except RecursionError:
         return False
     except json.JSONDecodeError as error:

@@ -26,9 +26,11 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _BAD_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of invalid UTF-8
 _DECODER = json.JSONDecoder()
 _SCALARS = (str, int, float, bool, type(None))
-# Keys whose array holds the records (Telegram chat export), and containers of such chats
-# (Telegram full export: {"chats": {"list": [chat, ...]}, "left_chats": {...}}).
-_RECORD_ARRAYS = frozenset({"messages"})
+# Keys whose array holds the records (Telegram chat export; ActivityStreams collections such as a
+# Mastodon archive's outbox.json), and containers of such chats (Telegram full export:
+# {"chats": {"list": [chat, ...]}, "left_chats": {...}}).
+_RECORD_ARRAYS = frozenset({"messages", "orderedItems"})
+_COLLECTIONS = frozenset({"OrderedCollection", "OrderedCollectionPage", "Collection", "CollectionPage"})
 _CHAT_CONTAINERS = frozenset({"chats", "left_chats"})
 
 
@@ -183,13 +185,21 @@ class JsonDocument:
             yield key
 
 
+def is_collection(value: Any) -> bool:
+    """Whether a value decoded whole is an ActivityStreams collection holding its items (Mastodon
+    writes an archive's outbox.json on one line): a document to read item by item, not one record."""
+    return (value.__class__ is dict and value.get("type") in _COLLECTIONS
+            and value.get("orderedItems").__class__ is list)
+
+
 # (line, decoded record or BadBytes, enclosing chat or None)
 Unit = tuple[int, Any, dict[str, Any] | None]
 
 
 def records(doc: JsonDocument) -> Iterator[Unit]:
     """The records of a document: the elements of a top-level array, the messages of a Telegram
-    chat (with the chat's head fields as context), or a top-level object as one record. Several
+    chat (with the chat's head fields as context), the `orderedItems` of an ActivityStreams
+    collection (likewise), or a top-level object as one record. Several
     documents in a row (as `jq .` prints them) are read one after the other."""
     while (char := doc.peek()) != "":
         if char == "[":

@@ -67,7 +67,7 @@ def global_handle(acct: str | None, profile_url: str | None) -> str | None:
     return f"{acct}@{host}" if host else acct
 
 
-def _bio(account: dict[str, Any]) -> str | None:
+def account_bio(account: dict[str, Any]) -> str | None:
     # Profile fields ("Telegram: @x", "Site: ...") are shown under the bio, so they count as bio.
     lines = [html_text(string(account.get("note")))]
     for extra in account.get("fields") or ():
@@ -86,14 +86,14 @@ def _account(account: Any) -> Account | None:
         ),
         native_id=identifier(account.get("id")),
         display_name=string(account.get("display_name")),
-        bio=_bio(account),
+        bio=account_bio(account),
         created_at=record_time(account.get("created_at"), "account created_at"),
         followers=as_int(account.get("followers_count")),
         url=string(account.get("url")),
     )
 
 
-def _attachment(m: dict[str, Any], ctx: FileContext) -> MediaRef:
+def media_attachment(m: dict[str, Any], ctx: FileContext) -> MediaRef:
     """An attachment with its description (the alt text, where menus are often written out); a URL
     that is not http(s) is a file of an account archive, resolved for reading."""
     where = string(m.get("url")) or string(m.get("remote_url"))
@@ -124,7 +124,7 @@ class MastodonFormat:
         card = status.get("card")
         if isinstance(card, dict) and string(card.get("url")) and card["url"] not in links:
             links.append(card["url"])
-        media = [_attachment(m, ctx) for m in status.get("media_attachments") or () if isinstance(m, dict)]
+        media = [media_attachment(m, ctx) for m in status.get("media_attachments") or () if isinstance(m, dict)]
         # Picture-only posts are common on Mastodon: keep them (text "") when they carry media or links.
         if not text and not media and not links:
             raise RecordError("record has no text")
