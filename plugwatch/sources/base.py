@@ -56,6 +56,7 @@ _UNRECOGNISED = (
     "Mastodon archive (outbox.json) activity, Bluesky Jetstream event, or a generic record with a text field"
 )
 _STDIN = text.STDIN
+ZIP_MAGIC = b"PK\x03\x04"
 
 Unit = tuple[int, Any, "dict[str, Any] | None", "str | None"] | Reject  # (line, record, chat, raw line)
 
@@ -244,6 +245,9 @@ def _framing(path: str, peeked: Peeked, first: bytes, options: SourceOptions, fo
     if _binary(first):
         if parquet.looks_like_parquet(first):
             return Reject(path, 0, "a Parquet file can only be read from a file, not a stream: give its path")
+        if first.startswith(ZIP_MAGIC):
+            return Reject(path, 0, f"{UNKNOWN} (a zip archive: unzip it and scan the files inside; a Mastodon "
+                          "account archive's posts are in its outbox.json)")
         return Reject(path, 0, f"{UNKNOWN} (binary data)")
     if text.is_text_file(path):
         # A .txt that is a table with a text column (Excel's "Unicode Text" export is a UTF-16 TSV named

@@ -53,15 +53,29 @@ def _is_documentation(name: str) -> bool:
     return upper.startswith(("README", "LICENSE", "LICENCE")) or upper.endswith(".MD") or is_run_byproduct(name)
 
 
+ARCHIVE_OUTBOX, ARCHIVE_ACTOR = "outbox.json", "actor.json"
+
+
+def _is_mastodon_archive(entries: list[os.DirEntry]) -> bool:
+    names = {entry.name for entry in entries if entry.is_file()}
+    return ARCHIVE_OUTBOX in names and ARCHIVE_ACTOR in names
+
+
 def walk(folder: str) -> Iterator[tuple[str, str | None]]:
     """(path, None) for the files under `folder` in sorted order, skipping hidden files and folders,
     or (folder, reason) for a folder that cannot be listed. Symlinked folders are not followed, so a
-    link loop cannot trap the walk."""
+    link loop cannot trap the walk. From a folder holding outbox.json and actor.json (an unzipped
+    Mastodon account archive) only outbox.json is read."""
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as error:
         yield folder, f"cannot list folder: {error.strerror or error}"
         return
+    if _is_mastodon_archive(entries):
+        # An unzipped Mastodon account archive: its posts are in outbox.json, which names the media
+        # files it uses; actor.json is read with it as the profile. The rest (likes and bookmarks,
+        # which are other people's posts' addresses; avatar, header, media files) holds no post.
+        entries = [entry for entry in entries if entry.name == ARCHIVE_OUTBOX]
     for entry in entries:
         if entry.name.startswith(".") or _is_documentation(entry.name):
             continue

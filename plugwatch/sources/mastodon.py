@@ -104,6 +104,13 @@ def media_attachment(m: dict[str, Any], ctx: FileContext) -> MediaRef:
     return MediaRef(url=where, kind=kind, alt=alt)
 
 
+def _kind(status: dict[str, Any], parent: str | None) -> ItemKind:
+    # A "direct" status is a private conversation (the archive reader tells it by its addressing).
+    if status.get("visibility") == "direct":
+        return ItemKind.DIRECT_MESSAGE
+    return ItemKind.REPLY if parent else ItemKind.POST
+
+
 class MastodonFormat:
     name = "mastodon"
 
@@ -142,7 +149,7 @@ class MastodonFormat:
                 platform="mastodon",
                 native_id=native,
                 text=text,
-                kind=ItemKind.REPLY if parent else ItemKind.POST,
+                kind=_kind(status, parent),
                 author=_account(status.get("account")),
                 created_at=record_time(status.get("created_at")),
                 reply_to=f"mastodon:{parent}" if parent else None,
