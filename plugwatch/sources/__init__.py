@@ -4,7 +4,8 @@
         if isinstance(out, Reject): ...   # a record (or input) that gave no item, and why
 
 Formats: generic `jsonl` / `csv`, plain `text` (one post per line), `x` (API v2 responses), `telegram` (Desktop export), `reddit`
-(Pushshift / Arctic Shift dumps), `mastodon` (REST API statuses), `bluesky` (Jetstream events).
+(Pushshift / Arctic Shift dumps), `mastodon` (REST API statuses), `mastodon-archive` (an account archive's
+outbox.json), `bluesky` (Jetstream events).
 """
 
 from plugwatch.sources import telegram
