@@ -21,6 +21,8 @@ SEED_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".txt")
 EXTRA_SEEDS = {
     "posts.txt": b"selling mdma pills, dm me on wickr plugman99\n\nhad a lovely walk today\nt.me/plugshop $40\n",
     "export.tsv": b"id\tuser\ttext\n1\tbob\tfresh batch in, wickr: bob_plug\n2\tann\tlovely weather\n",
+    # a Mastodon account archive's outbox, one line as Mastodon writes it (its folder also holds media)
+    "outbox.json": (ROOT / "tests" / "fixtures" / "mastodon_archive" / "outbox.json").read_bytes(),
 }
 
 INSERTS = (

@@ -221,3 +221,27 @@ def test_scan_reads_the_archive(tmp_path, target):
     assert any(i["canonical"] == "telegram:greenleaf_ams_bot" for i in offer["identifiers"])
     rejects = [json.loads(line) for line in (tmp_path / "scan.rejects.jsonl").read_text().splitlines()]
     assert [r["reason"] for r in rejects] == [BOOST]
+
+
+def test_other_shapes_activitypub_allows(tmp_path):
+    """Values ActivityPub lets be a string, an object or a list: read, not rejected as malformed."""
+    outbox = json.loads(OUTBOX.read_text())
+    create = outbox["orderedItems"][3]  # the picture
+    note = create["object"]
+    note["attributedTo"] = {"type": "Person", "id": note["attributedTo"]}
+    note["to"], note["cc"] = "https://www.w3.org/ns/activitystreams#Public", None
+    note["tag"] = {"type": "Mention", "href": "https://chaos.social/users/ruth", "name": "@ruth@chaos.social"}
+    note["attachment"] = {"type": "Document", "mediaType": "video/mp4", "name": None,
+                          "url": {"type": "Link", "href": "https://files.example/v.mp4"}}
+    note["url"] = [{"type": "Link", "href": "https://mastodon.social/@greenleaf_ams/111722700000000004"}]
+    del note["contentMap"]
+    outbox["orderedItems"] = [create, note]  # the Note alone (not wrapped in a Create) is read too
+    path = tmp_path / "outbox.json"
+    path.write_text(json.dumps(outbox))
+    items, rejects = split(read([str(path)]))
+    assert not rejects and len(items) == 2 and items[0].id == items[1].id == "mastodon:111722700000000004"
+    item = items[0]
+    assert item.author.handle == "greenleaf_ams@mastodon.social" and item.kind is ItemKind.POST
+    assert item.mentions == ["ruth@chaos.social"] and item.lang is None
+    assert [(m.kind, m.url, m.path) for m in item.media] == [("video", "https://files.example/v.mp4", None)]
+    assert item.url == "https://mastodon.social/@greenleaf_ams/111722700000000004"
