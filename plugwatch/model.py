@@ -11,6 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+# The item fields a generic record (JSONL, CSV, Parquet) fills, which `--field OURS=THEIRS` may map.
+RECORD_FIELDS = ("id", "text", "author", "platform", "created_at", "url", "reply_to")
+
 
 class ItemKind(StrEnum):
     POST = "post"

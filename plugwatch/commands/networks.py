@@ -19,7 +19,7 @@ from plugwatch.commands.common import (
     err,
     fail,
 )
-from plugwatch.sources.jsonl import FIELDS
+from plugwatch.model import RECORD_FIELDS as FIELDS
 
 
 def _events(values: list[str] | None) -> list[tuple[date, str]]:

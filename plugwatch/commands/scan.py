@@ -23,7 +23,7 @@ from plugwatch.commands.common import (
     load_detector,
     threshold_help,
 )
-from plugwatch.sources.jsonl import FIELDS
+from plugwatch.model import RECORD_FIELDS as FIELDS
 
 # --model FILE brings that file's own threshold; --help names the shipped model's.
 THRESHOLD_DEFAULT = threshold_help()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from plugwatch.model import Account, Item, ItemKind, SourceRef
+from plugwatch.model import RECORD_FIELDS, Account, Item, ItemKind, SourceRef
 from plugwatch.sources.common import (
     FileContext,
     RecordError,
@@ -29,7 +29,7 @@ from plugwatch.sources.common import (
 )
 from plugwatch.sources.media import generic_media
 
-FIELDS = ("id", "text", "author", "platform", "created_at", "url", "reply_to")
+FIELDS = RECORD_FIELDS
 
 # Column names other tools and hand-made exports use for our fields, tried in order when the user gave
 # no --field mapping for that field: a CSV with `content, user, timestamp` needs no flags.
