@@ -17,7 +17,7 @@ from plugwatch.wiring import create_app
 PASSWORD = "correct horse battery"
 
 
-def _site(db_url, tmp_path, monkeypatch):
+def _site(db_url, tmp_path, monkeypatch, record=None):
     # Port 9 (discard) on loopback: nothing listens, so every delivery fails at once.
     write_config(tmp_path, '[backends.shop]\nkind = "webhook"\nurl = "http://127.0.0.1:9/hook"\nmax_attempts = 1\n'
                            '[backends.dry]\nkind = "dryrun"\n', monkeypatch)
@@ -25,7 +25,8 @@ def _site(db_url, tmp_path, monkeypatch):
     with app.state.store.session() as s:
         users.add_user(s, "lena", "lead", PASSWORD)
         users.add_user(s, "rita", "reviewer", PASSWORD)
-        review.ingest_records(s, [post(1)])
+        users.add_user(s, "adam", "admin", PASSWORD)
+        review.ingest_records(s, [record or post(1)])
     return app
 
 
@@ -148,14 +149,8 @@ def _site_with_account_ids_in_effects(db_url, tmp_path, monkeypatch):
 
     from plugwatch.store.enforcement_tables import PlatformEffect
 
-    write_config(tmp_path, '[backends.dry]\nkind = "dryrun"\n[backends.shop]\nkind = "webhook"\n'
-                           'url = "http://127.0.0.1:9/hook"\nmax_attempts = 1\n', monkeypatch)
-    app = create_app(db_url)
+    app = _site(db_url, tmp_path, monkeypatch, post(1, account_id=ACCOUNT_ID))
     with app.state.store.session() as s:
-        users.add_user(s, "lena", "lead", PASSWORD)
-        users.add_user(s, "rita", "reviewer", PASSWORD)
-        users.add_user(s, "adam", "admin", PASSWORD)
-        review.ingest_records(s, [post(1, account_id=ACCOUNT_ID)])
         lena = users.get_user(s, "lena")
         review.claim(s, lena, "x:1")
         review.decide(s, lena, "x:1", "suspend", "drug_sale")
