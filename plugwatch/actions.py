@@ -83,6 +83,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("refer", (LEAD,), ("violation", "escalation"), "Refer for law-enforcement disclosure", "l",
            "referred for law-enforcement disclosure", freezes_evidence=True, confirms=True),
 )}
+# effect -> the notice template of the action that has it: what a back-end tells when it does just that.
+EFFECT_NOTICES: dict[str, str] = {a.effect: a.notice for a in ACTIONS.values() if a.effect and a.notice}
 ACTION_NAMES = tuple(ACTIONS)
 
 

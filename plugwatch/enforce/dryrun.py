@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugwatch.actions import EFFECTS
+from plugwatch.actions import EFFECT_NOTICES, EFFECTS
 from plugwatch.enforce.backends import EffectRequest
 
 OPERATIONS = frozenset(EFFECTS)
 DEFAULTS = {effect: effect for effect in EFFECTS}
-NOTICES = {"remove_content": "remove", "warn_account": "warn", "suspend_account": "suspend"}
+NOTICES = EFFECT_NOTICES
 
 
 class Backend:

@@ -54,7 +54,9 @@ def on_decision(session: Session, decision: Decision) -> None:
         if not backend.serves(item.platform) or not backend.operations.get(spec.effect):
             continue
         kind = _notice_kind(backend.kind, spec.effect, backend.operations[spec.effect]) or stock
-        text = texts.setdefault(kind, notice(kind))
+        if kind not in texts:  # compose each template once
+            texts[kind] = notice(kind)
+        text = texts[kind]
         payload = _payload(decision, item, account, spec.effect, text)
         payload["automated"]["decision"] = automated
         _enqueue(session, backend, decision, item, spec.effect, payload, automatable=spec.automatable)
@@ -139,8 +141,10 @@ def _reverse(session: Session, cfg, original: Decision, decision: Decision, item
     texts: dict[str, str] = {}  # what the earlier decision did (per back-end) -> the notice that reverses it
 
     def reversed_notice(done: str) -> str:
-        return texts.setdefault(done, notices.compose("reversed", original.policy_reason, language=cfg.language,
-                                                      appeal="", item_url=item.url, reversed_action=done))
+        if done not in texts:
+            texts[done] = notices.compose("reversed", original.policy_reason, language=cfg.language, appeal="",
+                                          item_url=item.url, reversed_action=done)
+        return texts[done]
 
     for row in rows:
         backend = cfg.backends.get(row.backend)

@@ -26,14 +26,14 @@ from typing import Any
 
 import httpx
 
-from plugwatch.actions import EFFECTS
+from plugwatch.actions import EFFECT_NOTICES, EFFECTS
 from plugwatch.enforce.backends import EffectRequest, Transient, http_error
 
 OPERATIONS = frozenset(EFFECTS)
 DEFAULTS = {effect: effect for effect in EFFECTS}
 # The receiver carries out the effect it is sent: an effect mapped to another (remove_content = "warn_account")
 # is told as that one.
-NOTICES = {"remove_content": "remove", "warn_account": "warn", "suspend_account": "suspend"}
+NOTICES = EFFECT_NOTICES
 SIGNATURE_HEADER = "X-Plugwatch-Signature"
 TIMESTAMP_HEADER = "X-Plugwatch-Timestamp"
 

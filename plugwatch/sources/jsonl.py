@@ -149,9 +149,11 @@ def _author(value: Any, key: str, platform: str, record: dict[str, Any] | None =
 
 def _is_scan_record(record: dict[str, Any], platform: str) -> bool:
     """Whether `record` is one `plugwatch scan` wrote: its id already carries the platform."""
+    if "reasons" not in record:  # most generic records: no string work
+        return False
     rid, kind = record.get("id"), record.get("item_kind")
-    return (isinstance(rid, str) and rid.lower().startswith(platform + ":") and len(rid) > len(platform) + 1
-            and isinstance(kind, str) and kind in ItemKind._value2member_map_ and "reasons" in record)
+    return (isinstance(kind, str) and kind in ItemKind._value2member_map_ and isinstance(rid, str)
+            and rid.lower().startswith(platform + ":") and len(rid) > len(platform) + 1)
 
 
 def _scan_author(record: dict[str, Any], platform: str) -> Account | None:

@@ -60,12 +60,12 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
         appeal = session.scalars(select(Appeal).where(Appeal.item_id == item_id, Appeal.state == "open")
                                  .order_by(Appeal.id.desc()).limit(1)).first()
     final = ACTIONS[action].final
-    if appeal is not None and final:
+    appealed = session.get(Decision, appeal.decision_id) if appeal is not None and final else None
+    if appealed is not None:
         # Overturning undoes the earlier action (a suspension is lifted on the platform too): only a
         # role that may take that action may overturn it. A reviewer escalates instead.
-        appealed = session.get(Decision, appeal.decision_id)
-        needed = ACTIONS[appealed.action].roles if appealed is not None and appealed.action in ACTIONS else ()
-        if appealed is not None and appealed.action != action and needed and user.role not in needed:
+        needed = ACTIONS[appealed.action].roles if appealed.action in ACTIONS else ()
+        if appealed.action != action and needed and user.role not in needed:
             raise ReviewError(f"overturning a {appealed.action} decision needs the role {' or '.join(needed)}, "
                               f"who may take it; escalate it to a lead instead", 403)
     values: dict[str, Any] = {"claimed_by": None, "claimed_at": None, "claimed_until": None}
@@ -100,8 +100,7 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
         details.update(first_opinion=first.id, two_reviewers="agreed")
     upheld = False
     if appeal is not None and final:
-        original = session.get(Decision, appeal.decision_id)
-        same = original is not None and original.action == action
+        same = appealed is not None and appealed.action == action
         upheld = same
         outcome = "upheld" if same else "overturned"
         res = session.execute(update(Appeal).where(Appeal.id == appeal.id, Appeal.state == "open").values(
@@ -110,8 +109,8 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
             raise ReviewError(f"the appeal on {item_id} was decided meanwhile")
         session.refresh(appeal)
         details.update(appeal=appeal.id, appeal_outcome=outcome)
-        if not same and original is not None:
-            _undo(session, original, account, now)
+        if not same and appealed is not None:
+            _undo(session, appealed, account, now)
     if account is not None and ACTIONS[action].strike and not upheld:  # an upheld decision already struck
         session.add(Strike(account_key=account.key, decision_id=decision.id, created_at=now,
                            expires_at=now + timedelta(days=STRIKE_DAYS)))
