@@ -13,7 +13,6 @@ fields), read once per file; otherwise it is derived from the Note's `attributed
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -23,14 +22,14 @@ from urllib.parse import urlsplit
 
 from plugwatch.model import Account, Item, ItemKind, MediaRef, SourceRef
 from plugwatch.sources.common import FileContext, RecordError, SourceOptions, reach_of, record_time, string
-from plugwatch.sources.mastodon import account_bio, global_handle, html_links, html_text, media_attachment
+from plugwatch.sources.inputs import ARCHIVE_ACTOR
+from plugwatch.sources.mastodon import account_bio, global_handle, html_links, media_attachment, post_text
 
 _PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
 _POSTS = ("Note", "Question")  # a Mastodon status is a Note, or a Question when it has a poll
 _ACTIVITIES = ("Create", "Announce")
 _STATUS_PATH = re.compile(r"/users/[^/]+/statuses/([^/]+)/?")  # Mastodon's status URI
 _ACTOR_PATH = re.compile(r"/(?:users/|@)([^/@]+)/?")  # Mastodon's actor URI (or its profile page)
-ACTOR_FILE = "actor.json"
 _ACTOR_LIMIT = 5 << 20  # bytes: an actor.json is a few KB; a bigger file beside the outbox is not one
 BOOST = "a boost: the archive holds only the boosted post's address"
 
@@ -172,7 +171,7 @@ def _archive_actor(ctx: FileContext) -> tuple[str, Account] | None:
     if "actor" in ctx.state:
         return ctx.state["actor"]
     found = None
-    path = os.path.join(os.path.dirname(ctx.path), ACTOR_FILE)
+    path = os.path.join(os.path.dirname(ctx.path), ARCHIVE_ACTOR)
     if os.path.isfile(ctx.path) and os.path.isfile(path) and os.path.getsize(path) <= _ACTOR_LIMIT:
         try:
             with open(path, encoding="utf-8") as handle:
@@ -221,10 +220,7 @@ class ActivityPubFormat:
         if not note_id or not native:
             raise RecordError("Note without an id")
         content = string(note.get("content")) or ""
-        text = html_text(content)
-        warning = html.unescape(string(note.get("summary")) or "").strip()
-        if warning:  # the content warning is shown above the post, as the REST reader does
-            text = f"{warning}\n\n{text}" if text else warning
+        text = post_text(content, string(note.get("summary")))
         links = html_links(content)
         media = _media(note, ctx)
         if not text and not media and not links:

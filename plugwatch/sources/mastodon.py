@@ -45,6 +45,13 @@ def html_text(markup: str | None) -> str:
     return html.unescape(markup).strip()
 
 
+def post_text(content: str, warning: str | None) -> str:
+    """The text a reader sees: the content warning (spoiler_text, or a Note's summary) above the post."""
+    text = html_text(content)
+    warning = html.unescape(warning or "").strip()
+    return (f"{warning}\n\n{text}" if text else warning) if warning else text
+
+
 def html_links(markup: str | None) -> list[str]:
     """hrefs of the links in the HTML, leaving out @mention and #hashtag links."""
     links: list[str] = []
@@ -123,10 +130,7 @@ class MastodonFormat:
         boosted = record.get("reblog")
         status = boosted if isinstance(boosted, dict) else record  # a boost carries the boosted post
         content = string(status.get("content")) or ""
-        text = html_text(content)
-        warning = html.unescape(string(status.get("spoiler_text")) or "").strip()
-        if warning:  # the content warning is shown above the post
-            text = f"{warning}\n\n{text}" if text else warning
+        text = post_text(content, string(status.get("spoiler_text")))
         links = html_links(content)
         card = status.get("card")
         if isinstance(card, dict) and string(card.get("url")) and card["url"] not in links:
