@@ -128,7 +128,7 @@ def _author(value: Any, key: str, platform: str, record: dict[str, Any] | None =
         return Account(
             platform=platform,
             handle=handle.lstrip("@") if handle else None,
-            native_id=identifier(value.get("id")),
+            native_id=identifier(value.get("id", value.get("native_id"))),  # native_id: scan output
             display_name=string(value.get("display_name")) or string(value.get("name")),
             bio=string(value.get("bio")) or string(value.get("description")),
             created_at=record_time(value.get("created_at"), "author created_at"),
@@ -158,20 +158,17 @@ def _is_scan_record(record: dict[str, Any], platform: str) -> bool:
 
 def _scan_author(record: dict[str, Any], platform: str) -> Account | None:
     """The account of a scan record: its profile under `account`, else the handle in its key."""
-    profile = record.get("account")
     key = record.get("author") if isinstance(record.get("author"), str) else None
     rest = key.split(":", 1)[1] if key and ":" in key else key
+    profile = record.get("account")
     if not isinstance(profile, dict):
         return Account(platform=platform, handle=rest) if rest else None
-    handle, native = string(profile.get("handle")), identifier(profile.get("native_id"))
-    if not handle and not native:
+    account = _author(profile, "account", platform)
+    if not account.handle and not account.native_id:
         if not rest:
             return None
-        handle = rest
-    return Account(platform=platform, handle=handle.lstrip("@") if handle else None, native_id=native,
-                   display_name=string(profile.get("display_name")), bio=string(profile.get("bio")),
-                   created_at=record_time(profile.get("created_at"), "account created_at"),
-                   followers=as_int(profile.get("followers")))
+        account.handle = rest.lstrip("@")
+    return account
 
 
 def _created_at(record: dict[str, Any], key: str, options: SourceOptions | None):
