@@ -38,9 +38,8 @@ from plugwatch.evidence.snapshot import (
     EvidenceError,
     NotFound,
     TamperedEvidence,
+    checked_files,
     freeze,
-    load_files,
-    snapshot_problems,
 )
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import (
@@ -372,10 +371,10 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
         raise EvidenceError(f"request {req.id} is {req.state}: only an approved request can be exported")
     snaps, gone = _scope_snapshots(session, req)  # the scope as approved, never what was frozen since
     chain = _chain_run(session, snaps)
-    problems = _integrity_problems(session, snaps, chain)
+    problems, files = _integrity_problems(session, snaps, chain)
     if problems:  # never sign evidence that no longer matches what was frozen
         raise TamperedEvidence(problems, f"request {req.id} not exported: stored evidence fails its integrity check")
-    packed = [PackedSnapshot(str(s.id), s.manifest, load_files(session, s.id)) for s in snaps]
+    packed = [PackedSnapshot(str(s.id), s.manifest, files[s.id]) for s in snaps]  # the files just checked
     request_info = {k: v for k, v in request_dict(req).items() if k not in ("state", "exports", "exported_at")}
     pkg = build_package(request=request_info, snapshots=packed, chain=chain,
                         custody=_custody(session, req), exported_by=user.name, exported_role=user.role,
@@ -392,13 +391,17 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
     return pkg
 
 
-def _integrity_problems(session: Session, snaps: list[Snapshot], chain: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """What `evidence check` would find wrong with these snapshots and the chain run between them."""
+def _integrity_problems(session: Session, snaps: list[Snapshot],
+                        chain: list[dict[str, Any]]) -> tuple[list[tuple[str, str]], dict[int, dict[str, bytes]]]:
+    """What `evidence check` would find wrong with these snapshots and the chain run between them, and
+    each snapshot's files as read for the check."""
     by_seq = {link["seq"]: link for link in chain}
     problems = check_links(chain)
+    files: dict[int, dict[str, bytes]] = {}
     for snap in snaps:
-        problems += snapshot_problems(session, snap, by_seq.get(snap.seq))
-    return problems
+        found, files[snap.id] = checked_files(session, snap, by_seq.get(snap.seq))
+        problems += found
+    return problems, files
 
 
 def record_refused_export(session: Session, actor: str, request_id: int, problems: list[tuple[str, str]]) -> None:

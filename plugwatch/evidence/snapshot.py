@@ -210,18 +210,25 @@ def _wrong_type(content: Any) -> str:
     return f"stored content is {kind}, not bytes: it was changed outside plugwatch"
 
 
-def load_files(session: Session, snapshot_id: int) -> dict[str, bytes]:
-    """The stored files of a snapshot; TamperedEvidence names any whose content is not bytes."""
+def _read_files(session: Session, snapshot_id: int) -> tuple[dict[str, bytes], dict[str, str], list[tuple[str, str]]]:
+    """A snapshot's stored files, their recorded SHA-256s, and a problem for each whose content is not bytes."""
     files: dict[str, bytes] = {}
-    problems = []
+    recorded: dict[str, str] = {}
+    unreadable: list[tuple[str, str]] = []
     for f in session.scalars(select(SnapshotFile).where(SnapshotFile.snapshot_id == snapshot_id)):
         data = _stored_bytes(f.content)
         if data is None:
-            problems.append((f"snapshot {snapshot_id}/{f.name}", _wrong_type(f.content)))
+            unreadable.append((f"snapshot {snapshot_id}/{f.name}", _wrong_type(f.content)))
         else:
-            files[f.name] = data
-    if problems:
-        raise TamperedEvidence(problems, f"snapshot {snapshot_id} fails its integrity check")
+            files[f.name], recorded[f.name] = data, f.sha256
+    return files, recorded, unreadable
+
+
+def load_files(session: Session, snapshot_id: int) -> dict[str, bytes]:
+    """The stored files of a snapshot; TamperedEvidence names any whose content is not bytes."""
+    files, _, unreadable = _read_files(session, snapshot_id)
+    if unreadable:
+        raise TamperedEvidence(unreadable, f"snapshot {snapshot_id} fails its integrity check")
     return files
 
 
@@ -229,6 +236,12 @@ def snapshot_problems(session: Session, snap: Snapshot, link: dict[str, Any] | N
     """Problems of one stored snapshot: its manifest against its digest, its place in the chain (`link`,
     the chain link at its seq, None when there is none), and every stored file against the manifest and
     its recorded SHA-256. Content of the wrong type is reported, never raised."""
+    return checked_files(session, snap, link)[0]
+
+
+def checked_files(session: Session, snap: Snapshot,
+                  link: dict[str, Any] | None) -> tuple[list[tuple[str, str]], dict[str, bytes]]:
+    """`snapshot_problems` and the files it read (an export packs what it checked, read once)."""
     from plugwatch.evidence.canon import sha256_hex
     from plugwatch.evidence.chain import check_files
 
@@ -238,20 +251,12 @@ def snapshot_problems(session: Session, snap: Snapshot, link: dict[str, Any] | N
         problems.append((where, "manifest changed: its digest no longer matches"))
     if link is None or link["digest"] != snap.manifest_digest:
         problems.append((where, "not in the chain at its position"))
-    files: dict[str, bytes] = {}
-    unreadable: list[tuple[str, str]] = []
-    stored: list[tuple[str, str]] = []
-    for f in session.scalars(select(SnapshotFile).where(SnapshotFile.snapshot_id == snap.id)):
-        data = _stored_bytes(f.content)
-        if data is None:
-            unreadable.append((f"{where}/{f.name}", _wrong_type(f.content)))
-            continue
-        files[f.name] = data
-        if sha256_hex(data) != f.sha256:
-            stored.append((f"{where}/{f.name}", "content differs from its recorded SHA-256"))
+    files, recorded, unreadable = _read_files(session, snap.id)
+    stored = [(f"{where}/{name}", "content differs from its recorded SHA-256")
+              for name, data in files.items() if sha256_hex(data) != recorded[name]]
     named = {w for w, _ in unreadable}  # a file of the wrong type is named once, not also as missing
     problems += [p for p in check_files(snap.manifest, files, where) if p[0] not in named]
-    return problems + unreadable + stored
+    return problems + unreadable + stored, files
 
 
 def check_store_chain(session: Session) -> list[tuple[str, str]]:
