@@ -16,7 +16,10 @@ from plugwatch.records import MAX_IDENTIFIERS, scored_text
 from plugwatch.sources import PLATFORM_IDENTIFIERS, Reject
 from plugwatch.text.identifiers import extract_identifiers
 
-BATCH = 256
+# Items per detector call. On an ordinary stream about 1 item in 70 reaches the sentence encoder, whose
+# cost per text falls by a third from batches of 4 texts to batches of 16: 1024 items per call scanned
+# the 20,000-post benchmark stream about 9% faster than 256, for 7 MB more memory.
+BATCH = 1024
 
 
 class BatchDetector(Protocol):

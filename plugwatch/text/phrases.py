@@ -9,6 +9,7 @@ must start a word and may end inside one, before a particle or verb ending ("판
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -18,6 +19,7 @@ import ahocorasick
 from plugwatch.text.normalize import is_word_boundary, may_end_word
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 @dataclass(slots=True)
@@ -35,12 +37,8 @@ class PhraseMatcher(Generic[T]):
             phrase = phrase.strip()
             if phrase:
                 table.setdefault(phrase, []).append(value)
-        self._auto = ahocorasick.Automaton()
-        for phrase, values in table.items():
-            self._auto.add_word(phrase, (phrase, tuple(values)))
+        self._auto: ScriptedAutomaton[tuple[T, ...]] = ScriptedAutomaton((p, tuple(v)) for p, v in table.items())
         self._empty = not table
-        if not self._empty:
-            self._auto.make_automaton()
 
     def find(self, text: str, longest: bool = True) -> list[PhraseMatch[T]]:
         """Whole-word matches; with `longest`, a match inside a longer one is dropped."""
@@ -68,3 +66,61 @@ class PhraseMatcher(Generic[T]):
             kept.append(m)
             reach = max(reach, m.end)
         return kept
+
+
+class ScriptedAutomaton(Generic[V]):
+    """An Aho-Corasick automaton of many keys, run as one automaton per script of the keys' first
+    characters, each only on a text that holds one of its first characters. The automaton finds a
+    character among its root's children by a linear scan: one root with the first characters of every
+    language (700) made a pass over an ASCII post twice as slow as a root with the 30 of the ASCII keys.
+    `iter` gives what one automaton of all keys gives, in its order: (end index, (key, value)) by end,
+    the longest key first."""
+
+    def __init__(self, entries: Iterable[tuple[str, V]]):
+        by_script: dict[str, dict[str, V]] = {}
+        for key, value in entries:
+            by_script.setdefault(_script(key[0]), {})[key] = value
+        self.size = sum(map(len, by_script.values()))
+        self._ascii = _automaton(by_script.pop("ascii", {}))
+        self._scripts = {script: _automaton(keys) for script, keys in by_script.items()}
+        self._script_of = {key[0]: script for script, keys in by_script.items() for key in keys}
+        firsts = "".join(sorted(self._script_of))
+        self._firsts = re.compile(f"[{re.escape(firsts)}]") if firsts else None
+
+    def __len__(self) -> int:
+        return self.size
+
+    def iter(self, text: str) -> list[tuple[int, tuple[str, V]]]:
+        out = list(self._ascii.iter(text)) if self._ascii is not None else []
+        if self._firsts is None or text.isascii():
+            return out
+        scripts = {self._script_of[ch] for ch in self._firsts.findall(text)}
+        if not scripts:
+            return out
+        for script in sorted(scripts):
+            out.extend(self._scripts[script].iter(text))
+        if len(scripts) > 1 or self._ascii is not None:
+            out.sort(key=lambda m: (m[0], -len(m[1][0])))
+        return out
+
+
+def _script(ch: str) -> str:
+    """A coarse script of a character: ASCII, Han, Hangul, else its block of 256 code points."""
+    code = ord(ch)
+    if code < 0x80:
+        return "ascii"
+    if 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF:
+        return "han"
+    if 0xAC00 <= code <= 0xD7AF:
+        return "hangul"
+    return f"block-{code >> 8:x}"
+
+
+def _automaton(keys: dict[str, V]) -> ahocorasick.Automaton | None:
+    if not keys:
+        return None
+    auto = ahocorasick.Automaton()
+    for key, value in keys.items():
+        auto.add_word(key, (key, value))
+    auto.make_automaton()
+    return auto

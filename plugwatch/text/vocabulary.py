@@ -46,6 +46,7 @@ from plugwatch.text.normalize import (
     may_end_word,
     normalize,
 )
+from plugwatch.text.phrases import ScriptedAutomaton
 
 CATEGORIES = (
     "cannabis", "cocaine", "opioid", "benzodiazepine", "stimulant", "mdma", "psychedelic",
@@ -247,17 +248,14 @@ class Vocabulary:
 
     def _build(self, index: Index) -> None:
         self._words = ahocorasick.Automaton()
-        self._raw = ahocorasick.Automaton()
         terms = self.terms
         for key, ids in index.words:
             self._words.add_word(key, (len(key) - 2, tuple(terms[i] for i in ids)))
-        for key, ids in index.raw:
-            self._raw.add_word(key, (key, tuple(terms[i] for i in ids)))  # no ids: an everyday word
         if len(self._words):
             self._words.make_automaton()
+        # No ids: an everyday word, which takes its span and yields no match.
+        self._raw = ScriptedAutomaton((key, tuple(terms[i] for i in ids)) for key, ids in index.raw)
         self._has_raw = bool(len(self._raw))
-        if self._has_raw:
-            self._raw.make_automaton()
 
     @classmethod
     @cache
