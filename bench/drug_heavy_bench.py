@@ -11,7 +11,7 @@ times, in one run and on one core:
   devdata/train.jsonl beforehand; no parsing, no output), as bench/scan_bench.py does;
 
 - plugwatch's scoring alone, in one process, the same way: items already read and the model and
-  encoder already loaded, then identifiers, signals, model stages and verdicts in batches of 256, no
+  encoder already loaded, then identifiers, signals, model stages and verdicts in the scan's batches, no
   output (a like-for-like figure beside the whole process);
 
 and prints the rates, their ratios, and the scan's model-stage counts.
@@ -76,6 +76,8 @@ def scoring_rate(path: Path) -> float:
     items = [x for x in read([str(path)]) if isinstance(x, Item)]
     detector = Detector.load()
     embed.embed(["warm up"])  # the encoder's load is start-up, not scoring
+    warm = Item(platform="generic", native_id="warm-up", text="warm up")  # and so is building the vocabulary
+    detector.verdicts([(warm, identifiers_for(warm, None))])
     start = time.perf_counter()
     for i in range(0, len(items), BATCH):
         chunk = items[i:i + BATCH]
