@@ -64,3 +64,25 @@ def read_private(path: Path, what: str) -> bytes:
         raise UserError(f"{path}: the {what} is readable by others (mode {stat.S_IMODE(mode):o}); "
                         f"make it owner-only: chmod 600 {path}")
     return data
+
+
+def write_private(out: Path, data: bytes) -> None:
+    """Write a file holding personal data (a subject-access export, a disclosure package, a salt): owner-only
+    (0600) from its first byte, written to OUT.part and renamed into place, so a file that was there
+    is replaced (with its looser mode) only once the new one is complete. Missing parent folders are
+    created, as for every -o. Raises OSError."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # a leftover .part keeps its old mode under O_CREAT
+        with os.fdopen(fd, "wb") as fh:
+            fd = -1
+            fh.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        if fd != -1:
+            os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise

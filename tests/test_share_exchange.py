@@ -331,3 +331,16 @@ def test_salt_to_an_unwritable_place_is_one_line(tmp_path):
     blocker.write_text("x")
     r = CliRunner().invoke(app, ["share", "salt", "--out", str(blocker / "s.salt")])
     assert r.exit_code == 2 and "cannot write" in r.output and "Traceback" not in r.output
+
+
+def test_salt_written_over_a_readable_file_is_owner_only(tmp_path):
+    import os
+    import stat
+
+    salt_file = tmp_path / "salt.hex"
+    salt_file.write_text("old\n", encoding="utf-8")
+    os.chmod(salt_file, 0o644)  # an older salt, or any file, readable by others
+    hashing.write_salt(salt_file, bytes(range(32)))
+    assert stat.S_IMODE(salt_file.stat().st_mode) == 0o600
+    assert hashing.read_salt(salt_file) == bytes(range(32))
+    assert not list(tmp_path.glob("*.part"))

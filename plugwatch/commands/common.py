@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from plugwatch.errors import EXIT_BUG, EXIT_NOTHING, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, UserError
+from plugwatch.keyfiles import write_private  # noqa: F401  (the commands import it from here)
 from plugwatch.settings import database_url
 
 __all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", "UserError", "database_url",
@@ -126,30 +127,6 @@ def write_output(out: Path | None, text: str) -> None:
         out.write_text(text, encoding="utf-8")
     except OSError as e:
         fail(f"cannot write {out}: {e.strerror}")
-
-
-def write_private(out: Path, data: bytes) -> None:
-    """Write a file holding personal data (a subject-access export, a disclosure package): owner-only
-    (0600) from its first byte, written to OUT.part and renamed into place, so a file that was there
-    is replaced (with its looser mode) only once the new one is complete. Missing parent folders are
-    created, as for every -o. Raises OSError."""
-    import os
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)  # a leftover .part keeps its old mode under O_CREAT
-        with os.fdopen(fd, "wb") as fh:
-            fd = -1
-            fh.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        if fd != -1:
-            os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def print_rows(header: tuple[str, ...], rows, empty: str) -> int:

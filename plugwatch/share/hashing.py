@@ -19,8 +19,9 @@ import hashlib
 import hmac
 import os
 import secrets
-import stat
 from pathlib import Path
+
+from plugwatch.keyfiles import write_private
 
 ALGORITHM = "HMAC-SHA256"
 MIN_SALT_BYTES = 16
@@ -68,9 +69,6 @@ def read_salt(path: str | os.PathLike[str]) -> bytes:
 
 
 def write_salt(path: str | os.PathLike[str], salt: bytes) -> None:
-    """Write a salt readable by its owner only."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(salt.hex() + "\n")
+    """Write a salt readable by its owner only, also when it replaces a file that was readable by others
+    (opening an existing file keeps its mode)."""
+    write_private(Path(path), (salt.hex() + "\n").encode("ascii"))
