@@ -61,11 +61,12 @@ for _literal, _bit in _HINT_LITERALS.items():
     _HINTS.add_word(_literal, _bit)
 _HINTS.make_automaton()
 _DOTTED = re.compile(r"\.(?<=[A-Za-z0-9]\.)[A-Za-z]{2}")  # "name.tld": literal-led, so fast
-_DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"\d[0-9A-Za-z]{8}")  # every wallet format has a digit in a long token
 # two letter-and-digit chunks in a row: a wallet split up by spaces ("1A1z P1eP ...")
 _MIXED = re.compile(r"\d(?:(?<=[A-Za-z]\d)|[A-Za-z])[A-Za-z0-9]*\s{1,3}[A-Za-z0-9]*(?:[A-Za-z]\d|\d[A-Za-z])")
 _PHONE_RUN = re.compile(r"\d(?:[\s().\-]{0,3}\d){6}")
+# Any of the three: most posts hold short numbers only, and one scan settles that for all three.
+_DIGIT_HINT = re.compile("|".join(rx.pattern for rx in (_DIGIT_RUN, _MIXED, _PHONE_RUN)))
 
 
 def _hints(text: str, lowered: str, region: str | None) -> int:
@@ -75,7 +76,7 @@ def _hints(text: str, lowered: str, region: str | None) -> int:
         bits |= bit
     if _DOTTED.search(text):
         bits |= _URL_BIT
-    if _DIGIT.search(text):
+    if _DIGIT_HINT.search(text):
         if _DIGIT_RUN.search(text):
             bits |= _WALLET_BIT
         if _MIXED.search(text):
@@ -334,17 +335,22 @@ def _placed(identifier: Identifier, text: str) -> Identifier:
 
 def _in_text(text: str, default_region: str | None, about: tuple[str | None, str | None] = (None, None)
              ) -> list[Identifier]:
-    if text.isascii():
-        lowered = text.lower()
-        bits = _hints(text, f" {lowered} ", default_region)
-        if not bits & _DEOBF_BIT and not has_loose_markers(lowered):
-            if not bits:
-                return []
-            cleaned = deobfuscate(text, defang=False)
-        else:
-            cleaned = deobfuscate(text)
-            bits = _hints(cleaned.text, f" {cleaned.text.lower()} ", default_region)
-    else:
+    lowered = text.lower()
+    bits = _hints(text, f" {lowered} ", default_region)
+    defang = bits & _DEOBF_BIT or has_loose_markers(lowered)
+    if not defang and text.isascii():
+        if not bits:
+            return []
+        cleaned = deobfuscate(text, defang=False)
+    elif not defang:
+        # No defanging marker: only deobfuscate's character fixes apply, and the hints above stand
+        # unless they changed the text; then it is hinted again, and if a marker shows, defanged too.
+        cleaned = deobfuscate(text, defang=False)
+        if cleaned.changed:
+            lowered = cleaned.text.lower()
+            bits = _hints(cleaned.text, f" {lowered} ", default_region)
+            defang = bits & _DEOBF_BIT or has_loose_markers(lowered)
+    if defang:
         cleaned = deobfuscate(text)
         bits = _hints(cleaned.text, f" {cleaned.text.lower()} ", default_region)
     if not bits & ~_DEOBF_BIT:
