@@ -82,7 +82,7 @@ class NormText:
 def normalize(text: str) -> NormText:
     if text.isascii():
         s = text.lower()
-        if _ASCII_ODD_SPACE.search(s):
+        if not s.isprintable():  # the odd spaces are all unprintable: 2x faster than a regex for them
             s = s.translate(_ASCII_SPACE)
         offs: Sequence[int] = range(len(s))
     else:
@@ -311,7 +311,7 @@ def _written(word: str, start: int, offs: Sequence[int], original: str) -> str:
     """The original characters that the characters of `word` (at `start` in the folded text) come from."""
     if isinstance(offs, range):  # nothing moved or resized: the same span
         return original[offs[start]:offs[start] + len(word)]
-    return "".join(original[offs[start + k]] for k in range(len(word)))
+    return "".join(map(original.__getitem__, offs[start:start + len(word)]))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -395,7 +395,6 @@ _LEET_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!€")
 _REPEATS = re.compile(r"(.)\1{2,}")  # letters only, checked in Python: a letter class is 3x slower
 _REPEATS_HINT = re.compile(r"(.)\1\1")  # the same test, without the open repeat: 2x faster
 _SPACE_RUN = re.compile(" {2,}")
-_ASCII_ODD_SPACE = re.compile(r"[\t\n\x0b\x0c\r\x1c-\x1f]")
 _ASCII_SPACE = str.maketrans("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f", " " * 9)
 
 
@@ -405,11 +404,12 @@ class _Protected:
     __slots__ = ("starts", "ends")
 
     def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
         self.starts: list[int] | None = None
         self.ends: list[int] = []
+
+    def reset(self) -> None:
+        self.starts = None
+        self.ends = []
 
     def free(self, s: str, a: int, b: int) -> bool:
         if self.starts is None:
