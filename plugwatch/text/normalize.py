@@ -389,8 +389,10 @@ _SPACED = re.compile(
     rf"(?<![^\W_])(?<![@$€]){_ITEM}( +|[{_SEP_PUNCT}]){_ITEM}(?:\1{_ITEM})+(?![^\W_])(?![@$€])"
 )
 # A digit or leet symbol next to a letter.  Led by the rare symbol class, so the scan skips
-# ahead fast; `_fold_leet` widens each hit to its whole token anyway.
-_LEET_PAIR = re.compile("[0-9@$!€](?:(?<=[a-z].)|(?=[a-z]))")
+# ahead fast; `_fold_leet` widens each hit to its whole token anyway.  A "@!€" after a letter
+# with only "@!€" after it to the token's end ("wow!", "sale!!") is no hit: if the token has no
+# other hit it is letters and edge punctuation, which `_fold_leet` skips; if it has, that one counts.
+_LEET_PAIR = re.compile("[0-9$](?:(?<=[a-z].)|(?=[a-z]))|[@!€](?:(?=[a-z])|(?<=[a-z].)(?![@!€]*(?![a-z0-9@$!€])))")
 _LEET_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!€")
 _REPEATS = re.compile(r"(.)\1{2,}")  # letters only, checked in Python: a letter class is 3x slower
 _REPEATS_HINT = re.compile(r"(.)\1\1")  # the same test, without the open repeat: 2x faster
