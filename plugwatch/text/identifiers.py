@@ -22,11 +22,11 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import ahocorasick
 import phonenumbers
-import tldextract
 
 from plugwatch.model import Identifier
 from plugwatch.text import wallets
@@ -134,12 +134,19 @@ _VENMO_RESERVED = frozenset(
     "code about legal signup signin login account business pay resources support".split()
 )
 
+if TYPE_CHECKING:
+    import tldextract
+
 _tld_extract: tldextract.TLDExtract | None = None
 
 
 def _extractor() -> tldextract.TLDExtract:
     global _tld_extract
     if _tld_extract is None:  # offline: the public suffix list bundled with tldextract
+        # Imported here, not with the module: it imports requests, a sixth of a second of start-up that a
+        # stream without links never needs.
+        import tldextract
+
         _tld_extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
     return _tld_extract
 
