@@ -423,6 +423,79 @@ def test_snapshots_frozen_on_approval_through_an_identifier_are_held(store):
     assert result.deleted == [] and len(result.kept_on_hold) == 3
 
 
+def _quiet(n, author="telegram:passer_by", idents=()):
+    """A post the detector scored low: stored by the ingest, never queued for review."""
+    rec = record(n, author=author, text=f"selling my old bike {n}", idents=idents)
+    rec.update(score=0.04, flagged=False, kind=None, drugs=[], reasons=[])
+    return rec
+
+
+def test_items_never_queued_expire_under_the_built_in_policy(store):
+    """Items no rule or reviewer ever touched were kept forever (only dismissed items expired): the
+    default policy now deletes them `items.never_queued` days after they were received."""
+    from plugwatch.store.schema import ItemIdentifier, ReviewTask
+
+    ingest(store, [_quiet(10, idents=[("phone", "+447700900123")]), _quiet(11)], now=NOW - timedelta(days=100))
+    ingest(store, [_quiet(12)], now=NOW - timedelta(days=5))
+    policy = load_policy()
+    assert policy.never_queued_items == 30
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(ReviewTask).where(
+            ReviewTask.item_id.in_(["telegram:10", "telegram:11", "telegram:12"]))) == 0
+        result = run_retention(s, policy, now=NOW)
+    assert result.deleted_never_queued == ["telegram:10", "telegram:11"]
+    with store.session() as s:
+        assert s.get(Item, "telegram:10") is None and s.get(Item, "telegram:11") is None
+        assert s.get(Item, "telegram:12") is not None  # 5 days old: kept
+        assert s.get(Item, "telegram:1") is not None  # queued, waiting for a reviewer: not this rule's
+        assert s.scalar(select(func.count()).select_from(ItemIdentifier)
+                        .where(ItemIdentifier.item_id == "telegram:10")) == 0
+        deleted = s.scalars(select(AuditEntry).where(AuditEntry.action == "retention.delete_item")
+                            .order_by(AuditEntry.seq)).all()
+        assert [e.subject for e in deleted] == ["item:telegram:10", "item:telegram:11"]
+        assert "never queued" in deleted[0].details["reason"]
+        run = s.scalars(select(AuditEntry).where(AuditEntry.action == "retention.run")).one()
+        assert run.details["never_queued_items_deleted"] == 2
+        assert audit.verify(s) is None
+
+
+def test_items_never_queued_are_kept_under_a_hold_in_evidence_reported_or_in_a_pending_request(store):
+    from plugwatch.evidence.snapshot import freeze
+    from plugwatch.store.reports import file_report
+
+    old = NOW - timedelta(days=100)
+    ingest(store, [_quiet(10), _quiet(11), _quiet(12, author="telegram:held_one"), _quiet(13), _quiet(14),
+                   _quiet(15, idents=[("wickr", "wickr:asked_for")]), _quiet(16), _quiet(17)], now=old)
+    with store.session() as s:
+        holds.add_hold(s, "item", "telegram:11", "case 17", "ann", now=old)
+        holds.add_hold(s, "account", "telegram:held_one", "preservation letter", "ann", now=old)
+        freeze(s, "telegram:13", item_class="disclosure", actor="ann", now=NOW - timedelta(days=10))
+        freeze(s, "telegram:17", item_class="disclosure", actor="ann", now=old)  # expires in this run: both go
+        file_report(s, reporter="telegram:neighbour", reason="drug_sale", filed_by="root", item_id="telegram:14",
+                    now=old)
+        rq.create_request(s, user(s, "ann"), agency="NCA", legal_basis="order", reference="N-2",
+                          identifiers=["wickr:asked_for"], now=old)  # a draft: approval will freeze 15
+    policy = parse_policy(POLICY + "never_queued = 30\n", "t")
+    with store.session() as s:
+        dry = run_retention(s, policy, now=NOW, dry_run=True)
+    assert dry.deleted_never_queued == ["telegram:10", "telegram:16", "telegram:17"]
+    assert [r["item"] for r in dry.deleted] == ["telegram:17"]
+    assert sorted(dry.items_on_hold) == ["telegram:11", "telegram:12"]
+    with store.session() as s:
+        assert s.get(Item, "telegram:10") is not None  # a dry run deletes nothing
+        result = run_retention(s, policy, now=NOW)
+    assert result.deleted_never_queued == ["telegram:10", "telegram:16", "telegram:17"]
+    with store.session() as s:
+        assert {i.id for i in s.scalars(select(Item))} >= {f"telegram:{n}" for n in (11, 12, 13, 14, 15)}
+        assert not {"telegram:10", "telegram:16", "telegram:17"} & {i.id for i in s.scalars(select(Item))}
+        assert check_store_chain(s) == []
+    # "forever" keeps them, as for every other class
+    ingest(store, [_quiet(20)], now=old)
+    with store.session() as s:
+        kept = run_retention(s, parse_policy("[items]\nnever_queued = \"forever\"\n", "t"), now=NOW)
+    assert kept.deleted_never_queued == []
+
+
 def test_retention_cli_prints_what_it_deleted(store, db_url, tmp_path):
     from plugwatch.cli import app
 
@@ -434,6 +507,13 @@ def test_retention_cli_prints_what_it_deleted(store, db_url, tmp_path):
     assert res.exit_code == 0 and "would delete snapshot 1 (warn" in res.stdout
     res = runner.invoke(app, ["retention", "run", "--policy", str(policy), "--db", db_url])
     assert res.exit_code == 0 and "deleted snapshot 1 (warn" in res.stdout
+    ingest(store, [_quiet(10)], now=NOW - timedelta(days=3000))
+    policy.write_text(POLICY + "never_queued = 30\n")
+    res = runner.invoke(app, ["retention", "run", "--policy", str(policy), "--dry-run", "--db", db_url])
+    assert res.exit_code == 0 and "would delete never-queued item telegram:10" in res.stdout
+    assert "1 never-queued item(s)" in res.output
+    res = runner.invoke(app, ["retention", "run", "--policy", str(policy), "--db", db_url])
+    assert res.exit_code == 0 and "deleted never-queued item telegram:10" in res.stdout
     bad = tmp_path / "bad.toml"
     bad.write_text("[snapshots]\nwarn = 'soon'\n")
     res = runner.invoke(app, ["retention", "run", "--policy", str(bad), "--db", db_url])

@@ -345,7 +345,8 @@ def retention_run(
     user: Annotated[str, typer.Option("--user", "-u", help="Name written to the audit log.")] = "retention",
     db: DbOption = None,
 ) -> None:
-    """Delete snapshots and dismissed items older than the policy allows; never what a legal hold covers."""
+    """Delete snapshots, dismissed items and items never queued for review older than the policy allows;
+    never what a legal hold covers."""
     from plugwatch.evidence.retention import load_policy, run_retention
 
     def go(s):
@@ -360,9 +361,12 @@ def retention_run(
               f"legal hold {', '.join(map(str, row['holds']))}")
     for item in result.deleted_items:
         print(f"{verb} dismissed item {item}")
+    for item in result.deleted_never_queued:
+        print(f"{verb} never-queued item {item}")
     for item in result.items_on_hold:
-        print(f"kept dismissed item {item}: legal hold")
-    err.print(f"{verb} {len(result.deleted)} snapshot(s) and {len(result.deleted_items)} dismissed item(s); "
+        print(f"kept item {item}: legal hold")
+    err.print(f"{verb} {len(result.deleted)} snapshot(s), {len(result.deleted_items)} dismissed item(s) and "
+              f"{len(result.deleted_never_queued)} never-queued item(s); "
               f"kept {len(result.kept_on_hold)} snapshot(s) and {len(result.items_on_hold)} item(s) on legal hold")
 
 

@@ -124,3 +124,10 @@ def held_snapshot_ids(session: Session, snapshots: Iterable[Snapshot] | None = N
 def item_held(session: Session, item_id: str, account_key: str | None) -> bool:
     t = _targets(session)
     return item_id in t["item"] or (account_key or "") in t["account"]
+
+
+def held_item_ids(session: Session, items: Iterable[tuple[str, str | None]]) -> set[str]:
+    """Those of `items` ((item id, account key) pairs) that an active hold covers; the holds are read once."""
+    t = _targets(session)
+    return {item_id for item_id, account_key in items
+            if item_id in t["item"] or (account_key or "") in t["account"]}

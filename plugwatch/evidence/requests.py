@@ -252,19 +252,37 @@ def _in_scope(scope: dict[str, Any], account_key: Any, row_id: Any, holders: Sel
     return or_(*conds) if conds else None
 
 
-def _scope_items(session: Session, req: DisclosureRequest) -> list[Item]:
+def _scope_items_select(req: DisclosureRequest, what: Any) -> Select | None:
+    """select(what) of the items in the request's scope; None when the scope names nothing."""
     scope = req.scope or {}
     holders = select(ItemIdentifier.item_id).join(Identifier, Identifier.id == ItemIdentifier.identifier_id)
     match = _in_scope(scope, Item.account_key, Item.id, holders, Identifier)
     if match is None:
-        return []
-    stmt = select(Item).where(match)
+        return None
+    stmt = select(what).where(match)
     d0, d1 = _range(scope)
     if d0:
         stmt = stmt.where(Item.created_at >= d0)
     if d1:
         stmt = stmt.where(Item.created_at < d1)
-    return list(session.scalars(stmt.order_by(Item.id)))
+    return stmt.order_by(Item.id)
+
+
+def _scope_items(session: Session, req: DisclosureRequest) -> list[Item]:
+    stmt = _scope_items_select(req, Item)
+    return [] if stmt is None else list(session.scalars(stmt))
+
+
+def pending_scope_item_ids(session: Session) -> set[str]:
+    """Items in the scope of a request still waiting for approval: its approval will freeze those that
+    have no snapshot yet, so retention must not delete them meanwhile (the request's accounts are
+    covered by its account holds; items matched through an identifier only by this)."""
+    out: set[str] = set()
+    for req in session.scalars(select(DisclosureRequest).where(DisclosureRequest.state == "draft")):
+        stmt = _scope_items_select(req, Item.id)
+        if stmt is not None:
+            out.update(session.scalars(stmt))
+    return out
 
 
 def _range(scope: dict[str, Any]) -> tuple[datetime | None, datetime | None]:

@@ -1,9 +1,15 @@
-"""Retention: delete snapshots (and dismissed items) older than the policy allows, never under a hold.
+"""Retention: delete snapshots and items older than the policy allows, never under a hold.
 
 The policy is a TOML file (default plugwatch/data/retention.toml, which says why each number is
 what it is): `[snapshots]` days by the class that froze them (the decision action, `disclosure`,
-`hold`) with `default` for the rest; `[items] dismissed` days after a dismissal. "forever" keeps a
+`hold`) with `default` for the rest; `[items] dismissed` days after a dismissal, `[items]
+never_queued` days after an item nothing ever queued for review was received. "forever" keeps a
 class. Deleting a snapshot keeps its chain link (digests only), so the chain still verifies.
+
+An item never queued is one no detector flag, rule, report, retaliation flag or watch-list match
+put in front of a reviewer (no review task). It is kept while a legal hold covers it, it has a
+snapshot, a user report, retaliation flag, decision or appeal names it, it waits for its full
+scoring (deferred), or a disclosure request waiting for approval has it in scope.
 """
 
 from __future__ import annotations
@@ -15,14 +21,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from plugwatch.evidence.holds import held_snapshot_ids
+from plugwatch.evidence.holds import held_item_ids, held_snapshot_ids
 from plugwatch.evidence.snapshot import EvidenceError, delete_snapshot
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import LegalHold, Snapshot
-from plugwatch.store.schema import Decision, Item, ReviewTask, utcnow
+from plugwatch.store.intake_tables import DeferredScore, RetaliationFlag, UserReport
+from plugwatch.store.schema import Appeal, Decision, Item, ItemIdentifier, ReviewTask, utcnow
 
 FOREVER = None
 
@@ -33,6 +40,7 @@ class Policy:
     default: int | None
     dismissed_items: int | None
     source: str = "built-in"
+    never_queued_items: int | None = FOREVER
 
     def days_for(self, item_class: str) -> int | None:
         return self.snapshots.get(item_class, self.default)
@@ -60,11 +68,13 @@ def parse_policy(text: str, source: str) -> Policy:
         raise EvidenceError(f"{source}: [snapshots] and [items] must be tables")
     classes = {k: _days(v, f"{source}: snapshots.{k}") for k, v in snaps.items() if k != "default"}
     default = _days(snaps["default"], f"{source}: snapshots.default") if "default" in snaps else FOREVER
-    bad = set(items) - {"dismissed"}
+    bad = set(items) - {"dismissed", "never_queued"}
     if bad:
-        raise EvidenceError(f"{source}: unknown key items.{sorted(bad)[0]} (only items.dismissed)")
+        raise EvidenceError(f"{source}: unknown key items.{sorted(bad)[0]} (items.dismissed, items.never_queued)")
     dismissed = _days(items["dismissed"], f"{source}: items.dismissed") if "dismissed" in items else FOREVER
-    return Policy(classes, default, dismissed, source)
+    never_queued = (_days(items["never_queued"], f"{source}: items.never_queued") if "never_queued" in items
+                    else FOREVER)
+    return Policy(classes, default, dismissed, source, never_queued)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -85,8 +95,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
 class RetentionResult:
     deleted: list[dict[str, Any]] = field(default_factory=list)
     kept_on_hold: list[dict[str, Any]] = field(default_factory=list)
-    deleted_items: list[str] = field(default_factory=list)
-    items_on_hold: list[str] = field(default_factory=list)
+    deleted_items: list[str] = field(default_factory=list)  # dismissed
+    deleted_never_queued: list[str] = field(default_factory=list)
+    items_on_hold: list[str] = field(default_factory=list)  # dismissed or never queued, under a hold
     dry_run: bool = False
 
 
@@ -119,16 +130,71 @@ def expired_dismissed_items(session: Session, policy: Policy, now: datetime) -> 
     return list(session.scalars(stmt.order_by(Item.id)))
 
 
+def expired_never_queued_items(session: Session, policy: Policy, now: datetime,
+                               dropping: frozenset[int] | set[int] = frozenset()) -> list[tuple[str, str | None]]:
+    """(id, account key) of the items received more than `never_queued` days ago that were never
+    queued for review and that nothing else keeps (see the module's note; holds are checked apart).
+    `dropping`: ids of snapshots this run deletes, which no longer keep their item."""
+    if policy.never_queued_items is FOREVER:
+        return []
+    from plugwatch.evidence.requests import pending_scope_item_ids
+
+    def named_by(column) -> Any:
+        return ~exists().where(column == Item.id)
+
+    stmt = (select(Item.id, Item.account_key)
+            .where(Item.received_at < now - timedelta(days=policy.never_queued_items),
+                   named_by(ReviewTask.item_id), named_by(UserReport.item_id), named_by(RetaliationFlag.item_id),
+                   named_by(Decision.item_id), named_by(Appeal.item_id), named_by(DeferredScore.item_id))
+            .order_by(Item.id))
+    rows = [(item_id, account) for item_id, account in session.execute(stmt)]
+    if not rows:
+        return []
+    kept = pending_scope_item_ids(session)
+    ids = [item_id for item_id, _ in rows]
+    for i in range(0, len(ids), 500):  # in evidence: a snapshot of it that stays
+        kept.update(item_id for item_id, snap_id in session.execute(
+            select(Snapshot.item_id, Snapshot.id).where(Snapshot.item_id.in_(ids[i:i + 500])))
+            if snap_id not in dropping)
+    return [r for r in rows if r[0] not in kept]
+
+
+def _delete_items(session: Session, item_ids: list[str], reason: str, actor: str, now: datetime) -> None:
+    """Delete the items with everything that points at them and the identifiers nobody uses any more;
+    one audit entry per item, then one with the rows per table."""
+    from plugwatch.store.erase import delete_rows, unreferenced
+    from plugwatch.store.schema import Identifier
+
+    idents: set[int] = set()
+    for i in range(0, len(item_ids), 500):
+        idents.update(session.scalars(select(ItemIdentifier.identifier_id)
+                                      .where(ItemIdentifier.item_id.in_(item_ids[i:i + 500]))))
+    counts = delete_rows(session, Item.__table__, "id", item_ids)
+    session.flush()
+    orphans = unreferenced(session, Identifier.__table__, "id", idents)
+    if orphans:
+        delete_rows(session, Identifier.__table__, "id", orphans, counts)
+    for item_id in item_ids:
+        audit.append(session, actor, "retention.delete_item", f"item:{item_id}", {"reason": reason}, at=now)
+    audit.append(session, actor, "retention.items", "retention", {"rows": dict(counts)}, at=now)
+
+
 def run_retention(session: Session, policy: Policy, now: datetime | None = None, dry_run: bool = False,
                   actor: str = "retention") -> RetentionResult:
-    from plugwatch.evidence.holds import item_held, lock_holds
-    from plugwatch.store.erase import delete_rows
+    from plugwatch.evidence.holds import lock_holds
 
     now = now or utcnow()
     result = RetentionResult(dry_run=dry_run)
     lock_holds(session)  # a hold added meanwhile waits for this run, or this run sees it
     snaps = expired_snapshots(session, policy, now)
     held = held_snapshot_ids(session, snaps)
+    # Which items go is read before anything is deleted, so a dry run lists what a real run deletes.
+    dismissed = [(i.id, i.account_key) for i in expired_dismissed_items(session, policy, now)]
+    never_queued = expired_never_queued_items(session, policy, now, {s.id for s in snaps if s.id not in held})
+    on_hold = held_item_ids(session, dismissed + never_queued)
+    result.items_on_hold = [i for i, _ in dismissed + never_queued if i in on_hold]
+    result.deleted_items = [i for i, _ in dismissed if i not in on_hold]
+    result.deleted_never_queued = [i for i, _ in never_queued if i not in on_hold]
     for s in snaps:
         row = _snap_row(s, now)
         if s.id in held:
@@ -139,25 +205,18 @@ def run_retention(session: Session, policy: Policy, now: datetime | None = None,
         if not dry_run:
             delete_snapshot(session, s, actor, f"retention: {s.item_class} kept {policy.days_for(s.item_class)} days",
                             now=now)
-    items = expired_dismissed_items(session, policy, now)
-    doomed = []
-    for item in items:
-        if item_held(session, item.id, item.account_key):
-            result.items_on_hold.append(item.id)
-        else:
-            doomed.append(item.id)
-    result.deleted_items = doomed
-    if doomed and not dry_run:
-        counts = delete_rows(session, Item.__table__, "id", doomed)
-        for item_id in doomed:
-            audit.append(session, actor, "retention.delete_item", f"item:{item_id}",
-                         {"reason": f"dismissed more than {policy.dismissed_items} days ago"}, at=now)
-        result_counts = dict(counts)
-        audit.append(session, actor, "retention.items", "retention", {"rows": result_counts}, at=now)
     if not dry_run:
+        if result.deleted_items:
+            _delete_items(session, result.deleted_items, f"dismissed more than {policy.dismissed_items} days ago",
+                          actor, now)
+        if result.deleted_never_queued:
+            _delete_items(session, result.deleted_never_queued,
+                          f"never queued for review, received more than {policy.never_queued_items} days ago",
+                          actor, now)
         audit.append(session, actor, "retention.run", "retention",
                      {"policy": policy.source, "snapshots_deleted": len(result.deleted),
-                      "snapshots_kept_on_hold": len(result.kept_on_hold), "items_deleted": len(doomed),
+                      "snapshots_kept_on_hold": len(result.kept_on_hold), "items_deleted": len(result.deleted_items),
+                      "never_queued_items_deleted": len(result.deleted_never_queued),
                       "items_kept_on_hold": len(result.items_on_hold)}, at=now)
     return result
 
