@@ -142,12 +142,38 @@ def alembic_config(url: str):
 
 
 def upgrade(engine: Engine, url: str, revision: str = "head") -> None:
+    """Run the migrations up to `revision` in one transaction. On SQLite foreign keys are off while
+    they run: a batch migration copies a table, drops the old one and renames the copy, and with
+    foreign keys on the drop first deletes every row, which fails on the rows pointing at them (or
+    deletes those too, ON DELETE CASCADE). The pragma only works outside a transaction, so it is set
+    before BEGIN; the references are checked before the commit, and it is on again afterwards."""
     from alembic import command
 
     cfg = alembic_config(url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                before = _revision(conn) if sqlite else None
+                command.upgrade(cfg, revision)
+                if sqlite and _revision(conn) != before:  # a full scan: only after a migration ran
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _revision(conn) -> str | None:
+    from sqlalchemy import inspect
+
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def open_store(url: str, *, hooks: Hooks, migrate: bool = True, create: bool = True) -> Store:

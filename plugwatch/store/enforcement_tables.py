@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugwatch.store.schema import Base, utcnow
+from plugwatch.store.schema import NEVER_REUSED, Base, utcnow
 
 # pending: waits for a worker (or for next_attempt_at after a failure: `failed`); sending: a worker holds
 # it until locked_until; delivered: the platform accepted it; logged: dry run, recorded and not sent;
@@ -27,7 +27,7 @@ class PlatformEffect(Base):
     """One operation on one connected platform, written in the deciding transaction."""
 
     __tablename__ = "platform_effects"
-    __table_args__ = (Index("ix_platform_effects_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_platform_effects_due", "state", "next_attempt_at"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
@@ -54,6 +54,7 @@ class Notice(Base):
     """What the affected account is told, in plain language; kept whether or not a platform delivers it."""
 
     __tablename__ = "enforcement_notices"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugwatch.store.schema import Base, utcnow
+from plugwatch.store.schema import NEVER_REUSED, Base, utcnow
 
 REQUEST_STATES = ("draft", "approved", "rejected", "exported")
 HOLD_TARGETS = ("account", "item", "snapshot")
@@ -44,6 +44,7 @@ class ChainLink(Base):
 
 class Snapshot(Base):
     __tablename__ = "snapshots"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugwatch.store.schema import Base, utcnow
+from plugwatch.store.schema import NEVER_REUSED, Base, utcnow
 
 OUTCOMES = ("action_taken", "no_action")
 
@@ -37,7 +37,7 @@ class Reporter(Base):
 
 class UserReport(Base):
     __tablename__ = "user_reports"
-    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_user_reports_source_external"),)
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_user_reports_source_external"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id"), index=True)

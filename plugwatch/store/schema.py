@@ -57,6 +57,14 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Tables whose ids are named outside their row (audit entries, notices, webhooks and platform
+# idempotency keys, DSA statements, holds, custody logs) and whose rows can be deleted (erasure,
+# retention, a revoked indicator): on SQLite, AUTOINCREMENT so a deleted row's id is never given
+# to a new row (without it SQLite hands out max(rowid) + 1, the newest deleted id again). PostgreSQL
+# sequences never go back; the option is SQLite's only. Migration 0011 made the existing tables so.
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -183,6 +191,7 @@ class ReviewTask(Base):
 
 class Decision(Base):
     __tablename__ = "decisions"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
@@ -204,6 +213,7 @@ class ReviewOpinion(Base):
     strike, evidence freeze, platform effect or notice (those follow the final Decision only)."""
 
     __tablename__ = "review_opinions"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
@@ -228,6 +238,7 @@ class Strike(Base):
 
 class Appeal(Base):
     __tablename__ = "appeals"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)

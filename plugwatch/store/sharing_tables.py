@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugwatch.store.schema import Base, utcnow
+from plugwatch.store.schema import NEVER_REUSED, Base, utcnow
 
 TRUST_LEVELS = ("auto", "notify-only")
 OVERRIDES = ("none", "disabled", "allowed")  # disabled: ignore the entry; allowed: allow-listed, never matches
@@ -41,6 +41,7 @@ class WatchEntry(Base):
     __table_args__ = (
         UniqueConstraint("partner_id", "indicator_id", name="uq_watch_entries_partner_indicator"),
         Index("ix_watch_entries_type_value", "identifier_type", "value"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
