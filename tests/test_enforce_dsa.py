@@ -148,3 +148,56 @@ def test_dsa_export_and_the_transparency_report_from_the_command_line(tmp_path, 
     assert "Transparency report" in (tmp_path / "tr" / "transparency.html").read_text()
     bad = _cli("report", "transparency", "--db", db, "--period", "last week")
     assert bad.returncode == 2 and "YYYY-MM" in bad.stderr and "Traceback" not in bad.stderr
+
+
+MASTODON_SITE = """
+[backends.social]
+kind = "mastodon"
+platforms = ["mastodon"]
+url = "https://social.example"
+token = {{ env = "PW_TEST_MASTODON_TOKEN" }}
+[backends.social.operations]
+{effect} = "{operation}"
+"""
+
+
+@pytest.mark.parametrize("action, effect, operation, restriction", [
+    # the default for a removal: a report and a warning, the post stays up: it restricts nothing
+    ("remove", "remove_content", "report_and_warn", None),
+    ("remove", "remove_content", "warn", None),
+    ("warn", "warn_account", "warn", None),
+    ("remove", "remove_content", "suspend", {"decision_account": "DECISION_ACCOUNT_SUSPENDED",
+                                             "decision_provision": "DECISION_PROVISION_TOTAL_SUSPENSION"}),
+    ("suspend", "suspend_account", "suspend", {"decision_account": "DECISION_ACCOUNT_SUSPENDED",
+                                               "decision_provision": "DECISION_PROVISION_TOTAL_SUSPENSION"}),
+    ("suspend", "suspend_account", "silence", {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DEMOTED"]}),
+    ("suspend", "suspend_account", "disable", {"decision_account": "DECISION_ACCOUNT_SUSPENDED"}),
+    ("suspend", "suspend_account", "sensitive", {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_LABELLED"]}),
+])
+def test_a_mastodon_statement_of_reasons_says_what_the_operation_did(db_url, tmp_path, monkeypatch, action, effect,
+                                                                    operation, restriction):
+    """The statement followed the decision's name: a removal on Mastodon (`report_and_warn`, a report
+    and a warning, the post stays up) was stated to the Transparency Database as content removed."""
+    monkeypatch.setenv("PW_TEST_MASTODON_TOKEN", "t")
+    write_config(tmp_path, MASTODON_SITE.format(effect=effect, operation=operation), monkeypatch)
+    store = open_store(db_url)
+    decide_all(store, [post(1, platform="mastodon")], action=action)
+    found = statements(store)
+    if restriction is None:
+        assert found == []  # a warning is no restriction (DSA Art. 17): there is nothing to state
+    else:
+        assert len(found) == 1
+        jsonschema.validate(found[0].body, SCHEMA)
+        fields = ("decision_visibility", "decision_account", "decision_provision", "decision_monetary")
+        assert {k: v for k, v in found[0].body.items() if k in fields} == restriction
+    store.dispose()
+
+
+def test_every_notice_says_whether_it_restricts():
+    """What a back-end's operation did is named once, by its notice template; each template says which
+    restriction a statement of reasons reports for it, or that it restricts nothing."""
+    from plugwatch.enforce import dsa_statements
+    from plugwatch.enforce.notices import KINDS
+
+    assert set(dsa_statements.RESTRICTIONS) | set(dsa_statements.NO_RESTRICTION) == set(KINDS)
+    assert not set(dsa_statements.RESTRICTIONS) & set(dsa_statements.NO_RESTRICTION)

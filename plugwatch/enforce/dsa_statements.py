@@ -5,14 +5,20 @@ Attributes"); tests/dsa_statement.schema.json is a JSON Schema written from it, 
 statement is checked against it in the tests. A statement names no person and quotes no post: the
 database must not receive personal data.
 
-Which decisions get one: those that restrict (removal of content, suspension of the account). A
-warning restricts nothing, so it has no statement; an escalation or a referral is not a decision on
-the content.
+Which decisions get one: those whose effect restricts (removal of content, suspension of the
+account, ...), as the platform carried it out. What was done is what the notice to the account says
+(plugwatch.enforce.notices): the action's own template, or the one the connected back-end's operation
+maps to (plugwatch.enforce.backends.notice_kind). So a removal on Mastodon, whose stock API cannot
+delete another account's post (`report_and_warn`: a report to the server's moderators and a warning,
+the post stays up), is not stated as content removed: like any warning it restricts nothing and has
+no statement (the Transparency Database takes none without a restriction). An escalation or a
+referral is not a decision on the content.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from plugwatch.actions import ACTIONS, POLICY_REASONS
@@ -22,19 +28,44 @@ KEYWORDS = ["KEYWORD_REGULATED_GOODS_SERVICES"]
 NOT_AUTOMATED = "AUTOMATED_DECISION_NOT_AUTOMATED"  # a reviewer or a lead took every decision
 FULLY_AUTOMATED = "AUTOMATED_DECISION_FULLY"  # a policy rule took it (plugwatch.rules)
 
-# effect -> the restriction fields it sets
+# What was done (a notice template, plugwatch.enforce.notices.KINDS) -> the restriction fields it sets.
 RESTRICTIONS: dict[str, dict[str, Any]] = {
-    "remove_content": {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]},
-    "suspend_account": {"decision_account": "DECISION_ACCOUNT_SUSPENDED",
-                        "decision_provision": "DECISION_PROVISION_TOTAL_SUSPENSION"},
+    "remove": {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]},
+    "suspend": {"decision_account": "DECISION_ACCOUNT_SUSPENDED",
+                "decision_provision": "DECISION_PROVISION_TOTAL_SUSPENSION"},
+    # Mastodon: limit (silence) hides the account's posts from everyone who does not follow it
+    "silence": {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_DEMOTED"]},
+    # Mastodon: disable (freeze) stops the login; the account and its posts stay visible
+    "disable": {"decision_account": "DECISION_ACCOUNT_SUSPENDED"},
+    # Mastodon: the account's media are shown behind a sensitive-content warning; Ozone: a label on the post
+    "sensitive": {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_LABELLED"]},
+    "label_post": {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_LABELLED"]},
 }
+# What restricts nothing: a warning, and a report to a server's moderators with a warning (the post stays up).
+NO_RESTRICTION = ("warn", "remove_reported")
 MEDIA_TYPES = {"photo": "CONTENT_TYPE_IMAGE", "image": "CONTENT_TYPE_IMAGE", "gif": "CONTENT_TYPE_IMAGE",
                "video": "CONTENT_TYPE_VIDEO", "audio": "CONTENT_TYPE_AUDIO", "voice": "CONTENT_TYPE_AUDIO"}
 
 
-def restricts(action: str) -> bool:
+def restriction(action: str, done: Iterable[str] = ()) -> dict[str, Any]:
+    """The restriction fields of a statement for a decision taking `action`, whose effect the back-ends
+    carried out as `done` (notice templates; empty: as the action says, e.g. no back-end is connected).
+    Empty when nothing restricts: then there is no statement."""
     spec = ACTIONS.get(action)
-    return bool(spec and spec.final and spec.effect in RESTRICTIONS)
+    if spec is None or not spec.final or spec.effect is None:
+        return {}
+    fields: dict[str, Any] = {}
+    for kind in sorted(set(done) or {spec.notice or action}):
+        for key, value in RESTRICTIONS.get(kind, {}).items():
+            if isinstance(value, list):
+                fields[key] = sorted(set(fields.get(key, [])) | set(value))
+            else:
+                fields.setdefault(key, value)
+    return fields
+
+
+def restricts(action: str, done: Iterable[str] = ()) -> bool:
+    return bool(restriction(action, done))
 
 
 def new_puid() -> str:
@@ -67,15 +98,18 @@ def _facts(decision, item, automated_detection: bool, automated: bool = False) -
 
 
 def build(decision, item, dsa, puid: str, source: tuple[str, str | None] | None = None,
-          automated: bool = False) -> dict[str, Any]:
+          automated: bool = False, done: Iterable[str] = ()) -> dict[str, Any]:
     """The statement for `decision` on `item` under the site's DSA settings `dsa` (config.DsaConfig).
     `source`: (source type, trusted flagger's public name) when users reported the item
     (plugwatch.store.reports.notice_source); a reporter who is not a trusted flagger is never named.
-    `automated`: a rule applied the action without a person."""
-    spec = ACTIONS[decision.action]
+    `automated`: a rule applied the action without a person. `done`: what the back-ends did (see
+    restriction); the decision must restrict."""
     automated_detection = bool(item.flagged)
     policy = POLICY_REASONS.get(decision.policy_reason, decision.policy_reason)
-    body: dict[str, Any] = dict(RESTRICTIONS[spec.effect])
+    body: dict[str, Any] = restriction(decision.action, done)
+    if not body:
+        raise ValueError(f"decision {decision.id} ({decision.action}, done: {sorted(done)}) restricts nothing: "
+                         "no statement of reasons")
     body["decision_ground"] = dsa.decision_ground
     if dsa.ground_url:
         body["decision_ground_reference_url"] = dsa.ground_url

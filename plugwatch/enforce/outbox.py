@@ -64,8 +64,11 @@ def on_decision(session: Session, decision: Decision) -> None:
         session.add(Notice(decision_id=decision.id, item_id=item.id, account_key=item.account_key, kind=kind,
                            language=cfg.language, text=text, automated_decision=automated,
                            created_at=decision.created_at))
-    if dsa_statements.restricts(decision.action):
-        _statement(session, cfg, decision, item, automated)
+    # The statement of reasons, like the notice, says what was done: a Mastodon "removal" is a warning,
+    # which restricts nothing and so has none.
+    done = list(texts) or [stock]
+    if dsa_statements.restricts(decision.action, done):
+        _statement(session, cfg, decision, item, automated, done)
     session.flush()
 
 
@@ -169,10 +172,11 @@ def _reverse(session: Session, cfg, original: Decision, decision: Decision, item
                            language=cfg.language, text=text, created_at=decision.created_at))
 
 
-def _statement(session: Session, cfg, decision: Decision, item: Item, automated: bool = False) -> None:
+def _statement(session: Session, cfg, decision: Decision, item: Item, automated: bool = False,
+               done: list[str] | None = None) -> None:
     puid = dsa_statements.new_puid()
     body = dsa_statements.build(decision, item, cfg.dsa, puid, source=reports.notice_source(session, item.id),
-                                automated=automated)
+                                automated=automated, done=done or ())
     session.add(StatementOfReasons(puid=puid, decision_id=decision.id, action=decision.action,
                                    category=body["category"], source_type=body["source_type"],
                                    automated_detection=body["automated_detection"] == "Yes",
