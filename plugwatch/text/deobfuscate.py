@@ -102,9 +102,13 @@ def _loose_passes(lowered: str) -> set[str]:
     return {name for gate, name in _LOOSE_GATES if gate.search(lowered)}
 
 
+# All three in one pattern: one scan of the text instead of three, for the common answer "none".
+_ANY_LOOSE = re.compile("|".join(f"(?:{gate.pattern})" for gate, _ in _LOOSE_GATES))
+
+
 def has_loose_markers(lowered: str) -> bool:
     """Spelled-out tricks no fixed marker catches ("x at gmail", "t . me /", "shop . com")."""
-    return any(gate.search(lowered) for gate, _ in _LOOSE_GATES)
+    return _ANY_LOOSE.search(lowered) is not None
 
 
 def _passes_for(lowered: str) -> set[str]:
@@ -156,7 +160,8 @@ def _char_edits(text: str) -> list[tuple[int, int, str]]:
         fixed = _fix_char(ch)
         if fixed != ch:
             edits.append((m.start(), m.end(), fixed))
-    if _CYR_GREEK.search(text):
+    # A homoglyph is a Cyrillic or Greek letter in a token with Latin letters: none without both.
+    if _CYR_GREEK.search(text) and _LATIN.search(text):
         for m in _MIXED_TOKEN.finditer(text):
             token = m.group()
             if not _LATIN.search(token):
