@@ -496,6 +496,106 @@ def test_items_never_queued_are_kept_under_a_hold_in_evidence_reported_or_in_a_p
     assert kept.deleted_never_queued == []
 
 
+def _account_state(s, key):
+    from plugwatch.store.schema import Account, AccountIdentifier
+
+    links = s.scalar(select(func.count()).select_from(AccountIdentifier).where(AccountIdentifier.account_key == key))
+    return s.get(Account, key) is not None, links
+
+
+def test_accounts_left_without_items_are_deleted_with_their_unused_identifiers(store):
+    """Retention deleted the items of people nothing was found against but kept their account rows
+    (handle, display name, bio) and identifier links forever: the account goes with its last item."""
+    from plugwatch.store.schema import Identifier
+
+    old = NOW - timedelta(days=100)
+    ingest(store, [_quiet(10, author="telegram:gone", idents=[("phone", "+447700900555"), ("wickr", "wickr:shop_one_1")]),
+                   _quiet(11, author="telegram:stays"), _quiet(13, author="telegram:dismissed")], now=old)
+    ingest(store, [_quiet(12, author="telegram:stays")], now=NOW - timedelta(days=5))
+    with store.session() as s:
+        assert _account_state(s, "telegram:gone") == (True, 2)
+        phone = s.scalars(select(Identifier.id).where(Identifier.canonical == "+447700900555")).one()
+    policy = load_policy()
+    assert policy.accounts_without_items == 30
+    with store.session() as s:
+        dry = run_retention(s, policy, now=NOW, dry_run=True)
+    assert dry.deleted_accounts == ["telegram:dismissed", "telegram:gone"]
+    with store.session() as s:
+        assert _account_state(s, "telegram:gone") == (True, 2)  # a dry run deletes nothing
+        assert s.get(Identifier, phone) is not None
+        result = run_retention(s, policy, now=NOW)
+    assert result.deleted_accounts == ["telegram:dismissed", "telegram:gone"]
+    with store.session() as s:
+        assert _account_state(s, "telegram:gone") == (False, 0)
+        assert s.get(Identifier, phone) is None  # nothing else used it
+        # still used by telegram:1 and telegram:4 (and their accounts): kept
+        assert s.scalars(select(Identifier.id).where(Identifier.canonical == "wickr:shop_one_1")).one_or_none()
+        assert _account_state(s, "telegram:stays")[0]  # one item left
+        assert _account_state(s, "telegram:shop_one")[0]  # queued items
+        deleted = s.scalars(select(AuditEntry).where(AuditEntry.action == "retention.delete_account")
+                            .order_by(AuditEntry.seq)).all()
+        assert [e.subject for e in deleted] == ["account:telegram:dismissed", "account:telegram:gone"]
+        assert "no item left" in deleted[0].details["reason"]
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.action == "retention.accounts")).one().details["rows"]
+        assert rows["accounts"] == 2 and rows["account_identifiers"] == 2 and rows["identifiers"] == 1
+        run = s.scalars(select(AuditEntry).where(AuditEntry.action == "retention.run")).one()
+        assert run.details["accounts_deleted"] == 2
+        assert audit.verify(s) is None
+    # "forever" (and a policy without the key) keeps them
+    ingest(store, [_quiet(20, author="telegram:kept_forever")], now=old)
+    for text in ("[items]\nnever_queued = 30\n[accounts]\nwithout_items = \"forever\"\n",
+                 "[items]\nnever_queued = 30\n"):
+        with store.session() as s:
+            assert run_retention(s, parse_policy(text, "t"), now=NOW).deleted_accounts == []
+
+
+def test_accounts_without_items_are_kept_while_something_names_them(store):
+    from plugwatch.evidence.snapshot import freeze
+    from plugwatch.store.reports import file_report
+    from plugwatch.store.schema import Account
+
+    old = NOW - timedelta(days=100)
+    names = ["a_held", "a_frozen", "a_reported", "a_requested", "a_identified", "a_recent", "a_suspended", "a_free"]
+    ingest(store, [_quiet(10, author="telegram:a_held"), _quiet(12, author="telegram:a_reported"),
+                   _quiet(13, author="telegram:a_requested"),
+                   _quiet(14, author="telegram:a_identified", idents=[("wickr", "wickr:asked_for")]),
+                   _quiet(15, author="telegram:a_free"), _quiet(16, author="telegram:a_recent"),
+                   _quiet(17, author="telegram:a_suspended"), record(11, author="telegram:a_frozen")], now=old)
+    decide(store, "telegram:11", "dismiss", now=old)  # dismissed, then frozen: the item goes, its snapshot stays
+    decide(store, "telegram:5", "warn", now=old)  # telegram:third: a decided item and a strike
+    with store.session() as s:
+        freeze(s, "telegram:11", item_class="disclosure", actor="ann", now=NOW - timedelta(days=10))
+    # every item of these accounts goes first (an item hold or request would keep the item itself)
+    with store.session() as s:
+        run_retention(s, parse_policy(POLICY + "never_queued = 30\n", "t"), now=NOW)
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Item).where(
+            Item.account_key.in_([f"telegram:{n}" for n in names]))) == 0
+        holds.add_hold(s, "account", "Telegram:A_Held", "preservation letter", "ann", now=NOW)
+        file_report(s, reporter="telegram:neighbour", reason="drug_sale", filed_by="root",
+                    account_key="telegram:a_reported", now=NOW)
+        rq.create_request(s, user(s, "ann"), agency="NCA", legal_basis="order", reference="N-3",
+                          identifiers=["wickr:asked_for"], now=NOW)  # a draft, by an identifier of a_identified
+        rq.create_request(s, user(s, "ann"), agency="NCA", legal_basis="order", reference="N-4",
+                          accounts=["telegram:a_requested"], now=NOW)
+        s.get(Account, "telegram:a_recent").last_seen = NOW - timedelta(days=3)  # a profile update, say
+        s.get(Account, "telegram:a_suspended").suspended_at = old
+    with store.session() as s:
+        # the request's own account hold protects it; released, the draft's scope still names it
+        for h in holds.active_holds(s):
+            if h.target == "telegram:a_requested":
+                holds.release_hold(s, h.id, "bob", now=NOW)
+    policy = parse_policy(POLICY + "never_queued = 30\n[accounts]\nwithout_items = 30\n", "t")
+    with store.session() as s:
+        result = run_retention(s, policy, now=NOW)
+    assert result.deleted_accounts == ["telegram:a_free"]
+    with store.session() as s:
+        left = set(s.scalars(select(Account.key)))
+        assert {f"telegram:{n}" for n in names if n != "a_free"} <= left
+        assert {"telegram:third", "telegram:shop_one", "telegram:other"} <= left  # items, decisions, strikes
+        assert "telegram:a_free" not in left
+
+
 def test_retention_cli_prints_what_it_deleted(store, db_url, tmp_path):
     from plugwatch.cli import app
 
@@ -514,6 +614,14 @@ def test_retention_cli_prints_what_it_deleted(store, db_url, tmp_path):
     assert "1 never-queued item(s)" in res.output
     res = runner.invoke(app, ["retention", "run", "--policy", str(policy), "--db", db_url])
     assert res.exit_code == 0 and "deleted never-queued item telegram:10" in res.stdout
+    ingest(store, [_quiet(11, author="telegram:passer_by_2")], now=NOW - timedelta(days=3000))
+    policy.write_text(POLICY + "never_queued = 30\n[accounts]\nwithout_items = 0\n")
+    res = runner.invoke(app, ["retention", "run", "--policy", str(policy), "--dry-run", "--db", db_url])
+    assert res.exit_code == 0 and "would delete account telegram:passer_by_2 (no item left)" in res.stdout
+    assert "would delete account telegram:passer_by (no item left)" in res.stdout  # its item went above
+    assert "2 account(s) without items" in " ".join(res.output.split())
+    res = runner.invoke(app, ["retention", "run", "--policy", str(policy), "--db", db_url])
+    assert res.exit_code == 0 and "deleted account telegram:passer_by_2" in res.stdout
     bad = tmp_path / "bad.toml"
     bad.write_text("[snapshots]\nwarn = 'soon'\n")
     res = runner.invoke(app, ["retention", "run", "--policy", str(bad), "--db", db_url])

@@ -345,8 +345,8 @@ def retention_run(
     user: Annotated[str, typer.Option("--user", "-u", help="Name written to the audit log.")] = "retention",
     db: DbOption = None,
 ) -> None:
-    """Delete snapshots, dismissed items and items never queued for review older than the policy allows;
-    never what a legal hold covers."""
+    """Delete snapshots, dismissed items and items never queued for review older than the policy allows,
+    then the accounts left without items; never what a legal hold covers."""
     from plugwatch.evidence.retention import load_policy, run_retention
 
     def go(s):
@@ -365,8 +365,11 @@ def retention_run(
         print(f"{verb} never-queued item {item}")
     for item in result.items_on_hold:
         print(f"kept item {item}: legal hold")
-    err.print(f"{verb} {len(result.deleted)} snapshot(s), {len(result.deleted_items)} dismissed item(s) and "
-              f"{len(result.deleted_never_queued)} never-queued item(s); "
+    for account in result.deleted_accounts:
+        print(f"{verb} account {account} (no item left)")
+    err.print(f"{verb} {len(result.deleted)} snapshot(s), {len(result.deleted_items)} dismissed item(s), "
+              f"{len(result.deleted_never_queued)} never-queued item(s) and "
+              f"{len(result.deleted_accounts)} account(s) without items; "
               f"kept {len(result.kept_on_hold)} snapshot(s) and {len(result.items_on_hold)} item(s) on legal hold")
 
 

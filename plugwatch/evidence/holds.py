@@ -131,3 +131,8 @@ def held_item_ids(session: Session, items: Iterable[tuple[str, str | None]]) -> 
     t = _targets(session)
     return {item_id for item_id, account_key in items
             if item_id in t["item"] or (account_key or "") in t["account"]}
+
+
+def held_account_keys(session: Session) -> set[str]:
+    """The accounts an active hold names (lower case, as holds store them)."""
+    return set(_targets(session)["account"])

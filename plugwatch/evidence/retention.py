@@ -10,6 +10,13 @@ An item never queued is one no detector flag, rule, report, retaliation flag or 
 put in front of a reviewer (no review task). It is kept while a legal hold covers it, it has a
 snapshot, a user report, retaliation flag, decision or appeal names it, it waits for its full
 scoring (deferred), or a disclosure request waiting for approval has it in scope.
+
+`[accounts] without_items`: days after an account was last seen (its last item or profile update
+received) that its row (handle, display name, bio) and identifier links are kept once it has no item
+left; deleted in the same run as its last item when that is long enough ago. Kept while a legal hold
+names it, a snapshot this run does not delete names it, a strike, enforcement notice or user report
+names it, it is suspended, or a disclosure request not yet exported or rejected names it (or, still
+in draft, one of its identifiers). Identifiers no row uses any more go with it.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from plugwatch.evidence.holds import held_item_ids, held_snapshot_ids
@@ -29,7 +36,18 @@ from plugwatch.evidence.snapshot import EvidenceError, delete_snapshot
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import LegalHold, Snapshot
 from plugwatch.store.intake_tables import DeferredScore, RetaliationFlag, UserReport
-from plugwatch.store.schema import Appeal, Decision, Item, ItemIdentifier, ReviewTask, utcnow
+from plugwatch.store.schema import (
+    Account,
+    AccountIdentifier,
+    Appeal,
+    Decision,
+    Identifier,
+    Item,
+    ItemIdentifier,
+    ReviewTask,
+    Strike,
+    utcnow,
+)
 
 FOREVER = None
 
@@ -41,6 +59,7 @@ class Policy:
     dismissed_items: int | None
     source: str = "built-in"
     never_queued_items: int | None = FOREVER
+    accounts_without_items: int | None = FOREVER
 
     def days_for(self, item_class: str) -> int | None:
         return self.snapshots.get(item_class, self.default)
@@ -59,13 +78,15 @@ def parse_policy(text: str, source: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise EvidenceError(f"{source}: not valid TOML ({e})") from None
-    unknown = set(data) - {"snapshots", "items"}
+    unknown = set(data) - {"snapshots", "items", "accounts"}
     if unknown:
-        raise EvidenceError(f"{source}: unknown section [{sorted(unknown)[0]}] (use [snapshots] and [items])")
+        raise EvidenceError(f"{source}: unknown section [{sorted(unknown)[0]}] (use [snapshots], [items] and "
+                            "[accounts])")
     snaps = data.get("snapshots", {})
     items = data.get("items", {})
-    if not isinstance(snaps, dict) or not isinstance(items, dict):
-        raise EvidenceError(f"{source}: [snapshots] and [items] must be tables")
+    accounts = data.get("accounts", {})
+    if not isinstance(snaps, dict) or not isinstance(items, dict) or not isinstance(accounts, dict):
+        raise EvidenceError(f"{source}: [snapshots], [items] and [accounts] must be tables")
     classes = {k: _days(v, f"{source}: snapshots.{k}") for k, v in snaps.items() if k != "default"}
     default = _days(snaps["default"], f"{source}: snapshots.default") if "default" in snaps else FOREVER
     bad = set(items) - {"dismissed", "never_queued"}
@@ -74,7 +95,12 @@ def parse_policy(text: str, source: str) -> Policy:
     dismissed = _days(items["dismissed"], f"{source}: items.dismissed") if "dismissed" in items else FOREVER
     never_queued = (_days(items["never_queued"], f"{source}: items.never_queued") if "never_queued" in items
                     else FOREVER)
-    return Policy(classes, default, dismissed, source, never_queued)
+    bad = set(accounts) - {"without_items"}
+    if bad:
+        raise EvidenceError(f"{source}: unknown key accounts.{sorted(bad)[0]} (accounts.without_items)")
+    without_items = (_days(accounts["without_items"], f"{source}: accounts.without_items")
+                     if "without_items" in accounts else FOREVER)
+    return Policy(classes, default, dismissed, source, never_queued, without_items)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -98,6 +124,7 @@ class RetentionResult:
     deleted_items: list[str] = field(default_factory=list)  # dismissed
     deleted_never_queued: list[str] = field(default_factory=list)
     items_on_hold: list[str] = field(default_factory=list)  # dismissed or never queued, under a hold
+    deleted_accounts: list[str] = field(default_factory=list)  # no item left and nothing names them
     dry_run: bool = False
 
 
@@ -159,6 +186,74 @@ def expired_never_queued_items(session: Session, policy: Policy, now: datetime,
     return [r for r in rows if r[0] not in kept]
 
 
+def expired_accounts(session: Session, policy: Policy, now: datetime, going: list[tuple[str, str | None]],
+                     dropping: frozenset[int] | set[int] = frozenset()) -> list[str]:
+    """Keys of the accounts that have no item once the `going` items ((id, account key) pairs this
+    run deletes) are gone, were last seen more than `without_items` days ago and that nothing else
+    keeps (see the module's note). `dropping`: ids of snapshots this run deletes."""
+    if policy.accounts_without_items is FOREVER:
+        return []
+    from plugwatch.evidence.holds import held_account_keys
+    from plugwatch.store.enforcement_tables import Notice
+    from plugwatch.store.evidence_tables import DisclosureRequest
+
+    cutoff = now - timedelta(days=policy.accounts_without_items)
+    # accounts with no item now, and the authors of the items this run deletes whose every item goes
+    candidates = set(session.scalars(select(Account.key).where(~exists().where(Item.account_key == Account.key))))
+    leaving: dict[str, int] = {}
+    for _, account in going:
+        if account:
+            leaving[account] = leaving.get(account, 0) + 1
+    authors = sorted(leaving)
+    for i in range(0, len(authors), 500):
+        for account, n in session.execute(select(Item.account_key, func.count()).where(
+                Item.account_key.in_(authors[i:i + 500])).group_by(Item.account_key)):
+            if n <= leaving[account]:
+                candidates.add(account)
+    if not candidates:
+        return []
+    kept = held_account_keys(session)
+    for req in session.scalars(select(DisclosureRequest).where(DisclosureRequest.state.in_(("draft", "approved")))):
+        scope = req.scope or {}
+        kept.update(str(a).lower() for a in scope.get("accounts") or [])
+        if req.state == "draft" and scope.get("identifiers"):
+            pairs = [tuple(x.split("|", 1)) for x in scope["identifiers"]]
+            named = or_(*[and_(Identifier.type == t, Identifier.canonical == c) for t, c in pairs])
+            kept.update(session.scalars(select(AccountIdentifier.account_key).join(
+                Identifier, Identifier.id == AccountIdentifier.identifier_id).where(named)))
+    keys = sorted(k for k in candidates if k.lower() not in kept and k not in kept)
+    out: list[str] = []
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        gone = set(session.scalars(select(Account.key).where(
+            Account.key.in_(chunk), Account.last_seen < cutoff, Account.suspended_at.is_(None))))
+        for column in (Strike.account_key, Notice.account_key, UserReport.account_key):
+            gone -= set(session.scalars(select(column).where(column.in_(chunk))))
+        gone -= {account for account, snap_id in session.execute(
+            select(Snapshot.account_key, Snapshot.id).where(Snapshot.account_key.in_(chunk))) if snap_id not in dropping}
+        out += sorted(gone)
+    return out
+
+
+def _delete_accounts(session: Session, keys: list[str], reason: str, actor: str, now: datetime) -> None:
+    """Delete the accounts with their identifier links and the identifiers nobody uses any more; one
+    audit entry per account, then one with the rows per table."""
+    from plugwatch.store.erase import delete_rows, unreferenced
+
+    idents: set[int] = set()
+    for i in range(0, len(keys), 500):
+        idents.update(session.scalars(select(AccountIdentifier.identifier_id)
+                                      .where(AccountIdentifier.account_key.in_(keys[i:i + 500]))))
+    counts = delete_rows(session, Account.__table__, "key", keys)
+    session.flush()
+    orphans = unreferenced(session, Identifier.__table__, "id", idents)
+    if orphans:
+        delete_rows(session, Identifier.__table__, "id", orphans, counts)
+    for key in keys:
+        audit.append(session, actor, "retention.delete_account", f"account:{key}", {"reason": reason}, at=now)
+    audit.append(session, actor, "retention.accounts", "retention", {"rows": dict(counts)}, at=now)
+
+
 def _delete_items(session: Session, item_ids: list[str], reason: str, actor: str, now: datetime) -> None:
     """Delete the items with everything that points at them and the identifiers nobody uses any more;
     one audit entry per item, then one with the rows per table."""
@@ -195,6 +290,9 @@ def run_retention(session: Session, policy: Policy, now: datetime | None = None,
     result.items_on_hold = [i for i, _ in dismissed + never_queued if i in on_hold]
     result.deleted_items = [i for i, _ in dismissed if i not in on_hold]
     result.deleted_never_queued = [i for i, _ in never_queued if i not in on_hold]
+    result.deleted_accounts = expired_accounts(session, policy, now,
+                                               [r for r in dismissed + never_queued if r[0] not in on_hold],
+                                               {s.id for s in snaps if s.id not in held})
     for s in snaps:
         row = _snap_row(s, now)
         if s.id in held:
@@ -213,17 +311,20 @@ def run_retention(session: Session, policy: Policy, now: datetime | None = None,
             _delete_items(session, result.deleted_never_queued,
                           f"never queued for review, received more than {policy.never_queued_items} days ago",
                           actor, now)
+        if result.deleted_accounts:
+            _delete_accounts(session, result.deleted_accounts,
+                             f"no item left, last seen more than {policy.accounts_without_items} days ago",
+                             actor, now)
         audit.append(session, actor, "retention.run", "retention",
                      {"policy": policy.source, "snapshots_deleted": len(result.deleted),
                       "snapshots_kept_on_hold": len(result.kept_on_hold), "items_deleted": len(result.deleted_items),
                       "never_queued_items_deleted": len(result.deleted_never_queued),
-                      "items_kept_on_hold": len(result.items_on_hold)}, at=now)
+                      "items_kept_on_hold": len(result.items_on_hold),
+                      "accounts_deleted": len(result.deleted_accounts)}, at=now)
     return result
 
 
 def _holds_on(session: Session, s: Snapshot) -> list[int]:
-    from sqlalchemy import and_, or_
-
     return list(session.scalars(select(LegalHold.id).where(LegalHold.released_at.is_(None), or_(
         and_(LegalHold.target_type == "snapshot", LegalHold.target == str(s.id)),
         and_(LegalHold.target_type == "item", LegalHold.target == s.item_id),
