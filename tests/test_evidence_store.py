@@ -727,3 +727,19 @@ def test_holds_and_requests_on_accounts_never_seen_warn_but_go_ahead(store, db_u
     assert res.stderr.count("warning") == 1
     known = runner.invoke(app, ["hold", "add", "--account", "Telegram:Shop_One", "--reason", "r", "--user", "ann", *db])
     assert known.exit_code == 0 and "warning" not in known.stderr
+
+
+def test_dismissed_items_in_the_scope_of_a_pending_request_are_kept(store):
+    """A request waiting for approval names telegram:4 only through a Wickr name it holds: approval will
+    freeze it, so retention must not delete it first, dismissed or not."""
+    old = NOW - timedelta(days=100)
+    decide(store, "telegram:4", "dismiss", now=old)
+    decide(store, "telegram:2", "dismiss", now=old)  # not in the request's scope: goes
+    with store.session() as s:
+        rq.create_request(s, user(s, "ann"), agency="NCA", legal_basis="order", reference="N-3",
+                          identifiers=["wickr:shop_one_1"], now=old)
+        assert not holds.held_item_ids(s, [("telegram:4", None)])  # no hold covers it: only the scope
+        result = run_retention(s, parse_policy(POLICY, "t"), now=NOW)
+    assert result.deleted_items == ["telegram:2"]
+    with store.session() as s:
+        assert s.get(Item, "telegram:4") is not None and s.get(Item, "telegram:2") is None

@@ -154,7 +154,13 @@ def expired_dismissed_items(session: Session, policy: Policy, now: datetime) -> 
             .join(ReviewTask, ReviewTask.item_id == Item.id)
             .where(Decision.action == "dismiss", ReviewTask.state == "decided",
                    Decision.created_at < now - timedelta(days=policy.dismissed_items)))
-    return list(session.scalars(stmt.order_by(Item.id)))
+    items = list(session.scalars(stmt.order_by(Item.id)))
+    if not items:
+        return []
+    from plugwatch.evidence.requests import pending_scope_item_ids
+
+    kept = pending_scope_item_ids(session)  # approval will freeze them: not deleted before it
+    return [i for i in items if i.id not in kept]
 
 
 def expired_never_queued_items(session: Session, policy: Policy, now: datetime,
