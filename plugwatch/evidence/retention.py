@@ -242,42 +242,32 @@ def expired_accounts(session: Session, policy: Policy, now: datetime, going: lis
 
 
 def _delete_accounts(session: Session, keys: list[str], reason: str, actor: str, now: datetime) -> None:
-    """Delete the accounts with their identifier links and the identifiers nobody uses any more; one
-    audit entry per account, then one with the rows per table."""
-    from plugwatch.store.erase import delete_rows, unreferenced
-
-    idents: set[int] = set()
-    for i in range(0, len(keys), 500):
-        idents.update(session.scalars(select(AccountIdentifier.identifier_id)
-                                      .where(AccountIdentifier.account_key.in_(keys[i:i + 500]))))
-    counts = delete_rows(session, Account.__table__, "key", keys)
-    session.flush()
-    orphans = unreferenced(session, Identifier.__table__, "id", idents)
-    if orphans:
-        delete_rows(session, Identifier.__table__, "id", orphans, counts)
-    for key in keys:
-        audit.append(session, actor, "retention.delete_account", f"account:{key}", {"reason": reason}, at=now)
-    audit.append(session, actor, "retention.accounts", "retention", {"rows": dict(counts)}, at=now)
+    """Delete the accounts with their identifier links and the identifiers nobody uses any more."""
+    _delete(session, Account.__table__, "key", AccountIdentifier.account_key, keys, "account", reason, actor, now)
 
 
 def _delete_items(session: Session, item_ids: list[str], reason: str, actor: str, now: datetime) -> None:
-    """Delete the items with everything that points at them and the identifiers nobody uses any more;
-    one audit entry per item, then one with the rows per table."""
+    """Delete the items with everything that points at them and the identifiers nobody uses any more."""
+    _delete(session, Item.__table__, "id", ItemIdentifier.item_id, item_ids, "item", reason, actor, now)
+
+
+def _delete(session: Session, table, key: str, link, ids: list[str], kind: str, reason: str, actor: str,
+            now: datetime) -> None:
+    """Delete rows of `table` (and what points at them), then the identifiers `link` tied only to them;
+    one audit entry per row (retention.delete_KIND), then one with the rows per table (retention.KINDs)."""
     from plugwatch.store.erase import delete_rows, unreferenced
-    from plugwatch.store.schema import Identifier
 
     idents: set[int] = set()
-    for i in range(0, len(item_ids), 500):
-        idents.update(session.scalars(select(ItemIdentifier.identifier_id)
-                                      .where(ItemIdentifier.item_id.in_(item_ids[i:i + 500]))))
-    counts = delete_rows(session, Item.__table__, "id", item_ids)
+    for i in range(0, len(ids), 500):
+        idents.update(session.scalars(select(link.table.c.identifier_id).where(link.in_(ids[i:i + 500]))))
+    counts = delete_rows(session, table, key, ids)
     session.flush()
     orphans = unreferenced(session, Identifier.__table__, "id", idents)
     if orphans:
         delete_rows(session, Identifier.__table__, "id", orphans, counts)
-    for item_id in item_ids:
-        audit.append(session, actor, "retention.delete_item", f"item:{item_id}", {"reason": reason}, at=now)
-    audit.append(session, actor, "retention.items", "retention", {"rows": dict(counts)}, at=now)
+    for one in ids:
+        audit.append(session, actor, f"retention.delete_{kind}", f"{kind}:{one}", {"reason": reason}, at=now)
+    audit.append(session, actor, f"retention.{kind}s", "retention", {"rows": dict(counts)}, at=now)
 
 
 def run_retention(session: Session, policy: Policy, now: datetime | None = None, dry_run: bool = False,
