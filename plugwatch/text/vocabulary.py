@@ -29,6 +29,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -361,7 +362,8 @@ def _ordered(by_cat: dict[str, tuple[tuple[int, int], int]]) -> tuple[int, ...]:
     return tuple(by_cat[c][1] for c in sorted(by_cat))
 
 
-# The index depends on the tables and on the code that derives it: the cache file is named by both.
+# The index depends on the tables, on the code that derives it and on the Unicode tables that code folds
+# and classifies characters with (Python's): the cache file is named by all three.
 _INDEX_FORMAT = 1
 _INDEX_CODE = ("vocabulary.py", "normalize.py")
 
@@ -375,7 +377,7 @@ def cached_index(terms: tuple[Term, ...] | list[Term], everyday: tuple[str, ...]
     root = cache_root()
     if root is None:
         return derive_index(terms, everyday)
-    digest = hashlib.sha256(f"{_INDEX_FORMAT}\0{tables}".encode())
+    digest = hashlib.sha256(f"{_INDEX_FORMAT}\0{unicodedata.unidata_version}\0{tables}".encode())
     here = Path(__file__).parent
     try:
         for name in _INDEX_CODE:
