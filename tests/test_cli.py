@@ -150,6 +150,19 @@ def test_unwritable_output_is_a_usage_error(tmp_path):
     assert "error" in result.stderr
 
 
+
+def test_dash_output_is_standard_output_not_a_file_named_dash(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "selling xanax bars, dm me on telegram"})
+    result = cli("scan", posts, "-o", "-")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["id"] == "generic:1"
+    assert not (tmp_path / "-").exists()
+    # Parquet is not written to a terminal or a pipe, and a cluster run needs a folder.
+    assert cli("scan", posts, "-o", "-", "--out-format", "parquet").exit_code == 2
+    assert cli("scan", posts, "-o", "-", "--cluster", "local:1").exit_code == 2
+    assert not (tmp_path / "-").exists()
+
 # -- bad input: the scan goes on, every reject is written, exit 3 or 4 ----------------------------
 
 

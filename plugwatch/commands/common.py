@@ -15,7 +15,7 @@ from plugwatch.keyfiles import write_private  # noqa: F401  (the commands import
 from plugwatch.settings import database_url
 
 __all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", "UserError", "database_url",
-           "check_mapped_columns", "err", "fail", "log_progress", "load_detector", "open_db", "print_rows",
+           "check_mapped_columns", "dash_means_stdout", "err", "fail", "log_progress", "load_detector", "open_db", "print_rows",
            "write_output", "write_private", "RejectWriter", "threshold_help"]
 
 err = Console(stderr=True, highlight=False)
@@ -113,6 +113,11 @@ def open_db(db: str | None, create: bool = True, rules: str | None = None):
         return root().open_store(database_url(db), create=create, rules=rules)
     except UserError as e:
         fail(str(e))
+
+
+def dash_means_stdout(out: Path | None) -> Path | None:
+    """`-o -` writes to standard output, as the shell convention has it, not to a file named "-"."""
+    return None if out is not None and str(out) == "-" else out
 
 
 def write_output(out: Path | None, text: str) -> None:

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from plugwatch.commands.common import UserError, err, fail, log_progress, open_db, write_output
+from plugwatch.commands.common import (
+    UserError,
+    dash_means_stdout,
+    err,
+    fail,
+    log_progress,
+    open_db,
+    write_output,
+)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $PLUGWATCH_DB, else sqlite:///plugwatch.db).")]
 ConfigOption = Annotated[str | None, typer.Option(
@@ -155,7 +163,8 @@ def worker_retry(
 
 @dsa_app.command("export")
 def dsa_export(
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="JSON lines file (default: stdout).")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="JSON lines file (default, or -: stdout).",
+                                                  callback=dash_means_stdout)] = None,
     since: Annotated[str | None, typer.Option(help="Only statements from this date on (YYYY-MM-DD).")] = None,
     db: DbOption = None,
 ) -> None:

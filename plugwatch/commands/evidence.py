@@ -23,6 +23,7 @@ from plugwatch.commands.common import (
     EXIT_NOTHING,
     EXIT_REJECTS,
     UserError,
+    dash_means_stdout,
     err,
     fail,
     open_db,
@@ -442,7 +443,8 @@ def hold_list(user: UserOption = None, db: DbOption = None) -> None:
 
 @subject_app.command("export")
 def subject_export_cmd(account: Annotated[str, typer.Argument(help="platform:handle")],
-                       out: Annotated[Path | None, typer.Option("-o", "--out", help="JSON file (default stdout).")] = None,
+                       out: Annotated[Path | None, typer.Option("-o", "--out", help="JSON file (default, or -: stdout).",
+                                                                       callback=dash_means_stdout)] = None,
                        user: UserOption = None, db: DbOption = None) -> None:
     """Everything stored about one account, as JSON (legal or admin; audited)."""
     from plugwatch.privacy.subject import subject_export

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, err, fail, write_output
+from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, dash_means_stdout, err, fail, write_output
 
 bank_app = typer.Typer(no_args_is_help=True, help="Banks of known pictures (PDQ hashes), HMA/ThreatExchange compatible.")
 
@@ -131,7 +131,8 @@ def bank_import(bank: BankArg,
 @bank_app.command("export")
 def bank_export(bank: BankArg,
                 format: Annotated[str, typer.Option("--format", "-f", help="jsonl, or csv (threatexchange).")] = "jsonl",
-                out: Annotated[Path | None, typer.Option("-o", "--out", help="Write here (default stdout).")] = None
+                out: Annotated[Path | None, typer.Option("-o", "--out", help="Write here (default, or -: stdout).",
+                                                                callback=dash_means_stdout)] = None
                 ) -> None:
     """Print BANK as JSON lines or as python-threatexchange's dataset CSV (for HMA)."""
     from plugwatch.images.bank import to_jsonl, to_tx_csv

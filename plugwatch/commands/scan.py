@@ -18,6 +18,7 @@ from plugwatch.commands.common import (
     RejectWriter,
     check_mapped_columns,
     check_source_options,
+    dash_means_stdout,
     err,
     fail,
     load_detector,
@@ -31,7 +32,8 @@ THRESHOLD_DEFAULT = threshold_help()
 
 def scan(
     inputs: Annotated[list[str], typer.Argument(help="Files, folders, .gz files, or - for stdin.")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write JSON lines here (default stdout).")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write JSON lines here (default, or -: stdout).",
+                                                  callback=dash_means_stdout)] = None,
     format: Annotated[
         str | None,
         typer.Option("--format", "-f",

@@ -13,6 +13,7 @@ import typer
 from plugwatch.commands.common import (
     EXIT_NOTHING,
     EXIT_REJECTS,
+    dash_means_stdout,
     err,
     fail,
     open_db,
@@ -137,7 +138,8 @@ def partners_list(db: DbOption = None) -> None:
 
 @share_app.command("export")
 def export_cmd(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Bundle file (default stdout).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Bundle file (default, or -: stdout).",
+                                                        callback=dash_means_stdout)] = None,
     hash_for: Annotated[str | None, typer.Option(help="Hash identifiers with the salt agreed with this partner.")] = None,
     salt_file: Annotated[Path | None, typer.Option(help="Hash identifiers with this salt.")] = None,
     tlp: Annotated[str, typer.Option(help="TLP marking: clear, green, amber or red.")] = "amber",
@@ -308,7 +310,8 @@ def override_cmd(
 @share_app.command("feedback")
 def feedback_cmd(
     partner: Annotated[str, typer.Option(help="The partner whose indicators the feedback is about.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Bundle file (default stdout).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Bundle file (default, or -: stdout).",
+                                                        callback=dash_means_stdout)] = None,
     indicator: Annotated[str | None, typer.Option(help="Give one opinion by hand on this indicator id.")] = None,
     opinion: Annotated[str | None, typer.Option(help="agree or disagree (or strongly-agree, neutral, ...).")] = None,
     note: Annotated[str, typer.Option(help="Explanation sent with a hand-written opinion.")] = "",
