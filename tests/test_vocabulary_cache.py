@@ -54,3 +54,29 @@ def test_no_cache_folder_derives(tmp_path, monkeypatch):
     terms, everyday, tables = _tables()
     assert cached_index(terms, everyday, tables) == derive_index(tuple(terms), everyday)
     assert not list(tmp_path.iterdir())
+
+
+def test_indexes_left_by_older_tables_are_pruned_when_a_new_one_is_written(tmp_path, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setenv("PLUGWATCH_CACHE_DIR", str(tmp_path))
+    terms, everyday, tables = _tables()
+    stale = tmp_path / "vocabulary-index-0123456789abcdef0123456789abcdef.json"
+    recent = tmp_path / "vocabulary-index-fedcba9876543210fedcba9876543210.json"
+    leftover = tmp_path / "vocabulary-index-fedcba9876543210fedcba9876543210.json.x1y2z3"  # a killed run's
+    unrelated = tmp_path / "encoder-cache.sqlite"
+    for f in (stale, recent, leftover, unrelated):
+        f.write_text("{}")
+    month_ago = time.time() - 30 * 86400
+    for f in (stale, leftover, unrelated):
+        os.utime(f, (month_ago, month_ago))
+    cached_index(terms, everyday, tables)
+    names = {f.name for f in tmp_path.iterdir()}
+    assert stale.name not in names and leftover.name not in names
+    assert recent.name in names and unrelated.name in names  # another install's index; not ours at all
+    assert len([n for n in names if n.startswith("vocabulary-index-")]) == 2
+    # Reading an existing index prunes nothing (no write, no cost).
+    os.utime(recent, (month_ago, month_ago))
+    cached_index(terms, everyday, tables)
+    assert recent.exists()

@@ -404,7 +404,26 @@ def cached_index(terms: tuple[Term, ...] | list[Term], everyday: tuple[str, ...]
     except OSError:  # a cache that cannot be written costs the next run a third of a second
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+        return index
+    _prune_indexes(root, keep=path)
     return index
+
+
+_STALE_INDEX = 7 * 86400  # seconds: an index another install still uses costs it one rebuild at most
+
+
+def _prune_indexes(root: Path, keep: Path) -> None:
+    """Each change of the tables, the code or Python leaves an index behind: when a new one is written,
+    those not written for a week go (and temporary files a killed run left)."""
+    import time
+
+    cutoff = time.time() - _STALE_INDEX
+    for old in root.glob("vocabulary-index-*.json*"):
+        try:
+            if old != keep and old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass  # another process pruned it, or it is not ours to remove
 
 
 def read_everyday(text: str) -> tuple[str, ...]:
