@@ -11,8 +11,9 @@ import numpy as np
 import regex as re
 
 from plugwatch.detect import embed as embedding
-from plugwatch.detect.features import feature_matrix
+from plugwatch.detect.features import FEATURES, feature_matrix
 from plugwatch.detect.model import DetectorModel
+from plugwatch.detect.ngram_bound import NgramBound
 from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
 from plugwatch.records import MAX_REASONS, bounded, scored_text
 from plugwatch.signals import Context, Hit, run_signals
@@ -28,6 +29,7 @@ OFF_PLATFORM = frozenset({"id:contact", "id:wallet", "id:payment", "id:drug_hand
 # A sale cue alone passes the gate: in languages whose slang the vocabulary covers thinly, offers name
 # no drug it knows, and the n-gram and embedding models must see them.
 SALE_CUES = frozenset({"cue:stock", "cue:contact", "cue:shipping", "cue:payment", "cue:selling", "cue:invite"})
+BIO_COLUMNS = [i for i, name in enumerate(FEATURES) if name.startswith("bio_")]
 SALE_TALK = SALE_CUES | {"cue:quality", "cue:request", "price", "price:per_unit", "quantity", "menu", "id:phone",
                          "id:url"}
 
@@ -161,6 +163,7 @@ class Detector:
         self.use_model = use_model
         self.stage_runs = {"text": 0, "full": 0}  # how often each costlier stage was needed
         self._embed = embedding.CachedEmbedder()
+        self._bound = NgramBound(model.text, model.text_band[0])
 
     @classmethod
     def load(cls, path: Path | None = None, threshold: float | None = None, use_model: bool = True) -> Detector:
@@ -179,17 +182,28 @@ class Detector:
         run_signals(ctx)
         return ctx
 
-    def probabilities(self, contexts: list[Context]) -> np.ndarray:
-        """Each stage decides what it is sure of and passes the rest on."""
+    def probabilities(self, contexts: list[Context], bound: bool = True) -> np.ndarray:
+        """Each stage decides what it is sure of and passes the rest on. `bound`: items without evidence whose
+        n-grams could make the text stage doubt go on to it (not for windows: see _windowed)."""
         m = self.model
         feats = feature_matrix([(c.hits, c.norm.text) for c in contexts])
         proba = m.gate.proba(feats)
         if not self.use_model:
             return proba
         evidence = np.fromiter(map(has_evidence, contexts), dtype=bool, count=len(contexts))
-        # Items without evidence get the class rates measured on such items in training.
+        # Items without evidence get the class rates measured on such items in training, unless their
+        # n-grams could make the text stage doubt (ngram_bound): then it scores them as any other.
         proba[~evidence] = m.no_evidence
-        doubt = np.flatnonzero(evidence & (proba[:, SALE] + proba[:, BUY] >= m.gate_threshold))
+        passed = evidence & (proba[:, SALE] + proba[:, BUY] >= m.gate_threshold)
+        free = np.flatnonzero(~evidence) if bound else ()
+        if len(free):
+            # Read without the bio: has_evidence lets the bio count only when the post itself says something of
+            # a sale, and once at the text stage the bio's menu and contacts outweigh any everyday post.
+            feats[np.ix_(free, BIO_COLUMNS)] = 0.0
+            free_texts = [model_text(contexts[i]) for i in free]
+            reached = free[self._bound.may_reach(feats[free], free_texts)]
+            passed[reached] = True
+        doubt = np.flatnonzero(passed)
         if not doubt.size:
             return proba
         self.stage_runs["text"] += int(doubt.size)
@@ -199,7 +213,7 @@ class Detector:
         proba[doubt] = p_text
         (s_lo, s_hi), (b_lo, b_hi) = m.text_band
         unsure = ((p_text[:, SALE] >= s_lo) & (p_text[:, SALE] <= s_hi)) | (
-            (p_text[:, BUY] >= b_lo) & (p_text[:, BUY] <= b_hi))
+            (p_text[:, BUY] >= b_lo) & (p_text[:, BUY] <= b_hi) & evidence[doubt])
         # A news story names the seller's handle, drug and delivery much as the ad did: it is an offer only
         # if both the n-grams (the words) and the embedding (what the post is about) read one. Not so for
         # warnings: dealers' own posts warn of impersonators and scammers.
@@ -216,6 +230,8 @@ class Detector:
             lower = news[rows] & (p_text[rows, SALE] < p_full[:, SALE])
             p_full[lower] = p_text[rows[lower]]
             proba[idx] = p_full
+        if len(free):
+            proba[reached, BUY] = m.no_evidence[BUY]  # see ngram_bound: no request is read without evidence
         return proba
 
     def verdicts(self, batch: list[tuple[Item, list[Identifier]]]) -> list[Verdict]:
@@ -243,7 +259,9 @@ class Detector:
                 parts.append(self.analyse(*_window_item(item, ids, a, b)))
         if not parts:
             return
-        for i, p in zip(owners, self.probabilities(parts), strict=True):
+        # A window without evidence stays at the gate: read out of its post, a line of care advice ("dispose
+        # of them safely") or a site's footer could otherwise outvote the whole post.
+        for i, p in zip(owners, self.probabilities(parts, bound=False), strict=True):
             if p[SALE] > proba[i, SALE]:
                 proba[i] = p
 

@@ -1,0 +1,90 @@
+"""Which items without evidence the text stage could score as an offer or a request, found cheaply.
+
+An item with no drug term, sale cue, contact or price used to stop at the gate. But short offers name
+nothing a list knows ("teleguard ID in bio, go there", "O's of mids for 100"), and in languages whose
+slang the vocabulary covers thinly most offers have no evidence at all; the character n-grams often read
+them right. Running the text stage on every such item would cost about a fifth of an ordinary stream's
+speed, so its score is first estimated from each word's share of it, kept per word:
+
+    z_k = dense_k + sum_w A_wk / sqrt(sum_w B_w),  A_wk = sum_g idf_g W_kg,  B_w = sum_g idf_g^2
+
+over the words w and their n-grams g. That is the text stage's logit with every n-gram counted once per
+word it occurs in (the stage counts it once per text, as 1 + log count, before scaling the row to unit
+length), so it is close but not exact. Only items whose estimated sale probability comes within MARGIN
+of the stage's band of doubt go on to the text stage, which then scores them exactly; the others keep the
+gate's rates. Requests are not looked for this way: a request that names no drug ("anyone selling a desk
+lamp?") is not one.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+import numpy as np
+
+from plugwatch.detect.features import N_FEATURES
+from plugwatch.detect.model import Stage
+
+# Probability. On 14,710 ordinary posts and 2,146 test posts without evidence, the estimate was within 0.09
+# of the exact score on the former and 0.47 at most on the latter (a long page repeating its n-grams);
+# at 0.15 one item of the 385 whose exact score reached the band was not passed (near its edge) and 2.3%
+# of the ordinary posts were, against 1.1% that reached it.
+MARGIN = 0.15
+_WORD_CACHE = 200_000
+
+
+class NgramBound:
+    def __init__(self, stage: Stage, sale_band: tuple[float, float]):
+        if stage.hashing is None:
+            raise ValueError("the text stage has no n-grams")
+        self.stage = stage
+        self.hashing = stage.hashing
+        self.low = sale_band[0] - MARGIN
+        idf = self.hashing.idf if self.hashing.idf is not None else np.ones(self.hashing.n_features, np.float32)
+        self._weights = stage.coef[:, N_FEATURES:N_FEATURES + self.hashing.n_features].astype(np.float64) * idf
+        self._idf2 = idf.astype(np.float64) ** 2
+        self._dense = stage.coef[:, :N_FEATURES].astype(np.float64)
+        self._row: dict[str, int] = {}  # word -> its row in _table
+        self._table = np.zeros((0, 4))  # per word: A for the three classes, B
+
+    def may_reach(self, feats: np.ndarray, texts: list[str]) -> np.ndarray:
+        """Per text (as the text stage reads it, `model_text`): could its sale probability be in the band of
+        doubt or above?"""
+        if not texts:
+            return np.zeros(0, dtype=bool)
+        words_of = [t.split() for t in texts]
+        self._learn(words_of)
+        lengths = np.fromiter(map(len, words_of), dtype=np.int64, count=len(texts))
+        rows = np.fromiter(map(self._row.__getitem__, chain.from_iterable(words_of)), dtype=np.int64,
+                           count=int(lengths.sum()))
+        sums = np.zeros((len(texts), 4))
+        has = lengths > 0
+        if rows.size:
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[has]
+            sums[has] = np.add.reduceat(self._table[rows], starts, axis=0)
+        st = self.stage
+        z = ((feats - st.mean) / st.scale).astype(np.float64) @ self._dense.T + st.intercept
+        norm = np.sqrt(sums[:, 3])
+        z[has] += sums[has, :3] / np.where(norm[has] > 0, norm[has], 1.0)[:, None]
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = st.calibrate(e / e.sum(axis=1, keepdims=True))
+        return p[:, 1] >= self.low
+
+    def _learn(self, words_of: list[list[str]]) -> None:
+        new = [w for w in dict.fromkeys(chain.from_iterable(words_of)) if w not in self._row]
+        if not new:
+            return
+        if len(self._row) + len(new) > _WORD_CACHE:  # a bound on memory, not an eviction policy
+            self._row.clear()
+            self._table = np.zeros((0, 4))
+            new = list(dict.fromkeys(chain.from_iterable(words_of)))
+        cols = self.hashing._columns(new)
+        starts = np.concatenate(([0], np.cumsum([len(c) for c in cols])[:-1]))
+        flat = np.concatenate(cols)
+        stats = np.empty((len(new), 4))
+        stats[:, :3] = np.add.reduceat(self._weights[:, flat], starts, axis=1).T
+        stats[:, 3] = np.add.reduceat(self._idf2[flat], starts)
+        base = len(self._table)
+        self._table = np.vstack([self._table, stats])
+        self._row.update(zip(new, range(base, base + len(new)), strict=True))
