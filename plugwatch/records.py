@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -16,6 +16,23 @@ MAX_REASONS = 100  # reasons kept per verdict
 _CUT_SLACK = 1_000  # a cut text ends at the last space within this many characters of MAX_TEXT
 
 T = TypeVar("T")
+
+# What tells a record `scan` wrote from any other: all of these keys (`identifiers` and `score` are what
+# no export has; a Reddit dump has `score` alone). Every reader of scan output asks only this, so a file one
+# of them takes as scan output no other reads as posts: the generic reader (`scan`, `ingest`), the Parquet
+# schema check and `networks`. Values are not looked at: scan-shaped files that other tools (or tests)
+# write often leave out `item_kind` and `reasons`.
+SCAN_MARKS = frozenset({"id", "author", "identifiers", "score"})
+
+
+def is_scan_record(value: Any) -> bool:
+    """Whether `value` is a record `scan` wrote (a dict with all of SCAN_MARKS)."""
+    return isinstance(value, dict) and value.keys() >= SCAN_MARKS
+
+
+def has_scan_columns(names: Iterable[str]) -> bool:
+    """Whether a table with these columns (a Parquet schema) holds scan records."""
+    return SCAN_MARKS.issubset(names)
 
 
 def scored_text(text: str) -> str:

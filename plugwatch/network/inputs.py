@@ -1,8 +1,9 @@
 """Scanned records from any input: `plugwatch scan` output is read as it is (not scored again), anything
 else goes through the platform readers, identifier extraction and the detector, as `scan` does.
 
-A file is scan output when its first record is a JSON object with `id`, `author`, `identifiers` and
-`score`. Detection is per file, so a folder may mix raw exports and scanned files.
+A file is scan output when its first record is a scan record (plugwatch.records.is_scan_record, which the
+platform readers use too), a Parquet file when its columns are those of one. Detection is per file, so a
+folder may mix raw exports and scanned files.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from plugwatch.pipeline import score
-from plugwatch.records import scan_record
+from plugwatch.records import is_scan_record, scan_record
 from plugwatch.sources import Reject, SourceOptions, read
 from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, broken_reason, is_run_byproduct, walk
+from plugwatch.sources.parquet import is_scan_output, looks_like_parquet, scan_records
 
-SCAN_KEYS = ("id", "author", "identifiers", "score")
 PART_FILE = re.compile(r"part-\d{5}\.(jsonl|parquet)")  # a cluster scan's partition output
 
 
@@ -74,10 +75,6 @@ def _manifest_files(path: str) -> set[str] | None:
         return {name for part in manifest["partitions"] for name in part["files"]}
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def is_scan_record(value: Any) -> bool:
-    return isinstance(value, dict) and all(k in value for k in SCAN_KEYS)
 
 
 class RecordReader:
@@ -140,8 +137,6 @@ class RecordReader:
                 except STREAM_ERRORS as error:
                     self.on_reject(Reject(path, 0, broken_reason(error)))
         elif kind == "parquet":
-            from plugwatch.sources.parquet import scan_records
-
             yield from self._count(scan_records(path))
         elif kind is None:
             yield from self._raw([path])
@@ -173,9 +168,7 @@ def scan_file_kind(path: str, on_reject: Callable[[Reject], None]) -> str | None
             head = handle.peek(4)[:4]
         except OSError:
             head = b""
-        if head == b"PAR1":
-            from plugwatch.sources.parquet import is_scan_output
-
+        if looks_like_parquet(head):
             return "parquet" if is_scan_output(path) else None
         try:
             peeked = Peeked(handle)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from plugwatch.model import Item
+from plugwatch.records import has_scan_columns
 from plugwatch.sources import (
     activitypub,
     bluesky,
@@ -121,9 +122,8 @@ def _known_columns(path: str, forced: Format | None) -> list[str] | None:
         except OSError:
             return None
         if parquet.looks_like_parquet(head):
-            if parquet.is_scan_output(path):
-                return None
-            return parquet.column_names(path)
+            names = parquet.column_names(path)
+            return None if names is None or has_scan_columns(names) else names
         if forced is jsonl.FORMAT or (forced is None and text.is_text_file(path)):
             return None
         try:

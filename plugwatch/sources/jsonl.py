@@ -5,11 +5,10 @@ The user's own column names come in through `SourceOptions.field_map`. A record 
 word by the same account) gets the same id, which is what de-duplication downstream wants; an id
 from the path and line would change whenever the file is re-cut.
 
-A record `plugwatch scan` wrote (plugwatch.records.scan_record: `item_kind`, `platform`, an `id` that
-already starts with `platform:`, `author` as an account key and the profile under `account`) is read
-back as the item it was: same id, same account, same kind. Without this, loading a scan's output
-into the service (`POST /api/ingest`, `plugwatch ingest`) stored `mastodon:mastodon:1120…` beside
-the real `mastodon:1120…`.
+A record `plugwatch scan` wrote (plugwatch.records.is_scan_record: an `id` that already starts with
+`platform:`, `author` as an account key and the profile under `account`, `item_kind`) is read back as the
+item it was: same id, same account, same kind. Without this, loading a scan's output into the service
+(`POST /api/ingest`, `plugwatch ingest`) stored `mastodon:mastodon:1120…` beside the real `mastodon:1120…`.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import hashlib
 from typing import Any
 
 from plugwatch.model import RECORD_FIELDS, Account, Item, ItemKind, SourceRef
+from plugwatch.records import is_scan_record
 from plugwatch.sources.common import (
     FileContext,
     RecordError,
@@ -147,13 +147,22 @@ def _author(value: Any, key: str, platform: str, record: dict[str, Any] | None =
     return account
 
 
-def _is_scan_record(record: dict[str, Any], platform: str) -> bool:
-    """Whether `record` is one `plugwatch scan` wrote: its id already carries the platform."""
-    if "reasons" not in record:  # most generic records: no string work
-        return False
-    rid, kind = record.get("id"), record.get("item_kind")
-    return (isinstance(kind, str) and kind in ItemKind._value2member_map_ and isinstance(rid, str)
-            and rid.lower().startswith(platform + ":") and len(rid) > len(platform) + 1)
+def _scan_native_id(record: dict[str, Any], platform: str) -> str | None:
+    """The native id of a scan record: its id without the platform it carries (`mastodon:1120…`). A
+    scan-shaped record from another tool may give the native id alone."""
+    rid = _cell(record, "id")
+    prefix = platform + ":"
+    if rid and rid.lower().startswith(prefix) and len(rid) > len(prefix):
+        return rid[len(prefix):]
+    return rid
+
+
+def _kind(record: dict[str, Any], scanned: bool, reply: str | None) -> ItemKind:
+    """A scan record's own `item_kind`; otherwise (and for a scan-shaped record without one) reply or post."""
+    given = record.get("item_kind") if scanned else None
+    if isinstance(given, str) and given in ItemKind._value2member_map_:
+        return ItemKind(given)
+    return ItemKind.REPLY if reply else ItemKind.POST
 
 
 def _scan_author(record: dict[str, Any], platform: str) -> Account | None:
@@ -197,13 +206,16 @@ def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
         )
     text = text or ""
     platform = (_cell(record, platform_key) or ctx.options.default_platform).lower()
-    scanned = id_key == "id" and platform_key == "platform" and _is_scan_record(record, platform)
-    if scanned:  # our own output: the id already carries the platform, the author is an account key
+    # our own output, unless --field moved its id or platform: the id already carries the platform, the
+    # author is an account key
+    scanned = id_key == "id" and platform_key == "platform" and is_scan_record(record)
+    if scanned:
         author = _scan_author(record, platform)
-        native = record["id"].strip()[len(platform) + 1:]
+        native = _scan_native_id(record, platform)
     else:
         author = _author(record.get(author_key), author_key, platform, record, profile)
-        native = _cell(record, id_key) or stable_id(author.handle if author else None, text)
+        native = _cell(record, id_key)
+    native = native or stable_id(author.handle if author else None, text)
     reply = _cell(record, reply_key)
     if reply and not reply.startswith(platform + ":"):
         reply = f"{platform}:{reply}"
@@ -211,7 +223,7 @@ def generic_item(record: Any, line: int, ctx: FileContext) -> Item:
         platform=platform,
         native_id=native,
         text=text,
-        kind=ItemKind(record["item_kind"]) if scanned else ItemKind.REPLY if reply else ItemKind.POST,
+        kind=_kind(record, scanned, reply),
         author=author,
         created_at=_created_at(record, time_key, ctx.options),
         reply_to=reply,

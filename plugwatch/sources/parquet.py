@@ -20,6 +20,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from plugwatch.records import has_scan_columns
 from plugwatch.sources.common import Reject
 
 MAGIC = b"PAR1"
@@ -156,14 +157,10 @@ def column_names(path: str) -> list[str] | None:
 
 
 def is_scan_output(path: str) -> bool:
-    """Whether a Parquet file holds scan records (written by `scan --out-format parquet`)."""
-    try:
-        import pyarrow.parquet as pq
-
-        names = set(pq.read_schema(path).names)
-    except Exception:  # noqa: BLE001 - any unreadable file is simply not scan output; the reader reports it
-        return False
-    return {"id", "author", "identifiers", "score", "reasons"} <= names
+    """Whether a Parquet file holds scan records (written by `scan --out-format parquet`): by its columns,
+    as a JSON record is by its keys. An unreadable file is not; the reader reports it."""
+    names = column_names(path)
+    return names is not None and has_scan_columns(names)
 
 
 def scan_records(path: str, groups: list[int] | None = None) -> Iterator[dict[str, Any]]:
