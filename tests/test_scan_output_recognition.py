@@ -74,3 +74,30 @@ def test_a_scan_shaped_record_without_item_kind_keeps_its_id_and_account(tmp_pat
     record = RECORDS["scan-shaped without item_kind or reasons"][0]
     [item] = read([_jsonl({**record, "reply_to": "x:0"}, tmp_path)])
     assert (item.id, item.kind, item.author.key) == ("x:1", ItemKind.REPLY, "x:plug")
+
+
+def test_the_files_a_cluster_scan_writes_are_the_ones_its_readers_know(tmp_path):
+    """The names `scan --cluster` writes (plugwatch.cluster.scan) come from plugwatch.sources.run_files,
+    where the folder walk and `networks` read them too."""
+    from plugwatch.network.inputs import stale_parts
+    from plugwatch.sources.inputs import walk
+    from plugwatch.sources.run_files import (
+        PARTS,
+        REJECTS_SUFFIX,
+        SUCCESS,
+        is_run_byproduct,
+        part_data_format,
+        part_index,
+        part_name,
+    )
+
+    data, rejects = part_name(7) + ".parquet", part_name(7) + REJECTS_SUFFIX
+    assert (part_data_format(data), part_data_format(rejects), part_data_format("part-7.jsonl")) == ("parquet", None, None)
+    assert part_index(data) == part_index(rejects) == part_index(part_name(7) + ".json") == 7
+    assert is_run_byproduct(rejects) and is_run_byproduct(SUCCESS) and not is_run_byproduct(data)
+    for name in (data, rejects, SUCCESS, f"{PARTS}/{part_name(7)}.json"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("{}\n")
+    assert [p for p, _ in walk(str(tmp_path))] == [str(tmp_path / data)]
+    (tmp_path / (part_name(8) + ".jsonl")).write_text("{}\n")
+    assert "two scans" in stale_parts([str(tmp_path)])

@@ -33,9 +33,14 @@ from plugwatch.cluster.plan import (
 )
 from plugwatch.errors import UserError
 from plugwatch.sources import SourceOptions
-
-PARTS = ".parts"  # hidden: reading OUT/ as input (networks OUT/) skips it, and _SUCCESS
-SUCCESS = "_SUCCESS"
+from plugwatch.sources.run_files import (
+    PARTS,
+    REJECTS_SUFFIX,
+    SUCCESS,
+    part_data_format,
+    part_index,
+    part_name,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,10 +54,6 @@ class ScanJob(ReadJob):
         if self.model:
             settings["model_stamp"] = stamp(self.model)
         return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def part_name(index: int) -> str:
-    return f"part-{index:05d}"
 
 
 def _digest(path: Path) -> dict[str, Any]:
@@ -71,7 +72,8 @@ def scan_part(index: int, part: dict, job: ScanJob, fingerprint: str) -> dict[st
     name = part_name(index)
     token = uuid.uuid4().hex[:10]
     data_name = f"{name}.{job.out_format}"
-    data_tmp, reject_tmp = out / f".{data_name}.{token}.tmp", out / f".{name}.rejects.jsonl.{token}.tmp"
+    reject_name = name + REJECTS_SUFFIX
+    data_tmp, reject_tmp = out / f".{data_name}.{token}.tmp", out / f".{reject_name}.{token}.tmp"
     detector = runtime.detector(job.model, job.threshold, True) if job.use_model else None
     rejects: list = []  # the file is opened on the first reject
 
@@ -98,7 +100,6 @@ def scan_part(index: int, part: dict, job: ScanJob, fingerprint: str) -> dict[st
             rejects[0].close()
     files = {data_name: _digest(data_tmp)}
     os.replace(data_tmp, out / data_name)
-    reject_name = f"{name}.rejects.jsonl"
     if rejects:
         files[reject_name] = _digest(reject_tmp)
         os.replace(reject_tmp, out / reject_name)
@@ -169,21 +170,18 @@ class ClusterScan:
     reject_files: list[str] = field(default_factory=list)
 
 
-DATA_FORMATS = ("jsonl", "parquet")
-
-
 def _clean(out: Path, keep: int, out_format: str) -> None:
     """Remove files of partitions beyond this plan, data files of the other output format (an earlier
     run's `part-00000.jsonl` beside this run's `part-00000.parquet` would be read twice) and temporary
     files of lost attempts: the folder holds only this run's partitions."""
-    stale = tuple(f".{fmt}" for fmt in DATA_FORMATS if fmt != out_format)
     for path in list(out.iterdir()) + list((out / PARTS).iterdir()):
         name = path.name
+        index = part_index(name)
         if name.startswith(".part-") and name.endswith(".tmp"):
             path.unlink(missing_ok=True)
-        elif name.startswith("part-") and name[5:10].isdigit() and int(name[5:10]) >= keep:
+        elif index is not None and index >= keep:
             path.unlink(missing_ok=True)
-        elif path.parent == out and name.startswith("part-") and name[5:10].isdigit() and name[10:] in stale:
+        elif path.parent == out and part_data_format(name) not in (None, out_format):
             path.unlink(missing_ok=True)
 
 
@@ -231,7 +229,7 @@ def run(inputs: list[str], job: ScanJob, cluster: runtime.Cluster, target: int =
     for record in records:
         for k in result.counts:
             result.counts[k] += record["counts"][k]
-        result.reject_files += [f for f in record["files"] if f.endswith(".rejects.jsonl")]
+        result.reject_files += [f for f in record["files"] if f.endswith(REJECTS_SUFFIX)]
     manifest = {
         "format": job.out_format,
         "settings": {k: v for k, v in asdict(job).items() if k != "out"},

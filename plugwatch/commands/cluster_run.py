@@ -65,6 +65,7 @@ def partition_progress():
 
 def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_size: str, **settings) -> None:
     from plugwatch.cluster.scan import PartitionsFailed, ScanJob, run
+    from plugwatch.sources.run_files import SUCCESS
 
     if out is None:
         fail("--cluster needs -o OUTDIR: a folder for the partition files")
@@ -94,7 +95,7 @@ def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_si
     err.print(f"items read: {c['read']}  rejected: {c['rejected']}  flagged: {c['flagged']}  "
               f"requests: {c['requests']}  ({speed})")
     err.print(f"partitions: {result.partitions} ({result.skipped} already complete, skipped); "
-              f"manifest {out / '_SUCCESS'}")
+              f"manifest {out / SUCCESS}")
     if c["rejected"]:
         err.print(f"rejected records written to {out}/part-*.rejects.jsonl ({len(result.reject_files)} files)")
     if c["read"] == 0:

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from plugwatch.pipeline import score
 from plugwatch.records import is_scan_record, scan_record
 from plugwatch.sources import Reject, SourceOptions, read
-from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, broken_reason, is_run_byproduct, walk
+from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, broken_reason, walk
 from plugwatch.sources.parquet import is_scan_output, looks_like_parquet, scan_records
-
-PART_FILE = re.compile(r"part-\d{5}\.(jsonl|parquet)")  # a cluster scan's partition output
+from plugwatch.sources.run_files import SUCCESS, is_run_byproduct, part_data_format
 
 
 def drop_byproducts(inputs: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -50,15 +48,15 @@ def stale_parts(inputs: Iterable[str]) -> str | None:
                 names = os.listdir(path)
             except OSError:
                 continue
-            by_folder.setdefault(path, set()).update(n for n in names if PART_FILE.fullmatch(n))
-        elif PART_FILE.fullmatch(os.path.basename(path)):
+            by_folder.setdefault(path, set()).update(n for n in names if part_data_format(n))
+        elif part_data_format(os.path.basename(path)):
             by_folder.setdefault(os.path.dirname(path) or ".", set()).add(os.path.basename(path))
     for folder, names in by_folder.items():
-        formats = {name.rsplit(".", 1)[1] for name in names}
+        formats = {part_data_format(name) for name in names}
         if len(formats) > 1:
             return (f"{folder} holds partition files of two scans, .jsonl and .parquet: reading both counts every "
                     "item twice; remove the stale ones (or scan again into an empty folder)")
-        listed = _manifest_files(os.path.join(folder, "_SUCCESS"))
+        listed = _manifest_files(os.path.join(folder, SUCCESS))
         unlisted = sorted(names - listed) if listed is not None else []
         if unlisted:
             return (f"{folder} holds partition files its _SUCCESS manifest does not list ({', '.join(unlisted[:3])}"

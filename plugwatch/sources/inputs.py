@@ -10,6 +10,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
+from plugwatch.sources.run_files import is_run_byproduct
+
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -34,16 +36,6 @@ def broken_reason(error: BaseException) -> str:
 
 
 STREAM_ERRORS = (EOFError, OSError, zlib.error)  # BadGzipFile is an OSError
-
-
-REJECTS_SUFFIX = ".rejects.jsonl"
-
-
-def is_run_byproduct(name: str) -> bool:
-    """A file `scan` or `networks` leaves beside its output that holds no posts: a rejects file
-    (`OUT.rejects.jsonl`, a cluster scan's `part-00000.rejects.jsonl`, `rejects.jsonl`) or a cluster
-    scan's `_SUCCESS` manifest."""
-    return name in ("_SUCCESS", "rejects.jsonl") or name.endswith(REJECTS_SUFFIX)
 
 
 def _is_documentation(name: str) -> bool:
