@@ -101,3 +101,21 @@ def test_the_files_a_cluster_scan_writes_are_the_ones_its_readers_know(tmp_path)
     assert [p for p, _ in walk(str(tmp_path))] == [str(tmp_path / data)]
     (tmp_path / (part_name(8) + ".jsonl")).write_text("{}\n")
     assert "two scans" in stale_parts([str(tmp_path)])
+
+
+def test_scan_output_as_parquet_reads_back_as_its_json_lines_twin(tmp_path):
+    """`--out-format parquet` keeps media, identifiers and reasons as JSON text; reading the file back
+    (ingest) decodes them, so a picture is its URL, not a local file named after the JSON."""
+    from plugwatch.model import MediaRef
+    from plugwatch.sources.parquet import ScanParquetWriter
+
+    item = Item(platform="x", native_id="5", text="menu 👇", author=Account("x", handle="plug", bio="uk plug"),
+                media=[MediaRef(url="https://example.com/menu.jpg", kind="photo", alt="price list")])
+    rec = scan_record(item, [], None)
+    writer = ScanParquetWriter(tmp_path / "scan.parquet")
+    writer.write(rec)
+    writer.close()
+    [from_jsonl] = read([_jsonl(rec, tmp_path)])
+    [from_parquet] = read([str(tmp_path / "scan.parquet")])
+    assert from_parquet.media == from_jsonl.media and from_parquet.media[0].url == "https://example.com/menu.jpg"
+    assert from_parquet.raw["media"] == rec["media"]

@@ -9,7 +9,7 @@ batch of rows is decoded at a time (pyarrow; `pip install 'plugwatch[cluster]'`)
 Scan output written as Parquet (`scan --cluster ... --out-format parquet`) has one column per field of
 the JSON record; the nested ones whose keys vary (identifiers, reasons, media, truncated) are JSON text,
 so every partition has the same schema and any engine can read them. `record_from_row` gives back the
-JSON record exactly.
+JSON record exactly; read as input (`units`, for `ingest`), those columns are decoded the same way.
 """
 
 from __future__ import annotations
@@ -56,6 +56,17 @@ def _converter(schema) -> Iterable[str]:
             yield f.name
 
 
+def _decoded(cell: Any) -> Any:
+    """A JSON-text cell of scan output as its value; text that is not JSON (a scan-shaped file another
+    tool wrote, with a plain URL under `media`) stays as it is."""
+    if not isinstance(cell, str):
+        return cell
+    try:
+        return json.loads(cell)
+    except (ValueError, RecursionError):
+        return cell
+
+
 def units(path: str, row_groups: Iterable[int] | None = None, first_line: int = 1) -> Iterator:
     """(row number, record, None, None) for each row of `path` (only `row_groups` when given), or a
     Reject for a file that is not readable Parquet or breaks part-way."""
@@ -74,6 +85,9 @@ def units(path: str, row_groups: Iterable[int] | None = None, first_line: int = 
     if not groups:
         return
     special = list(_converter(pf.schema_arrow))
+    names = pf.schema_arrow.names
+    # scan output keeps its nested fields as JSON text (row_from_record): read back as the JSON line had them
+    nested = [name for name in _JSON_COLUMNS if name in names] if has_scan_columns(names) else []
     line = first_line
     try:
         for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=groups):
@@ -81,6 +95,8 @@ def units(path: str, row_groups: Iterable[int] | None = None, first_line: int = 
                 for name in special:
                     if record.get(name) is not None:
                         record[name] = _plain(record[name])
+                for name in nested:
+                    record[name] = _decoded(record[name])
                 yield line, record, None, None
                 line += 1
     except (pa.ArrowException, OSError) as error:
