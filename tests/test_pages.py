@@ -318,14 +318,13 @@ def test_escalation_and_appeal_reach_a_different_person(site):
     assert r.status_code == 303 and task_state(site, "x:1") == "appealed"
     appeals = lena.get("/appeals").text
     assert "it was a joke" in appeals and "suspend (drug_sale) by lena" in appeals
-    # the lead who decided may not take the appeal; a reviewer may, but not overturn a suspension (a
-    # lead's action): the reviewer escalates it to another lead
+    # the lead who decided may not take the appeal; nor a reviewer, who could neither uphold nor overturn
+    # a suspension (a lead's action): it goes to another lead at once
     assert lena.post(url("x:1", "/claim"), data={"csrf_token": tl}).status_code == 403
-    assert rita.post(url("x:1", "/claim"), data={"csrf_token": t}).status_code == 303
-    r = rita.post(url("x:1", "/decide"), data={"csrf_token": t, "action": "dismiss", "policy_reason": "not_drugs"})
-    assert r.status_code == 403 and "overturning a suspend decision needs the role lead" in r.text
-    r = rita.post(url("x:1", "/decide"), data={"csrf_token": t, "action": "escalate", "policy_reason": "needs_lead"})
-    assert r.status_code == 303
+    assert 'data-item-id="x:1"' not in rita.get("/").text
+    r = rita.post(url("x:1", "/claim"), data={"csrf_token": t})
+    assert r.status_code == 403 and "appeal of a lead&#39;s decision: it needs a lead" in r.text
+    assert "Appeal of a lead's decision: a lead decides this one." in rita.get(url("x:1")).text
     with site.state.store.session() as s:
         users.add_user(s, "leon", "lead", PASSWORD)
     leon = sign_in(site, "leon")

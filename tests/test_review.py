@@ -209,15 +209,35 @@ def test_only_a_role_that_may_take_an_action_may_overturn_it_on_appeal(store):
         review.claim(s, p["lea"], "x:1")
         review.decide(s, p["lea"], "x:1", "suspend", "drug_sale")
         appeal = review.file_appeal(s, "x:1", "I was selling vitamins", filed_by="adm")
-        review.claim(s, p["ann"], "x:1")
-        with pytest.raises(ReviewError, match="overturning a suspend decision needs the role lead") as e:
-            review.decide(s, p["ann"], "x:1", "warn", "drug_sale")
+        # A reviewer can neither uphold nor overturn a suspension: the appeal goes to the leads at once.
+        with pytest.raises(ReviewError, match="needs a lead") as e:
+            review.claim(s, p["ann"], "x:1")
         assert e.value.status == 403
         assert s.get(Appeal, appeal.id).state == "open" and s.get(Account, "x:seller").suspended_at is not None
-        review.decide(s, p["ann"], "x:1", "escalate", "needs_lead")  # the reviewer hands it to a lead
         review.claim(s, leo, "x:1")
         review.decide(s, leo, "x:1", "warn", "drug_sale")
         assert s.get(Appeal, appeal.id).state == "overturned" and s.get(Account, "x:seller").suspended_at is None
+
+
+@pytest.mark.parametrize("action,reason", [("suspend", "drug_sale"), ("refer", "imminent_harm")])
+def test_an_appeal_of_a_leads_decision_is_for_leads_only(store, action, reason):
+    load(store, [record(1)])
+    p = people(store)
+    with store.session() as s:
+        leo = users.add_user(s, "leo", "lead")[0]
+        review.claim(s, p["lea"], "x:1")
+        review.decide(s, p["lea"], "x:1", action, reason)
+        review.file_appeal(s, "x:1", "I was selling vitamins", filed_by="adm")
+        assert review.item_view(s, "x:1")["task"]["required_role"] == "lead"
+        for name in ("ann", "ben"):  # reviewers neither see nor get it
+            assert "x:1" not in [t["item_id"] for g in review.queue(s, p[name]) for t in g["tasks"]]
+            assert review.claim_next(s, p[name]) is None
+        assert review.claim_next(s, p["lea"]) is None  # nor the lead who decided it
+        shown = [t for g in review.queue(s, leo) for t in g["tasks"]]
+        assert [(t["item_id"], t["appeal"], t["required_role"]) for t in shown] == [("x:1", True, "lead")]
+        assert review.claim_next(s, leo).item_id == "x:1"
+        review.decide(s, leo, "x:1", action, reason)
+        assert s.get(Appeal, 1).state == "upheld"
 
 
 def test_a_reviewer_may_still_overturn_what_a_reviewer_may_decide(store, removed):

@@ -229,8 +229,11 @@ def test_a_reviewer_cannot_overturn_a_leads_suspension_on_appeal(service):
     r = client.post(f"{path}/decision", headers=bearer(tokens["lea"]), json={"action": "suspend", "policy_reason": "drug_sale"})
     assert r.status_code == 200, r.text
     assert client.post(f"{path}/appeal", headers=bearer(tokens["adm"]), json={"reason": "vitamins"}).status_code == 200
-    assert client.post("/api/queue/claim", headers=bearer(tokens["ann"]), json={"item_id": item_id}).status_code == 200
+    # the appeal is the leads' from the start: a reviewer neither gets it from the queue nor claims it
+    assert client.post("/api/queue/claim", headers=bearer(tokens["ann"])).json()["item"]["id"] != item_id
+    r = client.post("/api/queue/claim", headers=bearer(tokens["ann"]), json={"item_id": item_id})
+    assert r.status_code == 403 and "it needs a lead" in r.json()["detail"], r.text
     r = client.post(f"{path}/decision", headers=bearer(tokens["ann"]), json={"action": "warn", "policy_reason": "drug_sale"})
-    assert r.status_code == 403 and "needs the role lead" in r.json()["detail"], r.text
+    assert r.status_code == 409 and "claim" in r.json()["detail"], r.text
     view = client.get(path, headers=bearer(tokens["lea"])).json()
     assert [d["action"] for d in view["decisions"]] == ["suspend"] and view["appeals"][0]["state"] == "open"

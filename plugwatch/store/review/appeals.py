@@ -1,4 +1,5 @@
-"""Appeals: one open appeal per decided item, decided by another reviewer."""
+"""Appeals: one open appeal per decided item, decided by another reviewer (another lead when only a
+lead may take the action appealed, since only that role may uphold or overturn it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from plugwatch.actions import ACTIONS, LEAD
 from plugwatch.store import audit
 from plugwatch.store.review.base import FINAL_ACTIONS, ReviewError
 from plugwatch.store.review.claims import _task_for
@@ -19,7 +21,8 @@ from plugwatch.store.schema import (
 
 
 def file_appeal(session: Session, item_id: str, reason: str, filed_by: str, now: datetime | None = None) -> Appeal:
-    """Reopen a decided item for a different reviewer than the one who decided it."""
+    """Reopen a decided item for a different reviewer than the one who decided it; the appeal of a
+    lead's action (suspend, refer) is queued for leads only."""
     now = now or utcnow()
     if not reason or not reason.strip():
         raise ReviewError("an appeal needs a reason", 422)
@@ -38,7 +41,12 @@ def file_appeal(session: Session, item_id: str, reason: str, filed_by: str, now:
                            .order_by(Decision.id.desc()).limit(1)).first()
     if last is None:  # pragma: no cover - a decided task always has its decision
         raise ReviewError(f"item {item_id} has no decision to appeal")
-    session.execute(update(ReviewTask).where(ReviewTask.id == task.id).values(excluded_reviewer=last.reviewer_id)
+    # Only a role that may take the appealed action may uphold or overturn it (decisions.decide): such
+    # an appeal is the leads' from the start, so a reviewer never claims what they cannot decide.
+    spec = ACTIONS.get(last.action)
+    required_role = LEAD if spec is not None and spec.needs_lead else None
+    session.execute(update(ReviewTask).where(ReviewTask.id == task.id)
+                    .values(excluded_reviewer=last.reviewer_id, required_role=required_role)
                     .execution_options(synchronize_session=False))
     appeal = Appeal(item_id=item_id, decision_id=last.id, filed_by=filed_by, reason=reason.strip(), state="open",
                     created_at=now)

@@ -94,7 +94,8 @@ def claim(session: Session, user: User, item_id: str, ttl_seconds: int = CLAIM_S
     if task.state == "decided":
         raise ReviewError(f"item {item_id} is already decided (file an appeal to reopen it)")
     if task.required_role and user.role != task.required_role and user.role != "lead":
-        raise ReviewError(f"item {item_id} was escalated: it needs a {task.required_role}", 403)
+        why = "is an appeal of a lead's decision" if task.open_state == "appealed" else "was escalated"
+        raise ReviewError(f"item {item_id} {why}: it needs a {task.required_role}", 403)
     if task.excluded_reviewer == user.id and task.first_opinion_by == user.id and task.open_state == "pending":
         raise ReviewError(f"you gave the first opinion on {item_id}: two reviewers are required, and the second "
                           "must be someone else", 403)
