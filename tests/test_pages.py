@@ -318,6 +318,7 @@ def test_escalation_and_appeal_reach_a_different_person(site):
     assert r.status_code == 303 and task_state(site, "x:1") == "appealed"
     appeals = lena.get("/appeals").text
     assert "it was a joke" in appeals and "suspend (drug_sale) by lena" in appeals
+    assert "x:1 is back in the queue for a different lead." in appeals
     # the lead who decided may not take the appeal; nor a reviewer, who could neither uphold nor overturn
     # a suspension (a lead's action): it goes to another lead at once
     assert lena.post(url("x:1", "/claim"), data={"csrf_token": tl}).status_code == 403

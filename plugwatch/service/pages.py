@@ -58,6 +58,7 @@ from plugwatch.store.schema import (
     Identifier,
     Item,
     ReviewOpinion,
+    ReviewTask,
     User,
 )
 
@@ -672,11 +673,15 @@ async def file_appeal(request: Request):
     try:
         if not item_id:
             raise ReviewError("Give the id of the decided item.", 422)
-        await _in_session(request, lambda s: review.file_appeal(s, item_id, reason, user.name))
+        def filed(s):
+            review.file_appeal(s, item_id, reason, user.name)
+            return s.scalar(select(ReviewTask.required_role).where(ReviewTask.item_id == item_id))
+
+        decider = await _in_session(request, filed) or "reviewer"
     except ReviewError as e:
         data = await run_in_threadpool(_appeals_data, _store(request))
         return render(request, "appeals.html", {"user": user, "page": "appeals", "item": item_id,
                                                 "reason": reason, **data},
                       status=e.status, flashes=[("error", str(e))])
     return _redirect("/appeals", request, ("ok", f"Appeal recorded: {item_id} is back in the queue for "
-                                                 "a different reviewer."))
+                                                 f"a different {decider}."))
