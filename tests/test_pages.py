@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from plugwatch.store import review, users
-from plugwatch.store.schema import Decision, ReviewTask
+from plugwatch.store.schema import AuditEntry, Decision, ReviewTask
 from plugwatch.wiring import create_app
 
 PASSWORD = "correct horse battery"
@@ -170,6 +170,12 @@ def test_roles_decide_what_each_page_offers(site):
     assert legal.get("/appeals").status_code == 403
     assert "owner@mail.example" in legal.get(url("x:1")).text
 
+    with site.state.store.session() as s:  # the full records they saw are audited
+        reads = [(e.actor, e.action, e.subject, e.details) for e in s.scalars(select(AuditEntry)
+                 .where(AuditEntry.action == "item.view").order_by(AuditEntry.seq))]
+    assert reads == [("adam", "item.view", "item:x:1", {"via": "pages"}),
+                     ("lily", "item.view", "item:x:1", {"via": "pages"})]
+
     rita = sign_in(site, "rita")
     assert rita.get("/appeals").status_code == 403
     r = rita.post("/appeals", data={"csrf_token": csrf(rita), "item_id": "x:1", "reason": "please"})
@@ -179,6 +185,8 @@ def test_roles_decide_what_each_page_offers(site):
     item = rita.get(url("x:1"))
     assert "Hidden for your role: item.raw" in item.text and "owner@mail.example" not in item.text
     assert rita.get(url("x:999")).status_code == 404
+    with site.state.store.session() as s:  # a reviewer's redacted read is not a full-record read
+        assert s.scalar(select(AuditEntry.seq).where(AuditEntry.actor == "rita", AuditEntry.action == "item.view")) is None
 
 
 def test_reviewer_works_the_queue_with_plain_forms(site):

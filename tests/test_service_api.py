@@ -237,3 +237,24 @@ def test_a_reviewer_cannot_overturn_a_leads_suspension_on_appeal(service):
     assert r.status_code == 409 and "claim" in r.json()["detail"], r.text
     view = client.get(path, headers=bearer(tokens["lea"])).json()
     assert [d["action"] for d in view["decisions"]] == ["suspend"] and view["appeals"][0]["state"] == "open"
+
+
+def test_full_record_reads_are_audited_redacted_ones_are_not(service):
+    """Legal and admin get the record as received and platform ids: each such read is an audit entry.
+    Reviewers' and leads' redacted reads are not (their claims and decisions are)."""
+    app, client, tokens = service
+    ingest_examples(client, tokens["bot"])
+    item_id = client.post("/api/queue/claim", headers=bearer(tokens["ann"])).json()["item"]["id"]
+    path = f"/api/items/{quote(item_id, safe='')}"
+    key = client.get(path, headers=bearer(tokens["ann"])).json()["item"]["account_key"]
+    client.get(path, headers=bearer(tokens["lea"]))
+    client.get(f"/api/accounts/{key}", headers=bearer(tokens["lea"]))
+    assert client.get(path, headers=bearer(tokens["law"])).json()["item"]["raw"]
+    assert "native_id" in client.get(f"/api/accounts/{key}", headers=bearer(tokens["adm"])).json()["account"]
+    assert client.get("/api/items/x:no-such-item", headers=bearer(tokens["law"])).status_code == 404
+    with app.state.store.session() as s:
+        assert audit.verify(s) is None
+        reads = [(e.actor, e.action, e.subject, e.details) for e in s.query(audit.AuditEntry)
+                 .order_by(audit.AuditEntry.seq) if e.action in ("item.view", "account.view")]
+    assert reads == [("law", "item.view", f"item:{item_id}", {"via": "api"}),
+                     ("adm", "account.view", f"account:{key}", {"via": "api"})]

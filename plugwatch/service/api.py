@@ -8,8 +8,8 @@ allowed each operation are in one table, plugwatch.service.permissions:
     POST /api/items/{id}/release      queue.work      give a claim back
     POST /api/items/{id}/decision     queue.work      {"action", "policy_reason", "note"}
     POST /api/items/{id}/appeal       appeals.file    {"reason"}: reopen for a different reviewer
-    GET  /api/items/{id}              items.read      (fields redacted by role: records.full)
-    GET  /api/accounts/{key}          items.read      (fields redacted by role: records.full)
+    GET  /api/items/{id}              items.read      (fields redacted by role; records.full unredacted, audited)
+    GET  /api/accounts/{key}          items.read      (fields redacted by role; records.full unredacted, audited)
     GET  /api/stats                   stats.read      (with `platforms`: per back-end states, latency, failure rate;
                                       `intake`: per connector read/dropped/rejected and lag; `user_reports`)
     GET  /api/policy                  any signed-in user: actions, policy reasons, who may do what
@@ -41,6 +41,7 @@ from plugwatch.service.limits import parse_json, read_body, spool_body
 from plugwatch.service.pseudonyms import is_pseudonym, keys_without_handle
 from plugwatch.service.push import IngestCaller, PushCaller, check_body
 from plugwatch.service.redaction import (
+    audit_full_read,
     can_see_all,
     effects_for_role,
     note_effects_redacted,
@@ -238,6 +239,7 @@ def get_item(request: Request, item_id: str, user: Reader) -> dict[str, Any]:
         view["platform"], hidden = effects_for_role(s, item_effects(s, item_id), item_id, user.role)
         note_effects_redacted(view, hidden)
         view["reports"] = reports.item_summary(s, item_id)  # counts and reasons: never who reported
+        audit_full_read(s, user, "item", item_id, via="api")
         return _for_role(s, request, view, user)
 
     return _run(request, work)
@@ -272,6 +274,7 @@ def get_account(request: Request, key: str, user: Reader) -> dict[str, Any]:
             raise ReviewError(f"no account {key}", 404)
         view = {"account": redact_account(account, user.role),
                 "network": [redact_account(a, user.role) for a in _network_view(s, real)]}
+        audit_full_read(s, user, "account", real, via="api")
         return _for_role(s, request, view, user)
 
     return _run(request, work)

@@ -41,6 +41,7 @@ from plugwatch.service.highlight import Span, highlight, highlight_reasons, span
 from plugwatch.service.links import LinkPolicy, own_hosts
 from plugwatch.service.pictures import picture_panels
 from plugwatch.service.redaction import (
+    audit_full_read,
     effects_for_role,
     note_effects_redacted,
     pseudonymise_keys,
@@ -348,6 +349,7 @@ def _panel_data(store, user: User, item_id: str, request: Request) -> dict[str, 
         note_effects_redacted(view, hidden)
         platform = pseudonymise_keys(s, platform, user.role, pseudonyms)
         user_reports = reports.item_summary(s, item_id)  # never who reported: see GET /api/reporters
+        audit_full_read(s, user, "item", item_id, via="pages")
     view["network"], hidden_links = linked_accounts(view.get("network") or [])
     task = view.get("task")
     now = datetime.now(UTC)

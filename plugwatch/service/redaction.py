@@ -3,7 +3,8 @@
 Reviewers and leads see what a decision needs: the text, handle, display name, bio, identifiers,
 reasons and linked accounts. The record as received (`raw`, which may hold e-mail addresses, IPs,
 device data), an account's platform-internal id and bulk exports are for `legal` and `admin`
-(`records.full` in plugwatch.service.permissions). An account known only by its platform id has
+(`records.full` in plugwatch.service.permissions), and each time they get them unredacted is an audit
+entry (`audit_full_read`). An account known only by its platform id has
 that id in its key (`telegram:user6120044871`): the others see such keys as stable pseudonyms
 (plugwatch.service.pseudonyms). A redacted view lists what it left out under `redacted`, so a page
 can say so.
@@ -23,6 +24,7 @@ from typing import Any
 
 from plugwatch.actions import allowed
 from plugwatch.service.pseudonyms import keys_in, keys_without_handle, replace_keys
+from plugwatch.store import audit
 
 ITEM_FIELDS = ("raw",)  # in view["item"]
 ACCOUNT_FIELDS = ("native_id",)  # in view["account"] and every linked account
@@ -30,6 +32,14 @@ ACCOUNT_FIELDS = ("native_id",)  # in view["account"] and every linked account
 
 def can_see_all(role: str) -> bool:
     return allowed("records.full", role)
+
+
+def audit_full_read(session, user, kind: str, key: str, via: str) -> None:
+    """Record that `user` read the item or account `key` (kind: "item" or "account") unredacted, as
+    personal data beyond what a decision needs is read only by a role that needs it, and audited.
+    Redacted reads are not recorded: they show what a decision needs, and claims and decisions are."""
+    if can_see_all(user.role):
+        audit.append(session, user.name, f"{kind}.view", f"{kind}:{key}", {"via": via})
 
 
 def redact_account(account: dict[str, Any] | None, role: str) -> dict[str, Any] | None:
