@@ -47,6 +47,7 @@ def store_hooks(rules: str | None = None) -> Hooks:
 
     from plugwatch.enforce.outbox import on_decision as enqueue_platform_effects
     from plugwatch.evidence.snapshot import on_decision as freeze_evidence
+    from plugwatch.privacy import optional_key
     from plugwatch.rules.book import RuleBook
     from plugwatch.rules.routing import after_ingest as carry_out_rules
     from plugwatch.rules.routing import router
@@ -65,7 +66,7 @@ def store_hooks(rules: str | None = None) -> Hooks:
                                carry_out_rules),
                  after_decision=(tell_reporters_the_outcome, freeze_evidence, enqueue_platform_effects,
                                  bank_confirmed_pictures),
-                 route=router(book))
+                 route=router(book), pseudonym_key=optional_key)
 
 
 def open_store(url: str, migrate: bool = True, create: bool = True, rules: str | None = None) -> Store:

@@ -347,8 +347,10 @@ def retention_run(
     db: DbOption = None,
 ) -> None:
     """Delete snapshots, dismissed items and items never queued for review older than the policy allows,
-    then the accounts left without items; never what a legal hold covers."""
+    then the accounts left without items, and pseudonymise the handles of reporters whose reports were
+    resolved long enough ago; never what a legal hold covers."""
     from plugwatch.evidence.retention import load_policy, run_retention
+    from plugwatch.privacy import KEY_ENV
 
     def go(s):
         return run_retention(s, load_policy(policy), dry_run=dry_run, actor=user)
@@ -368,10 +370,20 @@ def retention_run(
         print(f"kept item {item}: legal hold")
     for account in result.deleted_accounts:
         print(f"{verb} account {account} (no item left)")
+    # by number only: a handle printed here would outlive its deletion in cron mails and logs
+    forgot = ("would pseudonymise" if dry_run else "pseudonymised") if result.reporter_pseudonyms else \
+        ("would remove the identity of" if dry_run else "removed the identity of")
+    for reporter in result.pseudonymised_reporters:
+        print(f"{forgot} reporter {reporter}")
+    n = len(result.pseudonymised_reporters)
     err.print(f"{verb} {len(result.deleted)} snapshot(s), {len(result.deleted_items)} dismissed item(s), "
               f"{len(result.deleted_never_queued)} never-queued item(s) and "
               f"{len(result.deleted_accounts)} account(s) without items; "
+              f"{forgot} {n} reporter identit{'y' if n == 1 else 'ies'}; "
               f"kept {len(result.kept_on_hold)} snapshot(s) and {len(result.items_on_hold)} item(s) on legal hold")
+    if not result.reporter_pseudonyms:
+        err.print(f"no pseudonymisation key (${KEY_ENV}): the reporters' handles are removed, not "
+                  "pseudonymised, so a new report from one of them starts a new track record")
 
 
 # ----------------------------------------------------------------------------------------- holds

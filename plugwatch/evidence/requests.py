@@ -273,12 +273,13 @@ def _scope_items(session: Session, req: DisclosureRequest) -> list[Item]:
     return [] if stmt is None else list(session.scalars(stmt))
 
 
-def pending_scope_item_ids(session: Session) -> set[str]:
+def pending_scope_item_ids(session: Session, states: tuple[str, ...] = ("draft",)) -> set[str]:
     """Items in the scope of a request still waiting for approval: its approval will freeze those that
     have no snapshot yet, so retention must not delete them meanwhile (the request's accounts are
-    covered by its account holds; items matched through an identifier only by this)."""
+    covered by its account holds; items matched through an identifier only by this). `states`: of the
+    requests in these states instead."""
     out: set[str] = set()
-    for req in session.scalars(select(DisclosureRequest).where(DisclosureRequest.state == "draft")):
+    for req in session.scalars(select(DisclosureRequest).where(DisclosureRequest.state.in_(states))):
         stmt = _scope_items_select(req, Item.id)
         if stmt is not None:
             out.update(session.scalars(stmt))

@@ -17,6 +17,10 @@ left; deleted in the same run as its last item when that is long enough ago. Kep
 names it, a snapshot this run does not delete names it, a strike, enforcement notice or user report
 names it, it is suspended, or a disclosure request not yet exported or rejected names it (or, still
 in draft, one of its identifiers). Identifiers no row uses any more go with it.
+
+`[reporters] after_resolved`: days after a reporter's last report was resolved that their handle
+(`reporters.key`) is kept; then it is replaced by a keyed pseudonym (plugwatch.evidence.
+retention_reporters says what keeps it longer and what changes).
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from plugwatch.evidence.holds import held_item_ids, held_snapshot_ids
+from plugwatch.evidence.retention_reporters import expired_reporters, forget_reporters
 from plugwatch.evidence.snapshot import EvidenceError, delete_snapshot
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import LegalHold, Snapshot
+from plugwatch.store.hooks import pseudonym_key
 from plugwatch.store.intake_tables import DeferredScore, RetaliationFlag, UserReport
 from plugwatch.store.schema import (
     Account,
@@ -60,6 +66,7 @@ class Policy:
     source: str = "built-in"
     never_queued_items: int | None = FOREVER
     accounts_without_items: int | None = FOREVER
+    reporters_after_resolved: int | None = FOREVER
 
     def days_for(self, item_class: str) -> int | None:
         return self.snapshots.get(item_class, self.default)
@@ -78,15 +85,16 @@ def parse_policy(text: str, source: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise EvidenceError(f"{source}: not valid TOML ({e})") from None
-    unknown = set(data) - {"snapshots", "items", "accounts"}
+    unknown = set(data) - {"snapshots", "items", "accounts", "reporters"}
     if unknown:
-        raise EvidenceError(f"{source}: unknown section [{sorted(unknown)[0]}] (use [snapshots], [items] and "
-                            "[accounts])")
+        raise EvidenceError(f"{source}: unknown section [{sorted(unknown)[0]}] (use [snapshots], [items], "
+                            "[accounts] and [reporters])")
     snaps = data.get("snapshots", {})
     items = data.get("items", {})
     accounts = data.get("accounts", {})
-    if not isinstance(snaps, dict) or not isinstance(items, dict) or not isinstance(accounts, dict):
-        raise EvidenceError(f"{source}: [snapshots], [items] and [accounts] must be tables")
+    reporters = data.get("reporters", {})
+    if not all(isinstance(x, dict) for x in (snaps, items, accounts, reporters)):
+        raise EvidenceError(f"{source}: [snapshots], [items], [accounts] and [reporters] must be tables")
     classes = {k: _days(v, f"{source}: snapshots.{k}") for k, v in snaps.items() if k != "default"}
     default = _days(snaps["default"], f"{source}: snapshots.default") if "default" in snaps else FOREVER
     bad = set(items) - {"dismissed", "never_queued"}
@@ -100,7 +108,12 @@ def parse_policy(text: str, source: str) -> Policy:
         raise EvidenceError(f"{source}: unknown key accounts.{sorted(bad)[0]} (accounts.without_items)")
     without_items = (_days(accounts["without_items"], f"{source}: accounts.without_items")
                      if "without_items" in accounts else FOREVER)
-    return Policy(classes, default, dismissed, source, never_queued, without_items)
+    bad = set(reporters) - {"after_resolved"}
+    if bad:
+        raise EvidenceError(f"{source}: unknown key reporters.{sorted(bad)[0]} (reporters.after_resolved)")
+    after_resolved = (_days(reporters["after_resolved"], f"{source}: reporters.after_resolved")
+                      if "after_resolved" in reporters else FOREVER)
+    return Policy(classes, default, dismissed, source, never_queued, without_items, after_resolved)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -125,6 +138,8 @@ class RetentionResult:
     deleted_never_queued: list[str] = field(default_factory=list)
     items_on_hold: list[str] = field(default_factory=list)  # dismissed or never queued, under a hold
     deleted_accounts: list[str] = field(default_factory=list)  # no item left and nothing names them
+    pseudonymised_reporters: list[int] = field(default_factory=list)  # ids; their handles are never listed
+    reporter_pseudonyms: bool = True  # False: no pseudonymisation key, the handles are removed instead
     dry_run: bool = False
 
 
@@ -289,6 +304,10 @@ def run_retention(session: Session, policy: Policy, now: datetime | None = None,
     result.deleted_accounts = expired_accounts(session, policy, now,
                                                [r for r in dismissed + never_queued if r[0] not in on_hold],
                                                {s.id for s in snaps if s.id not in held})
+    if policy.reporters_after_resolved is not FOREVER:
+        result.pseudonymised_reporters = expired_reporters(session, policy.reporters_after_resolved, now)
+    secret = pseudonym_key(session) if result.pseudonymised_reporters else None
+    result.reporter_pseudonyms = secret is not None or not result.pseudonymised_reporters
     for s in snaps:
         row = _snap_row(s, now)
         if s.id in held:
@@ -311,12 +330,17 @@ def run_retention(session: Session, policy: Policy, now: datetime | None = None,
             _delete_accounts(session, result.deleted_accounts,
                              f"no item left, last seen more than {policy.accounts_without_items} days ago",
                              actor, now)
+        if result.pseudonymised_reporters:
+            forget_reporters(session, result.pseudonymised_reporters, secret,
+                             f"last report resolved more than {policy.reporters_after_resolved} days ago",
+                             actor, now)
         audit.append(session, actor, "retention.run", "retention",
                      {"policy": policy.source, "snapshots_deleted": len(result.deleted),
                       "snapshots_kept_on_hold": len(result.kept_on_hold), "items_deleted": len(result.deleted_items),
                       "never_queued_items_deleted": len(result.deleted_never_queued),
                       "items_kept_on_hold": len(result.items_on_hold),
-                      "accounts_deleted": len(result.deleted_accounts)}, at=now)
+                      "accounts_deleted": len(result.deleted_accounts),
+                      "reporters_pseudonymised": len(result.pseudonymised_reporters)}, at=now)
     return result
 
 

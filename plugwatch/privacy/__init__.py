@@ -48,6 +48,12 @@ def load_key(path: str | Path | None = None) -> bytes:
     return key
 
 
+def optional_key() -> bytes | None:
+    """The key when $PLUGWATCH_PSEUDONYM_KEY_FILE is set (a file that cannot be read is an error, as
+    for load_key), else None: reporter identities that expire are then removed, not pseudonymised."""
+    return load_key() if os.environ.get(KEY_ENV) else None
+
+
 def generate_key(path: str | Path) -> Path:
     """Write a new random key readable by the owner only; never overwrites an existing key."""
     from plugwatch.keyfiles import create_new

@@ -28,9 +28,11 @@ from sqlalchemy.orm import Session
 
 from plugwatch.evidence.holds import held_snapshot_ids, item_held, lock_holds
 from plugwatch.evidence.snapshot import NotFound, delete_snapshot, freeze
+from plugwatch.privacy import optional_key
 from plugwatch.store import audit, schema
 from plugwatch.store.evidence_tables import Snapshot
 from plugwatch.store.intake_tables import Reporter, UserReport
+from plugwatch.store.reports import reporter_pseudonym
 from plugwatch.store.schema import User, utcnow
 
 SUBJECT_ROLES = ("legal", "admin")
@@ -53,7 +55,7 @@ def _account(session: Session, key: str) -> tuple[str, schema.Account | None]:
     acc = session.get(schema.Account, key)
     has_items = session.scalars(select(schema.Item.id).where(schema.Item.account_key == key).limit(1)).first()
     has_snaps = session.scalars(select(Snapshot.id).where(Snapshot.account_key == key).limit(1)).first()
-    reported = session.scalars(select(Reporter.id).where(Reporter.key == key)).first()
+    reported = _reporter_row(session, key)
     if acc is None and has_items is None and has_snaps is None and reported is None:
         raise NotFound(f"nothing is stored about account {key!r} (write it as platform:handle)")
     return key, acc
@@ -129,9 +131,19 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
     return out
 
 
+def _reporter_row(session: Session, key: str) -> Reporter | None:
+    """The subject's reporter row, also once retention replaced its handle by a pseudonym: the reports
+    are still about this person, so they are still theirs to see (found with the key, if it is set)."""
+    who = session.scalars(select(Reporter).where(Reporter.key == key)).first()
+    secret = optional_key() if who is None else None
+    if secret is not None:
+        who = session.scalars(select(Reporter).where(Reporter.key == reporter_pseudonym(key, secret))).first()
+    return who
+
+
 def _as_reporter(session: Session, key: str) -> dict[str, Any]:
     """What the subject told us as a reporter: its reports and its track record."""
-    who = session.scalars(select(Reporter).where(Reporter.key == key)).first()
+    who = _reporter_row(session, key)
     if who is None:
         return {"reporter": None, "reports_filed": []}
     reports = session.scalars(select(UserReport).where(UserReport.reporter_id == who.id).order_by(UserReport.id))

@@ -36,11 +36,24 @@ class Route:
 Router = Callable[[Session, list[dict[str, Any]], Any], dict[str, Route]]
 
 
+# () -> the pseudonymisation key, or None when none is set (plugwatch.privacy.optional_key): the store
+# sits below plugwatch.privacy, and reports and retention must read the same key from the same place.
+PseudonymKey = Callable[[], "bytes | None"]
+
+
 @dataclass(frozen=True)
 class Hooks:
     after_ingest: tuple[AfterIngest, ...] = ()
     after_decision: tuple[AfterDecision, ...] = ()
     route: Router | None = None
+    pseudonym_key: PseudonymKey | None = None
+
+
+def pseudonym_key(session: Session) -> bytes | None:
+    """The pseudonymisation key the store's root names, None when there is none."""
+    hooks = session.info.get("hooks")
+    get = hooks.pseudonym_key if hooks is not None else None
+    return get() if get is not None else None
 
 
 NO_HOOKS = Hooks()

@@ -3,6 +3,7 @@ rejected events and items waiting for their full scoring.
 
 A reporter's identity (`reporters.key`) lives in this table only: reports point at it by number, and
 nothing a reviewer, the reported account or a partner receives reads it (plugwatch.store.reports).
+Retention replaces it by a keyed pseudonym once it is no longer needed (plugwatch.evidence.retention).
 Reports point at their item, so erasing the item (store/erase.py) takes its reports along.
 """
 
@@ -21,7 +22,10 @@ OUTCOMES = ("action_taken", "no_action")
 
 class Reporter(Base):
     """Someone who reports: `platform:handle` (or a platform's id for them), their track record and
-    whether they are a trusted flagger (DSA Art. 22) and under which public name."""
+    whether they are a trusted flagger (DSA Art. 22) and under which public name. Once retention
+    replaced the handle (`pseudonymised_at` set), `key` is `hmac-sha256:...` (a keyed pseudonym that
+    recognises the person if they report again), `removed:ID` (no key was set) or `merged:ID` (the
+    row's reports and record went to the row that already had the same pseudonym)."""
 
     __tablename__ = "reporters"
 
@@ -33,6 +37,7 @@ class Reporter(Base):
     trusted_flagger: Mapped[bool] = mapped_column(Boolean, default=False)
     trusted_name: Mapped[str | None] = mapped_column(String(500))  # the organisation's designated name
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pseudonymised_at: Mapped[datetime | None] = mapped_column()
 
 
 class UserReport(Base):

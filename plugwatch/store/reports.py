@@ -10,7 +10,9 @@ keep being dismissed counts less and less. A reporter counts once per item howev
 Protection. The reporter's identity (`reporters.key`) is read by `reveal` only (leads and admins,
 audited). The views reviewers get (`item_summary`) give counts, reasons and the free text with the
 reporter's handle blanked out; evidence packages, notices, STIX exports and subject-access exports read
-none of these tables.
+none of these tables. Retention replaces the identity by a keyed pseudonym once nothing needs it
+(plugwatch.evidence.retention_reporters); a pseudonymised reporter who reports again is recognised
+by it (`_recognise`) and gets their handle and track record back.
 
 Retaliation. After every ingest (a hook named in plugwatch.wiring), a new post by a reported account
 that mentions one of its reporters, or replies to one of them with threat words, is flagged and
@@ -19,6 +21,8 @@ escalated to a lead.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -29,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.actions import ACTIONS, LEAD, POLICY_REASONS, allowed, reason_group
 from plugwatch.store import audit
+from plugwatch.store.hooks import pseudonym_key
 from plugwatch.store.intake_tables import Reporter, RetaliationFlag, UserReport
 from plugwatch.store.review.base import ReviewError, _chunks, _insert
 from plugwatch.store.review.ingest import queue_records
@@ -39,6 +44,7 @@ PRIOR_ACTIONED, PRIOR_DISMISSED = 1.0, 1.0  # Beta prior of a reporter's accurac
 REPORTABLE = tuple(code for code in POLICY_REASONS if reason_group(code) in ("violation", "escalation"))
 MAX_TEXT = 5000
 HIDDEN = "[reporter]"
+PSEUDONYM = "hmac-sha256:"  # as plugwatch.privacy.pseudonymise writes them
 
 # Threats, in the languages the detector reads best; whole words or phrases, case-insensitive.
 THREAT_WORDS = (
@@ -75,11 +81,38 @@ def accuracy(r: Reporter) -> float:
     return (r.actioned + PRIOR_ACTIONED) / (r.resolved + PRIOR_ACTIONED + PRIOR_DISMISSED)
 
 
-def _reporter(session: Session, key: str) -> Reporter:
+def reporter_pseudonym(key: str, secret: bytes) -> str:
+    """The keyed pseudonym retention puts in place of a reporter's `platform:handle`: the form of
+    plugwatch.privacy.pseudonymise (type `reporter`), computed here since the store sits below it."""
+    return PSEUDONYM + hmac.new(secret, f"reporter\x1f{key}".encode(), hashlib.sha256).hexdigest()
+
+
+def _reporter(session: Session, key: str, actor: str, now: datetime | None = None) -> Reporter:
+    found = session.scalars(select(Reporter).where(Reporter.key == key)).first() or _recognise(session, key, actor)
+    if found is not None:
+        return found
     session.execute(_insert(session, Reporter.__table__).on_conflict_do_nothing(index_elements=["key"]),
                     [{"key": key, "reports": 0, "resolved": 0, "actioned": 0, "trusted_flagger": False,
-                      "created_at": utcnow()}])
+                      "created_at": now or utcnow()}])
     return session.scalars(select(Reporter).where(Reporter.key == key)).one()
+
+
+def _recognise(session: Session, key: str, actor: str) -> Reporter | None:
+    """The row retention pseudonymised for `key`, given its handle back: the person reports again, the
+    new report needs the handle (retaliation checks, `reveal`) and the track record is theirs (a
+    reporter whose reports keep being dismissed must not start afresh by waiting). Audited."""
+    if session.scalar(select(Reporter.id).where(Reporter.pseudonymised_at.is_not(None)).limit(1)) is None:
+        return None  # the common case reads no key file
+    secret = pseudonym_key(session)
+    if secret is None:
+        return None
+    row = session.scalars(select(Reporter).where(Reporter.key == reporter_pseudonym(key, secret))).first()
+    if row is None:
+        return None
+    row.key, row.pseudonymised_at = key, None
+    session.flush()
+    audit.append(session, actor, "reporters.recognise", f"reporter:{row.id}", {})
+    return row
 
 
 def file_report(session: Session, *, reporter: str, reason: str, filed_by: str, item_id: str | None = None,
@@ -113,7 +146,7 @@ def file_report(session: Session, *, reporter: str, reason: str, filed_by: str, 
         item = _newest_item(session, account_key)
     if account_key and account_key == key:
         raise ReviewError("an account cannot report itself", 422)
-    who = _reporter(session, key)
+    who = _reporter(session, key, filed_by, now)
     who.reports += 1
     report = UserReport(reporter_id=who.id, item_id=item.id if item else None, account_key=account_key, reason=reason,
                         text=(text or "")[:MAX_TEXT], source=source, external_id=external_id, filed_by=filed_by,
@@ -270,14 +303,16 @@ def reveal(session: Session, item_id: str, actor: str) -> list[dict[str, Any]]:
     rows = session.execute(select(UserReport, Reporter).join(Reporter, Reporter.id == UserReport.reporter_id)
                            .where(UserReport.id.in_(sorted(report_ids))).order_by(UserReport.id)).all()
     audit.append(session, actor, "reports.reveal", item_id, {"reports": sorted(report_ids)})
-    return [{"report_id": r.id, "reporter": who.key, "trusted_flagger": who.trusted_flagger,
-             "trusted_name": who.trusted_name, "reports": who.reports, "accuracy": round(accuracy(who), 3),
+    # None: retention replaced the handle (`identity_removed_at`); the pseudonym means nothing to a reader
+    return [{"report_id": r.id, "reporter": None if who.pseudonymised_at else who.key,
+             "identity_removed_at": who.pseudonymised_at.isoformat() if who.pseudonymised_at else None,
+             "trusted_flagger": who.trusted_flagger, "trusted_name": who.trusted_name, "reports": who.reports, "accuracy": round(accuracy(who), 3),
              "reason": r.reason, "source": r.source, "created_at": r.created_at.isoformat()} for r, who in rows]
 
 
 def set_trusted(session: Session, key: str, name: str | None, actor: str) -> Reporter:
     """Mark a reporter a trusted flagger under the organisation's designated `name` (None: unmark)."""
-    who = _reporter(session, reporter_key(key))
+    who = _reporter(session, reporter_key(key), actor)
     who.trusted_flagger, who.trusted_name = name is not None, (name or None)
     audit.append(session, actor, "reporters.trust", f"reporter:{who.id}", {"trusted": who.trusted_flagger})
     return who
@@ -314,16 +349,18 @@ def after_ingest(session: Session, result) -> None:
     for chunk in _chunks(sorted(ids)):
         items.extend(session.scalars(select(Item).where(Item.id.in_(chunk), Item.account_key.is_not(None))))
     authors = sorted({i.account_key for i in items})
-    reports: list[tuple[UserReport, str]] = []
+    reports: list[tuple[UserReport, str, datetime | None]] = []
     for chunk in _chunks(authors):
-        reports.extend(session.execute(select(UserReport, Reporter.key).join(Reporter, Reporter.id == UserReport.reporter_id)
+        reports.extend(session.execute(select(UserReport, Reporter.key, Reporter.pseudonymised_at)
+                                       .join(Reporter, Reporter.id == UserReport.reporter_id)
                                        .where(UserReport.account_key.in_(chunk)).order_by(UserReport.id)).all())
     if not reports:
         return
     now = utcnow()
-    by_author: dict[str, list[tuple[UserReport, str]]] = {}
-    for r, key in reports:
-        by_author.setdefault(r.account_key, []).append((r, key))
+    by_author: dict[str, list[tuple[UserReport, str | None]]] = {}
+    for r, key, pseudonymised in reports:
+        # a pseudonym names nobody a post could mention or answer: no retaliation check for it
+        by_author.setdefault(r.account_key, []).append((r, None if pseudonymised else key))
     _attach_waiting(session, items, by_author, now)
     _flag_retaliation(session, items, by_author, now)
 
@@ -350,7 +387,7 @@ def _flag_retaliation(session, items, by_author, now) -> None:
     for item in items:
         when = item.created_at or item.received_at
         for report, key in by_author.get(item.account_key, ()):
-            if report.item_id == item.id or when < report.created_at:
+            if key is None or report.item_id == item.id or when < report.created_at:
                 continue
             threats = sorted({m.lower() for m in _THREAT.findall(item.text or "")})
             if item.reply_to and parent_author.get(item.reply_to) == key and threats:
