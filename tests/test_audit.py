@@ -64,6 +64,25 @@ def test_intact_chain_verifies(store):
         assert audit.head(s)[0] == 6
 
 
+def test_entries_appended_together_chain_as_one_by_one(store, key_dir):
+    """append_many (retention's batches) writes the entries `append` would, hashes included."""
+    at = utcnow()
+    entries = [("retention.delete_item", f"item:x:{n}", {"reason": "old", "n": n}) for n in range(3)]
+    with store.session() as s:
+        audit.append(s, "retention", *entries[0], at=at)
+        audit.append_many(s, "retention", entries[1:], at=at)
+        audit.append_many(s, "retention", [], at=at)  # nothing: the head stays
+    with store.session() as s:
+        together = [(e.seq, e.subject, e.hash) for e in s.query(AuditEntry).filter(AuditEntry.seq > 6).order_by(AuditEntry.seq)]
+        assert audit.verify(s) is None and audit.head(s) == (9, together[-1][2])
+    assert published(key_dir)[-1]["seq"] == 9
+    with store.session() as s:
+        prev = s.get(AuditEntry, 6).hash
+    for (seq, subject, digest), (action, subj, details) in zip(together, entries, strict=True):
+        assert digest == audit.entry_hash(seq, at, "retention", action, subj, details, prev) and subject == subj
+        prev = digest
+
+
 def test_changed_entry_is_named(store):
     with store.session() as s:
         s.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(actor="someone-else"))

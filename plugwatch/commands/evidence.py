@@ -344,6 +344,8 @@ def retention_run(
     policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: the built-in retention.toml).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be deleted.")] = False,
     user: Annotated[str, typer.Option("--user", "-u", help="Name written to the audit log.")] = "retention",
+    batch: Annotated[int, typer.Option(min=1, max=500, help="Rows changed per transaction (each batch is "
+                                       "committed with its audit entries).")] = 500,
     db: DbOption = None,
 ) -> None:
     """Delete snapshots, dismissed items and items never queued for review older than the policy allows,
@@ -353,7 +355,7 @@ def retention_run(
     from plugwatch.privacy import KEY_ENV
 
     def go(s):
-        return run_retention(s, load_policy(policy), dry_run=dry_run, actor=user)
+        return run_retention(s, load_policy(policy), dry_run=dry_run, actor=user, batch=batch)
 
     result = _run(db, go)
     verb = "would delete" if dry_run else "deleted"
@@ -375,6 +377,11 @@ def retention_run(
         ("would remove the identity of" if dry_run else "removed the identity of")
     for reporter in result.pseudonymised_reporters:
         print(f"{forgot} reporter {reporter}")
+    held = {f"item {i} (legal hold)" for i in result.items_on_hold} | \
+        {f"snapshot {r['snapshot']} (legal hold)" for r in result.kept_on_hold}  # printed above
+    for what in result.skipped:  # listed, then kept: something changed while the run went batch by batch
+        if what not in held:
+            print(f"kept {what}")
     n = len(result.pseudonymised_reporters)
     err.print(f"{verb} {len(result.deleted)} snapshot(s), {len(result.deleted_items)} dismissed item(s), "
               f"{len(result.deleted_never_queued)} never-queued item(s) and "

@@ -85,6 +85,7 @@ def forget_reporters(session: Session, ids: list[int], secret: bytes | None, rea
     """Replace the handles of the reporters `ids` (by a pseudonym, or `removed:ID` without `secret`);
     one audit entry per reporter, naming it by number only, then one with the counts."""
     counts: Counter = Counter()
+    entries = []
     for i in range(0, len(ids), 500):
         for who in list(session.scalars(select(Reporter).where(Reporter.id.in_(ids[i:i + 500])).order_by(Reporter.id))):
             details = {"reason": reason}
@@ -102,9 +103,9 @@ def forget_reporters(session: Session, ids: list[int], secret: bytes | None, rea
                     details["merged_into"] = _merge(session, who, twin)
                     counts["merged"] += 1
             who.pseudonymised_at = now
-            session.flush()
-            audit.append(session, actor, action, f"reporter:{who.id}", details, at=now)
-    audit.append(session, actor, "retention.reporters", "retention", dict(counts), at=now)
+            session.flush()  # the next row's twin is looked up by key
+            entries.append((action, f"reporter:{who.id}", details))
+    audit.append_many(session, actor, [*entries, ("retention.reporters", "retention", dict(counts))], at=now)
 
 
 def _merge(session: Session, who: Reporter, twin: Reporter) -> int:
