@@ -4,7 +4,8 @@
 # (1) the hand-written social-media test set, with evasion,
 # (2) short offers and look-alikes under 80 characters,
 # (2b) an independent check written by a writer who saw no code, data or test set,
-# (3) no-prescription pharmacies next to legitimate pharmacy and medicine text,
+# (3) no-prescription pharmacies next to legitimate pharmacy and medicine text (and an independent set of
+#     the same kind: leaflets, pharmacy sites, health talk and news),
 # (4) the held-out 20% of the shared proxies (darknet listings, onion paragraphs, Reddit talk),
 # (5) posts that name a seller's contact without offering anything (bad-batch alerts, scam reports, news)
 #     next to offers that use warning words: a development set and a held-out set,
@@ -31,6 +32,10 @@ plugwatch eval devdata/v2/test3_social.jsonl --data "$data" --out-dir "$out/fres
 echo
 echo "== devdata/v2/test_pharmacy.jsonl (no-prescription pharmacies; legitimate pharmacy and medicine text)"
 plugwatch eval devdata/v2/test_pharmacy.jsonl --data "$data" --out-dir "$out/pharmacy"
+echo
+echo "== devdata/v2/test_health.jsonl (an independent check: leaflets, pharmacy sites, health talk and news, and"
+echo "   no-prescription sellers, written by a writer who saw no file of the project; never trained or tuned on)"
+plugwatch eval devdata/v2/test_health.jsonl --data "$data" --out-dir "$out/health"
 echo
 echo "== shared proxies, held-out 20%"
 plugwatch proxies --data "$data" --part eval -o "$out/proxies-eval.jsonl"

@@ -20,6 +20,8 @@ SETS = (  # eval-out folder, what it is
     ("fresh", "Independent check: social posts written in one sitting by a writer who saw no code, data or test "
               "set (`devdata/v2/test3_social.jsonl`)"),
     ("pharmacy", "No-prescription pharmacies and legitimate pharmacy or medicine text (`devdata/v2/test_pharmacy.jsonl`)"),
+    ("health", "Independent check: medicine leaflets, pharmacy sites, health talk and news, and no-prescription "
+               "sellers, by a writer who saw no file of the project (`devdata/v2/test_health.jsonl`)"),
     ("proxies", "Shared proxies, held-out 20% (darknet listings, onion paragraphs, Reddit talk)"),
     ("dev-warnings", "Warnings naming a seller, development set (`devdata/dev_warnings.jsonl`, used to choose the "
                      "warning cues)"),

@@ -62,7 +62,7 @@ def _pooled_recall(rows: list[dict]) -> float | None:
 
 def targets(out: Path) -> list[Target]:
     dev, short, pharmacy = _load(out, "dev"), _load(out, "short"), _load(out, "pharmacy")
-    fresh = _load(out, "fresh")
+    fresh, health = _load(out, "fresh"), _load(out, "health")
     proxies, warnings, langs = _load(out, "proxies"), _load(out, "heldout-warnings"), _load(out, "languages")
     found = [
         _target("social test set: F1", dev, lambda s: s["overall"]["f1"], ">= 0.96"),
@@ -89,6 +89,11 @@ def targets(out: Path) -> list[Target]:
                 lambda s: s["slices"]["pharmacy"]["recall"], ">= 0.8"),
         _target("legitimate pharmacy / medicine text (test set): FPR", pharmacy,
                 lambda s: s["slices"]["pharmacy_legit"]["fpr"], "<= 0.02"),
+        # The same two goals on a set written later by a writer who saw no file of the project.
+        _target("independent health set: no-prescription pharmacy recall", health,
+                lambda s: s["slices"]["rogue_pharmacy"]["recall"], ">= 0.8"),
+        _target("independent health set: FPR on medicine information, health talk", health,
+                lambda s: s["overall"]["fpr"], "<= 0.02"),
         _target("proxies: onion illegal-drug pages: recall", proxies,
                 lambda s: s["slices"]["onion_drugs_illegal"]["recall"], ">= 0.8"),
         _target("proxies: onion legal-drug pages: FPR", proxies,
