@@ -98,3 +98,37 @@ def test_a_dealers_bio_does_not_carry_an_evidence_free_post(detector):
     alone = Item("x", "b2", "buenas noches, hasta mañana")
     with_bio, without = detector.verdicts([(post, []), (alone, [])])
     assert with_bio.score == without.score
+
+
+def test_an_evidence_free_flag_is_model_only_and_gives_no_bio_reasons(detector):
+    bio = "🔌 plug | 🍃❄️💊 menu in bio | tele: @plug_menu | ships worldwide, btc only"
+    post = Item("x", "m1", "send £ by bank first, then I post the bud 📮", author=Account("x", handle="a", bio=bio))
+    assert not has_evidence(detector.analyse(post, []))
+    v = detector.verdicts([(post, [])])[0]
+    assert v.flagged and v.model_only
+    assert not [r for r in v.reasons if r.signal.startswith("bio:")]
+
+
+def test_repeating_a_word_does_not_hide_an_offer_from_the_estimate(detector):
+    """The text stage weighs a repeated n-gram as 1 + log(count); so must the estimate, or padding an offer with
+    one emoji many times would keep it at the gate (it did: 0.0859 instead of 0.81)."""
+    m = detector.model
+    for offer in ["O's of mids for 100, Philly" + " 🙏" * 10, "i can run it over to yours in 20, half o of the loud"
+                  + " 🙏" * 20]:
+        ctx = detector.analyse(Item("x", "p", offer), [])
+        assert not has_evidence(ctx)
+        exact = m.text.proba(feature_matrix([(ctx.hits, ctx.norm.text)]), texts=[model_text(ctx)])[0, 1]
+        assert exact >= m.text_band[0][0]  # the text stage doubts it, so it must get there
+        assert detector.verdicts([(Item("x", "p", offer), [])])[0].flagged
+
+
+def test_long_tokens_are_estimated_without_being_kept(detector):
+    m = detector.model
+    bound = NgramBound(m.text, m.text_band[0])
+    token = "a" * 5000
+    texts = [f"screenshot {token}", "good morning", f"{token} again"]
+    feats = np.zeros((3, feature_matrix([([], "")]).shape[1]), dtype=np.float32)
+    first = bound.estimate(feats, texts)
+    assert token not in bound._row and "screenshot" in bound._row
+    assert np.array_equal(bound.estimate(feats, texts), first)
+    assert np.array_equal(bound.estimate(feats[:1], texts[:1]), first[:1])

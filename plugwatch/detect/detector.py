@@ -163,7 +163,7 @@ class Detector:
         self.use_model = use_model
         self.stage_runs = {"text": 0, "full": 0}  # how often each costlier stage was needed
         self._embed = embedding.CachedEmbedder()
-        self._bound = NgramBound(model.text, model.text_band[0])
+        self._ngram_bound: NgramBound | None = None  # built on first need: cheap-stage-only detectors never do
 
     @classmethod
     def load(cls, path: Path | None = None, threshold: float | None = None, use_model: bool = True) -> Detector:
@@ -201,7 +201,9 @@ class Detector:
             # a sale, and once at the text stage the bio's menu and contacts outweigh any everyday post.
             feats[np.ix_(free, BIO_COLUMNS)] = 0.0
             free_texts = [model_text(contexts[i]) for i in free]
-            reached = free[self._bound.may_reach(feats[free], free_texts)]
+            if self._ngram_bound is None:
+                self._ngram_bound = NgramBound(m.text, m.text_band[0])
+            reached = free[self._ngram_bound.may_reach(feats[free], free_texts)]
             passed[reached] = True
         doubt = np.flatnonzero(passed)
         if not doubt.size:
@@ -283,8 +285,12 @@ class Detector:
         v = Verdict(score=score, flagged=flagged, kind=kind, drugs=drugs)
         if kind is None and score < REASON_FLOOR:
             return v
-        v.reasons = reasons_for(ctx)
-        if flagged and not any(h.signal in ("drug_term", "site_term", "cue", "commerce") and not h.in_bio for h in ctx.hits):
+        evidence = has_evidence(ctx)
+        # Without evidence the post was scored without its bio (probabilities), so the bio is no reason, and a
+        # flag is the n-grams' reading alone, whatever everyday word ("loud") the post holds.
+        v.reasons = reasons_for(ctx) if evidence else [r for r in reasons_for(ctx) if not r.signal.startswith("bio:")]
+        if flagged and (not evidence or not any(h.signal in ("drug_term", "site_term", "cue", "commerce")
+                                                and not h.in_bio for h in ctx.hits)):
             v.model_only = True
             v.reasons.append(Reason("model", "model-only decision: the text resembles known offers, "
                                     "but no listed drug term or sale cue was found", weight=score))

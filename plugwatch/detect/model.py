@@ -124,9 +124,14 @@ class TextHashing:
         if new and len(cached) + len(new) > _WORD_CACHE:
             cached.clear()  # a bound on memory, not an eviction policy
             new = list(batch)
+        long: dict[str, np.ndarray] = {}
         if new:
-            cached.update(zip(new, self._columns(new), strict=True))
-        arrays = [cached[w] for words in words_of for w in words]
+            for w, cols in zip(new, self._columns(new), strict=True):
+                (cached if len(w) <= _CACHED_WORD else long)[w] = cols  # bytes of the cache stay bounded
+        if long:
+            arrays = [cached[w] if w in cached else long[w] for words in words_of for w in words]
+        else:
+            arrays = [cached[w] for words in words_of for w in words]
         columns = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int32)
         # Row t's columns end where the columns of its last word do.
         word_ends = np.zeros(len(arrays) + 1, dtype=np.int64)
@@ -147,7 +152,21 @@ class TextHashing:
         return x
 
     def _columns(self, words: list[str]) -> list[np.ndarray]:
-        """Each word's hashed n-gram columns, all words hashed in one pass."""
+        """Each word's hashed n-gram columns, words hashed together in runs of at most _HASHED_CHARS
+        characters: a word's n-grams are Python strings until hashed (about 400 bytes per character of the
+        word), and a post may hold a 100,000-character token (a hash, base64, a dump)."""
+        out: list[np.ndarray] = []
+        start = size = 0
+        for end, w in enumerate(words):
+            if size and size + len(w) > _HASHED_CHARS:
+                out += self._hash_run(words[start:end])
+                start, size = end, 0
+            size += len(w)
+        if start < len(words):
+            out += self._hash_run(words[start:])
+        return out
+
+    def _hash_run(self, words: list[str]) -> list[np.ndarray]:
         from mmh3 import hash as murmur3_32  # utf-8 bytes of a str, seed 0, signed: as scikit-learn
 
         grams = [char_wb_ngrams(w, *self.ngram) for w in words]
@@ -160,6 +179,8 @@ class TextHashing:
 
 
 _WORD_CACHE = 200_000  # words whose columns are kept (a few tens of MB at most)
+_CACHED_WORD = 200  # characters: longer words (hashes, base64, runs without spaces) are hashed each time
+_HASHED_CHARS = 100_000  # characters of words whose n-grams are built at once (about 40 MB of strings)
 _COLUMNS: dict[tuple[int, tuple[int, int]], dict[str, np.ndarray]] = {}
 
 
@@ -316,10 +337,13 @@ class DetectorModel:
         if tuple(doc.get("features", ())) != FEATURES:
             raise ModelError(f"{where}: made for other signal features; retrain with `plugwatch train`")
         try:
+            text, full = Stage.from_json(doc["text"], len(FEATURES)), Stage.from_json(doc["full"], len(FEATURES) + EMBEDDING_DIM)
+            if text.hashing is None or full.hashing is None:
+                raise ValueError("the text and full stages must read character n-grams (hashing)")
             return cls(
                 gate=Stage.from_json(doc["gate"], len(FEATURES)),
-                text=Stage.from_json(doc["text"], len(FEATURES)),
-                full=Stage.from_json(doc["full"], len(FEATURES) + EMBEDDING_DIM),
+                text=text,
+                full=full,
                 gate_threshold=float(doc["gate_threshold"]),
                 text_band=_bands(doc["text_band"]),
                 no_evidence=_no_evidence(doc["no_evidence"]),

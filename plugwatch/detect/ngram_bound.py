@@ -1,4 +1,4 @@
-"""Which items without evidence the text stage could score as an offer or a request, found cheaply.
+"""Which items without evidence the text stage could score as an offer, found cheaply.
 
 An item with no drug term, sale cue, contact or price used to stop at the gate. But short offers name
 nothing a list knows ("teleguard ID in bio, go there", "O's of mids for 100"), and in languages whose
@@ -8,9 +8,10 @@ speed, so its score is first estimated from each word's share of it, kept per wo
 
     z_k = dense_k + sum_w A_wk / sqrt(sum_w B_w),  A_wk = sum_g idf_g W_kg,  B_w = sum_g idf_g^2
 
-over the words w and their n-grams g. That is the text stage's logit with every n-gram counted once per
-word it occurs in (the stage counts it once per text, as 1 + log count, before scaling the row to unit
-length), so it is close but not exact. Only items whose estimated sale probability comes within MARGIN
+over the distinct words w of a text and their n-grams g, a word that occurs c times weighing 1 + log c
+(squared in the norm). The text stage weighs each distinct n-gram of the whole text that way instead, so an
+n-gram shared by two words, or repeated inside one, is counted apart here: close, but not exact, and not a
+bound either way. Only items whose estimated sale probability comes within MARGIN
 of the stage's band of doubt go on to the text stage, which then scores them exactly; the others keep the
 gate's rates. Requests are not looked for this way: a request that names no drug ("anyone selling a desk
 lamp?") is not one.
@@ -18,6 +19,7 @@ lamp?") is not one.
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import chain
 
 import numpy as np
@@ -26,11 +28,13 @@ from plugwatch.detect.features import N_FEATURES
 from plugwatch.detect.model import Stage
 
 # Probability. `python3 bench/ngram_bound_check.py`: on 14,710 evidence-free posts of the 20,000-post ordinary
-# stream the estimate's sale probability was 0.057 at most from the exact one, on 2,230 evidence-free test posts
-# 0.364 (a long page repeating its n-grams; the median is 0.001 on both). At 0.15 it passed 0.9% of the former
-# (32 reach the band) and 11.7% of the latter (126 do), missing none.
+# stream the estimate's sale probability was 0.058 at most from the exact one, on 2,230 evidence-free test posts
+# 0.267 (a long page repeating its n-grams; the median is 0.001 on both). At 0.15 it passed 0.9% of the former,
+# missing none of the 32 that reach the band, and 11.6% of the latter, missing one of 126 (an onion leaflet
+# at 0.279, the band starting at 0.26).
 MARGIN = 0.15
 _WORD_CACHE = 200_000
+_KEPT_WORD = 200  # characters
 
 
 class NgramBound:
@@ -57,15 +61,25 @@ class NgramBound:
         if not texts:
             return np.zeros((0, len(self.stage.intercept)))
         words_of = [t.split() for t in texts]
-        self._learn(words_of)
-        lengths = np.fromiter(map(len, words_of), dtype=np.int64, count=len(texts))
-        rows = np.fromiter(map(self._row.__getitem__, chain.from_iterable(words_of)), dtype=np.int64,
-                           count=int(lengths.sum()))
+        table, extra = self._learn(words_of)
+        row_of = (lambda w: self._row[w] if w in self._row else extra[w]) if extra else self._row.__getitem__
+        rows: list[int] = []
+        counts: list[int] = []
+        lengths = np.zeros(len(texts), dtype=np.int64)
+        for k, words in enumerate(words_of):
+            seen = Counter(words)  # a repeated word weighs 1 + log(count), as the stage's sublinear tf
+            lengths[k] = len(seen)
+            rows.extend(map(row_of, seen))
+            counts.extend(seen.values())
         sums = np.zeros((len(texts), 4))
         has = lengths > 0
-        if rows.size:
+        if rows:
+            f = 1.0 + np.log(np.asarray(counts, dtype=np.float64))
+            weighted = table[np.asarray(rows, dtype=np.int64)]
+            weighted[:, :3] *= f[:, None]
+            weighted[:, 3] *= f * f
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[has]
-            sums[has] = np.add.reduceat(self._table[rows], starts, axis=0)
+            sums[has] = np.add.reduceat(weighted, starts, axis=0)
         st = self.stage
         z = ((feats - st.mean) / st.scale).astype(np.float64) @ self._dense.T + st.intercept
         norm = np.sqrt(sums[:, 3])
@@ -74,10 +88,12 @@ class NgramBound:
         e = np.exp(z)
         return st.calibrate(e / e.sum(axis=1, keepdims=True))
 
-    def _learn(self, words_of: list[list[str]]) -> None:
+    def _learn(self, words_of: list[list[str]]) -> tuple[np.ndarray, dict[str, int]]:
+        """The table to read, and the rows in it of this batch's words too long to keep (hashes, base64):
+        kept, they would make the cache's size unbounded in bytes."""
         new = [w for w in dict.fromkeys(chain.from_iterable(words_of)) if w not in self._row]
         if not new:
-            return
+            return self._table, {}
         if len(self._row) + len(new) > _WORD_CACHE:  # a bound on memory, not an eviction policy
             self._row.clear()
             self._table = np.zeros((0, 4))
@@ -88,6 +104,13 @@ class NgramBound:
         stats = np.empty((len(new), 4))
         stats[:, :3] = np.add.reduceat(self._weights[:, flat], starts, axis=1).T
         stats[:, 3] = np.add.reduceat(self._idf2[flat], starts)
+        short = np.fromiter((len(w) <= _KEPT_WORD for w in new), dtype=bool, count=len(new))
         base = len(self._table)
-        self._table = np.vstack([self._table, stats])
-        self._row.update(zip(new, range(base, base + len(new)), strict=True))
+        self._table = np.vstack([self._table, stats[short]])
+        self._row.update(zip((w for w, k in zip(new, short, strict=True) if k), range(base, len(self._table)),
+                             strict=True))
+        if short.all():
+            return self._table, {}
+        long_words = [w for w, k in zip(new, short, strict=True) if not k]
+        table = np.vstack([self._table, stats[~short]])
+        return table, dict(zip(long_words, range(len(self._table), len(table)), strict=True))
