@@ -98,12 +98,7 @@ class NgramBound:
             self._row.clear()
             self._table = np.zeros((0, 4))
             new = list(dict.fromkeys(chain.from_iterable(words_of)))
-        cols = self.hashing._columns(new)
-        starts = np.concatenate(([0], np.cumsum([len(c) for c in cols])[:-1]))
-        flat = np.concatenate(cols)
-        stats = np.empty((len(new), 4))
-        stats[:, :3] = np.add.reduceat(self._weights[:, flat], starts, axis=1).T
-        stats[:, 3] = np.add.reduceat(self._idf2[flat], starts)
+        stats = np.concatenate([self._stats(run) for run in _runs(new)])
         short = np.fromiter((len(w) <= _KEPT_WORD for w in new), dtype=bool, count=len(new))
         base = len(self._table)
         self._table = np.vstack([self._table, stats[short]])
@@ -114,3 +109,27 @@ class NgramBound:
         long_words = [w for w, k in zip(new, short, strict=True) if not k]
         table = np.vstack([self._table, stats[~short]])
         return table, dict(zip(long_words, range(len(self._table), len(table)), strict=True))
+
+    def _stats(self, words: list[str]) -> np.ndarray:
+        cols = self.hashing._columns(words)
+        starts = np.concatenate(([0], np.cumsum([len(c) for c in cols])[:-1]))
+        flat = np.concatenate(cols)
+        stats = np.empty((len(words), 4))
+        stats[:, :3] = np.add.reduceat(self._weights[:, flat], starts, axis=1).T
+        stats[:, 3] = np.add.reduceat(self._idf2[flat], starts)
+        return stats
+
+
+_RUN_CHARS = 20_000  # characters of new words worked out at once: their n-grams' weights are gathered in float64
+
+
+def _runs(words: list[str]):
+    """`words` in runs of at most _RUN_CHARS characters (a longer word alone), in order."""
+    start = size = 0
+    for end, w in enumerate(words):
+        if size and size + len(w) > _RUN_CHARS:
+            yield words[start:end]
+            start, size = end, 0
+        size += len(w)
+    if start < len(words):
+        yield words[start:]
