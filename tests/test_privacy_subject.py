@@ -13,7 +13,7 @@ from plugwatch.evidence import holds
 from plugwatch.evidence import requests as rq
 from plugwatch.evidence.snapshot import EvidenceError, check_store_chain
 from plugwatch.privacy.subject import delete_subject, subject_export
-from plugwatch.store import audit, schema
+from plugwatch.store import audit, reports, schema
 from plugwatch.store.evidence_tables import Snapshot
 
 
@@ -182,3 +182,67 @@ def test_files_with_personal_data_are_owner_only(store, db_url, tmp_path, monkey
         assert not list(tmp_path.rglob("*.part"))  # nothing left behind
     finally:
         os.umask(old)
+
+
+def _report_as_subject(st, item="telegram:4"):
+    """telegram:shop_one reports an item of telegram:other: its reporter row has the same platform:handle."""
+    with st.session() as s:
+        return reports.file_report(s, reporter="telegram:@Shop_One", reason="drug_sale", filed_by="root",
+                                   item_id=item, text="shop_one here: this one sells")[0].id
+
+
+def test_deletion_removes_the_reporter_identity_of_the_same_handle(store, tmp_path, monkeypatch):
+    """Deletion left the reporter row `telegram:shop_one` as it was: the erased person kept their handle
+    and their reports stayed linked to it. The handle goes as retention's does (pseudonym with the key,
+    `removed:ID` without); the reports stay, their text untouched."""
+    from plugwatch.privacy import KEY_ENV, generate_key, load_key
+    from plugwatch.store.intake_tables import Reporter, UserReport
+    from plugwatch.store.reports import reporter_pseudonym
+
+    report_id = _report_as_subject(store)
+    with store.session() as s:
+        rid = s.scalars(select(Reporter.id).where(Reporter.key == "telegram:shop_one")).one()
+        dry = delete_subject(s, user(s, "ann"), "telegram:shop_one", dry_run=True).to_dict()
+    assert dry["reporters"] == {"removed": 1} and dry["reporter_kept"] is None
+    with store.session() as s:
+        assert s.get(Reporter, rid).key == "telegram:shop_one"  # dry run: still there
+    with store.session() as s:
+        real = delete_subject(s, user(s, "ann"), "telegram:shop_one").to_dict()
+    assert real["reporters"] == dry["reporters"]
+    with store.session() as s:
+        who = s.get(Reporter, rid)
+        assert who.key == f"removed:{rid}" and who.pseudonymised_at is not None
+        report = s.get(UserReport, report_id)
+        assert report.reporter_id == rid and report.text == "shop_one here: this one sells"
+        entry = s.scalars(select(schema.AuditEntry).where(schema.AuditEntry.action == "subject.delete")).one()
+        assert entry.details["reporters"] == {"removed": 1}
+        assert audit.verify(s) is None
+    # with the pseudonymisation key: the keyed pseudonym, as retention gives it
+    monkeypatch.setenv(KEY_ENV, str(generate_key(tmp_path / "pseudonym.key")))
+    ingest(store, [record(5, author="telegram:buyer")])
+    with store.session() as s:
+        reports.file_report(s, reporter="telegram:buyer", reason="drug_sale", filed_by="root", item_id="telegram:4")
+    with store.session() as s:
+        assert delete_subject(s, user(s, "ann"), "telegram:buyer").reporters == {"pseudonymised": 1}
+    with store.session() as s:
+        assert s.scalars(select(Reporter).where(Reporter.key == reporter_pseudonym("telegram:buyer", load_key()))
+                         ).one().reports == 1
+        assert s.scalars(select(Reporter).where(Reporter.key == "telegram:buyer")).first() is None
+
+
+def test_deletion_keeps_the_reporter_identity_a_hold_or_request_needs(store):
+    """As retention: a reporter whose handle, or what they reported, a legal hold or a pending
+    disclosure request covers keeps the handle; the result and the audit entry say why."""
+    from plugwatch.store.intake_tables import Reporter
+
+    _report_as_subject(store)
+    with store.session() as s:
+        rq.create_request(s, user(s, "ann"), agency="NCA", legal_basis="order", reference="N-2",
+                          accounts=["telegram:other"])
+    with store.session() as s:
+        result = delete_subject(s, user(s, "ann"), "telegram:shop_one").to_dict()
+    assert result["reporters"] == {} and "legal hold" in result["reporter_kept"]
+    with store.session() as s:
+        assert s.scalars(select(Reporter).where(Reporter.key == "telegram:shop_one")).one() is not None
+        entry = s.scalars(select(schema.AuditEntry).where(schema.AuditEntry.action == "subject.delete")).one()
+        assert entry.details["reporter_kept"] == result["reporter_kept"]

@@ -497,6 +497,8 @@ def subject_delete_cmd(account: Annotated[str, typer.Argument(help="platform:han
     if result.kept_snapshots:
         err.print(f"kept {len(result.kept_snapshots)} snapshot(s) under legal hold: "
                   f"{', '.join(map(str, result.kept_snapshots))}")
+    if result.reporter_kept:
+        err.print(f"kept its reporter handle: {result.reporter_kept}")
 
 
 # --------------------------------------------------------------------------------------- privacy

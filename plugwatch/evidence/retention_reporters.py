@@ -88,24 +88,46 @@ def forget_reporters(session: Session, ids: list[int], secret: bytes | None, rea
     entries = []
     for i in range(0, len(ids), 500):
         for who in list(session.scalars(select(Reporter).where(Reporter.id.in_(ids[i:i + 500])).order_by(Reporter.id))):
-            details = {"reason": reason}
-            if secret is None:
-                who.key, action = f"removed:{who.id}", "retention.remove_reporter"
-                counts["removed"] += 1
-            else:
-                action = "retention.pseudonymise_reporter"
-                pseudonym = reporter_pseudonym(who.key, secret)
-                twin = session.scalars(select(Reporter).where(Reporter.key == pseudonym)).first()
-                if twin is None:
-                    who.key = pseudonym
-                    counts["pseudonymised"] += 1
-                else:
-                    details["merged_into"] = _merge(session, who, twin)
-                    counts["merged"] += 1
-            who.pseudonymised_at = now
-            session.flush()  # the next row's twin is looked up by key
-            entries.append((action, f"reporter:{who.id}", details))
+            outcome, details = forget_reporter(session, who, secret, now)
+            counts[outcome] += 1
+            action = "retention.remove_reporter" if outcome == "removed" else "retention.pseudonymise_reporter"
+            entries.append((action, f"reporter:{who.id}", {"reason": reason, **details}))
     audit.append_many(session, actor, [*entries, ("retention.reporters", "retention", dict(counts))], at=now)
+
+
+def forget_reporter(session: Session, who: Reporter, secret: bytes | None, now: datetime) -> tuple[str, dict]:
+    """Replace `who`'s handle (by a pseudonym, or `removed:ID` without `secret`; merged into the row that
+    already has the pseudonym). Returns what was done ("removed", "pseudonymised" or "merged") and the
+    details for the audit entry. Not audited here: the caller does it."""
+    details: dict = {}
+    if secret is None:
+        who.key, outcome = f"removed:{who.id}", "removed"
+    else:
+        pseudonym = reporter_pseudonym(who.key, secret)
+        twin = session.scalars(select(Reporter).where(Reporter.key == pseudonym)).first()
+        if twin is None:
+            who.key, outcome = pseudonym, "pseudonymised"
+        else:
+            details["merged_into"] = _merge(session, who, twin)
+            outcome = "merged"
+    who.pseudonymised_at = now
+    session.flush()  # the next row's twin is looked up by key
+    return outcome, details
+
+
+def reporter_needed(session: Session, who: Reporter) -> str | None:
+    """Why `who`'s handle must stay whatever else says it may go (a deletion on request): a legal hold
+    or a pending disclosure request covers them, an account or item they reported, or a snapshot of
+    such an item; or they are a trusted flagger. None when nothing does."""
+    if who.trusted_flagger:
+        return "trusted flagger (an organisation under its public name)"
+    reported = [(item, account) for item, account in session.execute(
+        select(UserReport.item_id, UserReport.account_key).where(UserReport.reporter_id == who.id))]
+    accounts, items = _needed(session, reported)
+    if who.key.lower() in accounts or any(item in items or (account or "").lower() in accounts
+                                           for item, account in reported):
+        return "a legal hold or a pending disclosure request covers them or what they reported"
+    return None
 
 
 def _merge(session: Session, who: Reporter, twin: Reporter) -> int:

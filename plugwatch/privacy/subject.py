@@ -13,7 +13,11 @@ restrict access for this reason). Those stay visible to `legal` users in the req
 Deletion removes the account, its items and everything hanging off them (review tasks, decisions,
 strikes, appeals, identifier links, identifiers nobody else uses) and its snapshots, except what a
 legal hold covers: items under hold are frozen into a snapshot (class `hold`) first, and held
-snapshots stay. The result says what was kept and why.
+snapshots stay. When the same `platform:handle` reported others, its reporter row loses the handle as
+retention takes it (plugwatch.evidence.retention_reporters: a keyed pseudonym, or `removed:ID` without
+the key); its reports stay (they are about other accounts), linked to the row, not to the handle. The
+handle stays when a legal hold or a pending disclosure request covers it or what it reported, or it
+is a trusted flagger's. The result says what was kept and why.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugwatch.evidence.holds import held_snapshot_ids, item_held, lock_holds
+from plugwatch.evidence.retention_reporters import forget_reporter, reporter_needed
 from plugwatch.evidence.snapshot import NotFound, delete_snapshot, freeze
 from plugwatch.privacy import optional_key
 from plugwatch.store import audit, schema
 from plugwatch.store.evidence_tables import Snapshot
+from plugwatch.store.hooks import pseudonym_key
 from plugwatch.store.intake_tables import Reporter, UserReport
 from plugwatch.store.reports import reporter_pseudonym
 from plugwatch.store.schema import User, utcnow
@@ -165,13 +171,15 @@ class DeletionResult:
     kept_snapshots: list[int] = field(default_factory=list)  # under a legal hold
     frozen_for_hold: list[int] = field(default_factory=list)  # held items frozen before the item row went
     deleted_identifiers: int = 0
+    reporters: dict[str, int] = field(default_factory=dict)  # its reporter handle: {"pseudonymised"|"removed"|"merged": 1}
+    reporter_kept: str | None = None  # why its reporter handle stays
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"account_key": self.account_key, "deleted_rows": self.deleted_rows,
                 "deleted_snapshots": self.deleted_snapshots, "kept_snapshots_on_hold": self.kept_snapshots,
                 "frozen_for_hold": self.frozen_for_hold, "deleted_identifiers": self.deleted_identifiers,
-                "dry_run": self.dry_run}
+                "reporters": self.reporters, "reporter_kept": self.reporter_kept, "dry_run": self.dry_run}
 
 
 def delete_subject(session: Session, user: User, account_key: str, dry_run: bool = False,
@@ -200,6 +208,10 @@ def delete_subject(session: Session, user: User, account_key: str, dry_run: bool
     if items:
         ident_ids |= set(session.scalars(select(schema.ItemIdentifier.identifier_id)
                                          .where(schema.ItemIdentifier.item_id.in_([i.id for i in items]))))
+    # its reporter row, under its handle (one retention already pseudonymised has nothing left to take)
+    reporter = session.scalars(select(Reporter).where(Reporter.key == key)).first()
+    result.reporter_kept = reporter_needed(session, reporter) if reporter is not None else None
+    secret = pseudonym_key(session) if reporter is not None and result.reporter_kept is None else None
     if not dry_run:
         for s in snaps:
             if s.id not in held:
@@ -214,6 +226,9 @@ def delete_subject(session: Session, user: User, account_key: str, dry_run: bool
         if orphans:
             delete_rows(session, schema.Identifier.__table__, "id", orphans, counts)
         result.deleted_identifiers = len(orphans)
+        if reporter is not None and result.reporter_kept is None:
+            outcome, _ = forget_reporter(session, reporter, secret, now)
+            result.reporters = {outcome: 1}
         result.deleted_rows = {k: v for k, v in sorted(counts.items()) if v}
         return counts
 
