@@ -155,16 +155,7 @@ class TextHashing:
         """Each word's hashed n-gram columns, words hashed together in runs of at most _HASHED_CHARS
         characters: a word's n-grams are Python strings until hashed (about 400 bytes per character of the
         word), and a post may hold a 100,000-character token (a hash, base64, a dump)."""
-        out: list[np.ndarray] = []
-        start = size = 0
-        for end, w in enumerate(words):
-            if size and size + len(w) > _HASHED_CHARS:
-                out += self._hash_run(words[start:end])
-                start, size = end, 0
-            size += len(w)
-        if start < len(words):
-            out += self._hash_run(words[start:])
-        return out
+        return [cols for run in word_runs(words, _HASHED_CHARS) for cols in self._hash_run(run)]
 
     def _hash_run(self, words: list[str]) -> list[np.ndarray]:
         from mmh3 import hash as murmur3_32  # utf-8 bytes of a str, seed 0, signed: as scikit-learn
@@ -182,6 +173,19 @@ _WORD_CACHE = 200_000  # words whose columns are kept (a few tens of MB at most)
 _CACHED_WORD = 200  # characters: longer words (hashes, base64, runs without spaces) are hashed each time
 _HASHED_CHARS = 100_000  # characters of words whose n-grams are built at once (about 40 MB of strings)
 _COLUMNS: dict[tuple[int, tuple[int, int]], dict[str, np.ndarray]] = {}
+
+
+def word_runs(words: list[str], chars: int):
+    """`words` in order, in runs of at most `chars` characters (a longer word alone): a bound on the memory
+    of work done a run at once."""
+    start = size = 0
+    for end, w in enumerate(words):
+        if size and size + len(w) > chars:
+            yield words[start:end]
+            start, size = end, 0
+        size += len(w)
+    if start < len(words):
+        yield words[start:]
 
 
 def _word_columns(n_features: int, ngram: tuple[int, int]) -> dict[str, np.ndarray]:

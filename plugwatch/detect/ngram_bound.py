@@ -25,7 +25,7 @@ from itertools import chain
 import numpy as np
 
 from plugwatch.detect.features import N_FEATURES
-from plugwatch.detect.model import Stage
+from plugwatch.detect.model import Stage, word_runs
 
 # Probability. `python3 bench/ngram_bound_check.py`: on 14,710 evidence-free posts of the 20,000-post ordinary
 # stream the estimate's sale probability was 0.058 at most from the exact one, on 2,230 evidence-free test posts
@@ -35,6 +35,7 @@ from plugwatch.detect.model import Stage
 MARGIN = 0.15
 _WORD_CACHE = 200_000
 _KEPT_WORD = 200  # characters
+_RUN_CHARS = 20_000  # characters of new words worked out at once: their n-grams' weights are gathered in float64
 
 
 class NgramBound:
@@ -98,7 +99,7 @@ class NgramBound:
             self._row.clear()
             self._table = np.zeros((0, 4))
             new = list(dict.fromkeys(chain.from_iterable(words_of)))
-        stats = np.concatenate([self._stats(run) for run in _runs(new)])
+        stats = np.concatenate([self._stats(run) for run in word_runs(new, _RUN_CHARS)])
         short = np.fromiter((len(w) <= _KEPT_WORD for w in new), dtype=bool, count=len(new))
         base = len(self._table)
         self._table = np.vstack([self._table, stats[short]])
@@ -119,17 +120,3 @@ class NgramBound:
         stats[:, 3] = np.add.reduceat(self._idf2[flat], starts)
         return stats
 
-
-_RUN_CHARS = 20_000  # characters of new words worked out at once: their n-grams' weights are gathered in float64
-
-
-def _runs(words: list[str]):
-    """`words` in runs of at most _RUN_CHARS characters (a longer word alone), in order."""
-    start = size = 0
-    for end, w in enumerate(words):
-        if size and size + len(w) > _RUN_CHARS:
-            yield words[start:end]
-            start, size = end, 0
-        size += len(w)
-    if start < len(words):
-        yield words[start:]
