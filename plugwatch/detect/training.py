@@ -153,9 +153,9 @@ def with_evasions(examples: list[Example], seed: int) -> list[Example]:
     non-offers alike, so that evasion itself does not become a sign of sale)."""
     import random
 
-    from plugwatch.tools.evasion import TRANSFORMS
+    from plugwatch.tools.evasion import TRAINED, TRANSFORMS
 
-    names = sorted(TRANSFORMS)
+    names = sorted(TRAINED)
     out = list(examples)
     for ex in examples:
         if ex.source not in ("dev", "decisions"):

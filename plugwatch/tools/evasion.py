@@ -215,6 +215,39 @@ def mixed_script(text: str, rng: random.Random | None = None, *, targets: Iterab
     return _targeted(text, targets, rewrite)
 
 
+def drug_words(text: str) -> set[str]:
+    """The words of five letters or more that the vocabulary reads as a drug without doubt."""
+    from plugwatch.text.normalize import normalize
+    from plugwatch.text.vocabulary import Vocabulary
+
+    norm = normalize(text).text
+    found = {w for m in Vocabulary.default().find(norm) if m.term.ambiguity != "high" and m.term.kind != "emoji"
+             for w in norm[m.start:m.end].split()}
+    # As written ("cocaína" is found as "cocaina"), for `_targeted` to compare.
+    return {w.lower() for w in _WORD.findall(text) if len(w) >= 5 and normalize(w).text in found}
+
+
+def misspell(text: str, rng: random.Random | None = None, *, targets: Iterable[str] | None = None) -> str:
+    """One letter of each drug word dropped, doubled, swapped with the next or (a vowel) changed, never
+    the first or the last: "ketamien", "Addeall", "xanex", "shroms". Without `targets`, the words
+    `drug_words` finds: a dealer misspells the name a filter looks for, not the rest of the post."""
+    rng = rng or random.Random(0)
+
+    def rewrite(word: str) -> str:
+        i = rng.randrange(1, len(word) - 1)
+        edit = rng.choice(("drop", "double", "swap", "vowel") if i < len(word) - 2 else ("drop", "double", "vowel"))
+        if edit == "vowel" and word[i].lower() in "aeiou":
+            vowel = rng.choice([v for v in "aeiou" if v != word[i].lower()])
+            return word[:i] + (vowel.upper() if word[i].isupper() else vowel) + word[i + 1:]
+        if edit == "drop":
+            return word[:i] + word[i + 1:]
+        if edit == "swap" and word[i].lower() != word[i + 1].lower():
+            return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i] + word[i:]  # doubled (also a swap of two equal letters, a consonant's "vowel")
+
+    return _targeted(text, drug_words(text) if targets is None else targets, rewrite)
+
+
 class Transform(Protocol):
     def __call__(self, text: str, rng: random.Random, targets: Iterable[str] | None = None) -> str: ...
 
@@ -229,4 +262,8 @@ TRANSFORMS: dict[str, Transform] = {
     "fullwidth": lambda text, rng, targets=None: fullwidth(text, targets=targets),
     "math": lambda text, rng, targets=None: math_letters(text, rng.choice(MATH_STYLES), targets=targets),
     "mixed_script": lambda text, rng, targets=None: mixed_script(text, rng, targets=targets),
+    "misspell": lambda text, rng, targets=None: misspell(text, rng, targets=targets),
 }
+# The transforms training copies examples with (`training.with_evasions`): the shipped model was trained
+# with these, and a name added here would change which copy every later example gets.
+TRAINED = ("dotted", "fullwidth", "homoglyph", "leet", "math", "mixed_script", "repeat", "spaced", "zero_width")
