@@ -37,6 +37,11 @@ echo "== devdata/v2/test_health.jsonl (an independent check: leaflets, pharmacy 
 echo "   no-prescription sellers, written by a writer who saw no file of the project; never trained or tuned on)"
 plugwatch eval devdata/v2/test_health.jsonl --data "$data" --out-dir "$out/health"
 echo
+echo "== devdata/v2/test_misspelt.jsonl (an independent check: offers with misspelt drug names, everyday words one"
+echo "   letter from a name, and talk, warnings and requests with misspelt names, by a writer who saw no file of the"
+echo "   project; never trained or tuned on)"
+plugwatch eval devdata/v2/test_misspelt.jsonl --data "$data" --out-dir "$out/misspelt"
+echo
 echo "== shared proxies, held-out 20%"
 plugwatch proxies --data "$data" --part eval -o "$out/proxies-eval.jsonl"
 plugwatch eval "$out/proxies-eval.jsonl" --data "$data" --out-dir "$out/proxies"

@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 
 MIN_LETTERS = 6
-_WORD = re.compile(r"[^\W\d_]{%d,}" % MIN_LETTERS)
+_WORD = re.compile(r"[^\W\d_]{" + str(MIN_LETTERS) + ",}")
 _CACHE_SIZE = 50_000
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import ahocorasick
 
 from plugwatch.settings import cache_root
+from plugwatch.text.misspelling import NearNames, is_candidate_name, near_name_words
 from plugwatch.text.normalize import (
     blank_unspaced,
     has_unspaced,
@@ -47,7 +48,6 @@ from plugwatch.text.normalize import (
     may_end_word,
     normalize,
 )
-from plugwatch.text.misspelling import NearNames, is_candidate_name, near_name_words
 from plugwatch.text.phrases import ScriptedAutomaton
 
 CATEGORIES = (

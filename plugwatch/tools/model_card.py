@@ -22,6 +22,8 @@ SETS = (  # eval-out folder, what it is
     ("pharmacy", "No-prescription pharmacies and legitimate pharmacy or medicine text (`devdata/v2/test_pharmacy.jsonl`)"),
     ("health", "Independent check: medicine leaflets, pharmacy sites, health talk and news, and no-prescription "
                "sellers, by a writer who saw no file of the project (`devdata/v2/test_health.jsonl`)"),
+    ("misspelt", "Independent check: offers with misspelt drug names and everyday words one letter from a name, by a "
+                 "writer who saw no file of the project (`devdata/v2/test_misspelt.jsonl`)"),
     ("proxies", "Shared proxies, held-out 20% (darknet listings, onion paragraphs, Reddit talk)"),
     ("dev-warnings", "Warnings naming a seller, development set (`devdata/dev_warnings.jsonl`, used to choose the "
                      "warning cues)"),

@@ -62,7 +62,7 @@ def _pooled_recall(rows: list[dict]) -> float | None:
 
 def targets(out: Path) -> list[Target]:
     dev, short, pharmacy = _load(out, "dev"), _load(out, "short"), _load(out, "pharmacy")
-    fresh, health = _load(out, "fresh"), _load(out, "health")
+    fresh, health, misspelt = _load(out, "fresh"), _load(out, "health"), _load(out, "misspelt")
     proxies, warnings, langs = _load(out, "proxies"), _load(out, "heldout-warnings"), _load(out, "languages")
     found = [
         _target("social test set: F1", dev, lambda s: s["overall"]["f1"], ">= 0.96"),
@@ -102,6 +102,13 @@ def targets(out: Path) -> list[Target]:
                 lambda s: s["slices"]["ebay_legal_product"]["fpr"], "<= 0.02"),
         _target("held-out warnings set: F1", warnings, lambda s: s["overall"]["f1"], ">= 0.85"),
         _target("held-out warnings set: FPR", warnings, lambda s: s["overall"]["fpr"], "<= 0.03"),
+    ]
+    # Misspelt names as people write them, beside the evasion transform that misspells them by rule.
+    found += [
+        _target("independent misspelling set: recall on offers with misspelt drug names", misspelt,
+                lambda s: s["slices"]["misspelt_offer"]["recall"], ">= 0.92"),
+        _target("independent misspelling set: FPR (everyday look-alike words, talk, warnings)", misspelt,
+                lambda s: s["overall"]["fpr"], "<= 0.01"),
     ]
     worst = (dev or {}).get("worst_evasion")
     found.append(Target(f"worst evasion transform ({worst['transform'] if worst else '?'}): points of recall lost",
