@@ -26,6 +26,7 @@ from importlib import resources
 MIN_LETTERS = 6
 _WORD = re.compile(r"[^\W\d_]{" + str(MIN_LETTERS) + ",}")
 _CACHE_SIZE = 50_000
+_UNSEEN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +100,26 @@ class NearNames:
 
     def find(self, text: str, taken: list[tuple[int, int]] = ()) -> list[NearName]:
         """Misspelt names in normalised `text`, outside the spans `taken` by terms found as written."""
+        seen = self._seen
+        for word in _WORD.findall(text):  # most texts: no name, and findall is the cheaper pass
+            name = seen.get(word, _UNSEEN)
+            if name is _UNSEEN:
+                name = self.name_for(word)
+            if name is not None:
+                break
+        else:
+            return []
         out = []
         for m in _WORD.finditer(text):
-            start, end = m.span()
-            if any(s < end and start < e for s, e in taken):
+            word = m.group()
+            name = seen.get(word, _UNSEEN)  # most words: one lookup, no name
+            if name is _UNSEEN:
+                name = self.name_for(word)
+            if name is None:
                 continue
-            name = self.name_for(m.group())
-            if name is not None:
-                out.append(NearName(start, end, m.group(), name))
+            start, end = m.span()
+            if not any(s < end and start < e for s, e in taken):
+                out.append(NearName(start, end, word, name))
         return out
 
 
