@@ -178,7 +178,10 @@ class ReviewTask(Base):
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None] = mapped_column()
     claimed_until: Mapped[datetime | None] = mapped_column()
-    required_role: Mapped[str | None] = mapped_column(String(20))  # lead after an escalation
+    required_role: Mapped[str | None] = mapped_column(String(20))  # lead: routed, escalated or appealed to leads
+    # The role the routing (a policy rule, `queue: leads`) gave the task when it was queued. Kept as it
+    # was when required_role changes, so the task's appeals need that role too (review/appeals.py).
+    routed_role: Mapped[str | None] = mapped_column(String(20))
     excluded_reviewer: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # appeals: not the first one
     # A policy rule asked for two independent reviewers (plugwatch.rules `require_two_reviewers`): the first
     # reviewer's decision is an opinion (ReviewOpinion) and `first_opinion_by` says whose.

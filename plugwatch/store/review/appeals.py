@@ -1,5 +1,6 @@
 """Appeals: one open appeal per decided item, decided by another reviewer (another lead when only a
-lead may take the action appealed, since only that role may uphold or overturn it)."""
+lead may take the action appealed, since only that role may uphold or overturn it, or when a policy
+rule routed the item to the leads)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from plugwatch.store.schema import (
 
 def file_appeal(session: Session, item_id: str, reason: str, filed_by: str, now: datetime | None = None) -> Appeal:
     """Reopen a decided item for a different reviewer than the one who decided it; the appeal of a
-    lead's action (suspend, refer) is queued for leads only."""
+    lead's action (suspend, refer), or of any decision on an item routed to the leads, is queued for
+    leads only."""
     now = now or utcnow()
     if not reason or not reason.strip():
         raise ReviewError("an appeal needs a reason", 422)
@@ -42,9 +44,11 @@ def file_appeal(session: Session, item_id: str, reason: str, filed_by: str, now:
     if last is None:  # pragma: no cover - a decided task always has its decision
         raise ReviewError(f"item {item_id} has no decision to appeal")
     # Only a role that may take the appealed action may uphold or overturn it (decisions.decide): such
-    # an appeal is the leads' from the start, so a reviewer never claims what they cannot decide.
+    # an appeal is the leads' from the start, so a reviewer never claims what they cannot decide. Any
+    # other appeal needs the role the item was routed to: the rule that said a lead must see it still
+    # holds, whoever decided and whatever they decided.
     spec = ACTIONS.get(last.action)
-    required_role = LEAD if spec is not None and spec.needs_lead else None
+    required_role = LEAD if spec is not None and spec.needs_lead else task.routed_role
     session.execute(update(ReviewTask).where(ReviewTask.id == task.id)
                     .values(excluded_reviewer=last.reviewer_id, required_role=required_role)
                     .execution_options(synchronize_session=False))

@@ -216,10 +216,10 @@ def _queue_tasks(session: Session, records: list[dict[str, Any]], now: datetime,
         base = base_priority(rec.get("score"), followers, rec.get("reach"), rec.get("kind"))
         route = (routes or {}).get(rec["id"])
         group = networks.get(author) if author else None
+        role = "lead" if route is not None and route.lead_only else None
         rows.append({"item_id": rec["id"], "group_key": f"network:{group}" if group else (author or rec["id"]),
                      "priority": priority_key(base + (route.boost if route else 0.0), now), "state": "pending",
-                     "open_state": "pending", "created_at": now,
-                     "required_role": "lead" if route is not None and route.lead_only else None,
+                     "open_state": "pending", "created_at": now, "required_role": role, "routed_role": role,
                      "two_reviewers": route is not None and route.two_reviewers})
     session.execute(_insert(session, ReviewTask.__table__).on_conflict_do_nothing(index_elements=["item_id"]), rows)
     return len(rows)
