@@ -332,8 +332,9 @@ def test_escalation_and_appeal_reach_a_different_person(site):
     assert lena.post(url("x:1", "/claim"), data={"csrf_token": tl}).status_code == 403
     assert 'data-item-id="x:1"' not in rita.get("/").text
     r = rita.post(url("x:1", "/claim"), data={"csrf_token": t})
-    assert r.status_code == 403 and "appeal of a lead&#39;s decision: it needs a lead" in r.text
-    assert "Appeal of a lead's decision: a lead decides this one." in rita.get(url("x:1")).text
+    assert r.status_code == 403 and "appeal of a lead&#39;s decision (suspend): it needs a lead" in r.text
+    assert "This item is an appeal of a lead&#39;s decision (suspend): a lead decides this one." \
+        in rita.get(url("x:1")).text
     with site.state.store.session() as s:
         users.add_user(s, "leon", "lead", PASSWORD)
     leon = sign_in(site, "leon")

@@ -292,6 +292,10 @@ def test_a_threat_reply_or_a_mention_after_a_report_raises_a_retaliation_flag_to
     assert lead_queue[0]["tasks"][0]["item_id"] in ("telegram:3", "telegram:4")
     for flagged in ("telegram:3", "telegram:4"):  # its text names or answers the reporter: not for reviewers
         assert client.get(f"/api/items/{flagged}", headers=h["rev"]).status_code == 403
+    refused = client.post("/api/queue/claim", json={"item_id": "telegram:3"}, headers=h["rev"])
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == ("item telegram:3 is flagged as possible retaliation against someone who "
+                                        "reported its author: it needs a lead")  # escalated, but by no reviewer
     assert client.get("/api/items/telegram:5", headers=h["rev"]).status_code == 200
     view = client.get("/api/items/telegram:3", headers=h["lead1"]).json()["reports"]
     assert view["retaliation"][0]["kind"] == "reply" and "whistle" not in json.dumps(view)

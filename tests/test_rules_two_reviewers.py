@@ -123,7 +123,7 @@ def test_disagreement_goes_to_a_lead_who_sees_both_opinions(st):
     c = _counts(st)
     assert c == {"decisions": 0, "opinions": 2, "snapshots": 0, "effects": 0, "strikes": 0, "state": "escalated"}
     with st.session() as s:
-        with pytest.raises(ReviewError, match="escalated: it needs a lead"):
+        with pytest.raises(ReviewError, match="escalated by a reviewer: it needs a lead"):
             review.claim(s, users.get_user(s, "rex"), "x:1", now=NOW)
         view = review.item_view(s, "x:1", now=NOW)
     lead_view = redact_item(view, "lead")

@@ -34,12 +34,14 @@ class Combined:
     queue: str | None = None
     labels: list[str] = field(default_factory=list)
     two_reviewers: bool = False
+    queue_rule: str | None = None  # the rule whose named queue won
 
     def add(self, rule: Rule) -> None:
         e = rule.action
         self.queues = self.queues or e.queues
         self.boost += e.boost
-        self.queue = self.queue or e.queue
+        if self.queue is None and e.queue is not None:
+            self.queue, self.queue_rule = e.queue, rule.name
         self.labels.extend(x for x in e.labels if x not in self.labels)
         self.two_reviewers = self.two_reviewers or e.require_two_reviewers
 
@@ -67,8 +69,9 @@ def router(book: RuleBook):
         for item in items:
             hits = ruleset.matching(facts_context(item, lookups, need, len(ruleset.live)))
             got = combine(hits)
-            routes[item["id"]] = Route(review=got.queues, boost=got.boost, lead_only=got.queue == LEADS,
-                                    two_reviewers=got.two_reviewers)
+            lead_only = got.queue == LEADS
+            routes[item["id"]] = Route(review=got.queues, boost=got.boost, lead_only=lead_only,
+                                       two_reviewers=got.two_reviewers, routed_by=got.queue_rule if lead_only else None)
             for rule in hits:
                 matches.append({"item_id": item["id"], "rule": rule.name, "version": rule.version, "mode": rule.mode,
                                 "effects": rule.action.describe(), "decision_id": None, "created_at": now})

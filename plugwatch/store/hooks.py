@@ -24,11 +24,13 @@ AfterDecision = Callable[[Session, "Decision"], None]
 @dataclass(frozen=True)
 class Route:
     """Where an ingested item goes: whether it is queued for review, points added to its priority, and
-    whether only a lead may take it, and whether two independent reviewers must agree on it."""
+    whether only a lead may take it (and which rule said so, to tell a refused reviewer), and whether
+    two independent reviewers must agree on it."""
     review: bool
     boost: float = 0.0
     lead_only: bool = False
     two_reviewers: bool = False
+    routed_by: str | None = None
 
 
 # (session, new records, now) -> {item id: Route}: decides which stored items are queued and how

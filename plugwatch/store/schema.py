@@ -182,6 +182,7 @@ class ReviewTask(Base):
     # The role the routing (a policy rule, `queue: leads`) gave the task when it was queued. Kept as it
     # was when required_role changes, so the task's appeals need that role too (review/appeals.py).
     routed_role: Mapped[str | None] = mapped_column(String(20))
+    routed_by: Mapped[str | None] = mapped_column(String(80))  # the rule that did, to tell a refused reviewer
     excluded_reviewer: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # appeals: not the first one
     # A policy rule asked for two independent reviewers (plugwatch.rules `require_two_reviewers`): the first
     # reviewer's decision is an opinion (ReviewOpinion) and `first_opinion_by` says whose.

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from plugwatch.actions import allowed
+from plugwatch.actions import ACTIONS, allowed
+from plugwatch.store.intake_tables import RetaliationFlag
 from plugwatch.store.review.base import CLAIM_SECONDS, ReviewError
 from plugwatch.store.schema import (
+    Appeal,
     Decision,
     Item,
     ReviewTask,
@@ -94,8 +96,7 @@ def claim(session: Session, user: User, item_id: str, ttl_seconds: int = CLAIM_S
     if task.state == "decided":
         raise ReviewError(f"item {item_id} is already decided (file an appeal to reopen it)")
     if task.required_role and user.role != task.required_role and user.role != "lead":
-        why = "is an appeal of a lead's decision" if task.open_state == "appealed" else "was escalated"
-        raise ReviewError(f"item {item_id} {why}: it needs a {task.required_role}", 403)
+        raise ReviewError(f"item {item_id} {lead_reason(session, task)}: it needs a {task.required_role}", 403)
     if task.excluded_reviewer == user.id and task.first_opinion_by == user.id and task.open_state == "pending":
         raise ReviewError(f"you gave the first opinion on {item_id}: two reviewers are required, and the second "
                           "must be someone else", 403)
@@ -106,6 +107,25 @@ def claim(session: Session, user: User, item_id: str, ttl_seconds: int = CLAIM_S
         until = f" until {task.claimed_until:%H:%M:%S} UTC" if task.claimed_until else ""
         raise ReviewError(f"item {item_id} is claimed by {holder.name if holder else 'another reviewer'}{until}")
     return _fresh(session, task.id)
+
+
+def lead_reason(session: Session, task: ReviewTask) -> str:
+    """Why only a lead may take `task` (one that has a required_role), from what it records: an appeal (of
+    which decision), an escalation (a reviewer's, or intake's retaliation flag, store/reports.py), or the
+    rule that routed it. Worded to follow "item X", for a refused claim and the item page."""
+    by = f" by policy rule {task.routed_by}" if task.routed_by else ""
+    if task.open_state == "appealed":
+        action = session.scalar(select(Decision.action).join(Appeal, Appeal.decision_id == Decision.id)
+                                .where(Appeal.item_id == task.item_id, Appeal.state == "open")
+                                .order_by(Appeal.id.desc()).limit(1))
+        if task.routed_role and not (action in ACTIONS and ACTIONS[action].needs_lead):
+            return f"is an appeal on an item routed to the leads{by}"
+        return "is an appeal of a lead's decision" + (f" ({action})" if action else "")
+    if task.open_state == "escalated":
+        if session.scalar(select(RetaliationFlag.id).where(RetaliationFlag.item_id == task.item_id).limit(1)):
+            return "is flagged as possible retaliation against someone who reported its author"
+        return "was escalated by a reviewer"
+    return f"was routed to the leads{by or ' when it was queued'}"
 
 
 def release(session: Session, user: User, item_id: str) -> ReviewTask:

@@ -220,6 +220,7 @@ def _queue_tasks(session: Session, records: list[dict[str, Any]], now: datetime,
         rows.append({"item_id": rec["id"], "group_key": f"network:{group}" if group else (author or rec["id"]),
                      "priority": priority_key(base + (route.boost if route else 0.0), now), "state": "pending",
                      "open_state": "pending", "created_at": now, "required_role": role, "routed_role": role,
+                     "routed_by": route.routed_by if role else None,
                      "two_reviewers": route is not None and route.two_reviewers})
     session.execute(_insert(session, ReviewTask.__table__).on_conflict_do_nothing(index_elements=["item_id"]), rows)
     return len(rows)

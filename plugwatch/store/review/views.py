@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from plugwatch.actions import allowed
 from plugwatch.network.generic import is_linkable
 from plugwatch.store.review.base import FINAL_ACTIONS, STRIKE_DAYS, SUSPEND_AFTER, ReviewError, _chunks, _iso
+from plugwatch.store.review.claims import lead_reason
 from plugwatch.store.review.opinions import opinions_view
 from plugwatch.store.review.priority import priority_now
 from plugwatch.store.rules_tables import routes_of, rules_view
@@ -102,6 +103,7 @@ def item_view(session: Session, item_id: str, now: datetime | None = None) -> di
         view["task"] = {"state": task.state, "priority": priority_now(task.priority, now), "group_key": task.group_key,
                         "claimed_by": names.get(task.claimed_by) if task.claimed_by else None,
                         "claimed_until": _iso(task.claimed_until), "required_role": task.required_role,
+                        "lead_reason": lead_reason(session, task) if task.required_role else None,
                         "appeal": task.open_state == "appealed", "queued_at": _iso(task.created_at)}
         if task.two_reviewers:
             view["two_reviewers"] = opinions_view(session, task, names)
