@@ -65,3 +65,47 @@ def decide(store, item_id, action, who="lead1", now=NOW, reason=None):
         rv.claim(s, u, item_id, now=now)
         reason = reason or ("not_drugs" if action == "dismiss" else "drug_sale")
         return rv.decide(s, u, item_id, action, reason, now=now).id
+
+
+class AuditInserts:
+    """Counts the statements that insert audit entries of `action` on `engine` while it is on."""
+
+    def __init__(self, engine, action: str):
+        self.engine, self.action, self.n = engine, action, 0
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._see)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._see)
+
+    def _see(self, conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_LOG") and self.action in repr(parameters):
+            self.n += 1
+
+
+def snapshot_deletions(session, actor: str, reason: str, at) -> list[tuple]:
+    """The evidence.delete entries deleting every stored snapshot would write, in id order: (actor, action,
+    subject, details, at), as audit.append writes them one at a time."""
+    from sqlalchemy import select
+
+    from plugwatch.store.evidence_tables import Snapshot
+
+    return [(actor, "evidence.delete", f"snapshot:{x.id}", {"item": x.item_id, "item_class": x.item_class,
+                                                             "reason": reason, "manifest_digest": x.manifest_digest}, at)
+            for x in session.scalars(select(Snapshot).order_by(Snapshot.id))]
+
+
+def snapshot_deletion_entries(session) -> list[tuple]:
+    """The evidence.delete entries stored, in chain order, as `snapshot_deletions` gives them."""
+    from sqlalchemy import select
+
+    from plugwatch.store.schema import AuditEntry
+
+    return [(e.actor, e.action, e.subject, e.details, e.at) for e in
+            session.scalars(select(AuditEntry).where(AuditEntry.action == "evidence.delete").order_by(AuditEntry.seq))]

@@ -6,7 +6,17 @@ import json
 
 import pytest
 from sqlalchemy import func, select
-from test_evidence_support import decide, ingest, make_store, record, user
+from test_evidence_support import (
+    NOW,
+    AuditInserts,
+    decide,
+    ingest,
+    make_store,
+    record,
+    snapshot_deletion_entries,
+    snapshot_deletions,
+    user,
+)
 from typer.testing import CliRunner
 
 from plugwatch.evidence import holds
@@ -83,6 +93,19 @@ def test_deletion_removes_the_account_but_keeps_held_snapshots(store):
         assert check_store_chain(s) == []
         entry = s.scalars(select(schema.AuditEntry).where(schema.AuditEntry.action == "subject.delete")).one()
         assert entry.details["kept_snapshots_on_hold"] == [1]
+        assert audit.verify(s) is None
+
+
+def test_deletion_audits_its_snapshots_in_one_statement_with_the_entries_one_by_one_gave(store):
+    with store.session() as s:
+        expected = [e for e in snapshot_deletions(s, "ann", "account telegram:shop_one deleted on request", NOW)
+                    if e[3]["item"] != "telegram:4"]  # the other account's snapshot stays
+    assert len(expected) == 2
+    with AuditInserts(store.engine, "evidence.delete") as inserts, store.session() as s:
+        assert delete_subject(s, user(s, "ann"), "telegram:shop_one", now=NOW).deleted_snapshots == [1, 2]
+    assert inserts.n == 1
+    with store.session() as s:
+        assert snapshot_deletion_entries(s) == expected
         assert audit.verify(s) is None
 
 

@@ -9,7 +9,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
-from test_evidence_support import NOW, decide, ingest, make_store, record, use_signing_key
+from test_evidence_support import (
+    NOW,
+    AuditInserts,
+    decide,
+    ingest,
+    make_store,
+    record,
+    snapshot_deletion_entries,
+    snapshot_deletions,
+    use_signing_key,
+)
 
 from plugwatch.evidence import holds, retention
 from plugwatch.evidence.retention import parse_policy, run_retention
@@ -134,3 +144,18 @@ def test_a_hold_added_between_batches_keeps_what_it_covers(store):
     with store.session() as s:
         assert s.get(Item, "telegram:15") is not None and s.get(Account, "telegram:p15") is not None
         assert s.get(Item, "telegram:16") is None
+
+
+def test_a_batch_audits_its_snapshot_deletions_in_one_statement_with_the_entries_one_by_one_gave(store):
+    ingest(store, [record(4), record(5), record(6)], now=OLD)
+    for n in (4, 5, 6):  # five expired snapshots: batches of three and two
+        decide(store, f"telegram:{n}", "warn", now=OLD)
+    with store.session() as s:
+        expected = snapshot_deletions(s, "retention", "retention: warn kept 30 days", NOW)
+    assert len(expected) == 5
+    with AuditInserts(store.engine, "evidence.delete") as inserts, store.session() as s:
+        result = run_retention(s, POLICY, now=NOW)
+    assert len(result.deleted) == 5 and inserts.n == 2  # one per batch, not one per snapshot
+    with store.session() as s:
+        assert snapshot_deletion_entries(s) == expected
+        assert audit.verify(s) is None  # each entry's hash and link as audit.append would have made them

@@ -51,7 +51,7 @@ from plugwatch.evidence.retention_expiry import (
 )
 from plugwatch.evidence.retention_policy import FOREVER, Policy, load_policy, parse_policy
 from plugwatch.evidence.retention_reporters import expired_reporters, forget_reporters
-from plugwatch.evidence.snapshot import EvidenceError, delete_snapshot
+from plugwatch.evidence.snapshot import EvidenceError, delete_snapshots
 from plugwatch.store import audit
 from plugwatch.store.evidence_tables import LegalHold, Snapshot
 from plugwatch.store.hooks import pseudonym_key
@@ -206,10 +206,9 @@ class _Batches:
             return {s.id for s in snaps} - held
 
         def delete(ids):
-            for sid in ids:
-                s = self.session.get(Snapshot, sid)
-                delete_snapshot(self.session, s, actor,
-                                f"retention: {s.item_class} kept {policy.days_for(s.item_class)} days", now=now)
+            snaps = [self.session.get(Snapshot, sid) for sid in ids]
+            delete_snapshots(self.session, [(s, f"retention: {s.item_class} kept {policy.days_for(s.item_class)} days")
+                                            for s in snaps], actor, now=now)
 
         listed = list(rows)
         self.run("snapshot", listed, unheld, delete, lambda sid: "legal hold" if sid in held else "already deleted")

@@ -280,17 +280,25 @@ def check_store_chain(session: Session) -> list[tuple[str, str]]:
     return problems
 
 
-def delete_snapshot(session: Session, snap: Snapshot, actor: str, reason: str, now: datetime | None = None) -> None:
-    """Delete a snapshot and its files; its chain link stays (digests only), marked deleted. Audited."""
+def delete_snapshots(session: Session, doomed: list[tuple[Snapshot, str]], actor: str,
+                     now: datetime | None = None) -> None:
+    """Delete snapshots, each with its reason, and their files; their chain links stay (digests only),
+    marked deleted. One audit entry each (evidence.delete), in the order given, written together: a
+    retention batch or a subject's deletion may take hundreds, and appending them one at a time was a
+    head lock, insert and flush each."""
     from sqlalchemy import delete, update
 
     now = now or utcnow()
-    sid = snap.id
-    session.execute(delete(SnapshotFile).where(SnapshotFile.snapshot_id == sid))
-    session.execute(delete(SnapshotIdentifier).where(SnapshotIdentifier.snapshot_id == sid))
-    session.execute(update(ChainLink).where(ChainLink.seq == snap.seq).values(deleted_at=now))
-    audit.append(session, actor, "evidence.delete", f"snapshot:{sid}",
-                 {"item": snap.item_id, "item_class": snap.item_class, "reason": reason,
-                  "manifest_digest": snap.manifest_digest}, at=now)
-    session.delete(snap)
+    for i in range(0, len(doomed), 500):  # IN lists of at most 500, as elsewhere
+        snaps = [snap for snap, _ in doomed[i:i + 500]]
+        ids = [snap.id for snap in snaps]
+        session.execute(delete(SnapshotFile).where(SnapshotFile.snapshot_id.in_(ids)))
+        session.execute(delete(SnapshotIdentifier).where(SnapshotIdentifier.snapshot_id.in_(ids)))
+        session.execute(update(ChainLink).where(ChainLink.seq.in_([snap.seq for snap in snaps])).values(deleted_at=now)
+                        .execution_options(synchronize_session=False))
+    audit.append_many(session, actor, [("evidence.delete", f"snapshot:{snap.id}",
+                                        {"item": snap.item_id, "item_class": snap.item_class, "reason": reason,
+                                         "manifest_digest": snap.manifest_digest}) for snap, reason in doomed], at=now)
+    for snap, _ in doomed:
+        session.delete(snap)
     session.flush()

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.evidence.holds import held_snapshot_ids, item_held, lock_holds
 from plugwatch.evidence.retention_reporters import forget_reporter, reporter_needed
-from plugwatch.evidence.snapshot import NotFound, delete_snapshot, freeze
+from plugwatch.evidence.snapshot import NotFound, delete_snapshots, freeze
 from plugwatch.privacy import optional_key
 from plugwatch.store import audit, schema
 from plugwatch.store.evidence_tables import Snapshot
@@ -213,9 +213,8 @@ def delete_subject(session: Session, user: User, account_key: str, dry_run: bool
     result.reporter_kept = reporter_needed(session, reporter) if reporter is not None else None
     secret = pseudonym_key(session) if reporter is not None and result.reporter_kept is None else None
     if not dry_run:
-        for s in snaps:
-            if s.id not in held:
-                delete_snapshot(session, s, user.name, f"account {key} deleted on request", now=now)
+        delete_snapshots(session, [(s, f"account {key} deleted on request") for s in snaps if s.id not in held],
+                         user.name, now=now)
 
     def delete() -> Counter:
         counts = delete_rows(session, schema.Item.__table__, "id", [i.id for i in items])
