@@ -7,6 +7,7 @@ import json
 import random
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 from test_store import record
 
@@ -218,6 +219,27 @@ def test_an_automatic_action_is_taken_as_the_rules_user_and_recorded_as_automate
         assert statement.body["decision_facts"].startswith("A policy rule")
         assert decision.note.startswith("automatic: policy rule hash-bank version ")
         assert s.scalars(select(AuditEntry).where(AuditEntry.action == "hold.add")).one().subject == "item:x:1"
+    st.dispose()
+
+
+def test_a_rule_routing_to_the_leads_takes_no_automatic_action(db_url, tmp_path):
+    """One rule sends items to the leads, another removes them at once: the leads decide, and the ingest
+    goes through (the automatic action's claim, as the reviewer `rules`, was refused and failed it)."""
+    write_rule(tmp_path, "both", "description: x\nowner: y\nwhen: verdict.flagged\n"
+                             "action: {queue: leads, apply: remove, reason: drug_sale}\n")
+    with pytest.raises(RuleError, match="queue: leads asks a lead to decide: it cannot go with apply"):
+        load_file(tmp_path / "both.yaml")
+    write_rule(tmp_path / "rules", "to-leads", "description: offers go to the leads\nowner: t\n"
+               "when: verdict.kind == 'offer'\naction: {queue: leads}\nmode: active\n")
+    write_rule(tmp_path / "rules", "remove", "description: remove offers\nowner: t\n"
+               "when: verdict.kind == 'offer'\naction: {apply: remove, reason: drug_sale}\nmode: active\n")
+    st = wiring.open_store(db_url, rules=str(tmp_path / "rules"))
+    with st.session() as s:
+        review.ingest_records(s, [record(1)])
+    with st.session() as s:
+        assert s.scalars(select(Decision)).all() == []
+        task = s.scalars(select(ReviewTask).where(ReviewTask.item_id == "x:1")).one()
+        assert (task.state, task.required_role) == ("pending", "lead")
     st.dispose()
 
 

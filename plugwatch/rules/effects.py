@@ -50,8 +50,10 @@ def carry_out(session: Session, todo: list[tuple[str, Rule]]) -> None:
 
 def _apply(session: Session, item_id: str, rule: Rule) -> None:
     task = session.scalars(select(ReviewTask).where(ReviewTask.item_id == item_id)).first()
-    if task is None or task.state != "pending" or task.two_reviewers:
-        return  # another active rule asked for two people to decide: no automatic action then
+    if task is None or task.state != "pending" or task.two_reviewers or task.required_role == "lead":
+        # Another active rule asked for two people, or for a lead, to decide: no automatic action then (the
+        # system user is a reviewer, whose claim on a lead's task would be refused and fail the ingest).
+        return
     user = system_user(session)
     review.claim(session, user, item_id)
     decision = review.decide(session, user, item_id, rule.action.apply, rule.action.reason,

@@ -31,6 +31,7 @@ MODES = ("active", "shadow", "off")
 KEYS = ("name", "description", "owner", "when", "action", "mode")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 FLAG_EFFECTS = ("review", "hold_evidence", "require_two_reviewers")
+LEADS = "leads"  # the queue whose tasks only a lead may take
 EFFECT_KEYS = ("review", "queue", "boost", "label", "labels", "hold_evidence", "apply", "reason",
                "dry_run", "require_two_reviewers")
 
@@ -181,6 +182,8 @@ def parse_effects(raw: Any, path: str, line: int | None, name: str) -> Effects:
         kw["dry_run"] = raw["dry_run"]
     if kw.get("require_two_reviewers") and "apply" in kw:
         raise RuleError(path, line, name, "require_two_reviewers asks people to decide: it cannot go with apply")
+    if kw.get("queue") == LEADS and "apply" in kw:
+        raise RuleError(path, line, name, "queue: leads asks a lead to decide: it cannot go with apply")
     return Effects(**kw)
 
 

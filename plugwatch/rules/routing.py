@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 
 from plugwatch.rules.book import RuleBook
 from plugwatch.rules.facts import Lookups, facts_context, from_record
-from plugwatch.rules.model import Rule
+from plugwatch.rules.model import LEADS, Rule
 from plugwatch.store.hooks import Route
 from plugwatch.store.rules_tables import RuleMatch, TaskRoute
 
-LEADS = "leads"
 FOLLOWUPS = "rule_followups"  # session.info key: active effects to carry out after the ingest
 
 
