@@ -32,8 +32,11 @@ def check_offsets(n: NormText) -> None:
     assert all(offs[i] < len(n.original) for i in range(len(n.text)))
 
 
+DISGUISES = {n: t for n, t in evasion.TRANSFORMS.items() if n not in evasion.SPELLING}  # normalize undoes these
+
+
 def variants():
-    for name, transform in evasion.TRANSFORMS.items():
+    for name, transform in DISGUISES.items():
         for word in DRUGS:
             for template in TEMPLATES:
                 for seed in SEEDS if name not in ("spaced", "dotted", "fullwidth") else (0,):
@@ -43,7 +46,7 @@ def variants():
                     yield name, word, template, clean, dirty, written
 
 
-@pytest.mark.parametrize("name", sorted(evasion.TRANSFORMS))
+@pytest.mark.parametrize("name", sorted(DISGUISES))
 def test_every_evasion_changes_text_and_normalizes_back(name):
     checked = 0
     for tname, _word, _template, clean, dirty, _written in variants():

@@ -264,6 +264,9 @@ TRANSFORMS: dict[str, Transform] = {
     "mixed_script": lambda text, rng, targets=None: mixed_script(text, rng, targets=targets),
     "misspell": lambda text, rng, targets=None: misspell(text, rng, targets=targets),
 }
+# Transforms that change the word itself, which no normalisation can undo (the vocabulary's listed misspellings
+# and text/misspelling.py read them instead); every other transform disguises the word's letters.
+SPELLING = ("misspell",)
 # The transforms training copies examples with (`training.with_evasions`): the shipped model was trained
 # with these, and a name added here would change which copy every later example gets.
 TRAINED = ("dotted", "fullwidth", "homoglyph", "leet", "math", "mixed_script", "repeat", "spaced", "zero_width")
