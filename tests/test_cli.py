@@ -483,8 +483,8 @@ def small_training_set(path: Path) -> Path:
 # letters, Ukrainian endings, new street names and cue phrases (the signals the small model sees changed).
 # Then by TF-IDF weighting of the n-grams (idf shipped in the model, min_df=2) and the priced-quantity feature.
 # Then by the twelfth round's news and care phrases (English "report", "study", "seizure" out, "trip report" in).
-# Then by the sixteenth round: drug names written one letter wrong are drug terms, the Dutch contact cue is
-# phrases, "your doctor" and its kin in six languages are care phrases.
+# Then by the sixteenth round's cues: the Dutch contact cue is phrases, "your doctor" and its kin in six
+# languages are care phrases.
 SMALL_MODEL_SHA256 = "b4334c6a381c006f573bda3e92d9013e71a2b767c58ea633882872ba55fae080"
 
 

@@ -108,24 +108,8 @@ class _Readings:
             hit.category, hit.meaning, hit.pending = category, meaning, None
 
 
-def _misspelt_hits(text: str, vocabulary: Vocabulary, taken: list[tuple[int, int]], in_bio: bool) -> list[Hit]:
-    """Names written one letter wrong (text/misspelling.py), weighed as the name's own term."""
-    hits = []
-    for near in vocabulary.near_names().find(text, taken):
-        for term in vocabulary.terms_named(near.name):
-            meaning = _meaning(term) if near.written == near.name else (
-                f"= {term.drug or near.name} ({term.category}; '{near.written}' read as '{near.name}')")
-            hits.append(Hit("drug_term", f"drug:{MISSPELT_FEATURE}", meaning, near.start, near.end,
-                            category=term.category, in_bio=in_bio))
-    return hits
-
-
-MISSPELT_FEATURE = "low"
-
-
 def _term_hits(text: str, in_bio: bool) -> list[Hit]:
-    vocabulary = Vocabulary.default()
-    matches = [m for m in vocabulary.find(text) if not _is_unit(text, m.start, m.end)]
+    matches = [m for m in Vocabulary.default().find(text) if not _is_unit(text, m.start, m.end)]
     # Categories the post names without doubt: terms (emoji codes too) that are not ambiguous themselves.
     named = {m.term.category for m in matches if m.term.ambiguity != "high"}
     hits = []
@@ -140,7 +124,6 @@ def _term_hits(text: str, in_bio: bool) -> list[Hit]:
                                 in_bio=in_bio))
         if doubtful:
             hits.extend(_Readings(text, doubtful, named, in_bio).hits)
-    hits += _misspelt_hits(text, vocabulary, [(m.start, m.end) for m in matches], in_bio)
     return hits
 
 

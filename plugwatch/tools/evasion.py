@@ -216,34 +216,57 @@ def mixed_script(text: str, rng: random.Random | None = None, *, targets: Iterab
 
 
 def drug_words(text: str) -> set[str]:
-    """The words of five letters or more that the vocabulary reads as a drug without doubt."""
+    """The words of five letters or more that the vocabulary reads as a drug without doubt, each a term of one
+    word (a multi-word name's words are everyday words alone: "white" of "White Widow")."""
     from plugwatch.text.normalize import normalize
     from plugwatch.text.vocabulary import Vocabulary
 
+    vocabulary = Vocabulary.default()
+
+    def clear(word: str) -> bool:  # a drug without doubt on its own
+        return any(m.start == 0 and m.end == len(word) and m.term.ambiguity != "high" and m.term.kind != "emoji"
+                   for m in vocabulary.find(word))
+
     norm = normalize(text).text
-    found = {w for m in Vocabulary.default().find(norm) if m.term.ambiguity != "high" and m.term.kind != "emoji"
-             for w in norm[m.start:m.end].split()}
+    found = {w for m in vocabulary.find(norm) if m.term.ambiguity != "high" and m.term.kind != "emoji"
+             for w in norm[m.start:m.end].split() if clear(w)}
     # As written ("cocaína" is found as "cocaina"), for `_targeted` to compare.
     return {w.lower() for w in _WORD.findall(text) if len(w) >= 5 and normalize(w).text in found}
+
+
+def _misspelt(word: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(word) - 1)
+    edit = rng.choice(("drop", "double", "swap", "vowel") if i < len(word) - 2 else ("drop", "double", "vowel"))
+    if edit == "vowel" and word[i].lower() in "aeiou":
+        vowel = rng.choice([v for v in "aeiou" if v != word[i].lower()])
+        return word[:i] + (vowel.upper() if word[i].isupper() else vowel) + word[i + 1:]
+    if edit == "drop":
+        return word[:i] + word[i + 1:]
+    if edit == "swap" and word[i].lower() != word[i + 1].lower():
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return word[:i] + word[i] + word[i:]  # doubled (also a swap of two equal letters, a consonant's "vowel")
 
 
 def misspell(text: str, rng: random.Random | None = None, *, targets: Iterable[str] | None = None) -> str:
     """One letter of each drug word dropped, doubled, swapped with the next or (a vowel) changed, never
     the first or the last: "ketamien", "Addeall", "xanex", "shroms". Without `targets`, the words
-    `drug_words` finds: a dealer misspells the name a filter looks for, not the rest of the post."""
+    `drug_words` finds: a dealer misspells the name a filter looks for, not the rest of the post. An edit
+    the normaliser undoes (a letter doubled beside its twin, "Addderall" read as "Adderall") is drawn again,
+    so every copy is misspelt as read; a word of under three letters is left as written."""
+    from plugwatch.text.normalize import normalize
+
     rng = rng or random.Random(0)
 
     def rewrite(word: str) -> str:
-        i = rng.randrange(1, len(word) - 1)
-        edit = rng.choice(("drop", "double", "swap", "vowel") if i < len(word) - 2 else ("drop", "double", "vowel"))
-        if edit == "vowel" and word[i].lower() in "aeiou":
-            vowel = rng.choice([v for v in "aeiou" if v != word[i].lower()])
-            return word[:i] + (vowel.upper() if word[i].isupper() else vowel) + word[i + 1:]
-        if edit == "drop":
-            return word[:i] + word[i + 1:]
-        if edit == "swap" and word[i].lower() != word[i + 1].lower():
-            return word[:i] + word[i + 1] + word[i] + word[i + 2:]
-        return word[:i] + word[i] + word[i:]  # doubled (also a swap of two equal letters, a consonant's "vowel")
+        if len(word) < 3:
+            return word
+        plain = normalize(word).text
+        out = word
+        for _ in range(20):
+            out = _misspelt(word, rng)
+            if normalize(out).text != plain:
+                break
+        return out
 
     return _targeted(text, drug_words(text) if targets is None else targets, rewrite)
 
@@ -264,8 +287,8 @@ TRANSFORMS: dict[str, Transform] = {
     "mixed_script": lambda text, rng, targets=None: mixed_script(text, rng, targets=targets),
     "misspell": lambda text, rng, targets=None: misspell(text, rng, targets=targets),
 }
-# Transforms that change the word itself, which no normalisation can undo (the vocabulary's listed misspellings
-# and text/misspelling.py read them instead); every other transform disguises the word's letters.
+# Transforms that change the word itself, which no normalisation can undo (only the vocabulary's listed
+# misspellings read them); every other transform disguises the word's letters.
 SPELLING = ("misspell",)
 # The transforms training copies examples with (`training.with_evasions`): the shipped model was trained
 # with these, and a name added here would change which copy every later example gets.

