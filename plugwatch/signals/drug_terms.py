@@ -15,7 +15,7 @@ from functools import cache
 from itertools import groupby
 
 from plugwatch.signals.base import Context, Hit, Signal, text_and_bio
-from plugwatch.signals.commerce import PER_UNIT, QUANTITY, digit_led_search
+from plugwatch.signals.commerce import PER_UNIT, PRICE, QUANTITY, digit_led_search
 from plugwatch.text.vocabulary import TermMatch, Vocabulary, blank_non_word, category_context, drug_names
 
 NEAR = 40  # characters either side: a phrase, not the whole post
@@ -108,8 +108,40 @@ class _Readings:
             hit.category, hit.meaning, hit.pending = category, meaning, None
 
 
+def _misspelt_hits(text: str, vocabulary: Vocabulary, taken: list[tuple[int, int]], named: set[str],
+                   in_bio: bool) -> list[Hit]:
+    """Names written one letter wrong (text/misspelling.py), weighed as the name's own term when the post
+    bears the reading out much as it would an ambiguous word's: it names a drug elsewhere, or a price, a
+    quantity or a word of the name's context is near. A word no list has may still be a word (a surname, a
+    brand, a language the lists lack), and an everyday post does not read as a drug menu around it."""
+    hits = []
+    for near in vocabulary.near_names().find(text, taken):
+        terms = vocabulary.terms_named(near.name)
+        if near.written != near.name and not _supported(text, near.start, near.end, {t.category for t in terms}, named):
+            continue
+        for term in terms:
+            meaning = _meaning(term) if near.written == near.name else (
+                f"= {term.drug or near.name} ({term.category}; '{near.written}' read as '{near.name}')")
+            hits.append(Hit("drug_term", f"drug:{MISSPELT_FEATURE}", meaning, near.start, near.end,
+                            category=term.category, in_bio=in_bio))
+    return hits
+
+
+def _supported(text: str, start: int, end: int, categories: set[str], named: set[str]) -> bool:
+    if named:
+        return True  # a menu: the post names a drug without doubt
+    if _quantity_near(text, start, end) or digit_led_search(PRICE, text[max(0, start - NEAR):end + NEAR]):
+        return True
+    near = _words_near(text, start, end)
+    return any(_has_context_word(near, c) for c in categories)
+
+
+MISSPELT_FEATURE = "low"
+
+
 def _term_hits(text: str, in_bio: bool) -> list[Hit]:
-    matches = [m for m in Vocabulary.default().find(text) if not _is_unit(text, m.start, m.end)]
+    vocabulary = Vocabulary.default()
+    matches = [m for m in vocabulary.find(text) if not _is_unit(text, m.start, m.end)]
     # Categories the post names without doubt: terms (emoji codes too) that are not ambiguous themselves.
     named = {m.term.category for m in matches if m.term.ambiguity != "high"}
     hits = []
@@ -124,6 +156,7 @@ def _term_hits(text: str, in_bio: bool) -> list[Hit]:
                                 in_bio=in_bio))
         if doubtful:
             hits.extend(_Readings(text, doubtful, named, in_bio).hits)
+    hits += _misspelt_hits(text, vocabulary, [(m.start, m.end) for m in matches], named, in_bio)
     return hits
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import ahocorasick
 
 from plugwatch.settings import cache_root
+from plugwatch.text.misspelling import NearNames, is_candidate_name, near_name_words
 from plugwatch.text.normalize import (
     blank_unspaced,
     has_unspaced,
@@ -247,6 +248,8 @@ class Vocabulary:
         term (an ending, a plural, a stretched letter) that is a common word as written: the Polish
         "herę" (heroin) folds to "here". The term is not matched under that form."""
         self.terms: tuple[Term, ...] = tuple(terms)
+        self._everyday = everyday
+        self._near: NearNames | None = None
         self._build(index if index is not None else derive_index(self.terms, everyday))
 
     def _build(self, index: Index) -> None:
@@ -272,6 +275,23 @@ class Vocabulary:
     @classmethod
     def from_file(cls, path: str | Path) -> Vocabulary:
         return cls(read_terms(Path(path).read_text(encoding="utf-8")))
+
+    def near_names(self) -> NearNames:
+        """Finds the names of these terms written one letter wrong; built on first use."""
+        if self._near is None:
+            named: dict[str, list[Term]] = {}
+            for t in self.terms:
+                if is_candidate_name(t.term, t.kind, t.ambiguity):
+                    named.setdefault(t.term, []).append(t)
+            self._named = {name: tuple(terms) for name, terms in named.items()}
+            everyday = near_name_words() | {normalize(w).text for w in self._everyday}
+            self._near = NearNames({n: frozenset(t.category for t in ts) for n, ts in self._named.items()}, everyday)
+        return self._near
+
+    def terms_named(self, name: str) -> tuple[Term, ...]:
+        """The terms `near_names` found a misspelling of under `name` (one per category)."""
+        self.near_names()
+        return self._named.get(name, ())
 
     def categories(self) -> set[str]:
         return {t.category for t in self.terms}

@@ -383,14 +383,93 @@ def write_vocabulary(terms: Iterable[Term], path: Path) -> None:
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# Everyday words one edit from a drug name that the sentence encoder's word list lacks, found in the
+# shared data's and our own non-offers ("candies"/mandies, "kalian"/Kadian: Indonesian "you all";
+# "betalar"/Ketalar: Swedish "pays"; "ashish"/hashish: a first name).
+NEAR_NAME_EVERYDAY = frozenset(
+    """approx ashish betalar candies chinga clones finder heroine kalian minhas morphing sablon""".split()
+)
+DEFAULT_NEAR_WORDS = DEFAULT_VOCABULARY.with_name("near_name_words.txt")
+
+
+# wordfreq (build time only: `pip install -e '.[build]'`) lists the words of some forty languages, each with
+# its frequency; its lists reach down to words seen about once in a billion (Zipf 1). Its data is CC BY-SA 4.0
+# (Robyn Speer et al., https://github.com/rspeer/wordfreq), and so is the list of words taken from it.
+WORDLIST = "best"
+
+
+def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
+    """The words of every language wordfreq lists that are one edit from one of `names` (in the
+    normaliser's form), each with the language it is most frequent in."""
+    import math
+
+    from plugwatch.text.misspelling import MIN_LETTERS, NearNames
+
+    try:
+        import wordfreq
+    except ImportError:
+        raise SystemExit("--near-words needs wordfreq: pip install -e '.[build]'") from None
+    names = set(names)
+    near = NearNames(dict.fromkeys(names, ""))  # one meaning: a word near two names is listed too
+    # A word of six or more letters one edit from a name begins or ends with the same three letters as the
+    # name, unless the edit swapped the middle two of a six-letter name: most words are passed over on that.
+    ends = {n[:3] for n in names} | {n[-3:] for n in names} | {n[:2] + n[3] for n in names if len(n) == 6}
+    longest = max(map(len, names)) + 1
+    latin = re.compile(r"[a-z]").search
+    best: dict[str, tuple[float, str]] = {}
+    for lang in sorted(wordfreq.available_languages(WORDLIST)):
+        for word, freq in wordfreq.get_frequency_dict(lang, WORDLIST).items():
+            if not MIN_LETTERS - 1 <= len(word) <= longest + 2 or not latin(word):
+                continue  # too short or long, or no Latin letter: never read as a misspelt name
+            form = word if word.isascii() and word.isalpha() and word.islower() else canonical_term(word)
+            if form[:3] not in ends and form[-3:] not in ends or form in names or not near.name_for(form):
+                continue
+            zipf = math.log10(freq * 1e9)
+            if form not in best or best[form][0] < zipf:
+                best[form] = (zipf, lang)
+    return {w: f"wordfreq:{lang}" for w, (_, lang) in best.items()}
+
+
+def near_name_words(terms: Iterable[Term]) -> dict[str, str]:
+    """Everyday words one edit from a name `misspelling.NearNames` looks for, with where they come from.
+    A word any language uses, however rarely, is a word: a misspelling dealers invent is in no list."""
+    from plugwatch.text.misspelling import is_candidate_name
+
+    names = {t.term for t in terms if is_candidate_name(t.term, t.kind, t.ambiguity)}
+    found = wordfreq_words(names)
+    found.update((w, "ours") for w in sorted(NEAR_NAME_EVERYDAY))
+    return found
+
+
+def write_near_words(words: dict[str, str], path: Path) -> None:
+    lines = ["# Everyday words one edit from a drug name: never read as its misspelling (see text/misspelling.py).",
+             "# Written by python3 -m plugwatch.tools.vocab_build --near-words. Columns: word, source (wordfreq:LANG:",
+             "# in wordfreq's word list of LANG, the language it is most frequent in; ours: found in non-offers). The words from wordfreq's lists are",
+             "# CC BY-SA 4.0 (wordfreq by Robyn Speer et al., https://github.com/rspeer/wordfreq, from Wikipedia,",
+             "# subtitles, news, books, web text and social media; its README lists the sources)."]
+    lines += [f"{w}\t{src}" for w, src in sorted(words.items())]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python3 -m plugwatch.tools.vocab_build", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--data", type=Path, required=True, help="the shared data folder (holds lexicons/)")
+    parser.add_argument("--data", type=Path, help="the shared data folder (holds lexicons/)")
     parser.add_argument("--curated", type=Path, default=DEFAULT_CURATED)
     parser.add_argument("--out", type=Path, default=DEFAULT_VOCABULARY)
+    parser.add_argument("--near-words", action="store_true",
+                        help=f"write {DEFAULT_NEAR_WORDS.name} from the shipped vocabulary instead")
     args = parser.parse_args(argv)
+    if args.near_words:
+        from plugwatch.text.vocabulary import read_terms
+
+        words = near_name_words(read_terms(DEFAULT_VOCABULARY.read_text(encoding="utf-8")))
+        write_near_words(words, DEFAULT_NEAR_WORDS)
+        print(f"wrote {len(words)} words to {DEFAULT_NEAR_WORDS}")
+        return 0
+    if args.data is None:
+        parser.error("--data is required to build the vocabulary")
     terms = build_vocabulary(args.data, args.curated)
     write_vocabulary(terms, args.out)
     counts: dict[str, int] = {}

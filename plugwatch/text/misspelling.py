@@ -1,0 +1,133 @@
+"""Drug names written one letter wrong: "ketamien", "Addeall", "Diizepam".
+
+Dealers misspell names to slip past word filters, and buyers misspell them anyway; the vocabulary lists
+the misspellings others collected, never the next one. A word of six or more Latin letters that no term
+matched and that is one edit (a letter dropped, added or changed, or two neighbours swapped) from an
+unambiguous drug name of six or more letters reads as that name (so a dropped letter is found in
+names of seven or more).
+
+Found with a deletion index: each name and its one-letter deletions point at the name, and a word's own
+deletions are looked up in it (a few dict lookups per long word, cached per word), then the edit is
+checked. Shorter names have too many everyday neighbours ("ultra"/Ultram, "estar"/esrar), and names
+in scripts whose words take prefixes and case endings (Cyrillic, Arabic, Hebrew) have the vocabulary's
+own derived forms instead. A word that any language uses, however rarely, is no misspelling, however
+near a name ("copains"/cocaine, "Kalium"/Valium, "ansvar"/Anavar, "kelamin"/ketamin, "fasting"/Fastin):
+`data/near_name_words.txt` lists the words of some forty languages' word lists (wordfreq's) one edit
+from a name, plus our own (written by `python -m plugwatch.tools.vocab_build --near-words`). What is
+left are the spellings no list has, which is what a dealer's new misspelling is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+MIN_LETTERS = 6
+MAX_LETTERS = 30  # the longest name ("methylenedioxymethamphetamine") has 29 letters
+_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]{{{MIN_LETTERS},{MAX_LETTERS}}}(?![^\W\d_])")
+_CACHE_SIZE = 50_000
+_UNSEEN = object()
+
+
+@dataclass(frozen=True, slots=True)
+class NearName:
+    start: int  # offsets into the text given to `find`
+    end: int
+    written: str
+    name: str
+
+
+def is_candidate_name(term: str, kind: str, ambiguity: str) -> bool:
+    """A listed drug name that may be found misspelt: one plain Latin word of MIN_LETTERS or more."""
+    return kind == "name" and ambiguity == "low" and len(term) >= MIN_LETTERS and term.isascii() and term.isalpha()
+
+
+def deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def one_edit(a: str, b: str) -> bool:
+    """a and b differ by exactly one dropped, added or changed letter, or one swap of neighbours."""
+    la, lb = len(a), len(b)
+    if a == b or abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < la and i < lb and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        return a[i + 1:] == b[i + 1:] or (
+            i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:])
+    return a[i + 1:] == b[i:] if la > lb else a[i:] == b[i + 1:]
+
+
+class NearNames:
+    """Finds words one edit from a name. `everyday` words are never read as a misspelling."""
+
+    def __init__(self, names: Mapping[str, Hashable] | Iterable[str], everyday: Iterable[str] = ()):
+        """`names` may map each name to what it means (its categories, say): a word one edit from two
+        names that mean the same ("ketamien": ketamine, ketamin) reads as the nearer in length."""
+        self._means = dict(names) if isinstance(names, Mapping) else {name: name for name in names}
+        index: dict[str, set[str]] = {}
+        for name in self._means:
+            for key in deletions(name) | {name}:
+                index.setdefault(key, set()).add(name)
+        self._index = {key: tuple(sorted(found)) for key, found in index.items()}
+        self._everyday = frozenset(everyday)
+        self._seen: dict[str, str | None] = {}
+
+    def __len__(self) -> int:
+        return len({n for found in self._index.values() for n in found})
+
+    def name_for(self, word: str) -> str | None:
+        """The name `word` is, or is a misspelling of; None when there is none, or two that mean different things."""
+        if word in self._seen:
+            return self._seen[word]
+        found = None
+        if word in self._means:
+            found = word  # the name itself, joined to a number ("diazepam10mg"), so no term matched it
+        elif MIN_LETTERS <= len(word) <= MAX_LETTERS and word.isascii() and word not in self._everyday:
+            index = self._index
+            near = set(index.get(word, ()))
+            for key in deletions(word):
+                near.update(index.get(key, ()))
+            near = {name for name in near if one_edit(word, name)}
+            if len({self._means[name] for name in near}) == 1:  # two meanings: no reading of either
+                found = min(near, key=lambda name: (abs(len(name) - len(word)), name))
+        if len(self._seen) >= _CACHE_SIZE:
+            self._seen.clear()
+        self._seen[word] = found
+        return found
+
+    def find(self, text: str, taken: list[tuple[int, int]] = ()) -> list[NearName]:
+        """Misspelt names in normalised `text`, outside the spans `taken` by terms found as written."""
+        seen = self._seen
+        for word in _WORD.findall(text):  # most texts: no name, and findall is the cheaper pass
+            name = seen.get(word, _UNSEEN)
+            if name is _UNSEEN:
+                name = self.name_for(word)
+            if name is not None:
+                break
+        else:
+            return []
+        out = []
+        for m in _WORD.finditer(text):
+            word = m.group()
+            name = seen.get(word, _UNSEEN)  # most words: one lookup, no name
+            if name is _UNSEEN:
+                name = self.name_for(word)
+            if name is None:
+                continue
+            start, end = m.span()
+            if not any(s < end and start < e for s, e in taken):
+                out.append(NearName(start, end, word, name))
+        return out
+
+
+@cache
+def near_name_words() -> frozenset[str]:
+    """Everyday words one edit from a name (the first column of data/near_name_words.txt)."""
+    text = (resources.files("plugwatch") / "data" / "near_name_words.txt").read_text(encoding="utf-8")
+    return frozenset(line.split("\t")[0] for line in text.splitlines() if line and not line.startswith("#"))

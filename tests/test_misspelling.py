@@ -1,0 +1,105 @@
+"""Drug names written one letter wrong (text/misspelling.py) and the evaluation's misspelling evasion."""
+
+import random
+
+import pytest
+
+from plugwatch.text.misspelling import NearNames, near_name_words, one_edit
+from plugwatch.text.normalize import normalize
+from plugwatch.text.vocabulary import Vocabulary
+from plugwatch.tools import vocab_build
+from plugwatch.tools.evasion import TRAINED, TRANSFORMS, drug_words, misspell
+
+
+@pytest.mark.parametrize(("a", "b", "near"), [
+    ("ketamien", "ketamine", True),   # neighbours swapped
+    ("adderal", "adderall", True),    # dropped
+    ("xanaxx", "xanax", True),        # added
+    ("diizepam", "diazepam", True),   # changed
+    ("ketamine", "ketamine", False),  # the same word is no edit
+    ("katamien", "ketamine", False),  # two edits
+    ("ketmanie", "ketamine", False),  # a swap of letters that are not neighbours
+])
+def test_one_edit(a, b, near):
+    assert one_edit(a, b) is near
+    assert one_edit(b, a) is near
+
+
+def test_names_found_written_wrong_and_everyday_neighbours_left_alone():
+    names = NearNames(["ketamine", "adderall", "diazepam", "morphine", "attentin"], everyday=["attention", "morphing"])
+    assert names.name_for("ketamien") == "ketamine"
+    assert names.name_for("addeall") == "adderall"
+    assert names.name_for("morphing") is None and names.name_for("attention") is None
+    assert names.name_for("diazepam") == "diazepam"  # the name itself, when no term matched it (joined to digits)
+    assert names.name_for("kitten") is None
+    found = names.find("got ketamien and diazepam10mg, dm", taken=[])
+    assert [(f.written, f.name, f.start, f.end) for f in found] == [("ketamien", "ketamine", 4, 12),
+                                                                      ("diazepam", "diazepam", 17, 25)]
+    assert names.find("got ketamien", taken=[(4, 12)]) == []  # a term found as written keeps its span
+
+
+def test_a_word_near_two_names_reads_as_one_only_when_they_mean_the_same():
+    same = NearNames({"ketamine": "dissociative", "ketamin": "dissociative"})
+    assert same.name_for("ketamien") == "ketamine"  # one edit from both; the nearer in length
+    assert same.name_for("ketamn") == "ketamin"
+    apart = NearNames({"tramadol": "opioid", "trazodol": "other"})
+    assert apart.name_for("trazadol") is None
+
+
+def test_shipped_vocabulary_reads_misspelt_names_and_not_everyday_words():
+    voc = Vocabulary.default()
+    text = normalize("Vendo ketamna, Diizepam 10mg y Addearll. Attention: heroine of the film").text
+    found = {(f.written, f.name) for f in voc.near_names().find(text, [(m.start, m.end) for m in voc.find(text)])}
+    assert ("diizepam", "diazepam") in found and ("addearll", "adderall") in found
+    assert not {w for w, _ in found} & {"attention", "heroine"}
+    assert voc.terms_named("diazepam") and all(t.term == "diazepam" for t in voc.terms_named("diazepam"))
+
+
+def test_shipped_near_words_are_what_the_build_tool_writes(tmp_path):
+    voc = Vocabulary.default()
+    out = tmp_path / "near.txt"
+    vocab_build.write_near_words(vocab_build.near_name_words(voc.terms), out)
+    shipped = (vocab_build.DEFAULT_NEAR_WORDS).read_text(encoding="utf-8")
+    assert out.read_text(encoding="utf-8") == shipped, "run: python -m plugwatch.tools.vocab_build --near-words"
+    assert {"attention", "tambien", "heroine"} <= near_name_words()
+
+
+def test_misspelt_name_is_drug_evidence_with_a_reason_naming_both_spellings():
+    from plugwatch.detect.detector import Detector
+    from plugwatch.model import Item
+    from plugwatch.pipeline import identifiers_for
+
+    detector = Detector.load()
+    items = [Item(platform="generic", native_id=str(i), text=t) for i, t in enumerate([
+        "LIMITED TIME **$50 for 5x 30mg Addearll",
+        "LIMITED TIME **$50 for 5x 30mg Adderall",
+        "Loved the heroine of that film, tickets $12 each, DM me",
+    ])]
+    wrong, right, film = detector.verdicts([(it, identifiers_for(it, None)) for it in items])
+    assert wrong.flagged and right.flagged and not film.flagged
+    assert abs(wrong.score - right.score) < 0.05
+    assert any("'addearll' read as 'adderall'" in r.meaning for r in wrong.reasons)
+    assert "stimulant" in wrong.drugs
+
+
+def test_misspell_transform_changes_one_inner_letter_of_drug_words_only():
+    text = "Got Xanax and Ketamine tonight, DM for prices"
+    assert drug_words(text) == {"xanax", "ketamine"}
+    out = misspell(text, random.Random(3))
+    assert out == misspell(text, random.Random(3))  # deterministic for a given generator
+    words, new = text.split(), out.split()
+    changed = [(a, b) for a, b in zip(words, new, strict=True) if a != b]
+    assert {a.strip(",") for a, _ in changed} == {"Xanax", "Ketamine"}
+    for a, b in changed:
+        assert a[0] == b[0] and a[-1] == b[-1] and abs(len(a) - len(b)) <= 1
+
+
+def test_training_copies_with_the_transforms_the_model_was_trained_with():
+    from plugwatch.detect.datasets import Example
+    from plugwatch.detect.training import with_evasions
+
+    assert "misspell" in TRANSFORMS and "misspell" not in TRAINED
+    examples = [Example(f"d{i}", f"selling ketamine and xanax number {i}, dm", "sale", "dev", "x", "en", None, "x")
+                for i in range(60)]
+    names = {ex.id.split("~")[1] for ex in with_evasions(examples, seed=0) if "~" in ex.id}
+    assert names and names <= set(TRAINED)
