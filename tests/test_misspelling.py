@@ -1,14 +1,11 @@
 """Drug names written one letter wrong (text/misspelling.py) and the evaluation's misspelling evasion."""
 
-import random
-
 import pytest
 
 from plugwatch.text.misspelling import NearNames, near_name_words, one_edit
 from plugwatch.text.normalize import normalize
 from plugwatch.text.vocabulary import Vocabulary
 from plugwatch.tools import vocab_build
-from plugwatch.tools.evasion import TRAINED, TRANSFORMS, drug_words, misspell
 
 
 @pytest.mark.parametrize(("a", "b", "near"), [
@@ -61,7 +58,48 @@ def test_shipped_near_words_are_what_the_build_tool_writes(tmp_path):
     vocab_build.write_near_words(vocab_build.near_name_words(voc.terms), out)
     shipped = (vocab_build.DEFAULT_NEAR_WORDS).read_text(encoding="utf-8")
     assert out.read_text(encoding="utf-8") == shipped, "run: python -m plugwatch.tools.vocab_build --near-words"
-    assert {"attention", "tambien", "heroine"} <= near_name_words()
+    # Words of every language the lists cover, the ones an earlier version read as names among them.
+    assert {"attention", "tambien", "heroine", "copains", "kalium", "ansvar", "kelamin", "fasting", "solana",
+            "coaxial", "herois"} <= near_name_words()
+
+
+def test_everyday_sale_posts_around_words_near_a_name_read_no_drug():
+    from plugwatch.model import Item
+    from plugwatch.signals.base import Context
+    from plugwatch.signals.drug_terms import drug_terms
+
+    for text in ["Je vends mon vélo à mes copains, 50€, envoyez moi un mp",
+                 "Verkaufe Kalium Magnesium Tabletten, 100 Stück für 10€, PN",
+                 "Säljer bil, köparen tar ansvar för frakt, 20000 kr, pm",
+                 "Dicari karyawan toko, jenis kelamin: pria, gaji 5jt, hubungi WA",
+                 "Vendo bonecos dos heróis da Marvel, R$50 cada, chama no zap"]:
+        ctx = Context(Item(platform="generic", native_id="1", text=text), normalize(text), [], None)
+        assert not [h for h in drug_terms(ctx) if "read as" in h.meaning], text
+
+
+def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
+    from plugwatch.model import Item
+    from plugwatch.signals.base import Context
+    from plugwatch.signals.drug_terms import drug_terms
+
+    def read(text):
+        ctx = Context(Item(platform="generic", native_id="1", text=text), normalize(text), [], None)
+        return [h.meaning for h in drug_terms(ctx) if "read as" in h.meaning]
+
+    assert read("say hi to Valuim, my neighbour's new puppy") == []  # nothing of a drug around it
+    assert any("'valuim' read as 'valium'" in m for m in read("valuim 10mg, dm me"))  # a quantity
+    assert any("'valuim' read as 'valium'" in m for m in read("valuim 5 for $20"))  # a price
+    assert any("'valuim' read as 'valium'" in m for m in read("xanax and valuim, dm me"))  # another drug named
+
+
+def test_long_runs_of_letters_are_no_word():
+    import time
+
+    names = Vocabulary.default().near_names()
+    start = time.perf_counter()
+    assert names.find("diizepam" * 5000) == [] and names.find("x" * 100_000 + " diizepam 10mg") != []
+    assert names.name_for("diizepam" + "a" * 30) is None
+    assert time.perf_counter() - start < 5  # was 4 s and 1 GB for 30,000 letters; a bound, not a timing
 
 
 def test_misspelt_name_is_drug_evidence_with_a_reason_naming_both_spellings():
@@ -80,26 +118,3 @@ def test_misspelt_name_is_drug_evidence_with_a_reason_naming_both_spellings():
     assert abs(wrong.score - right.score) < 0.05
     assert any("'addearll' read as 'adderall'" in r.meaning for r in wrong.reasons)
     assert "stimulant" in wrong.drugs
-
-
-def test_misspell_transform_changes_one_inner_letter_of_drug_words_only():
-    text = "Got Xanax and Ketamine tonight, DM for prices"
-    assert drug_words(text) == {"xanax", "ketamine"}
-    out = misspell(text, random.Random(3))
-    assert out == misspell(text, random.Random(3))  # deterministic for a given generator
-    words, new = text.split(), out.split()
-    changed = [(a, b) for a, b in zip(words, new, strict=True) if a != b]
-    assert {a.strip(",") for a, _ in changed} == {"Xanax", "Ketamine"}
-    for a, b in changed:
-        assert a[0] == b[0] and a[-1] == b[-1] and abs(len(a) - len(b)) <= 1
-
-
-def test_training_copies_with_the_transforms_the_model_was_trained_with():
-    from plugwatch.detect.datasets import Example
-    from plugwatch.detect.training import with_evasions
-
-    assert "misspell" in TRANSFORMS and "misspell" not in TRAINED
-    examples = [Example(f"d{i}", f"selling ketamine and xanax number {i}, dm", "sale", "dev", "x", "en", None, "x")
-                for i in range(60)]
-    names = {ex.id.split("~")[1] for ex in with_evasions(examples, seed=0) if "~" in ex.id}
-    assert names and names <= set(TRAINED)

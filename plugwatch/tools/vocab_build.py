@@ -383,12 +383,6 @@ def write_vocabulary(terms: Iterable[Term], path: Path) -> None:
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-# Everyday words one edit from a drug name that the sentence encoder's word list lacks, found in the
-# shared data's and our own non-offers ("candies"/mandies, "kalian"/Kadian: Indonesian "you all";
-# "betalar"/Ketalar: Swedish "pays"; "ashish"/hashish: a first name).
-NEAR_NAME_EVERYDAY = frozenset(
-    """approx ashish betalar candies chinga clones finder heroine kalian minhas morphing sablon""".split()
-)
 DEFAULT_NEAR_WORDS = DEFAULT_VOCABULARY.with_name("near_name_words.txt")
 
 
@@ -436,15 +430,13 @@ def near_name_words(terms: Iterable[Term]) -> dict[str, str]:
     from plugwatch.text.misspelling import is_candidate_name
 
     names = {t.term for t in terms if is_candidate_name(t.term, t.kind, t.ambiguity)}
-    found = wordfreq_words(names)
-    found.update((w, "ours") for w in sorted(NEAR_NAME_EVERYDAY))
-    return found
+    return wordfreq_words(names)
 
 
 def write_near_words(words: dict[str, str], path: Path) -> None:
     lines = ["# Everyday words one edit from a drug name: never read as its misspelling (see text/misspelling.py).",
              "# Written by python3 -m plugwatch.tools.vocab_build --near-words. Columns: word, source (wordfreq:LANG:",
-             "# in wordfreq's word list of LANG, the language it is most frequent in; ours: found in non-offers). The words from wordfreq's lists are",
+             "# in wordfreq's word list of LANG, the language it is most frequent in). The words from wordfreq's lists are",
              "# CC BY-SA 4.0 (wordfreq by Robyn Speer et al., https://github.com/rspeer/wordfreq, from Wikipedia,",
              "# subtitles, news, books, web text and social media; its README lists the sources)."]
     lines += [f"{w}\t{src}" for w, src in sorted(words.items())]
