@@ -65,8 +65,7 @@ def test_shipped_near_words_are_what_the_build_tool_writes(tmp_path):
 
 def test_everyday_sale_posts_around_words_near_a_name_read_no_drug():
     from plugwatch.model import Item
-    from plugwatch.signals.base import Context
-    from plugwatch.signals.drug_terms import drug_terms
+    from plugwatch.signals import Context, run_signals
 
     for text in ["Je vends mon vélo à mes copains, 50€, envoyez moi un mp",
                  "Verkaufe Kalium Magnesium Tabletten, 100 Stück für 10€, PN",
@@ -74,22 +73,22 @@ def test_everyday_sale_posts_around_words_near_a_name_read_no_drug():
                  "Dicari karyawan toko, jenis kelamin: pria, gaji 5jt, hubungi WA",
                  "Vendo bonecos dos heróis da Marvel, R$50 cada, chama no zap"]:
         ctx = Context(Item(platform="generic", native_id="1", text=text), normalize(text), [], None)
-        assert not [h for h in drug_terms(ctx) if "read as" in h.meaning], text
+        assert not [h for h in run_signals(ctx) if "read as" in h.meaning], text
 
 
 def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
     from plugwatch.model import Item
-    from plugwatch.signals.base import Context
-    from plugwatch.signals.drug_terms import drug_terms
+    from plugwatch.signals import Context, run_signals
 
     def read(text):
         ctx = Context(Item(platform="generic", native_id="1", text=text), normalize(text), [], None)
-        return [h.meaning for h in drug_terms(ctx) if "read as" in h.meaning]
+        return [h.meaning for h in run_signals(ctx) if "read as" in h.meaning]
 
     assert read("say hi to Valuim, my neighbour's new puppy") == []  # nothing of a drug around it
     assert any("'valuim' read as 'valium'" in m for m in read("valuim 10mg, dm me"))  # a quantity
     assert any("'valuim' read as 'valium'" in m for m in read("valuim 5 for $20"))  # a price
-    assert any("'valuim' read as 'valium'" in m for m in read("xanax and valuim, dm me"))  # another drug named
+    assert any("'valuim' read as 'valium'" in m for m in read("xanax and valuim"))  # another drug named
+    assert any("'valuim' read as 'valium'" in m for m in read("got valuim, dm me"))  # a sale or contact cue
 
 
 def test_long_runs_of_letters_are_no_word():

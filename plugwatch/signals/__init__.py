@@ -4,11 +4,11 @@ A new signal is a module with a `SIGNAL` and one entry in `SIGNALS`; the feature
 model features (`detect/features.py` checks on load).
 """
 
-from plugwatch.signals import commerce, cues, drug_terms, handles, identifiers, site_terms
+from plugwatch.signals import commerce, cues, drug_terms, handles, identifiers, misspelt_names, site_terms
 from plugwatch.signals.base import Context, Hit, Signal
 
 SIGNALS: tuple[Signal, ...] = tuple(sorted((drug_terms.SIGNAL, identifiers.SIGNAL, commerce.SIGNAL, cues.SIGNAL,
-                                            handles.SIGNAL, site_terms.SIGNAL),
+                                            handles.SIGNAL, site_terms.SIGNAL, misspelt_names.SIGNAL),
                                            key=lambda s: (s.cost, s.name)))
 
 

@@ -40,7 +40,7 @@ _UNSPACED_BEFORE = r"(?<=[\u0e00-\u0e4f\u0e5a-\u0e7f\u3040-\u30ff\u3400-\u9fff])
 _THOUSANDS_DONG = r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+\s?(?:d\b|₫)"
 # Rupiah are written "Rp 150.000", "Rp150rb" or "rp 2jt": thousands, so "rp 5" (role-play) is not one.
 _RUPIAH = r"(?<![\w.])rp\.?\s?(?:\d{1,3}(?:[.,]\d{3})+|\d{4,9}|\d{1,4}(?:[.,]\d)?\s?(?:rb|k|jt)\b)"
-PRICE = compile_fast(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?:(?<![\w.])|{_UNSPACED_BEFORE}){_NUM}{_CUR_AFTER}|"
+_PRICE = compile_fast(rf"(?<![\w.]){_CUR_BEFORE}{_NUM}(?:\s?k)?\b|(?:(?<![\w.])|{_UNSPACED_BEFORE}){_NUM}{_CUR_AFTER}|"
                       rf"{_THOUSANDS_DONG}|{_RUPIAH}")
 PER_UNIT = compile_fast(
     rf"(?:{_CUR_BEFORE}?{_NUM}{_CUR_AFTER}?)\s?(?:/|per|a|each|por|le|pro|al|per\s|за|za)\s?"
@@ -64,7 +64,7 @@ _DIGIT = re.compile(r"\d")
 _PAIR_GAP = re.compile(r"[\s:=\-–—@/|,(]{0,4}(?:(?:for|a|por|voor|fur|für|per|za|за|pour|için|icin)[\s:]{1,2})?")
 _PAIR_GAP_MAX = 8
 _COUNT_FOR = re.compile(r"(?<![\w.,/])\d{1,4}\s?(?:for|por|voor|fur|für|pour|za|за|x)\s?$")  # "10 for $100"
-# Every match of PER_UNIT, PRICE and _MENU_LINE has a digit (of _NUM) at most DIGIT_LEAD characters after
+# Every match of PER_UNIT, _PRICE and _MENU_LINE has a digit (of _NUM) at most DIGIT_LEAD characters after
 # its start: the longest currency written before a number ("usd ", "eur ") is four characters.
 DIGIT_LEAD = 4
 
@@ -100,7 +100,7 @@ def commerce(ctx: Context) -> list[Hit]:
         return []
     for m in digit_led(PER_UNIT, text):
         hits.append(Hit("commerce", "price:per_unit", "price per unit", m.start(), m.end()))
-    prices = list(digit_led(PRICE, text))
+    prices = list(digit_led(_PRICE, text))
     for m in prices:
         hits.append(Hit("commerce", "price", "price", m.start(), m.end()))
     for m in quantities:

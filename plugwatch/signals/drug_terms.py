@@ -15,13 +15,13 @@ from functools import cache
 from itertools import groupby
 
 from plugwatch.signals.base import Context, Hit, Signal, text_and_bio
-from plugwatch.signals.commerce import PER_UNIT, PRICE, QUANTITY, digit_led_search
+from plugwatch.signals.commerce import PER_UNIT, QUANTITY, digit_led_search
 from plugwatch.text.vocabulary import TermMatch, Vocabulary, blank_non_word, category_context, drug_names
 
 NEAR = 40  # characters either side: a phrase, not the whole post
 
 
-def _meaning(term) -> str:
+def term_meaning(term) -> str:
     what = term.drug if term.drug and term.drug.lower() != term.term else term.category
     return f"= {what} ({term.category}, {term.ambiguity} ambiguity)"
 
@@ -57,17 +57,17 @@ def _padded_context() -> dict[str, tuple[str, ...]]:
     return {category: tuple(f" {w} " for w in words) for category, words in category_context().items()}
 
 
-def _words_near(text: str, start: int, end: int) -> str:
-    """The words around start:end, space-padded, for `_has_context_word`."""
+def words_near(text: str, start: int, end: int) -> str:
+    """The words around start:end, space-padded, for `has_context_word`."""
     window = text[max(0, start - NEAR):end + NEAR]
     return f" {' '.join(blank_non_word(window).split())} "
 
 
-def _has_context_word(words_near: str, category: str) -> bool:
+def has_context_word(words_near: str, category: str) -> bool:
     return any(w in words_near for w in _padded_context().get(category, ()))
 
 
-def _quantity_near(text: str, start: int, end: int) -> bool:
+def quantity_near(text: str, start: int, end: int) -> bool:
     window = text[max(0, start - NEAR):end + NEAR]
     return bool(QUANTITY.search(window) or digit_led_search(PER_UNIT, window))
 
@@ -81,12 +81,12 @@ def _readings(text: str, group: list[TermMatch], named: set[str]) -> list[tuple[
     if name is not None:
         meaning = f"= part of '{name.name}' ({name.category} {name.kind})"
         return [(m, name.category, meaning) for m in group]
-    near = _words_near(text, m0.start, m0.end) if any(m.term.category not in named for m in group) else ""
+    near = words_near(text, m0.start, m0.end) if any(m.term.category not in named for m in group) else ""
     # Every reading of the word has the same span, so the same words around it.
-    supported = [m for m in group if m.term.category in named or _has_context_word(near, m.term.category)]
-    if not supported and _quantity_near(text, m0.start, m0.end):
+    supported = [m for m in group if m.term.category in named or has_context_word(near, m.term.category)]
+    if not supported and quantity_near(text, m0.start, m0.end):
         supported = group
-    kept = [(m, m.term.category, _meaning(m.term)) for m in supported]
+    kept = [(m, m.term.category, term_meaning(m.term)) for m in supported]
     dropped = [(m, None, f"= everyday word here (slang for {m.term.drug or m.term.category} only in a drug "
                          "context)") for m in group if m not in supported]
     return kept + dropped
@@ -108,40 +108,8 @@ class _Readings:
             hit.category, hit.meaning, hit.pending = category, meaning, None
 
 
-def _misspelt_hits(text: str, vocabulary: Vocabulary, taken: list[tuple[int, int]], named: set[str],
-                   in_bio: bool) -> list[Hit]:
-    """Names written one letter wrong (text/misspelling.py), weighed as the name's own term when the post
-    bears the reading out much as it would an ambiguous word's: it names a drug elsewhere, or a price, a
-    quantity or a word of the name's context is near. A word no list has may still be a word (a surname, a
-    brand, a language the lists lack), and an everyday post does not read as a drug menu around it."""
-    hits = []
-    for near in vocabulary.near_names().find(text, taken):
-        terms = vocabulary.terms_named(near.name)
-        if near.written != near.name and not _supported(text, near.start, near.end, {t.category for t in terms}, named):
-            continue
-        for term in terms:
-            meaning = _meaning(term) if near.written == near.name else (
-                f"= {term.drug or near.name} ({term.category}; '{near.written}' read as '{near.name}')")
-            hits.append(Hit("drug_term", f"drug:{MISSPELT_FEATURE}", meaning, near.start, near.end,
-                            category=term.category, in_bio=in_bio))
-    return hits
-
-
-def _supported(text: str, start: int, end: int, categories: set[str], named: set[str]) -> bool:
-    if named:
-        return True  # a menu: the post names a drug without doubt
-    if _quantity_near(text, start, end) or digit_led_search(PRICE, text[max(0, start - NEAR):end + NEAR]):
-        return True
-    near = _words_near(text, start, end)
-    return any(_has_context_word(near, c) for c in categories)
-
-
-MISSPELT_FEATURE = "low"
-
-
 def _term_hits(text: str, in_bio: bool) -> list[Hit]:
-    vocabulary = Vocabulary.default()
-    matches = [m for m in vocabulary.find(text) if not _is_unit(text, m.start, m.end)]
+    matches = [m for m in Vocabulary.default().find(text) if not _is_unit(text, m.start, m.end)]
     # Categories the post names without doubt: terms (emoji codes too) that are not ambiguous themselves.
     named = {m.term.category for m in matches if m.term.ambiguity != "high"}
     hits = []
@@ -152,11 +120,10 @@ def _term_hits(text: str, in_bio: bool) -> list[Hit]:
                 doubtful.append(m)
             else:
                 feature = f"drug:{'emoji' if m.term.kind == 'emoji' else m.term.ambiguity}"
-                hits.append(Hit("drug_term", feature, _meaning(m.term), m.start, m.end, category=m.term.category,
+                hits.append(Hit("drug_term", feature, term_meaning(m.term), m.start, m.end, category=m.term.category,
                                 in_bio=in_bio))
         if doubtful:
             hits.extend(_Readings(text, doubtful, named, in_bio).hits)
-    hits += _misspelt_hits(text, vocabulary, [(m.start, m.end) for m in matches], named, in_bio)
     return hits
 
 

@@ -1,0 +1,54 @@
+"""Drug names written one letter wrong ("Diizepam", "Addearll"), read as the name.
+
+Runs after the cheaper signals because it weighs what they found: a word no word list has may still be a
+word (a surname, a brand, a language the lists lack), so a misspelt name counts only where the post
+bears the reading out, as an ambiguous word's reading must be: it names a drug without doubt, gives a
+price or quantity, has a sale, contact or other cue or an off-platform identifier, or a word of the
+name's context is near. The name's hit is the vocabulary term's own (signal `drug_term`, its feature and
+category), so the models weigh and mask it as they do the name written right. Finding the words is
+`text/misspelling.py`.
+"""
+
+from __future__ import annotations
+
+from plugwatch.signals.base import Context, Hit, Signal
+from plugwatch.signals.drug_terms import has_context_word, term_meaning, words_near
+from plugwatch.text.vocabulary import Vocabulary
+
+BEARS_OUT = frozenset({"commerce", "cue", "identifier"})  # signals whose any hit says drugs or a sale
+
+
+def _bears_out(hits: list[Hit], text: str, start: int, end: int, categories: set[str]) -> bool:
+    if any(h.signal in BEARS_OUT or (h.signal in ("drug_term", "site_term") and h.feature != "drug:high")
+           for h in hits):
+        return True
+    near = words_near(text, start, end)
+    return any(has_context_word(near, c) for c in categories)
+
+
+def _find(text: str, in_bio: bool, hits: list[Hit]) -> list[Hit]:
+    vocabulary = Vocabulary.default()
+    taken = [(h.start, h.end) for h in hits if h.signal in ("drug_term", "site_term")]
+    out = []
+    for near in vocabulary.near_names().find(text, taken):
+        terms = vocabulary.terms_named(near.name)
+        exact = near.written == near.name  # the name joined to a number ("diazepam10mg"): no term matched it
+        if not exact and not _bears_out(hits, text, near.start, near.end, {t.category for t in terms}):
+            continue
+        for term in terms:
+            meaning = term_meaning(term) if exact else (
+                f"= {term.drug or near.name} ({term.category}; '{near.written}' read as '{near.name}')")
+            out.append(Hit("drug_term", f"drug:{term.ambiguity}", meaning, near.start, near.end,
+                           category=term.category, in_bio=in_bio))
+    return out
+
+
+def misspelt_names(ctx: Context) -> list[Hit]:
+    """Misspelt drug names in the text and the author's bio, each weighed against its own text's hits."""
+    found = _find(ctx.norm.text, False, [h for h in ctx.hits if not h.in_bio])
+    if ctx.bio is not None:
+        found += _find(ctx.bio.text, True, [h for h in ctx.hits if h.in_bio])
+    return found
+
+
+SIGNAL = Signal("misspelt_name", cost=3, run=misspelt_names, features=("drug:low", "drug:medium"))
