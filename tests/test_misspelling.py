@@ -2,7 +2,7 @@
 
 import pytest
 
-from plugwatch.text.misspelling import NearNames, near_name_words, one_edit
+from plugwatch.text.misspelling import NearNames, common_terms, near_name_words, one_edit
 from plugwatch.text.normalize import normalize
 from plugwatch.text.vocabulary import Vocabulary
 from plugwatch.tools import vocab_build
@@ -61,6 +61,9 @@ def test_shipped_near_words_are_what_the_build_tool_writes(tmp_path):
     # Words of every language the lists cover, the ones an earlier version read as names among them.
     assert {"attention", "tambien", "heroine", "copains", "kalium", "ansvar", "kelamin", "fasting", "solana",
             "coaxial", "herois"} <= near_name_words()
+    # Street terms that are everyday words themselves: a misspelt "footballs" is a misspelt football.
+    assert {"crystal", "footballs", "pretendo", "indica"} <= common_terms()
+    assert "sizzurp" not in common_terms() and "sizzurp" not in near_name_words()
 
 
 def test_everyday_sale_posts_around_words_near_a_name_read_no_drug():
@@ -89,6 +92,8 @@ def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
     assert any("'valuim' read as 'valium'" in m for m in read("valuim 5 for $20"))  # a price
     assert any("'valuim' read as 'valium'" in m for m in read("xanax and valuim"))  # another drug named
     assert any("'valuim' read as 'valium'" in m for m in read("got valuim, dm me"))  # a sale or contact cue
+    assert any("'sizzrup' read as" in m for m in read("sizzrup 4oz $60"))  # a street term, no everyday word
+    assert read("selling footbals, $20 each, dm") == []  # "footballs" is one, and not looked for
 
 
 def test_long_runs_of_letters_are_no_word():

@@ -26,6 +26,9 @@ from functools import cache
 from importlib import resources
 
 MIN_LETTERS = 6
+# Drug names, and street terms that are no everyday word of their own (data/near_name_words.txt lists the
+# street terms that are: "crystal", "footballs", "pretendo", whose misspellings are everyday misspellings).
+CANDIDATES = {("name", "low"), ("street", "medium")}
 MAX_LETTERS = 30  # the longest name ("methylenedioxymethamphetamine") has 29 letters
 _WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]{{{MIN_LETTERS},{MAX_LETTERS}}}(?![^\W\d_])")
 _CACHE_SIZE = 50_000
@@ -42,7 +45,7 @@ class NearName:
 
 def is_candidate_name(term: str, kind: str, ambiguity: str) -> bool:
     """A listed drug name that may be found misspelt: one plain Latin word of MIN_LETTERS or more."""
-    return kind == "name" and ambiguity == "low" and len(term) >= MIN_LETTERS and term.isascii() and term.isalpha()
+    return (kind, ambiguity) in CANDIDATES and len(term) >= MIN_LETTERS and term.isascii() and term.isalpha()
 
 
 def deletions(word: str) -> set[str]:
@@ -126,8 +129,20 @@ class NearNames:
         return out
 
 
+COMMON = "common:"  # the second column of a street term that is an everyday word itself
+
+
 @cache
-def near_name_words() -> frozenset[str]:
-    """Everyday words one edit from a name (the first column of data/near_name_words.txt)."""
+def _near_words_file() -> tuple[tuple[str, str], ...]:
     text = (resources.files("plugwatch") / "data" / "near_name_words.txt").read_text(encoding="utf-8")
-    return frozenset(line.split("\t")[0] for line in text.splitlines() if line and not line.startswith("#"))
+    return tuple(tuple(line.split("\t")[:2]) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def near_name_words() -> frozenset[str]:
+    """Everyday words one edit from a name: never read as its misspelling."""
+    return frozenset(word for word, source in _near_words_file() if not source.startswith(COMMON))
+
+
+def common_terms() -> frozenset[str]:
+    """Street terms that are everyday words themselves: their misspellings are not looked for."""
+    return frozenset(word for word, source in _near_words_file() if source.startswith(COMMON))

@@ -392,17 +392,43 @@ DEFAULT_NEAR_WORDS = DEFAULT_VOCABULARY.with_name("near_name_words.txt")
 WORDLIST = "best"
 
 
-def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
-    """The words of every language wordfreq lists that are one edit from one of `names` (in the
-    normaliser's form), each with the language it is most frequent in."""
-    import math
+COMMON_ZIPF = 2.0  # about once in ten million words: "edibles" 2.9, "footballs" 2.7, "doobie" 2.5, "spliff" 2.3
 
-    from plugwatch.text.misspelling import MIN_LETTERS, NearNames
 
+def _wordfreq():
     try:
         import wordfreq
     except ImportError:
         raise SystemExit("--near-words needs wordfreq: pip install -e '.[build]'") from None
+    return wordfreq
+
+
+def _zipf(freq: float) -> float:
+    import math
+
+    return math.log10(freq * 1e9)
+
+
+def common_street_terms(terms: Iterable[str]) -> dict[str, str]:
+    """The street terms any language uses as an everyday word at COMMON_ZIPF or more, with the language it is
+    most frequent in: a misspelt "footballs" is a misspelt football, whatever else the word means."""
+    wordfreq = _wordfreq()
+    terms = set(terms)
+    best: dict[str, tuple[float, str]] = {}
+    for lang in sorted(wordfreq.available_languages(WORDLIST)):
+        freqs = wordfreq.get_frequency_dict(lang, WORDLIST)
+        for term in terms:
+            if (freq := freqs.get(term)) and _zipf(freq) >= COMMON_ZIPF and best.get(term, (0.0,))[0] < _zipf(freq):
+                best[term] = (_zipf(freq), lang)
+    return {t: f"common:{lang}" for t, (_, lang) in best.items()}
+
+
+def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
+    """The words of every language wordfreq lists that are one edit from one of `names` (in the
+    normaliser's form), each with the language it is most frequent in."""
+    from plugwatch.text.misspelling import MIN_LETTERS, NearNames
+
+    wordfreq = _wordfreq()
     names = set(names)
     near = NearNames(dict.fromkeys(names, ""))  # one meaning: a word near two names is listed too
     # A word of six or more letters one edit from a name begins or ends with the same three letters as the
@@ -418,27 +444,30 @@ def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
             form = word if word.isascii() and word.isalpha() and word.islower() else canonical_term(word)
             if form[:3] not in ends and form[-3:] not in ends or form in names or not near.name_for(form):
                 continue
-            zipf = math.log10(freq * 1e9)
-            if form not in best or best[form][0] < zipf:
-                best[form] = (zipf, lang)
+            if form not in best or best[form][0] < _zipf(freq):
+                best[form] = (_zipf(freq), lang)
     return {w: f"wordfreq:{lang}" for w, (_, lang) in best.items()}
 
 
 def near_name_words(terms: Iterable[Term]) -> dict[str, str]:
-    """Everyday words one edit from a name `misspelling.NearNames` looks for, with where they come from.
-    A word any language uses, however rarely, is a word: a misspelling dealers invent is in no list."""
+    """What `misspelling.NearNames` leaves alone, with where it comes from: street terms that are everyday
+    words themselves, and everyday words one edit from a name or term it looks for. A word any language uses,
+    however rarely, is a word: a misspelling dealers invent is in no list."""
     from plugwatch.text.misspelling import is_candidate_name
 
-    names = {t.term for t in terms if is_candidate_name(t.term, t.kind, t.ambiguity)}
-    return wordfreq_words(names)
+    terms = [t for t in terms if is_candidate_name(t.term, t.kind, t.ambiguity)]
+    common = common_street_terms({t.term for t in terms if t.kind == "street"})
+    return common | wordfreq_words({t.term for t in terms if not (t.kind == "street" and t.term in common)})
 
 
 def write_near_words(words: dict[str, str], path: Path) -> None:
-    lines = ["# Everyday words one edit from a drug name: never read as its misspelling (see text/misspelling.py).",
-             "# Written by python3 -m plugwatch.tools.vocab_build --near-words. Columns: word, source (wordfreq:LANG:",
-             "# in wordfreq's word list of LANG, the language it is most frequent in). The words from wordfreq's lists are",
-             "# CC BY-SA 4.0 (wordfreq by Robyn Speer et al., https://github.com/rspeer/wordfreq, from Wikipedia,",
-             "# subtitles, news, books, web text and social media; its README lists the sources)."]
+    lines = ["# What text/misspelling.py never reads as a misspelt drug name. Written by python3 -m",
+             "# plugwatch.tools.vocab_build --near-words. Columns: word, source. wordfreq:LANG: an everyday word",
+             "# one edit from a name or street term, in wordfreq's word list of LANG (the language it is most",
+             f"# frequent in); common:LANG: a street term that is an everyday word itself (Zipf {COMMON_ZIPF} or more in",
+             "# LANG), whose misspellings are not looked for. The words from wordfreq's lists are CC BY-SA 4.0",
+             "# (wordfreq by Robyn Speer et al., https://github.com/rspeer/wordfreq, from Wikipedia, subtitles,",
+             "# news, books, web text and social media; its README lists the sources)."]
     lines += [f"{w}\t{src}" for w, src in sorted(words.items())]
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
