@@ -58,9 +58,13 @@ def test_shipped_near_words_are_what_the_build_tool_writes(tmp_path):
     vocab_build.write_near_words(vocab_build.near_name_words(voc.terms), out)
     shipped = (vocab_build.DEFAULT_NEAR_WORDS).read_text(encoding="utf-8")
     assert out.read_text(encoding="utf-8") == shipped, "run: python -m plugwatch.tools.vocab_build --near-words"
-    # Words of every language the lists cover, the ones an earlier version read as names among them.
-    assert {"attention", "tambien", "heroine", "copains", "kalium", "ansvar", "kelamin", "fasting", "solana",
-            "coaxial", "herois"} <= near_name_words()
+    # Words of every language the lists cover, the ones an earlier version read as names among them: listed,
+    # or no longer near a name once misspellings keep a word's ends.
+    assert {"attention", "copains", "ansvar", "kelamin", "coaxial", "herois"} <= near_name_words()
+    names = Vocabulary.default().near_names()
+    for word in ("attention", "tambien", "heroine", "copains", "kalium", "ansvar", "kelamin", "fasting", "solana",
+                 "coaxial", "herois", "talium", "tastin", "derimin", "opanak", "alzaini"):
+        assert names.name_for(word) is None, word
     # Street terms that are everyday words themselves: a misspelt "footballs" is a misspelt football.
     assert {"crystal", "footballs", "pretendo", "indica"} <= common_terms()
     assert "sizzurp" not in common_terms() and "sizzurp" not in near_name_words()
@@ -88,12 +92,20 @@ def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
         return [h.meaning for h in run_signals(ctx) if "read as" in h.meaning]
 
     assert read("say hi to Valuim, my neighbour's new puppy") == []  # nothing of a drug around it
+    assert read("valuim, $20, dm me") == []  # a price and a "DM me" alone: every small shop's post has them
     assert any("'valuim' read as 'valium'" in m for m in read("valuim 10mg, dm me"))  # a quantity
-    assert any("'valuim' read as 'valium'" in m for m in read("valuim 5 for $20"))  # a price
+    assert any("'valuim' read as 'valium'" in m for m in read("valuim10mg dm"))  # a dose joined to it
     assert any("'valuim' read as 'valium'" in m for m in read("xanax and valuim"))  # another drug named
-    assert any("'valuim' read as 'valium'" in m for m in read("got valuim, dm me"))  # a sale or contact cue
+    assert any("'valuim' read as 'valium'" in m for m in read("selling valuim, dm me"))  # a sale cue
     assert any("'sizzrup' read as" in m for m in read("sizzrup 4oz $60"))  # a street term, no everyday word
-    assert read("selling footbals, $20 each, dm") == []  # "footballs" is one, and not looked for
+    assert read("selling footbals, 4 for $20") == []  # "footballs" is one, and not looked for
+
+
+def test_misspellings_keep_the_first_and_last_letters():
+    names = NearNames(["valium", "fastin", "erimin"])
+    assert names.name_for("valuim") == "valium" and names.name_for("fastina") is None
+    assert names.name_for("talium") is None and names.name_for("tastin") is None  # everyday words, ends changed
+    assert names.name_for("derimin") is None  # Turkish "of my skin": a letter added before the name
 
 
 def test_long_runs_of_letters_are_no_word():

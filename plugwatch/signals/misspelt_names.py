@@ -3,10 +3,10 @@
 Runs after the cheaper signals because it weighs what they found: a word no word list has may still be a
 word (a surname, a brand, a language the lists lack), so a misspelt name counts only where the post
 bears the reading out, as an ambiguous word's reading must be: it names a drug without doubt, gives a
-price or quantity, has a sale, contact or other cue or an off-platform identifier, or a word of the
-name's context is near. The name's hit is the vocabulary term's own (signal `drug_term`, its feature and
-category), so the models weigh and mask it as they do the name written right. Finding the words is
-`text/misspelling.py`.
+quantity (a number joined to the word too), has a cue of a sale, or a word of the name's context is
+near. A price or a "DM me" alone is not enough: every small shop's post has them. The name's hit is
+the vocabulary term's own (signal `drug_term`, its feature and category), so the models weigh and mask
+it as they do the name written right. Finding the words is `text/misspelling.py`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,15 @@ from plugwatch.signals.base import Context, Hit, Signal
 from plugwatch.signals.drug_terms import has_context_word, term_meaning, words_near
 from plugwatch.text.vocabulary import Vocabulary
 
-BEARS_OUT = frozenset({"commerce", "cue", "identifier"})  # signals whose any hit says drugs or a sale
+# What bears a misspelt name out: a clear drug term, a quantity (not a price alone: an everyday sale has
+# one), or a cue of a sale (not a bare "DM me" or a phone number, which every small shop gives).
+BEARS_OUT = frozenset({"drug:low", "drug:medium", "drug:emoji", "quantity", "price:quantity", "price:per_unit", "menu",
+                       "cue:stock", "cue:shipping", "cue:payment", "cue:no_rx", "cue:selling", "cue:invite",
+                       "cue:quality", "cue:request"})
 
 
 def _bears_out(hits: list[Hit], text: str, start: int, end: int, categories: set[str]) -> bool:
-    if any(h.signal in BEARS_OUT or (h.signal in ("drug_term", "site_term") and h.feature != "drug:high")
-           for h in hits):
+    if any(h.feature in BEARS_OUT for h in hits) or text[end:end + 1].isdigit():  # or a dose joined: "valuim10mg"
         return True
     near = words_near(text, start, end)
     return any(has_context_word(near, c) for c in categories)

@@ -2,9 +2,9 @@
 
 Dealers misspell names to slip past word filters, and buyers misspell them anyway; the vocabulary lists
 the misspellings others collected, never the next one. A word of six or more Latin letters that no term
-matched and that is one edit (a letter dropped, added or changed, or two neighbours swapped) from an
-unambiguous drug name of six or more letters reads as that name (so a dropped letter is found in
-names of seven or more).
+matched and that is one edit inside the word (a letter dropped, added or changed, or two neighbours
+swapped; the first and last letters as the name's) from an unambiguous drug name of six or more letters
+reads as that name (so a dropped letter is found in names of seven or more).
 
 Found with a deletion index: each name and its one-letter deletions point at the name, and a word's own
 deletions are looked up in it (a few dict lookups per long word, cached per word), then the edit is
@@ -66,6 +66,13 @@ def one_edit(a: str, b: str) -> bool:
     return a[i + 1:] == b[i:] if la > lb else a[i:] == b[i + 1:]
 
 
+def _ends_kept(word: str, name: str) -> bool:
+    """Misspellings keep a word's first and last letters (the last two may be swapped: "ketamien"): a
+    reader's eye holds a word by its ends, and everyday words near a name mostly differ there ("talium"/
+    Valium, "tastin"/Fastin, "derimin"/Erimin)."""
+    return word[0] == name[0] and (word[-1] == name[-1] or len(word) == len(name) and word[-2:] == name[:-3:-1])
+
+
 class NearNames:
     """Finds words one edit from a name. `everyday` words are never read as a misspelling."""
 
@@ -96,7 +103,7 @@ class NearNames:
             near = set(index.get(word, ()))
             for key in deletions(word):
                 near.update(index.get(key, ()))
-            near = {name for name in near if one_edit(word, name)}
+            near = {name for name in near if _ends_kept(word, name) and one_edit(word, name)}
             if len({self._means[name] for name in near}) == 1:  # two meanings: no reading of either
                 found = min(near, key=lambda name: (abs(len(name) - len(word)), name))
         if len(self._seen) >= _CACHE_SIZE:
