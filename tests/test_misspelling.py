@@ -96,7 +96,9 @@ def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
     assert any("'valuim' read as 'valium'" in m for m in read("valuim 10mg, dm me"))  # a quantity
     assert any("'valuim' read as 'valium'" in m for m in read("valuim10mg dm"))  # a dose joined to it
     assert any("'valuim' read as 'valium'" in m for m in read("xanax and valuim"))  # another drug named
-    assert any("'valuim' read as 'valium'" in m for m in read("selling valuim, dm me"))  # a sale cue
+    assert any("'valuim' read as 'valium'" in m for m in read("valuim in stock, dm me"))  # a dealer's cue
+    assert read("valuim for sale, dm me") == []  # "for sale" and "DM me" alone: a small shop's words too
+    assert read("valuim, free delivery, dm") == []
     assert any("'sizzrup' read as" in m for m in read("sizzrup 4oz $60"))  # a street term, no everyday word
     assert read("selling footbals, 4 for $20") == []  # "footballs" is one, and not looked for
 

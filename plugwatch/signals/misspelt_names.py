@@ -3,8 +3,9 @@
 Runs after the cheaper signals because it weighs what they found: a word no word list has may still be a
 word (a surname, a brand, a language the lists lack), so a misspelt name counts only where the post
 bears the reading out, as an ambiguous word's reading must be: it names a drug without doubt, gives a
-quantity (a number joined to the word too), has a cue of a sale, or a word of the name's context is
-near. A price or a "DM me" alone is not enough: every small shop's post has them. The name's hit is
+quantity (a number joined to the word too), has a cue a dealer gives (stock, payment, no prescription...),
+or a word of the name's context is near. A price, "DM me" or "for sale" is not enough: every small shop's
+post has them. The name's hit is
 the vocabulary term's own (signal `drug_term`, its feature and category), so the models weigh and mask
 it as they do the name written right. Finding the words is `text/misspelling.py`.
 """
@@ -15,11 +16,12 @@ from plugwatch.signals.base import Context, Hit, Signal
 from plugwatch.signals.drug_terms import has_context_word, term_meaning, words_near
 from plugwatch.text.vocabulary import Vocabulary
 
-# What bears a misspelt name out: a clear drug term, a quantity (not a price alone: an everyday sale has
-# one), or a cue of a sale (not a bare "DM me" or a phone number, which every small shop gives).
+# What bears a misspelt name out: a clear drug term, a quantity, or a cue a dealer gives and a small shop
+# does not: stock, payment, no prescription, an invitation, quality, a request. Not a price, "DM me", a
+# phone number, "for sale" or "delivery" alone: every small shop's post has them, and in reviews they backed
+# up everyday words ("te koop" with Afrikaans "mandjies", a Turkish data "paket" with "kotalar").
 BEARS_OUT = frozenset({"drug:low", "drug:medium", "drug:emoji", "quantity", "price:quantity", "price:per_unit", "menu",
-                       "cue:stock", "cue:shipping", "cue:payment", "cue:no_rx", "cue:selling", "cue:invite",
-                       "cue:quality", "cue:request"})
+                       "cue:stock", "cue:payment", "cue:no_rx", "cue:invite", "cue:quality", "cue:request"})
 
 
 def _bears_out(hits: list[Hit], text: str, start: int, end: int, categories: set[str]) -> bool:
