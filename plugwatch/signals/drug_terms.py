@@ -67,7 +67,7 @@ def has_context_word(words_near: str, category: str) -> bool:
     return any(w in words_near for w in _padded_context().get(category, ()))
 
 
-def quantity_near(text: str, start: int, end: int) -> bool:
+def _quantity_near(text: str, start: int, end: int) -> bool:
     window = text[max(0, start - NEAR):end + NEAR]
     return bool(QUANTITY.search(window) or digit_led_search(PER_UNIT, window))
 
@@ -84,7 +84,7 @@ def _readings(text: str, group: list[TermMatch], named: set[str]) -> list[tuple[
     near = words_near(text, m0.start, m0.end) if any(m.term.category not in named for m in group) else ""
     # Every reading of the word has the same span, so the same words around it.
     supported = [m for m in group if m.term.category in named or has_context_word(near, m.term.category)]
-    if not supported and quantity_near(text, m0.start, m0.end):
+    if not supported and _quantity_near(text, m0.start, m0.end):
         supported = group
     kept = [(m, m.term.category, term_meaning(m.term)) for m in supported]
     dropped = [(m, None, f"= everyday word here (slang for {m.term.drug or m.term.category} only in a drug "

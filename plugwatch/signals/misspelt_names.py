@@ -5,9 +5,9 @@ word (a surname, a brand, a language the lists lack), so a misspelt name counts 
 bears the reading out, as an ambiguous word's reading must be: it names a drug without doubt, gives a
 quantity (a number joined to the word too), has a cue a dealer gives (stock, payment, no prescription...),
 or a word of the name's context is near. A price, "DM me" or "for sale" is not enough: every small shop's
-post has them. The name's hit is
-the vocabulary term's own (signal `drug_term`, its feature and category), so the models weigh and mask
-it as they do the name written right. Finding the words is `text/misspelling.py`.
+post has them. The name's hit is the vocabulary term's own (signal `drug_term`, its feature and
+category), so the models weigh and mask it as they do the name written right. Finding the words is
+`text/misspelling.py`.
 """
 
 from __future__ import annotations

@@ -3,18 +3,20 @@
 Dealers misspell names to slip past word filters, and buyers misspell them anyway; the vocabulary lists
 the misspellings others collected, never the next one. A word of six or more Latin letters that no term
 matched and that is one edit inside the word (a letter dropped, added or changed, or two neighbours
-swapped; the first and last letters as the name's) from an unambiguous drug name of six or more letters
-reads as that name (so a dropped letter is found in names of seven or more).
+swapped; the first and last letters as the name's) from an unambiguous drug name or a street term of six
+or more letters reads as that name (so a dropped letter is found in names of seven or more).
 
 Found with a deletion index: each name and its one-letter deletions point at the name, and a word's own
-deletions are looked up in it (a few dict lookups per long word, cached per word), then the edit is
-checked. Shorter names have too many everyday neighbours ("ultra"/Ultram, "estar"/esrar), and names
-in scripts whose words take prefixes and case endings (Cyrillic, Arabic, Hebrew) have the vocabulary's
-own derived forms instead. A word that any language uses, however rarely, is no misspelling, however
-near a name ("copains"/cocaine, "Kalium"/Valium, "ansvar"/Anavar, "kelamin"/ketamin, "fasting"/Fastin):
-`data/near_name_words.txt` lists the words of some forty languages' word lists (wordfreq's) one edit
-from a name, plus our own (written by `python -m plugwatch.tools.vocab_build --near-words`). What is
-left are the spellings no list has, which is what a dealer's new misspelling is.
+deletions are looked up in it (a few dict lookups per word, cached per word), then the edit is checked.
+Shorter names have too many everyday neighbours ("ultra"/Ultram, "estar"/esrar), and names in scripts
+whose words take prefixes and case endings (Cyrillic, Arabic, Hebrew) have the vocabulary's own derived
+forms instead (Cyrillic was tried: surnames end as the names do, "Кодкин"/кодеин). A word that any language
+uses, however rarely, is no misspelling, however near a name ("copains"/cocaine, "ansvar"/Anavar,
+"kelamin"/ketamin): `data/near_name_words.txt` lists the words of wordfreq's word lists (some forty
+languages) one edit from a name, and the street terms that are everyday words themselves, whose
+misspellings are not looked for (written by `python -m plugwatch.tools.vocab_build --near-words`). What is
+left are the spellings no list has, which is what a dealer's new misspelling is. Whether a post bears
+the reading out is the signal's to weigh (`signals/misspelt_names.py`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class NearName:
 
 
 def is_candidate_name(term: str, kind: str, ambiguity: str) -> bool:
-    """A listed drug name that may be found misspelt: one plain Latin word of MIN_LETTERS or more."""
+    """A listed name or street term that may be found misspelt: one plain Latin word of MIN_LETTERS or more."""
     return (kind, ambiguity) in CANDIDATES and len(term) >= MIN_LETTERS and term.isascii() and term.isalpha()
 
 
