@@ -101,6 +101,11 @@ def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
     assert read("valuim, free delivery, dm") == []
     assert any("'sizzrup' read as" in m for m in read("sizzrup 4oz $60"))  # a street term, no everyday word
     assert read("selling footbals, 4 for $20") == []  # "footballs" is one, and not looked for
+    # Two different words near names of one kind bear each other out; one word twice, or two kinds, do not.
+    assert read("valuim and oxycodnoe for sale, dm me") == []  # a benzodiazepine and an opioid
+    both = read("valuim and klonopiin for sale, dm me")
+    assert any("'valuim' read as" in m for m in both) and any("'klonopiin' read as" in m for m in both)
+    assert read("valuim for sale, valuim again, dm me") == []
 
 
 def test_misspellings_keep_the_first_and_last_letters():

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from plugwatch.signals.base import Context, Hit, Signal
 from plugwatch.signals.drug_terms import has_context_word, term_meaning, words_near
-from plugwatch.text.vocabulary import Vocabulary
+from plugwatch.text.misspelling import NearName
+from plugwatch.text.vocabulary import Term, Vocabulary
 
 # What bears a misspelt name out: a clear drug term, a quantity, or a cue a dealer gives and a small shop
 # does not: stock, payment, no prescription, an invitation, quality, a request. Not a price, "DM me", a
@@ -31,14 +32,29 @@ def _bears_out(hits: list[Hit], text: str, start: int, end: int, categories: set
     return any(has_context_word(near, c) for c in categories)
 
 
+def _kinds_named_twice(found: list[tuple[NearName, tuple[Term, ...]]]) -> set[str]:
+    """The categories that two different words of the post read as (not "other"). An everyday word one
+    letter from a name is rare; two different ones in a post, both near names of one kind ("cubnesis" and
+    "psilocybbin"), rarer still: a dealer's post misspells every name it gives, so they bear each other out."""
+    words: dict[str, set[str]] = {}
+    for near, terms in found:
+        for category in {t.category for t in terms} - {"other"}:
+            words.setdefault(category, set()).add(near.written)
+    return {category for category, written in words.items() if len(written) > 1}
+
+
 def _find(text: str, in_bio: bool, hits: list[Hit]) -> list[Hit]:
     vocabulary = Vocabulary.default()
     taken = [(h.start, h.end) for h in hits if h.signal in ("drug_term", "site_term")]
+    found = [(near, vocabulary.terms_named(near.name)) for near in vocabulary.near_names().find(text, taken)]
+    if not found:
+        return []
+    twice = _kinds_named_twice(found) if len(found) > 1 else set()
     out = []
-    for near in vocabulary.near_names().find(text, taken):
-        terms = vocabulary.terms_named(near.name)
+    for near, terms in found:
         exact = near.written == near.name  # the name joined to a number ("diazepam10mg"): no term matched it
-        if not exact and not _bears_out(hits, text, near.start, near.end, {t.category for t in terms}):
+        categories = {t.category for t in terms}
+        if not (exact or categories & twice or _bears_out(hits, text, near.start, near.end, categories)):
             continue
         for term in terms:
             meaning = term_meaning(term) if exact else (
