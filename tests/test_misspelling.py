@@ -50,6 +50,11 @@ def test_shipped_vocabulary_reads_misspelt_names_and_not_everyday_words():
     assert ("diizepam", "diazepam") in found and ("addearll", "adderall") in found
     assert not {w for w, _ in found} & {"attention", "heroine"}
     assert voc.terms_named("diazepam") and all(t.term == "diazepam" for t in voc.terms_named("diazepam"))
+    names = voc.near_names()
+    assert names.name_for("xsnax") == "xanax" and names.name_for("opiom") == "opium"  # five-letter names
+    # Everyday words are no misspelling, nor are street terms that are everyday words ("crank", one letter
+    # from the street term "crink"); nor are misspellings of those terms looked for ("clank").
+    assert not {names.name_for(w) for w in ("relax", "opera", "ganha", "crank", "clank", "farms")} - {None}
 
 
 def test_shipped_near_words_are_what_the_build_tool_writes(tmp_path):

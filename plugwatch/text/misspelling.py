@@ -1,14 +1,14 @@
 """Drug names written one letter wrong: "ketamien", "Addeall", "Diizepam".
 
 Dealers misspell names to slip past word filters, and buyers misspell them anyway; the vocabulary lists
-the misspellings others collected, never the next one. A word of six or more Latin letters that no term
+the misspellings others collected, never the next one. A word of five or more Latin letters that no term
 matched and that is one edit inside the word (a letter dropped, added or changed, or two neighbours
-swapped; the first and last letters as the name's) from an unambiguous drug name or a street term of six
-or more letters reads as that name (so a dropped letter is found in names of seven or more).
+swapped; the first and last letters as the name's) from an unambiguous drug name or a street term of five
+or more letters reads as that name (so a dropped letter is found in names of six or more).
 
 Found with a deletion index: each name and its one-letter deletions point at the name, and a word's own
 deletions are looked up in it (a few dict lookups per word, cached per word), then the edit is checked.
-Shorter names have too many everyday neighbours ("ultra"/Ultram, "estar"/esrar), and names in scripts
+Four-letter names have too many everyday neighbours ("cake"/coke, "dose"/dope), and names in scripts
 whose words take prefixes and case endings (Cyrillic, Arabic, Hebrew) have the vocabulary's own derived
 forms instead (Cyrillic was tried: surnames end as the names do, "Кодкин"/кодеин). A word that any language
 uses, however rarely, is no misspelling, however near a name ("copains"/cocaine, "ansvar"/Anavar,
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-MIN_LETTERS = 6
+MIN_LETTERS = 5
 # Drug names, and street terms that are no everyday word of their own (data/near_name_words.txt lists the
 # street terms that are: "crystal", "footballs", "pretendo", whose misspellings are everyday misspellings).
 CANDIDATES = {("name", "low"), ("street", "medium")}
@@ -148,8 +148,9 @@ def _near_words_file() -> tuple[tuple[str, str], ...]:
 
 
 def near_name_words() -> frozenset[str]:
-    """Everyday words one edit from a name: never read as its misspelling."""
-    return frozenset(word for word, source in _near_words_file() if not source.startswith(COMMON))
+    """Everyday words one edit from a name, and the street terms that are everyday words: never read as a
+    misspelling ("crank" is one letter from the street term "crink")."""
+    return frozenset(word for word, _ in _near_words_file())
 
 
 def common_terms() -> frozenset[str]:

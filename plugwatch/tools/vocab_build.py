@@ -431,9 +431,9 @@ def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
     wordfreq = _wordfreq()
     names = set(names)
     near = NearNames(dict.fromkeys(names, ""))  # one meaning: a word near two names is listed too
-    # A word of six or more letters one edit from a name begins or ends with the same three letters as the
-    # name, unless the edit swapped the middle two of a six-letter name: most words are passed over on that.
-    ends = {n[:3] for n in names} | {n[-3:] for n in names} | {n[:2] + n[3] for n in names if len(n) == 6}
+    # NearNames reads a word only if it keeps a name's first letter and its last (or, swapped, the one before):
+    # most words are passed over on that.
+    ends = {(n[0], n[-1]) for n in names} | {(n[0], n[-2]) for n in names}
     longest = max(map(len, names)) + 1
     latin = re.compile(r"[a-z]").search
     best: dict[str, tuple[float, str]] = {}
@@ -442,7 +442,7 @@ def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
             if not MIN_LETTERS - 1 <= len(word) <= longest + 2 or not latin(word):
                 continue  # too short or long, or no Latin letter: never read as a misspelt name
             form = word if word.isascii() and word.isalpha() and word.islower() else canonical_term(word)
-            if form[:3] not in ends and form[-3:] not in ends or form in names or not near.name_for(form):
+            if not form or (form[0], form[-1]) not in ends or form in names or not near.name_for(form):
                 continue
             if form not in best or best[form][0] < _zipf(freq):
                 best[form] = (_zipf(freq), lang)
@@ -457,7 +457,8 @@ def near_name_words(terms: Iterable[Term]) -> dict[str, str]:
 
     terms = [t for t in terms if is_candidate_name(t.term, t.kind, t.ambiguity)]
     common = common_street_terms({t.term for t in terms if t.kind == "street"})
-    return common | wordfreq_words({t.term for t in terms if not (t.kind == "street" and t.term in common)})
+    # A common street term one edit from another name ("crank", "crink") is listed as common: so it is both.
+    return wordfreq_words({t.term for t in terms if not (t.kind == "street" and t.term in common)}) | common
 
 
 def write_near_words(words: dict[str, str], path: Path) -> None:
