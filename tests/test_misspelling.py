@@ -52,9 +52,10 @@ def test_shipped_vocabulary_reads_misspelt_names_and_not_everyday_words():
     assert voc.terms_named("diazepam") and all(t.term == "diazepam" for t in voc.terms_named("diazepam"))
     names = voc.near_names()
     assert names.name_for("xsnax") == "xanax" and names.name_for("opiom") == "opium"  # five-letter names
-    # Everyday words are no misspelling, nor are street terms that are everyday words ("crank", one letter
-    # from the street term "crink"); nor are misspellings of those terms looked for ("clank").
-    assert not {names.name_for(w) for w in ("relax", "opera", "ganha", "crank", "clank", "farms")} - {None}
+    # Everyday words are no misspelling, whether near a name or near a street term that is an everyday word
+    # itself ("clank", near "crank"); that term is listed as common, though one letter from another ("crink").
+    assert not {names.name_for(w) for w in ("relax", "opera", "ganha", "clank", "farms")} - {None}
+    assert "crank" in common_terms() and names.name_for("crank") == "crank"
 
 
 def test_shipped_near_words_are_what_the_build_tool_writes(tmp_path):
@@ -105,12 +106,21 @@ def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
     assert read("valuim for sale, dm me") == []  # "for sale" and "DM me" alone: a small shop's words too
     assert read("valuim, free delivery, dm") == []
     assert any("'sizzrup' read as" in m for m in read("sizzrup 4oz $60"))  # a street term, no everyday word
-    assert read("selling footbals, 4 for $20") == []  # "footballs" is one, and not looked for
+    # A street term that is an everyday word, misspelt, counts only beside a drug named clearly or another
+    # misspelt name of its kind: "footballs" is a football first.
+    assert read("selling footbals, 4 for $20") == [] and read("crystl vase in stock, 2 for $20") == []
+    assert any("'crystl' read as 'crystal'" in m for m in read("crystl and ketamine in stock"))
+    assert any("'edibls' read as 'edibles'" in m for m in read("edibls and cartts in stock"))
     # Two different words near names of one kind bear each other out; one word twice, or two kinds, do not.
     assert read("valuim and oxycodnoe for sale, dm me") == []  # a benzodiazepine and an opioid
     both = read("valuim and klonopiin for sale, dm me")
     assert any("'valuim' read as" in m for m in both) and any("'klonopiin' read as" in m for m in both)
     assert read("valuim for sale, valuim again, dm me") == []
+    # Nor two words near one name: "khule" and "khote" (romanised Hindi) are both one letter from "khole".
+    assert read("Kal se market khule rahenge. Khote sikke mat lena bhai, home delivery") == []
+    # A five-letter street term needs a drug named clearly: a shop gives quantities and stock.
+    assert read("Dukaan subah 9 baje khule gi, 2 kg aata sirf Rs 90, in stock") == []
+    assert any("'khoel' read as 'khole'" in m for m in read("khoel and xanax in stock"))
 
 
 def test_misspellings_keep_the_first_and_last_letters():
@@ -146,3 +156,16 @@ def test_misspelt_name_is_drug_evidence_with_a_reason_naming_both_spellings():
     assert abs(wrong.score - right.score) < 0.05
     assert any("'addearll' read as 'adderall'" in r.meaning for r in wrong.reasons)
     assert "stimulant" in wrong.drugs
+
+
+def test_letters_of_a_wallet_or_handle_are_no_misspelt_name():
+    from plugwatch.model import Item
+    from plugwatch.pipeline import identifiers_for
+    from plugwatch.signals import Context, run_signals
+
+    text = "Dexedrine 10mg, payment via Bitcoin 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
+    item = Item(platform="generic", native_id="1", text=text)
+    ctx = Context(item, normalize(text), identifiers_for(item, None), None)
+    hits = run_signals(ctx)
+    assert any(h.signal == "identifier" for h in hits)
+    assert not [h for h in hits if "read as" in h.meaning]  # "DivfNa" is no "divina"

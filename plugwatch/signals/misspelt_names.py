@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from plugwatch.signals.base import Context, Hit, Signal
 from plugwatch.signals.drug_terms import has_context_word, term_meaning, words_near
-from plugwatch.text.misspelling import NearName
+from plugwatch.text.misspelling import NearName, common_terms
+from plugwatch.text.normalize import NormText
 from plugwatch.text.vocabulary import Term, Vocabulary
 
 # What bears a misspelt name out: a clear drug term, a quantity, or a cue a dealer gives and a small shop
@@ -25,6 +26,18 @@ BEARS_OUT = frozenset({"drug:low", "drug:medium", "drug:emoji", "quantity", "pri
                        "cue:stock", "cue:payment", "cue:no_rx", "cue:invite", "cue:quality", "cue:request"})
 
 
+# A street term that is an everyday word ("crystal", "edibles", "footballs"), misspelt, is most often that word
+# misspelt; a five-letter street term has neighbours in every language no word list has ("khule"/khole in
+# romanised Hindi, the brands "Dumex", "Dolex"/domex), and a shop's post gives quantities and stock. Such a
+# term counts only beside a drug named clearly, or a misspelt name of its kind.
+CLEAR = frozenset({"drug:low", "drug:medium", "drug:emoji"})
+MIN_STREET_LETTERS = 6
+
+
+def _needs_clear_drug(name: str, terms: tuple[Term, ...], everyday: frozenset[str]) -> bool:
+    return name in everyday or len(name) < MIN_STREET_LETTERS and any(t.kind == "street" for t in terms)
+
+
 def _bears_out(hits: list[Hit], text: str, start: int, end: int, categories: set[str]) -> bool:
     if any(h.feature in BEARS_OUT for h in hits) or text[end:end + 1].isdigit():  # or a dose joined: "valuim10mg"
         return True
@@ -33,28 +46,42 @@ def _bears_out(hits: list[Hit], text: str, start: int, end: int, categories: set
 
 
 def _kinds_named_twice(found: list[tuple[NearName, tuple[Term, ...]]]) -> set[str]:
-    """The categories that two different words of the post read as (not "other"). An everyday word one
-    letter from a name is rare; two different ones in a post, both near names of one kind ("cubnesis" and
-    "psilocybbin"), rarer still: a dealer's post misspells every name it gives, so they bear each other out."""
-    words: dict[str, set[str]] = {}
+    """The categories that two different names read in the post belong to (not "other"). An everyday word
+    one letter from a name is rare; words near two different names of one kind ("cubnesis" and "psilocybbin"),
+    rarer still: a dealer's post misspells every name it gives, so they bear each other out. Not two words
+    near one name: a language no word list has puts its words around one ("khule", "khote": "khole")."""
+    names: dict[str, set[str]] = {}
     for near, terms in found:
         for category in {t.category for t in terms} - {"other"}:
-            words.setdefault(category, set()).add(near.written)
-    return {category for category, written in words.items() if len(written) > 1}
+            names.setdefault(category, set()).add(near.name)
+    return {category for category, named in names.items() if len(named) > 1}
 
 
-def _find(text: str, in_bio: bool, hits: list[Hit]) -> list[Hit]:
+def _in_identifier(norm: NormText, near: NearName, hits: list[Hit]) -> bool:
+    """Letters of a wallet, a link or a handle are no word ("...Lmv7DivfNa" is no "divina")."""
+    start, end = norm.span(near.start, near.end)
+    return any(h.original and h.start < end and start < h.end for h in hits)
+
+
+def _find(norm: NormText, in_bio: bool, hits: list[Hit]) -> list[Hit]:
     vocabulary = Vocabulary.default()
+    text = norm.text
     taken = [(h.start, h.end) for h in hits if h.signal in ("drug_term", "site_term")]
-    found = [(near, vocabulary.terms_named(near.name)) for near in vocabulary.near_names().find(text, taken)]
+    found = [(near, vocabulary.terms_named(near.name)) for near in vocabulary.near_names().find(text, taken)
+             if not _in_identifier(norm, near, hits)]
     if not found:
         return []
+    everyday = common_terms()
     twice = _kinds_named_twice(found) if len(found) > 1 else set()
     out = []
     for near, terms in found:
         exact = near.written == near.name  # the name joined to a number ("diazepam10mg"): no term matched it
         categories = {t.category for t in terms}
-        if not (exact or categories & twice or _bears_out(hits, text, near.start, near.end, categories)):
+        if _needs_clear_drug(near.name, terms, everyday):  # even as written: the vocabulary reads it as it may
+            borne_out = bool(categories & twice) or any(h.feature in CLEAR for h in hits)
+        else:
+            borne_out = exact or bool(categories & twice) or _bears_out(hits, text, near.start, near.end, categories)
+        if not borne_out:
             continue
         for term in terms:
             meaning = term_meaning(term) if exact else (
@@ -66,9 +93,9 @@ def _find(text: str, in_bio: bool, hits: list[Hit]) -> list[Hit]:
 
 def misspelt_names(ctx: Context) -> list[Hit]:
     """Misspelt drug names in the text and the author's bio, each weighed against its own text's hits."""
-    found = _find(ctx.norm.text, False, [h for h in ctx.hits if not h.in_bio])
+    found = _find(ctx.norm, False, [h for h in ctx.hits if not h.in_bio])
     if ctx.bio is not None:
-        found += _find(ctx.bio.text, True, [h for h in ctx.hits if h.in_bio])
+        found += _find(ctx.bio, True, [h for h in ctx.hits if h.in_bio])
     return found
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 import ahocorasick
 
 from plugwatch.settings import cache_root
-from plugwatch.text.misspelling import NearNames, common_terms, is_candidate_name, near_name_words
+from plugwatch.text.misspelling import NearNames, is_candidate_name, near_name_words
 from plugwatch.text.normalize import (
     blank_unspaced,
     has_unspaced,
@@ -280,9 +280,8 @@ class Vocabulary:
         """Finds the names of these terms written one letter wrong; built on first use."""
         if self._near is None:
             named: dict[str, list[Term]] = {}
-            common = common_terms()
             for t in self.terms:
-                if is_candidate_name(t.term, t.kind, t.ambiguity) and not (t.kind == "street" and t.term in common):
+                if is_candidate_name(t.term, t.kind, t.ambiguity):
                     named.setdefault(t.term, []).append(t)
             self._named = {name: tuple(terms) for name, terms in named.items()}
             everyday = near_name_words() | {normalize(w).text for w in self._everyday}

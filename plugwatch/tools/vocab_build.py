@@ -458,7 +458,7 @@ def near_name_words(terms: Iterable[Term]) -> dict[str, str]:
     terms = [t for t in terms if is_candidate_name(t.term, t.kind, t.ambiguity)]
     common = common_street_terms({t.term for t in terms if t.kind == "street"})
     # A common street term one edit from another name ("crank", "crink") is listed as common: so it is both.
-    return wordfreq_words({t.term for t in terms if not (t.kind == "street" and t.term in common)}) | common
+    return wordfreq_words({t.term for t in terms}) | common
 
 
 def write_near_words(words: dict[str, str], path: Path) -> None:
