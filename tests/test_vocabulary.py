@@ -462,3 +462,26 @@ def test_context_files_are_valid_and_names_are_not_vocabulary_terms(vocab):
         # itself a vocabulary term (then the vocabulary's own longest match decides).
         assert any(m.term.ambiguity == "high" for m in found), name
         assert not any((m.start, m.end) == (0, len(name.name)) for m in found), name
+
+
+def test_a_listed_misspelling_that_another_language_uses_as_a_word_is_ambiguous():
+    pytest.importorskip("wordfreq")
+    from plugwatch.tools.vocab_build import is_word_elsewhere
+
+    assert is_word_elsewhere("concerti") and is_word_elsewhere("kraton")  # Italian concerts, Indonesian palace
+    assert not is_word_elsewhere("adderal") and not is_word_elsewhere("oxycontine")
+    shipped = {(t.term, t.category): t for t in Vocabulary.default().terms}
+    assert shipped["concerti", "stimulant"].ambiguity == "high" and shipped["kraton", "other"].ambiguity == "high"
+    assert shipped["ritaline", "stimulant"].ambiguity == "low"  # France's name for Ritalin, listed as ours
+
+
+def test_concert_tickets_in_italian_are_no_ritalin_offer():
+    from plugwatch.detect.detector import Detector
+    from plugwatch.model import Item
+    from plugwatch.pipeline import identifiers_for
+
+    items = [Item(platform="generic", native_id=str(i), text=t) for i, t in enumerate([
+        "Vendo 2 biglietti per concerti a Milano, €80 la coppia, scrivimi in privato",
+        "Tiket masuk Kraton Yogyakarta Rp 15.000 per orang, buka jam 8, DM untuk paket tur",
+    ])]
+    assert not any(v.flagged for v in Detector.load().verdicts([(it, identifiers_for(it, None)) for it in items]))

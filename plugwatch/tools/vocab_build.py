@@ -24,6 +24,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -197,7 +198,8 @@ def redmed_terms(tsv_path: Path) -> list[Term]:
             Term(n, drug, category, "high" if is_everyday(n) else "low", "en", "name") for n in names[key]
         ]
         made += _formulations(row, names[key], drug, category)
-        made += _misspellings(row, names[key], drug, category, owner)
+        made += [replace(t, ambiguity="high") if is_word_elsewhere(t.term) else t
+                 for t in _misspellings(row, names[key], drug, category, owner)]
         made += _imprints(row, drug, category)
         made += _slang(row, drug, category)
         for t in made:
@@ -206,6 +208,19 @@ def redmed_terms(tsv_path: Path) -> list[Term]:
                 t = Term(t.term, fix[0], fix[1], t.ambiguity, t.lang, t.kind)
             out.append(Term(*(getattr(t, c) for c in CURATED_COLUMNS), source="redmed"))
     return out
+
+
+def is_word_elsewhere(word: str) -> bool:
+    """A word some language uses (wordfreq, Zipf COMMON_ZIPF or more) is no misspelling there: RedMed's
+    "concerti" (Ritalin's Concerta) is Italian for concerts, "kraton" (kratom) an Indonesian palace,
+    "conserta" (Concerta) Portuguese for "repairs". It stays, as a word that names the drug only in context."""
+    return any(_zipf(freqs[word]) >= COMMON_ZIPF for freqs in _frequency_dicts() if word in freqs)
+
+
+@cache
+def _frequency_dicts() -> tuple[dict[str, float], ...]:
+    wordfreq = _wordfreq()
+    return tuple(wordfreq.get_frequency_dict(lang, WORDLIST) for lang in sorted(wordfreq.available_languages(WORDLIST)))
 
 
 def _split(value: str) -> list[str]:
