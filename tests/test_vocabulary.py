@@ -475,7 +475,22 @@ def test_a_listed_misspelling_that_another_language_uses_as_a_word_is_ambiguous(
     assert shipped["ritaline", "stimulant"].ambiguity == "low"  # France's name for Ritalin, listed as ours
 
 
-def test_concert_tickets_in_italian_are_no_ritalin_offer():
+def test_a_street_term_another_language_uses_daily_is_ambiguous():
+    pytest.importorskip("wordfreq")
+    from plugwatch.text.vocabulary import Term
+    from plugwatch.tools.vocab_build import is_slang_word_elsewhere
+
+    def street(word, ambiguity="medium"):
+        return Term(word, "x", "cannabis", ambiguity, "en", "street")
+
+    assert is_slang_word_elsewhere(street("kaos")) and is_slang_word_elsewhere(street("quadros"))
+    assert not is_slang_word_elsewhere(street("sizzurp")) and not is_slang_word_elsewhere(street("kaos", "high"))
+    assert not is_slang_word_elsewhere(Term("testosteron", "x", "steroid", "low", "en", "name"))  # a name
+    shipped = {(t.term, t.category): t for t in Vocabulary.default().terms}
+    assert shipped["kaos", "nps"].ambiguity == "high" and shipped["batu", "stimulant"].ambiguity == "high"
+
+
+def test_everyday_posts_in_other_languages_are_no_offer():
     from plugwatch.detect.detector import Detector
     from plugwatch.model import Item
     from plugwatch.pipeline import identifiers_for
@@ -483,5 +498,11 @@ def test_concert_tickets_in_italian_are_no_ritalin_offer():
     items = [Item(platform="generic", native_id=str(i), text=t) for i, t in enumerate([
         "Vendo 2 biglietti per concerti a Milano, €80 la coppia, scrivimi in privato",
         "Tiket masuk Kraton Yogyakarta Rp 15.000 per orang, buka jam 8, DM untuk paket tur",
+        # DEA street terms that are other languages' everyday words: T-shirts, a hat, stones, "you", pictures
+        "Jual kaos polos 3 pcs Rp 100.000, DM ya kak",
+        "Jual topi dan kaos distro, 2 pcs Rp 150rb, COD Jakarta",
+        "Batu akik asli, harga Rp 500.000, minat hubungi WA",
+        "Seni çok seviyorum, 2 bilet 500 TL, DM at",
+        "Vendo quadros decorativos, 3 por R$100, chama no zap",
     ])]
     assert not any(v.flagged for v in Detector.load().verdicts([(it, identifiers_for(it, None)) for it in items]))

@@ -217,10 +217,15 @@ def is_word_elsewhere(word: str) -> bool:
     return any(_zipf(freqs[word]) >= COMMON_ZIPF for freqs in _frequency_dicts() if word in freqs)
 
 
-@cache
 def _frequency_dicts() -> tuple[dict[str, float], ...]:
+    return tuple(freqs for _, freqs in _frequency_dicts_by_language())
+
+
+@cache
+def _frequency_dicts_by_language() -> tuple[tuple[str, dict[str, float]], ...]:
     wordfreq = _wordfreq()
-    return tuple(wordfreq.get_frequency_dict(lang, WORDLIST) for lang in sorted(wordfreq.available_languages(WORDLIST)))
+    return tuple((lang, wordfreq.get_frequency_dict(lang, WORDLIST))
+                 for lang in sorted(wordfreq.available_languages(WORDLIST)))
 
 
 def _split(value: str) -> list[str]:
@@ -350,9 +355,21 @@ def build_vocabulary(shared_data_dir: Path, curated: Path) -> list[Term]:
     ours = read_curated(curated)
     generated = dea_terms(lexicons / "dea_slang_2018" / "dea_slang_pairs.csv")
     generated += redmed_terms(lexicons / "redmed" / "redmed_drug_lexicon.tsv")
+    generated = [replace(t, ambiguity="high") if is_slang_word_elsewhere(t) else t for t in generated]
     return merge(
         ours, generated, ner_pattern_terms(shared_data_dir / "reddit_opiates_ner" / "drugs_patterns.jsonl")
     )
+
+
+def is_slang_word_elsewhere(term: Term) -> bool:
+    """A listed street term that another language uses daily (wordfreq, Zipf EVERYDAY_ZIPF or more, about once
+    in a million words) names the drug only in context: the DEA's list is American, and its "kaos", "batu",
+    "seni" and "quadros" are Indonesian T-shirts, Malay stones, Turkish "you" and Portuguese pictures.
+    English words are the curated lists' to judge (is_everyday), where the drug's sense may be the common one."""
+    if term.kind != "street" or term.ambiguity == "high":
+        return False
+    return any(_zipf(freqs[term.term]) >= EVERYDAY_ZIPF
+               for lang, freqs in _frequency_dicts_by_language() if lang != "en" and term.term in freqs)
 
 
 def merge(curated: list[Term], generated: Iterable[Term], ner_terms: Iterable[str] = ()) -> list[Term]:
@@ -407,6 +424,7 @@ DEFAULT_NEAR_WORDS = DEFAULT_VOCABULARY.with_name("near_name_words.txt")
 WORDLIST = "best"
 
 
+EVERYDAY_ZIPF = 3.0  # about once in a million words: a word its speakers meet every day
 COMMON_ZIPF = 2.0  # about once in ten million words: "edibles" 2.9, "footballs" 2.7, "doobie" 2.5, "spliff" 2.3
 
 
