@@ -14,7 +14,8 @@ forms instead (Cyrillic was tried: surnames end as the names do, "Кодкин"/
 uses, however rarely, is no misspelling, however near a name ("copains"/cocaine, "ansvar"/Anavar,
 "kelamin"/ketamin): `data/near_name_words.txt` lists the words of wordfreq's word lists (some forty
 languages) one edit from a name, and the street terms that are everyday words themselves, whose
-misspellings are not looked for (written by `python -m plugwatch.tools.vocab_build --near-words`). What is
+misspellings are mostly everyday misspellings (written by `python -m plugwatch.tools.vocab_build
+--near-words`; the signal reads those only beside a drug named clearly). What is
 left are the spellings no list has, which is what a dealer's new misspelling is. Whether a post bears
 the reading out is the signal's to weigh (`signals/misspelt_names.py`).
 """
@@ -28,8 +29,8 @@ from functools import cache
 from importlib import resources
 
 MIN_LETTERS = 5
-# Drug names, and street terms that are no everyday word of their own (data/near_name_words.txt lists the
-# street terms that are: "crystal", "footballs", "pretendo", whose misspellings are everyday misspellings).
+# Drug names and street terms. data/near_name_words.txt marks the street terms that are everyday words
+# ("crystal", "footballs"), whose misspellings the signal reads only beside a drug named clearly.
 CANDIDATES = {("name", "low"), ("street", "medium")}
 MAX_LETTERS = 30  # the longest name ("methylenedioxymethamphetamine") has 29 letters
 _WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]{{{MIN_LETTERS},{MAX_LETTERS}}}(?![^\W\d_])")
@@ -154,5 +155,5 @@ def near_name_words() -> frozenset[str]:
 
 
 def common_terms() -> frozenset[str]:
-    """Street terms that are everyday words themselves: their misspellings are not looked for."""
+    """Street terms that are everyday words themselves: their misspellings count only beside a clear drug."""
     return frozenset(word for word, source in _near_words_file() if source.startswith(COMMON))

@@ -499,7 +499,7 @@ def write_near_words(words: dict[str, str], path: Path) -> None:
              "# plugwatch.tools.vocab_build --near-words. Columns: word, source. wordfreq:LANG: an everyday word",
              "# one edit from a name or street term, in wordfreq's word list of LANG (the language it is most",
              f"# frequent in); common:LANG: a street term that is an everyday word itself (Zipf {COMMON_ZIPF} or more in",
-             "# LANG), whose misspellings are not looked for. The words from wordfreq's lists are CC BY-SA 4.0",
+             "# LANG), whose misspellings count only beside a clear drug. Words from wordfreq's lists are CC BY-SA 4.0",
              "# (wordfreq by Robyn Speer et al., https://github.com/rspeer/wordfreq, from Wikipedia, subtitles,",
              "# news, books, web text and social media; its README lists the sources)."]
     lines += [f"{w}\t{src}" for w, src in sorted(words.items())]
