@@ -477,17 +477,14 @@ def test_a_listed_misspelling_that_another_language_uses_as_a_word_is_ambiguous(
 
 def test_a_street_term_another_language_uses_daily_is_ambiguous():
     pytest.importorskip("wordfreq")
-    from plugwatch.text.vocabulary import Term
     from plugwatch.tools.vocab_build import is_slang_word_elsewhere
 
-    def street(word, ambiguity="medium"):
-        return Term(word, "x", "cannabis", ambiguity, "en", "street")
-
-    assert is_slang_word_elsewhere(street("kaos")) and is_slang_word_elsewhere(street("quadros"))
-    assert not is_slang_word_elsewhere(street("sizzurp")) and not is_slang_word_elsewhere(street("kaos", "high"))
-    assert not is_slang_word_elsewhere(Term("testosteron", "x", "steroid", "low", "en", "name"))  # a name
+    assert is_slang_word_elsewhere("kaos") and is_slang_word_elsewhere("quadros")
+    assert not is_slang_word_elsewhere("sizzurp")
     shipped = {(t.term, t.category): t for t in Vocabulary.default().terms}
     assert shipped["kaos", "nps"].ambiguity == "high" and shipped["batu", "stimulant"].ambiguity == "high"
+    # Curated terms keep their level: "weed" is a Dutch and German word too, in the drug's sense.
+    assert shipped["weed", "cannabis"].ambiguity != "high"
 
 
 def test_everyday_posts_in_other_languages_are_no_offer():

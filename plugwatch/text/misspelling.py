@@ -148,12 +148,14 @@ def _near_words_file() -> tuple[tuple[str, str], ...]:
     return tuple(tuple(line.split("\t")[:2]) for line in text.splitlines() if line and not line.startswith("#"))
 
 
+@cache
 def near_name_words() -> frozenset[str]:
     """Everyday words one edit from a name, and the street terms that are everyday words: never read as a
     misspelling ("crank" is one letter from the street term "crink")."""
     return frozenset(word for word, _ in _near_words_file())
 
 
+@cache
 def common_terms() -> frozenset[str]:
     """Street terms that are everyday words themselves: their misspellings count only beside a clear drug."""
     return frozenset(word for word, source in _near_words_file() if source.startswith(COMMON))

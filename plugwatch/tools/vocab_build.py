@@ -198,8 +198,7 @@ def redmed_terms(tsv_path: Path) -> list[Term]:
             Term(n, drug, category, "high" if is_everyday(n) else "low", "en", "name") for n in names[key]
         ]
         made += _formulations(row, names[key], drug, category)
-        made += [replace(t, ambiguity="high") if is_word_elsewhere(t.term) else t
-                 for t in _misspellings(row, names[key], drug, category, owner)]
+        made += _misspellings(row, names[key], drug, category, owner)
         made += _imprints(row, drug, category)
         made += _slang(row, drug, category)
         for t in made:
@@ -214,15 +213,17 @@ def is_word_elsewhere(word: str) -> bool:
     """A word some language uses (wordfreq, Zipf COMMON_ZIPF or more) is no misspelling there: RedMed's
     "concerti" (Ritalin's Concerta) is Italian for concerts, "kraton" (kratom) an Indonesian palace,
     "conserta" (Concerta) Portuguese for "repairs". It stays, as a word that names the drug only in context."""
-    return any(_zipf(freqs[word]) >= COMMON_ZIPF for freqs in _frequency_dicts() if word in freqs)
+    return _zipf_in(word) >= COMMON_ZIPF
 
 
-def _frequency_dicts() -> tuple[dict[str, float], ...]:
-    return tuple(freqs for _, freqs in _frequency_dicts_by_language())
+def _zipf_in(word: str, skip: frozenset[str] = frozenset()) -> float:
+    """The word's highest Zipf frequency over wordfreq's languages, those in `skip` apart (0: none has it)."""
+    return max((_zipf(freqs[word]) for lang, freqs in _frequency_dicts() if lang not in skip and word in freqs),
+               default=0.0)
 
 
 @cache
-def _frequency_dicts_by_language() -> tuple[tuple[str, dict[str, float]], ...]:
+def _frequency_dicts() -> tuple[tuple[str, dict[str, float]], ...]:
     wordfreq = _wordfreq()
     return tuple((lang, wordfreq.get_frequency_dict(lang, WORDLIST))
                  for lang in sorted(wordfreq.available_languages(WORDLIST)))
@@ -355,21 +356,27 @@ def build_vocabulary(shared_data_dir: Path, curated: Path) -> list[Term]:
     ours = read_curated(curated)
     generated = dea_terms(lexicons / "dea_slang_2018" / "dea_slang_pairs.csv")
     generated += redmed_terms(lexicons / "redmed" / "redmed_drug_lexicon.tsv")
-    generated = [replace(t, ambiguity="high") if is_slang_word_elsewhere(t) else t for t in generated]
+    generated = [replace(t, ambiguity="high") if _word_elsewhere(t) else t for t in generated]
     return merge(
         ours, generated, ner_pattern_terms(shared_data_dir / "reddit_opiates_ner" / "drugs_patterns.jsonl")
     )
 
 
-def is_slang_word_elsewhere(term: Term) -> bool:
+def _word_elsewhere(term: Term) -> bool:
+    """A generated term that another language uses as a word names the drug only in context."""
+    if term.ambiguity == "high":
+        return False
+    if term.kind == "misspelling":
+        return is_word_elsewhere(term.term)
+    return term.kind == "street" and is_slang_word_elsewhere(term.term)
+
+
+def is_slang_word_elsewhere(word: str) -> bool:
     """A listed street term that another language uses daily (wordfreq, Zipf EVERYDAY_ZIPF or more, about once
     in a million words) names the drug only in context: the DEA's list is American, and its "kaos", "batu",
     "seni" and "quadros" are Indonesian T-shirts, Malay stones, Turkish "you" and Portuguese pictures.
     English words are the curated lists' to judge (is_everyday), where the drug's sense may be the common one."""
-    if term.kind != "street" or term.ambiguity == "high":
-        return False
-    return any(_zipf(freqs[term.term]) >= EVERYDAY_ZIPF
-               for lang, freqs in _frequency_dicts_by_language() if lang != "en" and term.term in freqs)
+    return _zipf_in(word, skip=frozenset({"en"})) >= EVERYDAY_ZIPF
 
 
 def merge(curated: list[Term], generated: Iterable[Term], ner_terms: Iterable[str] = ()) -> list[Term]:
@@ -445,11 +452,9 @@ def _zipf(freq: float) -> float:
 def common_street_terms(terms: Iterable[str]) -> dict[str, str]:
     """The street terms any language uses as an everyday word at COMMON_ZIPF or more, with the language it is
     most frequent in: a misspelt "footballs" is a misspelt football, whatever else the word means."""
-    wordfreq = _wordfreq()
     terms = set(terms)
     best: dict[str, tuple[float, str]] = {}
-    for lang in sorted(wordfreq.available_languages(WORDLIST)):
-        freqs = wordfreq.get_frequency_dict(lang, WORDLIST)
+    for lang, freqs in _frequency_dicts():
         for term in terms:
             if (freq := freqs.get(term)) and _zipf(freq) >= COMMON_ZIPF and best.get(term, (0.0,))[0] < _zipf(freq):
                 best[term] = (_zipf(freq), lang)
