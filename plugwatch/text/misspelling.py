@@ -1,16 +1,19 @@
 """Drug names written one letter wrong: "ketamien", "Addeall", "Diizepam".
 
 Dealers misspell names to slip past word filters, and buyers misspell them anyway; the vocabulary lists
-the misspellings others collected, never the next one. A word of five or more Latin letters that no term
-matched and that is one edit inside the word (a letter dropped, added or changed, or two neighbours
-swapped; the first and last letters as the name's) from an unambiguous drug name or a street term of five
-or more letters reads as that name (so a dropped letter is found in names of six or more).
+the misspellings others collected, never the next one. A word of five or more Latin or Cyrillic letters
+that no term matched and that is one edit inside the word (a letter dropped, added or changed, or two
+neighbours swapped; the first and last letters as the name's) from an unambiguous drug name or a street term
+of five or more letters, or from its plural with "s", reads as that name (so a dropped letter is found in
+names of six or more).
 
 Found with a deletion index: each name and its one-letter deletions point at the name, and a word's own
 deletions are looked up in it (a few dict lookups per word, cached per word), then the edit is checked.
-Four-letter names have too many everyday neighbours ("cake"/coke, "dose"/dope), and names in scripts
-whose words take prefixes and case endings (Cyrillic, Arabic, Hebrew) have the vocabulary's own derived
-forms instead (Cyrillic was tried: surnames end as the names do, "Кодкин"/кодеин). A word that any language
+Four-letter names have too many everyday neighbours ("cake"/coke, "dose"/dope). Cyrillic words take case
+endings, so only the form the vocabulary lists is one edit away, and surnames end as names do
+("Кодкин"/кодеин): the signal reads a Cyrillic one only beside a drug named clearly or a second
+misspelt name. Arabic and Hebrew
+words take prefixes as well, and are left to the vocabulary's own forms. A word that any language
 uses, however rarely, is no misspelling, however near a name ("copains"/cocaine, "ansvar"/Anavar,
 "kelamin"/ketamin): `data/near_name_words.txt` lists the words of wordfreq's word lists (some forty
 languages) one edit from a name, and the street terms that are everyday words themselves, whose
@@ -46,9 +49,23 @@ class NearName:
     name: str
 
 
+_CYRILLIC = re.compile(r"[\u0430-\u045f\u0491\u0454\u0456\u0457]+")  # lowercase Russian and Ukrainian letters
+
+
+def one_script(word: str) -> bool:
+    """Plain Latin letters only, or lowercase Cyrillic letters only: the words read as misspelt names."""
+    return word.isascii() and word.isalpha() or _CYRILLIC.fullmatch(word) is not None
+
+
+def is_cyrillic(name: str) -> bool:
+    """Of a candidate name (Latin or Cyrillic letters only)."""
+    return not name.isascii()
+
+
 def is_candidate_name(term: str, kind: str, ambiguity: str) -> bool:
-    """A listed name or street term that may be found misspelt: one plain Latin word of MIN_LETTERS or more."""
-    return (kind, ambiguity) in CANDIDATES and len(term) >= MIN_LETTERS and term.isascii() and term.isalpha()
+    """A listed name or street term that may be found misspelt: one Latin or Cyrillic word of MIN_LETTERS or
+    more."""
+    return (kind, ambiguity) in CANDIDATES and len(term) >= MIN_LETTERS and one_script(term)
 
 
 def deletions(word: str) -> set[str]:
@@ -83,16 +100,21 @@ class NearNames:
         """`names` may map each name to what it means (its categories, say): a word one edit from two
         names that mean the same ("ketamien": ketamine, ketamin) reads as the nearer in length."""
         self._means = dict(names) if isinstance(names, Mapping) else {name: name for name in names}
-        index: dict[str, set[str]] = {}
+        # Each name and its plural with "s", as the vocabulary matches a Latin name ("balinnhas": balinhas).
+        self._form_of = {name: name for name in self._means}
         for name in self._means:
-            for key in deletions(name) | {name}:
-                index.setdefault(key, set()).add(name)
+            if name.isascii() and not name.endswith("s"):
+                self._form_of.setdefault(name + "s", name)
+        index: dict[str, set[str]] = {}
+        for form in self._form_of:
+            for key in deletions(form) | {form}:
+                index.setdefault(key, set()).add(form)
         self._index = {key: tuple(sorted(found)) for key, found in index.items()}
         self._everyday = frozenset(everyday)
         self._seen: dict[str, str | None] = {}
 
     def __len__(self) -> int:
-        return len({n for found in self._index.values() for n in found})
+        return len(self._means)
 
     def name_for(self, word: str) -> str | None:
         """The name `word` is, or is a misspelling of; None when there is none, or two that mean different things."""
@@ -101,14 +123,14 @@ class NearNames:
         found = None
         if word in self._means:
             found = word  # the name itself, joined to a number ("diazepam10mg"), so no term matched it
-        elif MIN_LETTERS <= len(word) <= MAX_LETTERS and word.isascii() and word not in self._everyday:
+        elif MIN_LETTERS <= len(word) <= MAX_LETTERS and one_script(word) and word not in self._everyday:
             index = self._index
             near = set(index.get(word, ()))
             for key in deletions(word):
                 near.update(index.get(key, ()))
-            near = {name for name in near if _ends_kept(word, name) and one_edit(word, name)}
-            if len({self._means[name] for name in near}) == 1:  # two meanings: no reading of either
-                found = min(near, key=lambda name: (abs(len(name) - len(word)), name))
+            near = {form for form in near if _ends_kept(word, form) and one_edit(word, form)}
+            if len({self._means[self._form_of[form]] for form in near}) == 1:  # two meanings: no reading of either
+                found = self._form_of[min(near, key=lambda form: (abs(len(form) - len(word)), form))]
         if len(self._seen) >= _CACHE_SIZE:
             self._seen.clear()
         self._seen[word] = found

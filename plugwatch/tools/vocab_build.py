@@ -471,14 +471,14 @@ def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
     near = NearNames(dict.fromkeys(names, ""))  # one meaning: a word near two names is listed too
     # NearNames reads a word only if it keeps a name's first letter and its last (or, swapped, the one before):
     # most words are passed over on that.
-    ends = {(n[0], n[-1]) for n in names} | {(n[0], n[-2]) for n in names}
+    ends = {(n[0], n[-1]) for n in names} | {(n[0], n[-2]) for n in names} | {(n[0], "s") for n in names}  # plurals
     longest = max(map(len, names)) + 1
-    latin = re.compile(r"[a-z]").search
+    latin = re.compile(r"[a-z\u0430-\u045f]").search  # Latin or Cyrillic: the scripts names are read in
     best: dict[str, tuple[float, str]] = {}
     for lang in sorted(wordfreq.available_languages(WORDLIST)):
         for word, freq in wordfreq.get_frequency_dict(lang, WORDLIST).items():
             if not MIN_LETTERS - 1 <= len(word) <= longest + 2 or not latin(word):
-                continue  # too short or long, or no Latin letter: never read as a misspelt name
+                continue  # too short or long, or neither Latin nor Cyrillic: never read as a misspelt name
             form = word if word.isascii() and word.isalpha() and word.islower() else canonical_term(word)
             if not form or (form[0], form[-1]) not in ends or form in names or not near.name_for(form):
                 continue
