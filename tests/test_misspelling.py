@@ -103,11 +103,8 @@ def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
     assert any("'valuim' read as 'valium'" in m for m in read("valuim10mg dm"))  # a dose joined to it
     assert any("'valuim' read as 'valium'" in m for m in read("xanax and valuim"))  # another drug named
     assert any("'valuim' read as 'valium'" in m for m in read("valuim in stock, dm me"))  # a dealer's cue
-    # "For sale" and "DM me" alone are a small shop's words too; they bear out a name of six letters or more,
-    # whose everyday neighbours the word lists have, but not a shorter name or a street term.
-    assert any("'valuim' read as 'valium'" in m for m in read("valuim for sale, dm me"))
-    assert any("'kokaen' read as 'kokain'" in m for m in read("Kokaen satıyorum"))
-    assert read("xsnax for sale, dm me") == [] and read("sizzrup for sale, dm me") == []
+    # "For sale" and "DM me" alone: a small shop's words too ("Lorencin selling guitar", "For sale: Clorex").
+    assert read("valuim for sale, dm me") == [] and read("Kokaen satıyorum") == []
     assert read("valuim, free delivery, dm") == []
     assert any("'sizzrup' read as" in m for m in read("sizzrup 4oz $60"))  # a street term, no everyday word
     # A street term that is an everyday word, misspelt, counts only beside a drug named clearly or another
@@ -115,11 +112,12 @@ def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
     assert read("selling footbals, 4 for $20") == [] and read("crystl vase in stock, 2 for $20") == []
     assert any("'crystl' read as 'crystal'" in m for m in read("crystl and ketamine in stock"))
     assert any("'edibls' read as 'edibles'" in m for m in read("edibls and cartts in stock"))
-    # Two different words near names bear each other out, of one kind or two; one word twice does not.
-    for text in ("valuim and klonopiin, dm me", "valuim and oxycodnoe, dm me"):
-        both = read(text)
-        assert len(both) == 2 and all("read as" in m for m in both), text
-    assert read("valuim, free delivery, valuim again, dm me") == []
+    # Two different words near names of one kind bear each other out; one word twice, or two kinds, do not:
+    # names pair up that way ("Hot yoga with Chanya and Anawar").
+    both = read("valuim and klonopiin, dm me")
+    assert len(both) == 2 and all("read as" in m for m in both)
+    assert read("valuim and oxycodnoe for sale, dm me") == []  # a benzodiazepine and an opioid
+    assert read("valuim for sale, valuim again, dm me") == []
     # Nor two words near one name: "khule" and "khote" (romanised Hindi) are both one letter from "khole".
     assert read("Kal se market khule rahenge. Khote sikke mat lena bhai, home delivery") == []
     # A five-letter street term needs a drug named clearly: a shop gives quantities and stock.
@@ -135,11 +133,12 @@ def test_cyrillic_names_and_plurals_are_read_where_a_drug_is_named_clearly():
         ctx = Context(Item(platform="generic", native_id="1", text=text), normalize(text), [], None)
         return [h.meaning for h in run_signals(ctx) if "read as" in h.meaning]
 
-    # Cyrillic surnames end as names do ("Кодкин", "кодеин"): a Cyrillic word counts only beside a drug
-    # named clearly or a second misspelt name.
+    # Cyrillic surnames end as names do ("Кодкин", "кодеин"), two of them as often as one: a Cyrillic word
+    # counts only beside a drug named clearly.
     assert read("меетадон, 5 г, пиши") == []
     assert any("'меетадон' read as 'метадон'" in m for m in read("меетадон и героин, 5 г"))
-    assert len(read("Продам меетадон и греоин, пиши в лс")) == 2
+    assert read("Купим металлолом, 5 т, звонить Моркину или Кодкину") == []
+    assert read("Сдам гараж, 5000 руб, Мортин или Кодрин") == []
     # Everyday Russian and Ukrainian words one letter from a name are words ("бочка", "брошка": бошка).
     assert read("Продам бочку и брошки, героин не предлагать") == []
     # A plural is read as the name's ("balinha" + s), here beside a drug named clearly.

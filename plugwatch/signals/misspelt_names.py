@@ -5,8 +5,7 @@ word (a surname, a brand, a language the lists lack), so a misspelt name counts 
 bears the reading out, as an ambiguous word's reading must be: it names a drug without doubt, gives a
 quantity (a number joined to the word too), has a cue a dealer gives (stock, payment, no prescription...),
 or a word of the name's context is near. A price, "DM me" or "for sale" is not enough: every small shop's
-post has them (selling words bear out a name of six letters or more, whose everyday neighbours the word
-lists have). The name's hit is the vocabulary term's own (signal `drug_term`, its feature and
+post has them. The name's hit is the vocabulary term's own (signal `drug_term`, its feature and
 category), so the models weigh and mask it as they do the name written right. Finding the words is
 `text/misspelling.py`.
 """
@@ -29,26 +28,16 @@ BEARS_OUT = frozenset({"drug:low", "drug:medium", "drug:emoji", "quantity", "pri
 
 # A street term that is an everyday word ("crystal", "edibles", "footballs"), misspelt, is most often that word
 # misspelt; a five-letter street term has neighbours in every language no word list has ("khule"/khole in
-# romanised Hindi, the brands "Dumex", "Dolex"/domex), and a shop's post gives quantities and stock; a Cyrillic
-# surname ends as a name does ("Кодкин"/кодеин). Such a word counts only beside a drug named clearly, or a
-# second misspelt name.
+# romanised Hindi, the brands "Dumex", "Dolex"/domex), and a shop's post gives quantities and stock. Such a
+# term counts only beside a drug named clearly, or a misspelt name of its kind. A Cyrillic word near a name
+# counts only beside a drug named clearly: Russian and Ukrainian surnames end as names do ("Кодкин"/кодеин,
+# "Моркин"/морфин), two of them as often as one.
 CLEAR = frozenset({"drug:low", "drug:medium", "drug:emoji"})
 MIN_STREET_LETTERS = 6
 
 
 def _needs_clear_drug(name: str, terms: tuple[Term, ...], everyday: frozenset[str]) -> bool:
-    return (name in everyday or len(name) < MIN_STREET_LETTERS and any(t.kind == "street" for t in terms)
-            or is_cyrillic(name))
-
-
-# A name of this many letters or more, misspelt, is borne out by selling words too ("fnetanyl powder for sale",
-# "Kokaen satıyorum"): its everyday neighbours are in wordfreq's lists, and what is left is rarely sold.
-MIN_SOLD_NAME = 6
-
-
-def _sold(name: str, terms: tuple[Term, ...], hits: list[Hit]) -> bool:
-    return (len(name) >= MIN_SOLD_NAME and all(t.kind == "name" for t in terms)
-            and any(h.feature == "cue:selling" for h in hits))
+    return name in everyday or len(name) < MIN_STREET_LETTERS and any(t.kind == "street" for t in terms)
 
 
 def _bears_out(hits: list[Hit], text: str, start: int, end: int, categories: set[str]) -> bool:
@@ -58,19 +47,18 @@ def _bears_out(hits: list[Hit], text: str, start: int, end: int, categories: set
     return any(has_context_word(near, c) for c in categories)
 
 
-def _categories_of_a_pair(found: list[tuple[NearName, tuple[Term, ...]]]) -> set[str]:
-    """The categories of the names read in the post (not "other"), if it reads two different names. An
-    everyday word one letter from a name is rare; words near two different names ("cubnesis" and
-    "psilocybbin", "valuim" and "oxycodnoe"), rarer still: a dealer's post misspells every name it gives, so
-    they bear each other out. Not two words near one name: a language no word list has puts its words around
-    one ("khule", "khote": "khole")."""
+def _kinds_named_twice(found: list[tuple[NearName, tuple[Term, ...]]]) -> set[str]:
+    """The categories that two different names read in the post belong to (not "other"). An everyday word
+    one letter from a name is rare; words near two different names of one kind ("cubnesis" and "psilocybbin"),
+    rarer still: a dealer's post misspells every name it gives, so they bear each other out. Not two words
+    near one name: a language no word list has puts its words around one ("khule", "khote": "khole"). Not
+    names of two kinds: surnames and first names pair up that way ("Lorencin & Codrin", "Chanya and
+    Anawar"), as a review found."""
     names: dict[str, set[str]] = {}
     for near, terms in found:
         for category in {t.category for t in terms} - {"other"}:
             names.setdefault(category, set()).add(near.name)
-    if len(set().union(*names.values())) > 1:
-        return set(names)
-    return set()
+    return {category for category, named in names.items() if len(named) > 1}
 
 
 def _in_identifier(norm: NormText, near: NearName, hits: list[Hit]) -> bool:
@@ -88,16 +76,18 @@ def _find(norm: NormText, in_bio: bool, hits: list[Hit]) -> list[Hit]:
     if not found:
         return []
     everyday = common_terms()
-    twice = _categories_of_a_pair(found) if len(found) > 1 else set()
+    latin = [(near, terms) for near, terms in found if not is_cyrillic(near.name)]
+    twice = _kinds_named_twice(latin) if len(latin) > 1 else set()
     out = []
     for near, terms in found:
         exact = near.written == near.name  # the name joined to a number ("diazepam10mg"): no term matched it
         categories = {t.category for t in terms}
-        if _needs_clear_drug(near.name, terms, everyday):  # even as written: the vocabulary reads it as it may
+        if is_cyrillic(near.name):  # surnames end as names do, in pairs too ("Моркин и Кодкин")
+            borne_out = any(h.feature in CLEAR for h in hits)
+        elif _needs_clear_drug(near.name, terms, everyday):  # even as written: the vocabulary reads it as it may
             borne_out = bool(categories & twice) or any(h.feature in CLEAR for h in hits)
         else:
-            borne_out = (exact or bool(categories & twice) or _bears_out(hits, text, near.start, near.end, categories)
-                         or _sold(near.name, terms, hits))
+            borne_out = exact or bool(categories & twice) or _bears_out(hits, text, near.start, near.end, categories)
         if not borne_out:
             continue
         for term in terms:
