@@ -11,6 +11,7 @@
 #     next to offers that use warning words: a development set and a held-out set,
 # (6) every language: English from (1), the others from devdata/v2 (two independent sets for seven),
 # (7) everyday posts that name a messaging app or ask for a DM, next to offers that send buyers to one,
+# (8) ordinary buy-and-sell posts (fruit, tyres, honey, livestock...) next to drug offers written like them,
 # and then every figure the detector-v2 targets name, read from the reports (plugwatch/tools/quality_targets.py).
 # Each `plugwatch eval` also groups the detector's errors by slice and by the signals present
 # (errors.jsonl in its folder lists each one). No set here is trained on.
@@ -59,6 +60,10 @@ echo
 echo "== devdata/v2/test_contact.jsonl (posts naming a messaging app or asking for a DM; offers redirecting to one;"
 echo "   written by a writer who saw no code, data or test set; never trained or tuned on)"
 plugwatch eval devdata/v2/test_contact.jsonl --data "$data" --out-dir "$out/contact"
+echo
+echo "== devdata/v2/test_market.jsonl (ordinary buy-and-sell posts of 20 languages, and drug offers in their style;"
+echo "   written by a writer who saw no file of the project; never trained or tuned on)"
+plugwatch eval devdata/v2/test_market.jsonl --data "$data" --out-dir "$out/market"
 echo
 echo "== detector-v2 targets (issue 18), plugwatch and both baselines from the runs above"
 python -m plugwatch.tools.quality_targets "$out"

@@ -31,6 +31,8 @@ SETS = (  # eval-out folder, what it is
     ("languages", "Languages (`devdata/test.jsonl`, `devdata/v2/test_lang_*.jsonl`, `test2_lang_*.jsonl`)"),
     ("contact", "Posts naming a messaging app or asking for a DM, and offers that send buyers to one "
                 "(`devdata/v2/test_contact.jsonl`, 20 languages)"),
+    ("market", "Independent check: ordinary buy-and-sell posts and drug offers written like them, by a writer who "
+               "saw no file of the project (`devdata/v2/test_market.jsonl`, 20 languages)"),
 )
 
 
