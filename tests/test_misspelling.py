@@ -134,9 +134,13 @@ def test_cyrillic_names_and_plurals_are_read_where_a_drug_is_named_clearly():
         return [h.meaning for h in run_signals(ctx) if "read as" in h.meaning]
 
     # Cyrillic surnames end as names do ("Кодкин", "кодеин"), two of them as often as one: a Cyrillic word
-    # counts only beside a drug named clearly.
-    assert read("меетадон, 5 г, пиши") == []
+    # counts only beside a drug named clearly, or where the post sells without a prescription.
+    assert read("меетадон, 5 г, в наличии, пиши") == []
     assert any("'меетадон' read as 'метадон'" in m for m in read("меетадон и героин, 5 г"))
+    assert any("'фееназепам' read as 'феназепам'" in m for m in read("Фееназепам без рецепта, отправка завтра"))
+    # A case ending after the misspelling ("меетадона" is меетадон + а), but not a name's own case.
+    assert any("'меетадона' read as 'метадон'" in m for m in read("нет меетадона, есть героин"))
+    assert not any("'амфетамина' read as" in m for m in read("Продаю амфетамина много, без рецепта"))
     assert read("Купим металлолом, 5 т, звонить Моркину или Кодкину") == []
     assert read("Сдам гараж, 5000 руб, Мортин или Кодрин") == []
     # Everyday Russian and Ukrainian words one letter from a name are words ("бочка", "брошка": бошка).

@@ -33,6 +33,9 @@ BEARS_OUT = frozenset({"drug:low", "drug:medium", "drug:emoji", "quantity", "pri
 # counts only beside a drug named clearly: Russian and Ukrainian surnames end as names do ("Кодкин"/кодеин,
 # "Моркин"/морфин), two of them as often as one.
 CLEAR = frozenset({"drug:low", "drug:medium", "drug:emoji"})
+# A classified ad is signed with a surname beside its price and "в наличии"; one selling without a prescription is
+# not.
+CYRILLIC_SUPPORT = CLEAR | {"cue:no_rx"}
 MIN_STREET_LETTERS = 6
 
 
@@ -83,7 +86,7 @@ def _find(norm: NormText, in_bio: bool, hits: list[Hit]) -> list[Hit]:
         exact = near.written == near.name  # the name joined to a number ("diazepam10mg"): no term matched it
         categories = {t.category for t in terms}
         if is_cyrillic(near.name):  # surnames end as names do, in pairs too ("Моркин и Кодкин")
-            borne_out = any(h.feature in CLEAR for h in hits)
+            borne_out = any(h.feature in CYRILLIC_SUPPORT for h in hits)
         elif _needs_clear_drug(near.name, terms, everyday):  # even as written: the vocabulary reads it as it may
             borne_out = bool(categories & twice) or any(h.feature in CLEAR for h in hits)
         else:

@@ -26,7 +26,7 @@ the reading out is the signal's to weigh (`signals/misspelt_names.py`).
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -96,10 +96,14 @@ def _ends_kept(word: str, name: str) -> bool:
 class NearNames:
     """Finds words one edit from a name. `everyday` words are never read as a misspelling."""
 
-    def __init__(self, names: Mapping[str, Hashable] | Iterable[str], everyday: Iterable[str] = ()):
+    def __init__(self, names: Mapping[str, Hashable] | Iterable[str], everyday: Iterable[str] = (),
+                 stems: Callable[[str], Iterable[str]] | None = None):
         """`names` may map each name to what it means (its categories, say): a word one edit from two
-        names that mean the same ("ketamien": ketamine, ketamin) reads as the nearer in length."""
+        names that mean the same ("ketamien": ketamine, ketamin) reads as the nearer in length. `stems`
+        gives the forms an inflected word may be of, looked up when the word itself is near no name
+        ("меетадона": меетадон)."""
         self._means = dict(names) if isinstance(names, Mapping) else {name: name for name in names}
+        self._stems = stems
         # Each name and its plural with "s", as the vocabulary matches a Latin name ("balinnhas": balinhas).
         self._form_of = {name: name for name in self._means}
         for name in self._means:
@@ -124,17 +128,26 @@ class NearNames:
         if word in self._means:
             found = word  # the name itself, joined to a number ("diazepam10mg"), so no term matched it
         elif MIN_LETTERS <= len(word) <= MAX_LETTERS and one_script(word) and word not in self._everyday:
-            index = self._index
-            near = set(index.get(word, ()))
-            for key in deletions(word):
-                near.update(index.get(key, ()))
-            near = {form for form in near if _ends_kept(word, form) and one_edit(word, form)}
-            if len({self._means[self._form_of[form]] for form in near}) == 1:  # two meanings: no reading of either
-                found = self._form_of[min(near, key=lambda form: (abs(len(form) - len(word)), form))]
+            found = self._nearest(word)
+            if found is None and self._stems is not None:
+                stems = [stem for stem in self._stems(word) if len(stem) >= MIN_LETTERS]
+                # A name's own case ("амфетамина") is the vocabulary's to read, not a misspelling of a neighbour.
+                if not any(stem in self._means for stem in stems):
+                    found = next((name for stem in stems if (name := self._nearest(stem)) is not None), None)
         if len(self._seen) >= _CACHE_SIZE:
             self._seen.clear()
         self._seen[word] = found
         return found
+
+    def _nearest(self, word: str) -> str | None:
+        index = self._index
+        near = set(index.get(word, ()))
+        for key in deletions(word):
+            near.update(index.get(key, ()))
+        near = {form for form in near if _ends_kept(word, form) and one_edit(word, form)}
+        if len({self._means[self._form_of[form]] for form in near}) != 1:  # two meanings: no reading of either
+            return None
+        return self._form_of[min(near, key=lambda form: (abs(len(form) - len(word)), form))]
 
     def find(self, text: str, taken: list[tuple[int, int]] = ()) -> list[NearName]:
         """Misspelt names in normalised `text`, outside the spans `taken` by terms found as written."""

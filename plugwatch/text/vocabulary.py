@@ -71,6 +71,7 @@ _RU_VOWELS = set("аеиоуыэюя")
 _RU_CONSONANT_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "и", "ам", "ами", "ах", "і", "ів", "ові", "ем")
 _RU_A_ENDINGS = ("ы", "и", "у", "ой", "е", "ам", "ами", "ах", "і", "ою")
 _RU_SOFT_ENDINGS = ("и", "ю", "ей", "я", "ям")
+_RU_ENDINGS_LONGEST = sorted(set(_RU_CONSONANT_ENDINGS) | set(_RU_A_ENDINGS), key=lambda e: (-len(e), e))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,22 @@ def _russian_forms(word: str) -> list[str]:
     if last in _RU_VOWELS or last == "й":
         return []
     return [word + e for e in _RU_CONSONANT_ENDINGS]
+
+
+def russian_stems(word: str) -> list[str]:
+    """The nominative forms a Cyrillic word may be a case of, longest ending first ("меетадона": меетадон;
+    "анашу": анаша): the inverse of `_russian_forms`, for words no term matched (a misspelt name in a case)."""
+    if word.isascii():
+        return []
+    stems = []
+    for e in _RU_ENDINGS_LONGEST:
+        if word.endswith(e) and len(word) > len(e) + 3:
+            stem = word[:-len(e)]
+            if e in _RU_CONSONANT_ENDINGS and stem[-1] not in _RU_VOWELS and stem[-1] != "й":
+                stems.append(stem)
+            if e in _RU_A_ENDINGS:
+                stems.append(stem + "а")
+    return stems
 
 
 _DOUBLE = re.compile(r"([a-z])\1")
@@ -285,7 +302,8 @@ class Vocabulary:
                     named.setdefault(t.term, []).append(t)
             self._named = {name: tuple(terms) for name, terms in named.items()}
             everyday = near_name_words() | {normalize(w).text for w in self._everyday}
-            self._near = NearNames({n: frozenset(t.category for t in ts) for n, ts in self._named.items()}, everyday)
+            self._near = NearNames({n: frozenset(t.category for t in ts) for n, ts in self._named.items()}, everyday,
+                                   russian_stems)
         return self._near
 
     def terms_named(self, name: str) -> tuple[Term, ...]:

@@ -465,13 +465,15 @@ def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
     """The words of every language wordfreq lists that are one edit from one of `names` (in the
     normaliser's form), each with the language it is most frequent in."""
     from plugwatch.text.misspelling import MIN_LETTERS, NearNames
+    from plugwatch.text.vocabulary import russian_stems
 
     wordfreq = _wordfreq()
     names = set(names)
-    near = NearNames(dict.fromkeys(names, ""))  # one meaning: a word near two names is listed too
+    near = NearNames(dict.fromkeys(names, ""), stems=russian_stems)  # one meaning: a word near two names is listed
     # NearNames reads a word only if it keeps a name's first letter and its last (or, swapped, the one before):
-    # most words are passed over on that.
+    # most words are passed over on that. A Cyrillic word's case ending is not its name's last letter ("кодкина").
     ends = {(n[0], n[-1]) for n in names} | {(n[0], n[-2]) for n in names} | {(n[0], "s") for n in names}  # plurals
+    firsts = {n[0] for n in names}
     longest = max(map(len, names)) + 1
     latin = re.compile(r"[a-z\u0430-\u045f]").search  # Latin or Cyrillic: the scripts names are read in
     best: dict[str, tuple[float, str]] = {}
@@ -480,7 +482,9 @@ def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
             if not MIN_LETTERS - 1 <= len(word) <= longest + 2 or not latin(word):
                 continue  # too short or long, or neither Latin nor Cyrillic: never read as a misspelt name
             form = word if word.isascii() and word.isalpha() and word.islower() else canonical_term(word)
-            if not form or (form[0], form[-1]) not in ends or form in names or not near.name_for(form):
+            if not form or form in names or ((form[0], form[-1]) not in ends if form.isascii() else form[0] not in firsts):
+                continue
+            if not near.name_for(form):
                 continue
             if form not in best or best[form][0] < _zipf(freq):
                 best[form] = (_zipf(freq), lang)
