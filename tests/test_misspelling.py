@@ -134,10 +134,11 @@ def test_cyrillic_names_and_plurals_are_read_where_a_drug_is_named_clearly():
         return [h.meaning for h in run_signals(ctx) if "read as" in h.meaning]
 
     # Cyrillic surnames end as names do ("Кодкин", "кодеин"), two of them as often as one: a Cyrillic word
-    # counts only beside a drug named clearly, or where the post sells without a prescription.
+    # counts only beside a drug named clearly: not beside a price, stock or "без рецепта", which over-the-counter
+    # medicines are sold without ("Аптечный пункт ИП Моркин, спрей для носа без рецепта").
     assert read("меетадон, 5 г, в наличии, пиши") == []
+    assert read("Аптечный пункт ИП Моркин: спрей для носа и капли без рецепта, в наличии") == []
     assert any("'меетадон' read as 'метадон'" in m for m in read("меетадон и героин, 5 г"))
-    assert any("'фееназепам' read as 'феназепам'" in m for m in read("Фееназепам без рецепта, отправка завтра"))
     # A case ending after the misspelling ("меетадона" is меетадон + а), but not a name's own case.
     assert any("'меетадона' read as 'метадон'" in m for m in read("нет меетадона, есть героин"))
     assert not any("'амфетамина' read as" in m for m in read("Продаю амфетамина много, без рецепта"))

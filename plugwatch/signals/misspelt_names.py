@@ -31,11 +31,9 @@ BEARS_OUT = frozenset({"drug:low", "drug:medium", "drug:emoji", "quantity", "pri
 # romanised Hindi, the brands "Dumex", "Dolex"/domex), and a shop's post gives quantities and stock. Such a
 # term counts only beside a drug named clearly, or a misspelt name of its kind. A Cyrillic word near a name
 # counts only beside a drug named clearly: Russian and Ukrainian surnames end as names do ("Кодкин"/кодеин,
-# "Моркин"/морфин), two of them as often as one.
+# "Моркин"/морфин), two of them as often as one, and sign classified ads beside a price and "в наличии", and
+# pharmacies' posts beside "без рецепта", which over-the-counter medicines are sold without (a review).
 CLEAR = frozenset({"drug:low", "drug:medium", "drug:emoji"})
-# A classified ad is signed with a surname beside its price and "в наличии"; one selling without a prescription is
-# not.
-CYRILLIC_SUPPORT = CLEAR | {"cue:no_rx"}
 MIN_STREET_LETTERS = 6
 
 
@@ -86,7 +84,7 @@ def _find(norm: NormText, in_bio: bool, hits: list[Hit]) -> list[Hit]:
         exact = near.written == near.name  # the name joined to a number ("diazepam10mg"): no term matched it
         categories = {t.category for t in terms}
         if is_cyrillic(near.name):  # surnames end as names do, in pairs too ("Моркин и Кодкин")
-            borne_out = any(h.feature in CYRILLIC_SUPPORT for h in hits)
+            borne_out = any(h.feature in CLEAR for h in hits)
         elif _needs_clear_drug(near.name, terms, everyday):  # even as written: the vocabulary reads it as it may
             borne_out = bool(categories & twice) or any(h.feature in CLEAR for h in hits)
         else:

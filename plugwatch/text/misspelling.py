@@ -9,10 +9,10 @@ names of six or more).
 
 Found with a deletion index: each name and its one-letter deletions point at the name, and a word's own
 deletions are looked up in it (a few dict lookups per word, cached per word), then the edit is checked.
-Four-letter names have too many everyday neighbours ("cake"/coke, "dose"/dope). Cyrillic words take case
-endings, so only the form the vocabulary lists is one edit away, and surnames end as names do
-("Кодкин"/кодеин): the signal reads a Cyrillic one only beside a drug named clearly or a second
-misspelt name. Arabic and Hebrew
+Four-letter names have too many everyday neighbours ("cake"/coke, "dose"/dope). A Cyrillic word takes a case
+ending: one near no name is looked up again by the forms its ending may come from (`stems`, "меетадона":
+меетадон). Surnames end as names do ("Кодкин"/кодеин): the signal reads a Cyrillic one only beside a drug
+named clearly. Arabic and Hebrew
 words take prefixes as well, and are left to the vocabulary's own forms. A word that any language
 uses, however rarely, is no misspelling, however near a name ("copains"/cocaine, "ansvar"/Anavar,
 "kelamin"/ketamin): `data/near_name_words.txt` lists the words of wordfreq's word lists (some forty
