@@ -600,3 +600,16 @@ def test_the_detectors_embedding_cache_encodes_each_text_once_and_gives_the_enco
     assert len(encoded) == 3
     cache([b])
     assert encoded[-1] == b and len(encoded) == 4
+
+
+def test_medicine_leaflet_words_are_care_context_and_a_pharmacy_selling_without_prescription_is_an_offer(detector):
+    from plugwatch.signals import Context, run_signals
+    from plugwatch.text.normalize import normalize
+
+    leaflet = "Sertraline 50mg tablets. Indications: depression, panic disorder. Do not use in children under 18."
+    ctx = Context(item(leaflet), normalize(leaflet), [], None)
+    assert any(h.feature == "cue:care" and ctx.norm.text[h.start:h.end] == "indications" for h in run_signals(ctx))
+    assert not one(detector, leaflet).flagged
+    # Leaflet words do not talk a seller down: what makes the offer is selling without a prescription.
+    assert one(detector, "Tramadol 50mg is used to treat moderate to severe pain. No prescription needed, "
+                         "worldwide shipping, pay with bitcoin").flagged
