@@ -146,9 +146,10 @@ def test_cyrillic_names_and_plurals_are_read_where_a_drug_is_named_clearly():
     assert read("Сдам гараж, 5000 руб, Мортин или Кодрин") == []
     # Everyday Russian and Ukrainian words one letter from a name are words ("бочка", "брошка": бошка).
     assert read("Продам бочку и брошки, героин не предлагать") == []
-    # A plural is read as the name's ("balinha" + s), here beside a drug named clearly.
-    assert any("'balinnhas' read as 'balinhas'" in m or "'balinnhas' read as 'balinha'" in m
-               for m in read("balinnhas e ecstasy, R$35 cada"))
+    # A word one edit from a name's plural reads as the name ("balinnhas": balinha + s).
+    names = NearNames(["ketamine", "balinha"])
+    assert names.name_for("balinnhas") == "balinha" and names.name_for("ketamimes") == "ketamine"
+    assert any("'balinnhas' read as 'balinhas'" in m for m in read("balinnhas e ecstasy, R$35 cada"))
 
 
 def test_misspellings_keep_the_first_and_last_letters():
