@@ -55,6 +55,8 @@ def cue_matcher() -> PhraseMatcher[tuple[str, str]]:
         if not line.strip() or line.startswith("#"):
             continue
         cue, lang, phrases = line.split("\t")
+        if cue == CONDITIONAL:
+            continue  # read by conditional_matchers
         # The text is normalised before matching ("Kapıya" -> "kapiya"), so the phrases are too.
         for phrase in phrases.split("|"):
             form = " ".join(normalize(phrase).text.split())
@@ -185,9 +187,94 @@ def _cue_hits(text: str, in_bio: bool) -> list[Hit]:
     return hits
 
 
+# "If you have pills, DM me", "якщо є меф, напиши", "LSD'si olan? yaz": a post that asks whether the reader has a
+# drug asks to buy it, however much of an offer its contact, payment and quantity words look. Rows of this cue
+# kind in cues.tsv give each language's conditional around "~", the drug's place: "se hai ~" (Italian), "~ 있으면"
+# (Korean puts it after), "wenn du ~ hast" (German around). Only a drug named where the "~" is counts, with at most
+# CONDITIONAL_GAP words between and no clause end: "if you have questions, our menu has coke" asks nothing.
+CONDITIONAL = "conditional"
+CONDITIONAL_GAP = 2
+# A conditional written after the drug follows it within a particle or a word: "몰리 좀 있으면", "LSD'si olan"
+# ("버섯 있는데 관심 있으면 DM": "I have mushrooms; if you're interested, DM" is the seller's).
+_CONDITIONAL_AFTER_REACH = 12
+
+
+@cache
+def conditional_matchers() -> tuple[PhraseMatcher[int], PhraseMatcher[int], tuple[tuple[bool, bool], ...]]:
+    """Matchers of the parts before and after the "~" of each conditional, valued by its index, and whether
+    each conditional has a part before and a part after."""
+    text = resources.files("plugwatch.data").joinpath("cues.tsv").read_text(encoding="utf-8")
+    before, after, shapes = [], [], []
+    for line in text.splitlines():
+        if not line.startswith(CONDITIONAL + "\t"):
+            continue
+        for phrase in line.split("\t")[2].split("|"):
+            pre, _, post = (" ".join(normalize(part).text.split()) for part in phrase.partition("~"))
+            if pre:
+                before.append((pre, len(shapes)))
+            if post:
+                after.append((post, len(shapes)))
+            shapes.append((bool(pre), bool(post)))
+    return PhraseMatcher(before), PhraseMatcher(after), tuple(shapes)
+
+
+_CLAUSE_BREAK = re.compile(r"[.,;:!?\n()]")
+# "si t'as besoin de kéta", "wenn du Bock auf Teile hast", "se hai voglia di erba": the reader's need or wish,
+# which an invitation asks about, not whether the reader has some. As normalised.
+_WANTING = frozenset("""need needs besoin envie bisogno voglia ganas necesidad bock lust zin behov behover sugen
+    ochote ochotę potrzebe potrzebę vontade necessidade ihtiyacin ihtiyacın istegin isteğin потреба потребу бажання
+    охота охоту желание потребность interest interested interesse interes interesado interessado interessato
+    interessiert geinteresseerd interesse interessant zainteresowany ilgi ilgilenen lazim интерес интересует цікаво
+    minat""".split())
+
+
+def _conditional_requests(text: str, hits: list[Hit]) -> list[Hit]:
+    # Named in words: an emoji after "Hải Phòng 👇" in a menu is no object of a question.
+    drugs = [h for h in hits if h.signal == "drug_term" and not h.in_bio and h.start >= 0 and h.feature != "drug:emoji"]
+    if not drugs:
+        return []
+    before_m, after_m, shapes = conditional_matchers()
+    before, after = before_m.find(text), after_m.find(text)
+    if not before and not after:
+        return []
+    invites = [(h.start, h.end) for h in hits if h.feature == "cue:invite" and not h.in_bio]
+    out = [h for h in hits if h.feature == "cue:request" and not h.in_bio]  # found already: not counted twice
+    found = len(out)
+    for drug in drugs:
+        starts: dict[int, int] = {}  # conditional -> where its part before the drug starts
+        for m in before:
+            gap = text[m.end:drug.start]
+            words = gap.split()
+            if (m.end <= drug.start and len(words) <= CONDITIONAL_GAP and not _CLAUSE_BREAK.search(gap)
+                    and _WANTING.isdisjoint(words)):
+                for k in m.values:
+                    starts[k] = m.start
+        ends: dict[int, int] = {}
+        for m in after:
+            gap = text[drug.end:m.start]
+            words = gap.split()
+            if (drug.end <= m.start and m.start - drug.end <= _CONDITIONAL_AFTER_REACH and len(words) <= 1
+                    and not _CLAUSE_BREAK.search(gap) and _WANTING.isdisjoint(words)):
+                for k in m.values:
+                    ends.setdefault(k, m.end)
+        for k, (pre, post) in enumerate(shapes):
+            if (pre and k not in starts) or (post and k not in ends):
+                continue
+            start, end = starts.get(k, drug.start), ends.get(k, drug.end)
+            # "si t'as besoin de ...", "if you have a need for ...": the reader's need, an invitation
+            if any(a < end and start < b for a, b in invites):
+                continue
+            if not any(h.start < end and start < h.end for h in out):
+                out.append(Hit("cue", "cue:request", MEANINGS["request"], start, end))
+            break
+    return out[found:]
+
+
 def cues(ctx: Context) -> list[Hit]:
-    """Sale-intent and context phrases in the text and the author's bio."""
-    return text_and_bio(ctx, _cue_hits)
+    """Sale-intent and context phrases in the text and the author's bio, and the text's questions whether the
+    reader has a drug."""
+    hits = text_and_bio(ctx, _cue_hits)
+    return hits + _conditional_requests(ctx.norm.text, ctx.hits + hits)
 
 
 SIGNAL = Signal("cue", cost=2, run=cues, features=tuple(f"cue:{cue}" for cue in MEANINGS))
