@@ -12,6 +12,7 @@
 # (6) every language: English from (1), the others from devdata/v2 (two independent sets for seven),
 # (7) everyday posts that name a messaging app or ask for a DM, next to offers that send buyers to one,
 # (8) ordinary buy-and-sell posts (fruit, tyres, honey, livestock...) next to drug offers written like them,
+# (9) buyers' requests next to offers (a development set and a held-out set),
 # and then every figure the detector-v2 targets name, read from the reports (plugwatch/tools/quality_targets.py).
 # Each `plugwatch eval` also groups the detector's errors by slice and by the signals present
 # (errors.jsonl in its folder lists each one). No set here is trained on.
@@ -64,6 +65,14 @@ echo
 echo "== devdata/v2/test_market.jsonl (ordinary buy-and-sell posts of 20 languages, and drug offers in their style;"
 echo "   written by a writer who saw no file of the project; never trained or tuned on)"
 plugwatch eval devdata/v2/test_market.jsonl --data "$data" --out-dir "$out/market"
+echo
+echo "== devdata/v2/dev_requests.jsonl (buyers' requests and offers in 15 languages, by a writer who saw no file of the"
+echo "   project; used to choose the request phrases and conditionals: a development set)"
+plugwatch eval devdata/v2/dev_requests.jsonl --data "$data" --out-dir "$out/requests-dev"
+echo
+echo "== devdata/v2/test_requests.jsonl (the same kinds by a second writer who saw no file of the project; never"
+echo "   trained or tuned on)"
+plugwatch eval devdata/v2/test_requests.jsonl --data "$data" --out-dir "$out/requests"
 echo
 echo "== detector-v2 targets (issue 18), plugwatch and both baselines from the runs above"
 python -m plugwatch.tools.quality_targets "$out"
