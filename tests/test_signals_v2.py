@@ -176,3 +176,17 @@ def test_session_is_a_messenger_only_where_the_words_around_say_so():
     contact = lambda t: [h.feature for h in _cue_hits(normalize(t).text, False) if h.feature == "cue:contact"]  # noqa: E731
     assert contact("one therapy session cut depressive symptoms") == []
     assert contact("add me on session for the menu") == ["cue:contact"]
+
+
+@pytest.mark.parametrize(
+    "text, cue",
+    [
+        ("Me quedan setas, 20g por 100€", "cue:stock"),  # selling off what is left
+        ("Остались грибы, 20 г за 4000", "cue:stock"),
+        ("Znów jest dobra mefa", "cue:stock"),  # back again
+        ("Syra 5 lappar 700kr. Över 20 lappar står jag för frakten", "cue:shipping"),  # the seller pays the post
+        ("종이 5장 25만원. 20장 이상 주문하시면 배송비는 제가 냅니다", "cue:shipping"),
+    ],
+)
+def test_small_dealers_stock_and_shipping_words_in_other_languages(text, cue):
+    assert cue in cues(text)
