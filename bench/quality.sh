@@ -12,7 +12,8 @@
 # (6) every language: English from (1), the others from devdata/v2 (two independent sets for seven),
 # (7) everyday posts that name a messaging app or ask for a DM, next to offers that send buyers to one,
 # (8) ordinary buy-and-sell posts (fruit, tyres, honey, livestock...) next to drug offers written like them,
-# (9) buyers' requests next to offers (a development set and a held-out set),
+# (9) buyers' requests next to offers (a development set and a held-out set), and street-style offers next to
+#     ordinary posts using the same words,
 # and then every figure the detector-v2 targets name, read from the reports (plugwatch/tools/quality_targets.py).
 # Each `plugwatch eval` also groups the detector's errors by slice and by the signals present
 # (errors.jsonl in its folder lists each one). No set here is trained on.
@@ -73,6 +74,10 @@ echo
 echo "== devdata/v2/test_requests.jsonl (the same kinds by a second writer who saw no file of the project; never"
 echo "   trained or tuned on)"
 plugwatch eval devdata/v2/test_requests.jsonl --data "$data" --out-dir "$out/requests"
+echo
+echo "== devdata/v2/test_street.jsonl (short street-style offers, ordinary posts using the same words, requests; 15"
+echo "   languages; by a third writer who saw no file of the project; never trained or tuned on)"
+plugwatch eval devdata/v2/test_street.jsonl --data "$data" --out-dir "$out/street"
 echo
 echo "== detector-v2 targets (issue 18), plugwatch and both baselines from the runs above"
 python -m plugwatch.tools.quality_targets "$out"

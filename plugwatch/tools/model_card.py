@@ -37,6 +37,8 @@ SETS = (  # eval-out folder, what it is
                      "phrases (`devdata/v2/dev_requests.jsonl`, 15 languages)"),
     ("requests", "Independent check: buyers' requests and offers, by a second writer who saw no file of the project "
                  "(`devdata/v2/test_requests.jsonl`, 15 languages)"),
+    ("street", "Independent check: short street-style offers, ordinary posts using the same words, and requests, by a "
+               "third writer who saw no file of the project (`devdata/v2/test_street.jsonl`, 15 languages)"),
 )
 
 
