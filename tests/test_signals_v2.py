@@ -186,6 +186,8 @@ def test_session_is_a_messenger_only_where_the_words_around_say_so():
         ("Znów jest dobra mefa", "cue:stock"),  # back again
         ("Syra 5 lappar 700kr. Över 20 lappar står jag för frakten", "cue:shipping"),  # the seller pays the post
         ("종이 5장 25만원. 20장 이상 주문하시면 배송비는 제가 냅니다", "cue:shipping"),
+        ("A chi servono pasticche per sabato? Ne ho parecchie", "cue:invite"),  # an offer as a question
+        ("qui a besoin de bonbons pour le week-end ?", "cue:invite"),
     ],
 )
 def test_small_dealers_stock_and_shipping_words_in_other_languages(text, cue):
