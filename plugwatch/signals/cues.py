@@ -56,7 +56,7 @@ def cue_matcher() -> PhraseMatcher[tuple[str, str]]:
             continue
         cue, lang, phrases = line.split("\t")
         if cue == CONDITIONAL:
-            continue  # read by conditional_matchers
+            continue  # read by conditional_matcher
         # The text is normalised before matching ("Kapıya" -> "kapiya"), so the phrases are too.
         for phrase in phrases.split("|"):
             form = " ".join(normalize(phrase).text.split())
@@ -200,22 +200,23 @@ _CONDITIONAL_AFTER_REACH = 12
 
 
 @cache
-def conditional_matchers() -> tuple[PhraseMatcher[int], PhraseMatcher[int], tuple[tuple[bool, bool], ...]]:
-    """Matchers of the parts before and after the "~" of each conditional, valued by its index, and whether
-    each conditional has a part before and a part after."""
+def conditional_matcher() -> tuple[PhraseMatcher[tuple[int, bool]], tuple[tuple[bool, bool], ...]]:
+    """One matcher of the parts before and after the "~" of each conditional, valued by (its index, whether the
+    part comes before the drug): one pass over the text. And whether each conditional has a part before and a
+    part after."""
     text = resources.files("plugwatch.data").joinpath("cues.tsv").read_text(encoding="utf-8")
-    before, after, shapes = [], [], []
+    parts, shapes = [], []
     for line in text.splitlines():
         if not line.startswith(CONDITIONAL + "\t"):
             continue
         for phrase in line.split("\t")[2].split("|"):
             pre, _, post = (" ".join(normalize(part).text.split()) for part in phrase.partition("~"))
             if pre:
-                before.append((pre, len(shapes)))
+                parts.append((pre, (len(shapes), True)))
             if post:
-                after.append((post, len(shapes)))
+                parts.append((post, (len(shapes), False)))
             shapes.append((bool(pre), bool(post)))
-    return PhraseMatcher(before), PhraseMatcher(after), tuple(shapes)
+    return PhraseMatcher(parts), tuple(shapes)
 
 
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n()]")
@@ -233,31 +234,38 @@ def _conditional_requests(text: str, hits: list[Hit]) -> list[Hit]:
     drugs = [h for h in hits if h.signal == "drug_term" and not h.in_bio and h.start >= 0 and h.feature != "drug:emoji"]
     if not drugs:
         return []
-    before_m, after_m, shapes = conditional_matchers()
-    before, after = before_m.find(text), after_m.find(text)
-    if not before and not after:
+    matcher, shapes = conditional_matcher()
+    found_parts = matcher.find(text)
+    if not found_parts:
         return []
+    before = [(m, [k for k, pre in m.values if pre]) for m in found_parts]
+    after = [(m, [k for k, pre in m.values if not pre]) for m in found_parts]
     invites = [(h.start, h.end) for h in hits if h.feature == "cue:invite" and not h.in_bio]
     out = [h for h in hits if h.feature == "cue:request" and not h.in_bio]  # found already: not counted twice
     found = len(out)
     for drug in drugs:
         starts: dict[int, int] = {}  # conditional -> where its part before the drug starts
-        for m in before:
+        for m, ks in before:
+            if not ks:
+                continue
             gap = text[m.end:drug.start]
             words = gap.split()
             if (m.end <= drug.start and len(words) <= CONDITIONAL_GAP and not _CLAUSE_BREAK.search(gap)
                     and _WANTING.isdisjoint(words)):
-                for k in m.values:
+                for k in ks:
                     starts[k] = m.start
         ends: dict[int, int] = {}
-        for m in after:
+        for m, ks in after:
+            if not ks:
+                continue
             gap = text[drug.end:m.start]
             words = gap.split()
             if (drug.end <= m.start and m.start - drug.end <= _CONDITIONAL_AFTER_REACH and len(words) <= 1
                     and not _CLAUSE_BREAK.search(gap) and _WANTING.isdisjoint(words)):
-                for k in m.values:
+                for k in ks:
                     ends.setdefault(k, m.end)
-        for k, (pre, post) in enumerate(shapes):
+        for k in sorted(starts.keys() | ends.keys()):
+            pre, post = shapes[k]
             if (pre and k not in starts) or (post and k not in ends):
                 continue
             start, end = starts.get(k, drug.start), ends.get(k, drug.end)
