@@ -5,7 +5,7 @@ import pytest
 from plugwatch.detect.detector import Detector
 from plugwatch.model import Item, OfferKind
 from plugwatch.signals.base import Context
-from plugwatch.signals.cues import _conditional_requests
+from plugwatch.signals.cues import _conditional_requests, _cue_hits
 from plugwatch.signals.drug_terms import drug_terms
 from plugwatch.text.normalize import normalize
 
@@ -14,7 +14,8 @@ def conditional_spans(text: str) -> list[str]:
     norm = normalize(text)
     ctx = Context(Item(platform="generic", native_id="t", text=text), norm, [])
     ctx.hits.extend(drug_terms(ctx))
-    return [norm.text[h.start:h.end] for h in _conditional_requests(norm.text, ctx.hits)]
+    hits = ctx.hits + _cue_hits(norm.text, False)
+    return [norm.text[h.start:h.end] for h in _conditional_requests(norm.text, hits)]
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,8 @@ def test_a_question_whether_the_reader_has_a_drug_is_a_request(text, span):
         "hafta sonu ekstazi lazım olan yazsın",  # "whoever needs ecstasy, write": the seller's
         "힘내요 마음 편해지는 버섯 있는데 관심 있으면 DM 줘요",  # "I have mushrooms; if interested, DM"
         "giá sỉ Hải Phòng 👇\n💎x10g = 12tr",  # an emoji in a menu is no object of a question
+        "Ma ktoś lód? Lodówka padła, a wieczorem grill",  # an everyday word asked for, no contact off the post
+        "У кого есть мука? Пеку блины",
     ],
 )
 def test_an_offer_or_an_aside_is_no_conditional_request(text):
