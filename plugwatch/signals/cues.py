@@ -47,19 +47,25 @@ SELLERS_WORDS_TOO = frozenset(
 ) | {"my script", "side effects", "trip report", "trip reports", "海关", "海關", "税関", "세관", "الجمارك", "המכס"}
 
 
+def _cue_rows() -> list[tuple[str, str, list[str]]]:
+    """(cue, language, phrases) of each row of data/cues.tsv, each phrase normalised as the text it is matched
+    on is ("Kapıya" -> "kapiya")."""
+    text = resources.files("plugwatch.data").joinpath("cues.tsv").read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            cue, lang, phrases = line.split("\t")
+            rows.append((cue, lang, [" ".join(normalize(p).text.split()) for p in phrases.split("|")]))
+    return rows
+
+
 @cache
 def cue_matcher() -> PhraseMatcher[tuple[str, str]]:
-    text = resources.files("plugwatch.data").joinpath("cues.tsv").read_text(encoding="utf-8")
     entries = []
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        cue, lang, phrases = line.split("\t")
+    for cue, lang, phrases in _cue_rows():
         if cue == CONDITIONAL:
             continue  # read by conditional_matcher
-        # The text is normalised before matching ("Kapıya" -> "kapiya"), so the phrases are too.
-        for phrase in phrases.split("|"):
-            form = " ".join(normalize(phrase).text.split())
+        for form in phrases:
             # "deeeliver" is normalised to "deeliver" (a stretched e, o or l is kept doubled)
             entries.extend((f, (cue, lang)) for f in [form, *stretched_forms(form)])
     return PhraseMatcher(entries)
@@ -204,13 +210,12 @@ def conditional_matcher() -> tuple[PhraseMatcher[tuple[int, bool]], tuple[tuple[
     """One matcher of the parts before and after the "~" of each conditional, valued by (its index, whether the
     part comes before the drug): one pass over the text. And whether each conditional has a part before and a
     part after."""
-    text = resources.files("plugwatch.data").joinpath("cues.tsv").read_text(encoding="utf-8")
     parts, shapes = [], []
-    for line in text.splitlines():
-        if not line.startswith(CONDITIONAL + "\t"):
+    for cue, _, phrases in _cue_rows():
+        if cue != CONDITIONAL:
             continue
-        for phrase in line.split("\t")[2].split("|"):
-            pre, _, post = (" ".join(normalize(part).text.split()) for part in phrase.partition("~"))
+        for phrase in phrases:
+            pre, _, post = (part.strip() for part in phrase.partition("~"))
             if pre:
                 parts.append((pre, (len(shapes), True)))
             if post:
@@ -222,10 +227,10 @@ def conditional_matcher() -> tuple[PhraseMatcher[tuple[int, bool]], tuple[tuple[
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n()]")
 # "si t'as besoin de kéta", "wenn du Bock auf Teile hast", "se hai voglia di erba": the reader's need or wish,
 # which an invitation asks about, not whether the reader has some. As normalised.
-_WANTING = frozenset("""need needs besoin envie bisogno voglia ganas necesidad bock lust zin behov behover sugen
-    ochote ochotę potrzebe potrzebę vontade necessidade ihtiyacin ihtiyacın istegin isteğin потреба потребу бажання
-    охота охоту желание потребность interest interested interesse interes interesado interessado interessato
-    interessiert geinteresseerd interesse interessant zainteresowany ilgi ilgilenen lazim интерес интересует цікаво
+_WANTING = frozenset(normalize(word).text for word in """need needs besoin envie bisogno voglia ganas necesidad bock
+    lust zin behov behöver sugen ochotę potrzebę vontade necessidade ihtiyacın isteğin потреба потребу бажання охота
+    охоту желание потребность interest interested interesse interes interés interesado interessado interessato
+    interessiert geinteresseerd interessant zainteresowany ilgi ilgilenen lazım интерес интересует цікаво
     minat""".split())
 
 
