@@ -23,61 +23,45 @@ cd "$(dirname "$0")/.."
 data=${1:-../shared/data}
 out=eval-out
 mkdir -p "$out"
-echo "== devdata/test.jsonl (hand-written social-media posts, never trained on)"
-plugwatch eval devdata/test.jsonl --data "$data" --evasion --out-dir "$out/dev"
-echo
-echo "== devdata/v2/test_short.jsonl (offers and look-alikes under 80 characters)"
-plugwatch eval devdata/v2/test_short.jsonl --data "$data" --out-dir "$out/short"
-echo
-echo "== devdata/v2/test3_social.jsonl (an independent check: 240 posts written in one sitting by a writer who saw no"
-echo "   code, data or test set; never trained or tuned on)"
-plugwatch eval devdata/v2/test3_social.jsonl --data "$data" --out-dir "$out/fresh"
-echo
-echo "== devdata/v2/test_pharmacy.jsonl (no-prescription pharmacies; legitimate pharmacy and medicine text)"
-plugwatch eval devdata/v2/test_pharmacy.jsonl --data "$data" --out-dir "$out/pharmacy"
-echo
-echo "== devdata/v2/test_health.jsonl (an independent check: leaflets, pharmacy sites, health talk and news, and"
-echo "   no-prescription sellers, written by a writer who saw no file of the project; never trained or tuned on)"
-plugwatch eval devdata/v2/test_health.jsonl --data "$data" --out-dir "$out/health"
-echo
-echo "== devdata/v2/test_misspelt.jsonl (an independent check: offers with misspelt drug names, everyday words one"
-echo "   letter from a name, and talk, warnings and requests with misspelt names, by a writer who saw no file of the"
-echo "   project; never trained or tuned on)"
-plugwatch eval devdata/v2/test_misspelt.jsonl --data "$data" --out-dir "$out/misspelt"
-echo
+# evaluate OUT_SUBDIR HEADING FILE... [eval options]: one set's heading, its `plugwatch eval`, a blank line.
+evaluate() {
+    local dir=$1 heading=$2
+    shift 2
+    printf '== %b\n' "$heading"
+    plugwatch eval "$@" --data "$data" --out-dir "$out/$dir"
+    echo
+}
+evaluate dev "devdata/test.jsonl (hand-written social-media posts, never trained on)" \
+    devdata/test.jsonl --evasion
+evaluate short "devdata/v2/test_short.jsonl (offers and look-alikes under 80 characters)" \
+    devdata/v2/test_short.jsonl
+evaluate fresh "devdata/v2/test3_social.jsonl (an independent check: 240 posts written in one sitting by a writer who saw no\n   code, data or test set; never trained or tuned on)" \
+    devdata/v2/test3_social.jsonl
+evaluate pharmacy "devdata/v2/test_pharmacy.jsonl (no-prescription pharmacies; legitimate pharmacy and medicine text)" \
+    devdata/v2/test_pharmacy.jsonl
+evaluate health "devdata/v2/test_health.jsonl (an independent check: leaflets, pharmacy sites, health talk and news, and\n   no-prescription sellers, written by a writer who saw no file of the project; never trained or tuned on)" \
+    devdata/v2/test_health.jsonl
+evaluate misspelt "devdata/v2/test_misspelt.jsonl (an independent check: offers with misspelt drug names, everyday words one\n   letter from a name, and talk, warnings and requests with misspelt names, by a writer who saw no file of the\n   project; never trained or tuned on)" \
+    devdata/v2/test_misspelt.jsonl
 echo "== shared proxies, held-out 20%"
 plugwatch proxies --data "$data" --part eval -o "$out/proxies-eval.jsonl"
 plugwatch eval "$out/proxies-eval.jsonl" --data "$data" --out-dir "$out/proxies"
 echo
-echo "== warnings and scam reports naming a seller, development set (used to choose the warning cues)"
-plugwatch eval devdata/dev_warnings.jsonl --data "$data" --out-dir "$out/dev-warnings"
-echo
-echo "== warnings and scam reports naming a seller, held-out set (never trained or tuned on)"
-plugwatch eval devdata/heldout_warnings.jsonl --data "$data" --out-dir "$out/heldout-warnings"
-echo
-echo "== languages: devdata/test.jsonl and devdata/v2/test_lang_*, test2_lang_* (never trained on)"
-plugwatch eval devdata/test.jsonl devdata/v2/test_lang_*.jsonl devdata/v2/test2_lang_*.jsonl --data "$data" \
-    --out-dir "$out/languages"
-echo
-echo "== devdata/v2/test_contact.jsonl (posts naming a messaging app or asking for a DM; offers redirecting to one;"
-echo "   written by a writer who saw no code, data or test set; never trained or tuned on)"
-plugwatch eval devdata/v2/test_contact.jsonl --data "$data" --out-dir "$out/contact"
-echo
-echo "== devdata/v2/test_market.jsonl (ordinary buy-and-sell posts of 20 languages, and drug offers in their style;"
-echo "   written by a writer who saw no file of the project; never trained or tuned on)"
-plugwatch eval devdata/v2/test_market.jsonl --data "$data" --out-dir "$out/market"
-echo
-echo "== devdata/v2/dev_requests.jsonl (buyers' requests and offers in 15 languages, by a writer who saw no file of the"
-echo "   project; used to choose the request phrases and conditionals: a development set)"
-plugwatch eval devdata/v2/dev_requests.jsonl --data "$data" --out-dir "$out/requests-dev"
-echo
-echo "== devdata/v2/test_requests.jsonl (the same kinds by a second writer who saw no file of the project; never"
-echo "   trained or tuned on)"
-plugwatch eval devdata/v2/test_requests.jsonl --data "$data" --out-dir "$out/requests"
-echo
-echo "== devdata/v2/test_street.jsonl (short street-style offers, ordinary posts using the same words, requests; 15"
-echo "   languages; by a third writer who saw no file of the project; never trained or tuned on)"
-plugwatch eval devdata/v2/test_street.jsonl --data "$data" --out-dir "$out/street"
-echo
+evaluate dev-warnings "warnings and scam reports naming a seller, development set (used to choose the warning cues)" \
+    devdata/dev_warnings.jsonl
+evaluate heldout-warnings "warnings and scam reports naming a seller, held-out set (never trained or tuned on)" \
+    devdata/heldout_warnings.jsonl
+evaluate languages "languages: devdata/test.jsonl and devdata/v2/test_lang_*, test2_lang_* (never trained on)" \
+    devdata/test.jsonl devdata/v2/test_lang_*.jsonl devdata/v2/test2_lang_*.jsonl
+evaluate contact "devdata/v2/test_contact.jsonl (posts naming a messaging app or asking for a DM; offers redirecting to one;\n   written by a writer who saw no code, data or test set; never trained or tuned on)" \
+    devdata/v2/test_contact.jsonl
+evaluate market "devdata/v2/test_market.jsonl (ordinary buy-and-sell posts of 20 languages, and drug offers in their style;\n   written by a writer who saw no file of the project; never trained or tuned on)" \
+    devdata/v2/test_market.jsonl
+evaluate requests-dev "devdata/v2/dev_requests.jsonl (buyers' requests and offers in 15 languages, by a writer who saw no file of the\n   project; used to choose the request phrases and conditionals: a development set)" \
+    devdata/v2/dev_requests.jsonl
+evaluate requests "devdata/v2/test_requests.jsonl (the same kinds by a second writer who saw no file of the project; never\n   trained or tuned on)" \
+    devdata/v2/test_requests.jsonl
+evaluate street "devdata/v2/test_street.jsonl (short street-style offers, ordinary posts using the same words, requests; 15\n   languages; by a third writer who saw no file of the project; never trained or tuned on)" \
+    devdata/v2/test_street.jsonl
 echo "== detector-v2 targets (issue 18), plugwatch and both baselines from the runs above"
 python -m plugwatch.tools.quality_targets "$out"
