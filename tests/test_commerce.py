@@ -79,3 +79,12 @@ def test_menu_lines_read_like_the_normalised_text():
     features = [f for f, _ in commerce_hits("Menü:\nEsrar 1 kılo\nKokain 2 kılo\nMDMA 3 kılo")]
     assert features.count("quantity") == 3 and "menu" in features
     assert "menu" in [f for f, _ in commerce_hits("list\nfoo 10 uſd\nbar 20 uſd\nbaz 30 uſd")]
+
+
+def test_everyday_words_for_pills_count_as_a_quantity_and_a_leaflets_do_not():
+    assert ("quantity", "20 pillen") in commerce_hits("Laatste 20 pillen, wie wil?")
+    assert ("quantity", "10 piller") in commerce_hits("har 10 piller kvar")
+    assert ("quantity", "30 pastillas") in commerce_hits("Tengo 30 pastillas")
+    # A package leaflet gives its pill count in the formal word, as an English one says "tablets".
+    assert commerce_hits("Packung mit 20 Tabletten") == []
+    assert commerce_hits("boîte de 30 comprimés") == []

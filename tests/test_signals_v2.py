@@ -153,6 +153,16 @@ def _no_rx(text: str) -> int:
     "No hassle no script needed, dm",  # a bare "no" before the phrase is not a negation of it
     "we don't ask questions, it's easy: no prescription needed",  # apostrophes are not quotation marks
     "现货 无需处方 顺丰包邮",
+    # Each language's other ways of saying it, as the English row has them: "needed", "not required", the
+    # other word order, "without a doctor".
+    "Tramadol 50, рецепт не нужен, доставка СДЭК",
+    "Модафініл, рецепт не потрібен, Нова Пошта",
+    "Xanax 1mg, recepta niepotrzebna, wysyłka InPost",
+    "Oxycodon 20mg, geen recept nodig, morgen in huis",
+    "Alprazolam, kein Rezept nötig, Versand in 24h",
+    "Rivotril 2mg, pas besoin d'ordonnance, livraison rapide",
+    "Tramadol, no necesitas receta, envío a toda España",
+    "Tramadol, khỏi cần đơn, giao trong ngày",
 ])
 def test_a_no_prescription_offer_keeps_its_cue(text):
     assert _no_rx(text) == 1
@@ -167,6 +177,7 @@ def test_a_no_prescription_offer_keeps_its_cue(text):
     "Nous ne vendons pas de médicaments sans ordonnance",
     "Мы не продаём без рецепта",
     "我们从不卖无需处方的药",
+    "Ми ніколи не продаємо без призначення лікаря",
 ])
 def test_a_negated_or_quoted_no_prescription_phrase_is_not_an_offer_cue(text):
     assert _no_rx(text) == 0

@@ -27,7 +27,10 @@ _CUR_AFTER = (
 _UNIT = (
     r"(?:g|gr|grs|gram|grams|gramm|gramme|grammes|gramos|grammi|kg|kilo|kilos|oz|ozs|ounce|ounces|lb|lbs|"
     r"mg|mcg|ug|µg|μg|ml|ct|count|pcs|pc|pills?|tabs?|caps?|bars?|carts?|pens?|vials?|strips?|blotters?|"
-    r"гр|грам(?:м\w*|и|ів|а|ах|ам)?|г|кг|мг|мл|шт|таб\w*|szt|vien|غرام|غرامات|جرام|جرامات|غم|قرص|اقراص|أقراص)"
+    r"гр|грам(?:м\w*|и|ів|а|ах|ам)?|г|кг|мг|мл|шт|таб\w*|szt|vien|غرام|غرامات|جرام|جرامات|غم|قرص|اقراص|أقراص|"
+    # Other languages' everyday words for pills, as "pills" and "tabs" are. Not the words of a package leaflet
+    # ("Tabletten", "comprimés", "comprimidos", as not "tablets"): every leaflet gives its pill count.
+    r"pastillas|pastis|pillen|piller|pasticche|butir)"
 )
 # Units of scripts written without spaces between words: no word boundary can follow them ("5 จี ขึ้นไป",
 # "300元一克" reads "一克" after the price), and a number in such text may follow a letter directly.
