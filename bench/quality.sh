@@ -57,6 +57,8 @@ evaluate contact "devdata/v2/test_contact.jsonl (posts naming a messaging app or
     devdata/v2/test_contact.jsonl
 evaluate market "devdata/v2/test_market.jsonl (ordinary buy-and-sell posts of 20 languages, and drug offers in their style;\n   written by a writer who saw no file of the project; never trained or tuned on)" \
     devdata/v2/test_market.jsonl
+evaluate pharmacy-dev "devdata/v2/dev_pharmacy_ml.jsonl (no-prescription sellers and legitimate pharmacy, OTC, patient, warning and news\n   text in 12 languages, by a writer who saw no file of the project; used to check the no-prescription phrases and\n   choose the invitations: a development set)" \
+    devdata/v2/dev_pharmacy_ml.jsonl
 evaluate requests-dev "devdata/v2/dev_requests.jsonl (buyers' requests and offers in 15 languages, by a writer who saw no file of the\n   project; used to choose the request phrases and conditionals: a development set)" \
     devdata/v2/dev_requests.jsonl
 evaluate requests "devdata/v2/test_requests.jsonl (the same kinds by a second writer who saw no file of the project; never\n   trained or tuned on)" \

@@ -33,6 +33,9 @@ SETS = (  # eval-out folder, what it is
                 "(`devdata/v2/test_contact.jsonl`, 20 languages)"),
     ("market", "Independent check: ordinary buy-and-sell posts and drug offers written like them, by a writer who "
                "saw no file of the project (`devdata/v2/test_market.jsonl`, 20 languages)"),
+    ("pharmacy-dev", "No-prescription sellers and legitimate pharmacy, OTC, patient, warning and news text, by a writer "
+                     "who saw no file of the project, used to check the no-prescription phrases "
+                     "(`devdata/v2/dev_pharmacy_ml.jsonl`, 12 languages)"),
     ("requests-dev", "Buyers' requests and offers, by a writer who saw no file of the project, used to choose the request "
                      "phrases (`devdata/v2/dev_requests.jsonl`, 15 languages)"),
     ("requests", "Independent check: buyers' requests and offers, by a second writer who saw no file of the project "
