@@ -613,3 +613,16 @@ def test_medicine_leaflet_words_are_care_context_and_a_pharmacy_selling_without_
     # Leaflet words do not talk a seller down: what makes the offer is selling without a prescription.
     assert one(detector, "Tramadol 50mg is used to treat moderate to severe pain. No prescription needed, "
                          "worldwide shipping, pay with bitcoin").flagged
+
+
+def test_signals_run_over_a_batch_give_each_item_the_hits_it_gets_alone():
+    texts = ["selling xans 2mg, dm me", "Tengo 30 pastillas de rivotril", "what a lovely day at the beach",
+             "❄️ 1g 70€ 🍃 10g 80€ Livraison Paris, snap: frosty_paris", "Модафініл, рецепт не потрібен, Нова Пошта",
+             "if you have molly dm me", ""]
+    batch = [(Item(platform="x", native_id=str(i), text=t), []) for i, t in enumerate(texts)]
+    together = Detector.analyse_all(batch)
+    for (item, ids), ctx in zip(batch, together, strict=True):
+        alone = Detector.analyse(item, ids)
+        assert [(h.signal, h.feature, h.start, h.end, h.in_bio) for h in ctx.hits] == \
+               [(h.signal, h.feature, h.start, h.end, h.in_bio) for h in alone.hits]
+    assert any(h.feature == "cue:no_rx" for h in together[4].hits)

@@ -16,7 +16,7 @@ from plugwatch.detect.model import DetectorModel
 from plugwatch.detect.ngram_bound import NgramBound
 from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
 from plugwatch.records import MAX_REASONS, bounded, scored_text
-from plugwatch.signals import Context, Hit, run_signals
+from plugwatch.signals import Context, Hit, run_signals, run_signals_over
 from plugwatch.signals.cues import SELLERS_WORDS_TOO
 from plugwatch.text.identifier_types import TYPES as IDENTIFIER_TYPES
 from plugwatch.text.normalize import NormText, normalize
@@ -153,6 +153,16 @@ def model_text(ctx: Context) -> str:
     return "".join(out)
 
 
+def _context(item: Item, identifiers: list[Identifier]) -> Context:
+    # Signals read at most records.MAX_TEXT characters of the text and of the bio (a prefix, so
+    # spans still index the original text).
+    text = scored_text(item.text)
+    if len(text) < len(item.text):
+        item = replace(item, text=text)
+    bio = item.author.bio if item.author is not None else None
+    return Context(item, normalize(text), identifiers, _normalize_bio(scored_text(bio)) if bio else None)
+
+
 REASON_FLOOR = 0.2  # below this score an item gets no reasons: nobody will review it
 
 
@@ -172,15 +182,16 @@ class Detector:
     # -- analysis -------------------------------------------------------------
     @staticmethod
     def analyse(item: Item, identifiers: list[Identifier]) -> Context:
-        # Signals read at most records.MAX_TEXT characters of the text and of the bio (a prefix, so
-        # spans still index the original text).
-        text = scored_text(item.text)
-        if len(text) < len(item.text):
-            item = replace(item, text=text)
-        bio = item.author.bio if item.author is not None else None
-        ctx = Context(item, normalize(text), identifiers, _normalize_bio(scored_text(bio)) if bio else None)
+        ctx = _context(item, identifiers)
         run_signals(ctx)
         return ctx
+
+    @staticmethod
+    def analyse_all(batch: list[tuple[Item, list[Identifier]]]) -> list[Context]:
+        """`analyse` of each item, the signals run over the whole batch (`run_signals_over`)."""
+        contexts = [_context(item, ids) for item, ids in batch]
+        run_signals_over(contexts)
+        return contexts
 
     def probabilities(self, contexts: list[Context], bound: bool = True) -> np.ndarray:
         """Each stage decides what it is sure of and passes the rest on. `bound`: items without evidence whose
@@ -239,7 +250,7 @@ class Detector:
     def verdicts(self, batch: list[tuple[Item, list[Identifier]]]) -> list[Verdict]:
         if not batch:
             return []
-        contexts = [self.analyse(item, ids) for item, ids in batch]
+        contexts = self.analyse_all(batch)
         proba = self.probabilities(contexts)
         if self.use_model:
             self._windowed(batch, contexts, proba)
@@ -250,7 +261,7 @@ class Detector:
         """A long post is scored as a whole and window by window, and keeps its most offer-like
         window: the models were trained on posts, and a page of chatter around a two-line offer
         would otherwise drown the offer (the embedding averages over the whole text)."""
-        owners, parts = [], []
+        owners, pieces = [], []
         for i, (item, ids) in enumerate(batch):
             ctx = contexts[i]
             # The model's own threshold, not --threshold: a score must not depend on the threshold asked for.
@@ -258,9 +269,10 @@ class Detector:
                 continue  # an offer already; or no window can have evidence; or a report quoting an ad
             for a, b in windows(scored_text(item.text)):
                 owners.append(i)
-                parts.append(self.analyse(*_window_item(item, ids, a, b)))
-        if not parts:
+                pieces.append(_window_item(item, ids, a, b))
+        if not pieces:
             return
+        parts = self.analyse_all(pieces)
         # A window without evidence stays at the gate: read out of its post, a line of care advice ("dispose
         # of them safely") or a site's footer could otherwise outvote the whole post.
         for i, p in zip(owners, self.probabilities(parts, bound=False), strict=True):

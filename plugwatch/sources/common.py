@@ -186,7 +186,7 @@ def record_time(value: Any, what: str = "created_at") -> datetime | None:
 
 
 def as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):  # None: most records give no count, and int(None) raises
         return None
     if isinstance(value, int):
         return value
