@@ -47,16 +47,18 @@ SELLERS_WORDS_TOO = frozenset(
 ) | {"my script", "side effects", "trip report", "trip reports", "海关", "海關", "税関", "세관", "الجمارك", "המכס"}
 
 
-def _cue_rows() -> list[tuple[str, str, list[str]]]:
+@cache
+def _cue_rows() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     """(cue, language, phrases) of each row of data/cues.tsv, each phrase normalised as the text it is matched
-    on is ("Kapıya" -> "kapiya")."""
+    on is ("Kapıya" -> "kapiya"). Read once for both matchers: normalising the 5,000 phrases takes a tenth of
+    a second."""
     text = resources.files("plugwatch.data").joinpath("cues.tsv").read_text(encoding="utf-8")
     rows = []
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):
             cue, lang, phrases = line.split("\t")
-            rows.append((cue, lang, [" ".join(normalize(p).text.split()) for p in phrases.split("|")]))
-    return rows
+            rows.append((cue, lang, tuple(" ".join(normalize(p).text.split()) for p in phrases.split("|"))))
+    return tuple(rows)
 
 
 @cache
