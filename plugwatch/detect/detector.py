@@ -16,7 +16,7 @@ from plugwatch.detect.model import DetectorModel
 from plugwatch.detect.ngram_bound import NgramBound
 from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
 from plugwatch.records import MAX_REASONS, bounded, scored_text
-from plugwatch.signals import Context, Hit, run_signals, run_signals_over
+from plugwatch.signals import Context, Hit, run_signals_over
 from plugwatch.signals.cues import SELLERS_WORDS_TOO
 from plugwatch.text.identifier_types import TYPES as IDENTIFIER_TYPES
 from plugwatch.text.normalize import NormText, normalize
@@ -182,9 +182,7 @@ class Detector:
     # -- analysis -------------------------------------------------------------
     @staticmethod
     def analyse(item: Item, identifiers: list[Identifier]) -> Context:
-        ctx = _context(item, identifiers)
-        run_signals(ctx)
-        return ctx
+        return Detector.analyse_all([(item, identifiers)])[0]
 
     @staticmethod
     def analyse_all(batch: list[tuple[Item, list[Identifier]]]) -> list[Context]:

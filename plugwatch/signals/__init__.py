@@ -13,8 +13,7 @@ SIGNALS: tuple[Signal, ...] = tuple(sorted((drug_terms.SIGNAL, identifiers.SIGNA
 
 
 def run_signals(ctx: Context) -> list[Hit]:
-    for signal in SIGNALS:
-        ctx.hits.extend(signal.run(ctx))
+    run_signals_over([ctx])
     return ctx.hits
 
 
