@@ -72,6 +72,10 @@ _RU_CONSONANT_ENDINGS = ("а", "у", "ом", "е", "ы", "ов", "и", "ам", "
 _RU_A_ENDINGS = ("ы", "и", "у", "ой", "е", "ам", "ами", "ах", "і", "ою")
 _RU_SOFT_ENDINGS = ("и", "ю", "ей", "я", "ям")
 _RU_ENDINGS_LONGEST = sorted(set(_RU_CONSONANT_ENDINGS) | set(_RU_A_ENDINGS), key=lambda e: (-len(e), e))
+# The endings by their last letter, each with what it may follow: most words end in a letter no ending has.
+_RU_ENDINGS_BY_LAST: dict[str, list[tuple[str, bool, bool]]] = {}
+for _e in _RU_ENDINGS_LONGEST:
+    _RU_ENDINGS_BY_LAST.setdefault(_e[-1], []).append((_e, _e in _RU_CONSONANT_ENDINGS, _e in _RU_A_ENDINGS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +130,12 @@ def russian_stems(word: str) -> list[str]:
     if word.isascii():
         return []
     stems = []
-    for e in _RU_ENDINGS_LONGEST:
+    for e, after_consonant, a_stem in _RU_ENDINGS_BY_LAST.get(word[-1:], ()):
         if word.endswith(e) and len(word) > len(e) + 3:
             stem = word[:-len(e)]
-            if e in _RU_CONSONANT_ENDINGS and stem[-1] not in _RU_VOWELS and stem[-1] != "й":
+            if after_consonant and stem[-1] not in _RU_VOWELS and stem[-1] != "й":
                 stems.append(stem)
-            if e in _RU_A_ENDINGS:
+            if a_stem:
                 stems.append(stem + "а")
     return stems
 

@@ -23,7 +23,7 @@ import json
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -45,17 +45,22 @@ _DROPPED_MARKS = range(0x1F3FB, 0x1F400)  # skin tones, as the normaliser drops 
 
 def canonical_term(text: str) -> str:
     """The form the normaliser gives a term: NFKC, casefold, Latin accents and ё folded, no FE0F."""
-    out = []
-    for ch in unicodedata.normalize("NFKC", text).casefold():
-        if ch == "\ufe0f" or ord(ch) in _DROPPED_MARKS:
-            continue
-        if ch == "ё":
-            ch = "е"
-        elif ord(ch) >= 0x80 and "LATIN" in unicodedata.name(ch, ""):
-            plain = anyascii(ch).casefold()
-            ch = plain if plain.isalnum() else ch
-        out.append(ch)
-    return " ".join("".join(out).split())
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if not folded.isascii():
+        folded = "".join(map(_canonical_char, folded))
+    return " ".join(folded.split())
+
+
+@cache
+def _canonical_char(ch: str) -> str:
+    if ch == "\ufe0f" or ord(ch) in _DROPPED_MARKS:
+        return ""
+    if ch == "ё":
+        return "е"
+    if ord(ch) >= 0x80 and "LATIN" in unicodedata.name(ch, ""):
+        plain = anyascii(ch).casefold()
+        return plain if plain.isalnum() else ch
+    return ch
 
 
 @cache
@@ -464,31 +469,69 @@ def common_street_terms(terms: Iterable[str]) -> dict[str, str]:
 def wordfreq_words(names: Iterable[str]) -> dict[str, str]:
     """The words of every language wordfreq lists that are one edit from one of `names` (in the
     normaliser's form), each with the language it is most frequent in."""
-    from plugwatch.text.misspelling import MIN_LETTERS, NearNames
+    from plugwatch.text.misspelling import MIN_LETTERS, NearNames, one_script
     from plugwatch.text.vocabulary import russian_stems
 
-    wordfreq = _wordfreq()
     names = set(names)
     near = NearNames(dict.fromkeys(names, ""), stems=russian_stems)  # one meaning: a word near two names is listed
-    # NearNames reads a word only if it keeps a name's first letter and its last (or, swapped, the one before):
-    # most words are passed over on that. A Cyrillic word's case ending is not its name's last letter ("кодкина").
-    ends = {(n[0], n[-1]) for n in names} | {(n[0], n[-2]) for n in names} | {(n[0], "s") for n in names}  # plurals
-    firsts = {n[0] for n in names}
-    longest = max(map(len, names)) + 1
+    may_be_near = _near_name_sieve(names | {n + "s" for n in names if n.isascii() and not n.endswith("s")})
+    lo, hi = MIN_LETTERS - 1, max(map(len, names)) + 4
     latin = re.compile(r"[a-z\u0430-\u045f]").search  # Latin or Cyrillic: the scripts names are read in
-    best: dict[str, tuple[float, str]] = {}
-    for lang in sorted(wordfreq.available_languages(WORDLIST)):
-        for word, freq in wordfreq.get_frequency_dict(lang, WORDLIST).items():
-            if not MIN_LETTERS - 1 <= len(word) <= longest + 2 or not latin(word):
-                continue  # too short or long, or neither Latin nor Cyrillic: never read as a misspelt name
-            form = word if word.isascii() and word.isalpha() and word.islower() else canonical_term(word)
-            if not form or form in names or ((form[0], form[-1]) not in ends if form.isascii() else form[0] not in firsts):
-                continue
-            if not near.name_for(form):
-                continue
-            if form not in best or best[form][0] < _zipf(freq):
-                best[form] = (_zipf(freq), lang)
-    return {w: f"wordfreq:{lang}" for w, (_, lang) in best.items()}
+    cyrillic = re.compile(r"[\u0430-\u045f]+").fullmatch
+    # Each of the 7 million words is looked at once, however many languages list it; then, for the few
+    # thousand near a name, the language it is most frequent in (the first on a tie).
+    dicts = _frequency_dicts()
+    written: dict[str, list[str]] = {}  # form: the words of the lists written so
+    for word in set().union(*(freqs.keys() for _, freqs in dicts)):
+        if not lo <= len(word) < hi:
+            continue
+        if word.isascii() and word.isalpha() and word.islower():
+            form = word
+        elif cyrillic(word):
+            form = word.replace("ё", "е")  # all canonical_term does to lowercase Cyrillic letters
+        elif latin(word):
+            form = canonical_term(word)
+        else:
+            continue  # neither Latin nor Cyrillic: never read as a misspelt name
+        if form and form not in names and one_script(form) and (
+                may_be_near(form) or any(may_be_near(stem) for stem in russian_stems(form))):
+            written.setdefault(form, []).append(word)
+    langs = [lang for lang, _ in dicts]
+    out = {}
+    for form in sorted(written):
+        if near.name_for(form):
+            _, first = max((freqs[w], -i) for w in written[form] for i, (_, freqs) in enumerate(dicts) if w in freqs)
+            out[form] = f"wordfreq:{langs[-first]}"
+    return out
+
+
+def _near_name_sieve(forms: set[str]) -> Callable[[str], bool]:
+    """A quick test passed by every word `misspelling.NearNames` may read as one of `forms`, and by few others.
+    A word one edit from a name keeps its first letter and its last (or, swapped, the one before), and the
+    edit is in the first half of the rest or the second: the word shares the other half. So each form is
+    filed under its first letters with its last, and under its last letters with its first, for each length
+    a word one edit from it has."""
+    def halves(shorter: int) -> tuple[int, int]:
+        # An edit at i (from 1) leaves i letters before it and shorter - i - 1 or more after: a before, or b after.
+        a = max(1, (shorter - 1) // 2)
+        return a, max(1, shorter - 1 - a)
+
+    keys = set()
+    for f in forms:
+        for length in (len(f) - 1, len(f), len(f) + 1):
+            a, b = halves(min(length, len(f)))
+            keys |= {(length, f[:a], f[-1]), (length, f[0], f[-b:])}
+        keys.add((len(f), f[:halves(len(f))[0]], f[-2]))  # the last two letters swapped: the rest is kept
+    by_length = {n: sorted({halves(n - 1), halves(n)}) for n in range(2, 64)}
+
+    def may_be_near(word: str) -> bool:
+        n = len(word)
+        first, last = word[0], word[-1]
+        for a, b in by_length.get(n) or [halves(n)]:
+            if (n, word[:a], last) in keys or (n, first, word[-b:]) in keys:
+                return True
+        return False
+    return may_be_near
 
 
 def near_name_words(terms: Iterable[Term]) -> dict[str, str]:
