@@ -18,7 +18,9 @@ __all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", 
            "check_mapped_columns", "dash_means_stdout", "err", "fail", "log_progress", "load_detector", "open_db", "print_rows",
            "write_output", "write_private", "RejectWriter", "threshold_help"]
 
-err = Console(stderr=True, highlight=False)
+# Soft-wrapped: a message is one line, left to the terminal to fold, so a path in it is never cut in two
+# ("rows.par\nquet") and a log or `grep` of stderr finds it whole.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def log_progress() -> None:
