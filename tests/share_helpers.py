@@ -23,7 +23,7 @@ def record(platform: str, native_id: str, handle: str, text: str, *, flagged: bo
 
 def ingest(session, records: list[dict]):
     """Ingest as the service does: watch-list matching must happen inside it, through the store's hook."""
-    assert match_watch_lists in hooks_of(session).after_ingest
+    assert match_watch_lists in [hook.stage() for hook in hooks_of(session).after_ingest]
     return review.ingest_records(session, records)
 
 
