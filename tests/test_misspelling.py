@@ -76,6 +76,35 @@ def test_shipped_near_words_are_what_the_build_tool_writes(tmp_path):
     assert "sizzurp" not in common_terms() and "sizzurp" not in near_name_words()
 
 
+def test_the_build_sieve_passes_every_word_near_names_reads():
+    """`vocab_build` looks up only the words its sieve passes: a word NearNames would read and the sieve
+    dropped would be missing from near_name_words.txt. Every one-edit word of random names, each edit kind at
+    each place, must pass; and most other words must not, or the sieve saves nothing."""
+    import random
+
+    from plugwatch.text.misspelling import _ends_kept
+
+    rng = random.Random(5)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    names = {"".join(rng.choice(letters) for _ in range(rng.randint(5, 14))) for _ in range(300)}
+    forms = names | {n + "s" for n in names if not n.endswith("s")}
+    sieve = vocab_build._near_name_sieve(forms)
+    checked = 0
+    for name in sorted(names):
+        own = [f for f in (name, name + "s") if f in forms]  # a name and its plural, as NearNames reads them
+        for i in range(len(name)):
+            for c in "aeiouxyz":
+                for word in (name[:i] + c + name[i + 1:], name[:i] + c + name[i:], name[:i] + name[i + 1:],
+                             name[:i] + name[i + 1:i + 2] + name[i] + name[i + 2:]):
+                    for form in (word, word + "s"):
+                        if len(form) >= 5 and any(_ends_kept(form, f) and one_edit(form, f) for f in own):
+                            checked += 1
+                            assert sieve(form), (form, name)
+    assert checked > 10_000
+    strangers = ["".join(rng.choice(letters) for _ in range(rng.randint(5, 14))) for _ in range(2000)]
+    assert sum(map(sieve, strangers)) < 200
+
+
 def test_everyday_sale_posts_around_words_near_a_name_read_no_drug():
     from plugwatch.model import Item
     from plugwatch.signals import Context, run_signals
