@@ -522,12 +522,15 @@ def _near_name_sieve(forms: set[str]) -> Callable[[str], bool]:
             a, b = halves(min(length, len(f)))
             keys |= {(length, f[:a], f[-1]), (length, f[0], f[-b:])}
         keys.add((len(f), f[:halves(len(f))[0]], f[-2]))  # the last two letters swapped: the rest is kept
-    by_length = {n: sorted({halves(n - 1), halves(n)}) for n in range(2, 64)}
+    def splits(n: int) -> list[tuple[int, int]]:  # a word of n letters, from a form of n - 1, n or n + 1
+        return sorted({halves(n - 1), halves(n)})
+
+    by_length = {n: splits(n) for n in range(2, 64)}
 
     def may_be_near(word: str) -> bool:
         n = len(word)
         first, last = word[0], word[-1]
-        for a, b in by_length.get(n) or [halves(n)]:
+        for a, b in by_length.get(n) or splits(n):
             if (n, word[:a], last) in keys or (n, first, word[-b:]) in keys:
                 return True
         return False
