@@ -152,6 +152,12 @@ def test_a_misspelt_name_counts_only_where_the_post_bears_it_out():
     # A five-letter street term needs a drug named clearly: a shop gives quantities and stock.
     assert read("Dukaan subah 9 baje khule gi, 2 kg aata sirf Rs 90, in stock") == []
     assert any("'khoel' read as 'khole'" in m for m in read("khoel and xanax in stock"))
+    # An ambiguous word of the same kind written right bears a misspelt name out: a dealer names a drug twice,
+    # and an everyday word one letter from a name seldom sits beside a drug word of its own kind.
+    assert any("'carrts' read as 'carts'" in m for m in read("carrts 2 for $40, crumble $20 g, zips $140"))
+    assert read("carrts 2 for $40, snow $20 g") == []  # snow is no cannabis
+    # Nor where the post reads the ambiguous word as an everyday one (a cake's crumble).
+    assert read("carrts 2 for $40, apple crumble $20") == []
 
 
 def test_cyrillic_names_and_plurals_are_read_where_a_drug_is_named_clearly():
@@ -175,6 +181,10 @@ def test_cyrillic_names_and_plurals_are_read_where_a_drug_is_named_clearly():
     assert read("Сдам гараж, 5000 руб, Мортин или Кодрин") == []
     # Everyday Russian and Ukrainian words one letter from a name are words ("бочка", "брошка": бошка).
     assert read("Продам бочку и брошки, героин не предлагать") == []
+    # An ambiguous word of the name's own kind bears it out ("фен" is a hair dryer, and amphetamine); one of
+    # another kind does not.
+    assert any("'амфеттамин' read as 'амфетамин'" in m for m in read("Продаем амфеттамин (фен), 1г 2000₽"))
+    assert read("Продаем амфеттамин, трава, 1г 2000₽") == []
     # A word one edit from a name's plural reads as the name ("balinnhas": balinha + s).
     names = NearNames(["ketamine", "balinha"])
     assert names.name_for("balinnhas") == "balinha" and names.name_for("ketamimes") == "ketamine"

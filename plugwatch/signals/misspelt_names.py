@@ -12,7 +12,7 @@ category), so the models weigh and mask it as they do the name written right. Fi
 
 from __future__ import annotations
 
-from plugwatch.signals.base import Context, Hit, Signal
+from plugwatch.signals.base import Context, Hit, Signal, settle
 from plugwatch.signals.drug_terms import has_context_word, term_meaning, words_near
 from plugwatch.text.misspelling import NearName, common_terms, is_cyrillic
 from plugwatch.text.normalize import NormText
@@ -62,6 +62,14 @@ def _kinds_named_twice(found: list[tuple[NearName, tuple[Term, ...]]]) -> set[st
     return {category for category, named in names.items() if len(named) > 1}
 
 
+def _ambiguous_kinds(hits: list[Hit]) -> set[str]:
+    """The categories of the ambiguous drug words written right ("фен", "crumble"). Each is an everyday word
+    most of the time, and so is a word one letter from a name; a post with both, of one kind ("амфеттамин
+    (фен)", "carrts ... crumble ... zips"), reads as a dealer's, who names a drug twice."""
+    ambiguous = [h for h in hits if h.feature == "drug:high"]
+    return {h.category for h in settle(ambiguous)} - {None, "other"}
+
+
 def _in_identifier(norm: NormText, near: NearName, hits: list[Hit]) -> bool:
     """Letters of a wallet, a link or a handle are no word ("...Lmv7DivfNa" is no "divina")."""
     start, end = norm.span(near.start, near.end)
@@ -79,12 +87,13 @@ def _find(norm: NormText, in_bio: bool, hits: list[Hit]) -> list[Hit]:
     everyday = common_terms()
     latin = [(near, terms) for near, terms in found if not is_cyrillic(near.name)]
     twice = _kinds_named_twice(latin) if len(latin) > 1 else set()
+    twice |= (ambiguous := _ambiguous_kinds(hits))
     out = []
     for near, terms in found:
         exact = near.written == near.name  # the name joined to a number ("diazepam10mg"): no term matched it
         categories = {t.category for t in terms}
         if is_cyrillic(near.name):  # surnames end as names do, in pairs too ("Моркин и Кодкин")
-            borne_out = any(h.feature in CLEAR for h in hits)
+            borne_out = bool(categories & ambiguous) or any(h.feature in CLEAR for h in hits)
         elif _needs_clear_drug(near.name, terms, everyday):  # even as written: the vocabulary reads it as it may
             borne_out = bool(categories & twice) or any(h.feature in CLEAR for h in hits)
         else:
