@@ -43,9 +43,12 @@ def test_broken_or_unfitting_index_is_derived_again(tmp_path, monkeypatch):
     cached_index(terms, everyday, tables)
     [path] = tmp_path.glob("vocabulary-index-*.json")
     derived = derive_index(tuple(terms), everyday)
-    for broken in ("{not json", '{"words": [["  x  ", [999999]]], "raw": []}', '{"words": 1}'):
+    for broken in ("{not json", '{"words": [["  x  ", [999999]]], "raw": []}', '{"words": 1}',
+                   '{"words": [["  x  ", ["1"]]], "raw": []}', '{"words": [["  x  ", [1.0]]], "raw": []}',
+                   '{"words": [[7, [1]]], "raw": []}', '{"words": [["  x  ", 1]], "raw": []}'):
         path.write_text(broken, encoding="utf-8")
-        assert cached_index(terms, everyday, tables) == derived
+        got = cached_index(terms, everyday, tables)
+        assert got == derived and all(type(i) is int for part in (got.words, got.raw) for _, ids in part for i in ids), broken
         assert cached_index(terms, everyday, tables) == derived  # and the file was repaired
 
 

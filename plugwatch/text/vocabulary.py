@@ -429,9 +429,11 @@ def cached_index(terms: tuple[Term, ...] | list[Term], everyday: tuple[str, ...]
     path = root / f"vocabulary-index-{digest.hexdigest()[:32]}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        index = Index(*(tuple((str(k), tuple(int(i) for i in ids)) for k, ids in data[part])
-                        for part in ("words", "raw")))
-        if all(0 <= i < len(terms) for part in (index.words, index.raw) for _, ids in part for i in ids):
+        index = Index(*(tuple((k, tuple(ids)) for k, ids in data[part]) for part in ("words", "raw")))
+        n = len(terms)
+        # Checked as read, not converted: converting each id costs more than parsing the file.
+        if all(type(k) is str for part in (index.words, index.raw) for k, _ in part) and all(
+                type(i) is int and 0 <= i < n for part in (index.words, index.raw) for _, ids in part for i in ids):
             return index
     except (OSError, ValueError, KeyError, TypeError):
         pass  # missing or broken: derived and written again
