@@ -94,7 +94,42 @@ def test_x_error_response_and_tweet_without_id_are_rejected(tmp_path):
     assert out[2].line == 3 and "has no id" in out[2].reason
 
 
+def test_a_bad_tweet_of_a_page_is_its_own_reject_and_the_rest_of_the_page_is_read(tmp_path):
+    import json
+
+    path = tmp_path / "page.jsonl"
+    page = {"data": [{"id": "1", "text": "bars 2mg hit my tg @barsx", "author_id": "9"},
+                     {"id": "2", "author_id": "9"},  # no text
+                     {"id": "3", "text": "ok", "created_at": "not-a-date"},
+                     "not a tweet",
+                     {"id": "5", "text": "still read"}],
+            "includes": {"users": [{"id": "9", "username": "barsx"}]}}
+    path.write_text(json.dumps(page) + "\n" + json.dumps({"data": {"id": "6", "text": "hi", "created_at": "never"}}) + "\n")
+    out = list(read([str(path)]))
+    assert [o.id for o in out if isinstance(o, Item)] == ["x:1", "x:5"]
+    assert out[0].author.handle == "barsx"
+    rejects = [(o.line, o.reason) for o in out if isinstance(o, Reject)]
+    assert rejects == [(1, "tweet 2 of the page (id 2): record has no text"),
+                       (1, "tweet 3 of the page (id 3): created_at is not a date or time: 'not-a-date'"),
+                       (1, "tweet 4 of the page: not an X API v2 response: a tweet in 'data' has no id"),
+                       (2, "created_at is not a date or time: 'never'")]  # a response of one tweet, as a record
+    assert json.loads(out[1].raw) == page["data"][1]  # the tweet, not the page, goes to the rejects file
+
+
 # -- Telegram -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["telegram_channel.json", "telegram_full_export.json"])
+def test_a_telegram_export_written_on_one_line_is_read_as_the_export(tmp_path, name):
+    import json
+
+    compact = tmp_path / name
+    compact.write_text(json.dumps(json.loads((FIXTURES / name).read_text(encoding="utf-8")), ensure_ascii=False),
+                       encoding="utf-8")  # as `jq -c` or json.dump write it
+    pretty, _ = read_fixture(name)
+    for options in ({}, {"format": "telegram"}):
+        out = list(read([str(compact)], SourceOptions(**options)))
+        assert [o.id for o in out] == [i.id for i in pretty] and [o.text for o in out] == [i.text for i in pretty]
 
 
 def test_telegram_channel_export():
@@ -427,3 +462,30 @@ def test_scan_help_names_the_cluster_extra_and_the_fields_field_maps():
         assert "\\[" not in shown
         assert "OURSoneof" + ",".join(FIELDS) in shown, shown
     assert "pipinstall'plugwatch[cluster]'" in "".join(cli("scan", "--help").stdout.replace("│", "").split())
+
+
+def test_a_parquet_file_without_a_text_column_is_one_reject_and_a_missing_mapped_field_is_named(tmp_path):
+    from tests.cli_helpers import cli
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    rows = tmp_path / "rows.parquet"
+    pq.write_table(pa.Table.from_pylist([{"pid": f"p{i}", "body_txt": "selling weed dm me"} for i in range(300)]),
+                   rows)
+    out = list(read([str(rows)]))
+    assert len(out) == 1 and out[0].line == 0 and out[0].reason == (
+        "Parquet file without a text column: its columns are 'pid', 'body_txt'; name the column that holds the "
+        "post with --field text=COLUMN")
+    assert [o.text for o in read([str(rows)], SourceOptions(field_map={"text": "body_txt"}))][:1] == [
+        "selling weed dm me"]
+    # Read in parts (a cluster), the file still gives that one reject, from the part holding row 1.
+    result = cli("scan", rows, "-o", tmp_path / "parts", "--cluster", "local:1", "--no-model")
+    assert result.exit_code == 4, result.stderr
+    lines = [line for f in sorted((tmp_path / "parts").glob("*rejects*")) for line in f.read_text().splitlines()]
+    assert len(lines) == 1 and "without a text column" in lines[0]
+    # JSON lines lacking the field --field names for the text: the reject names it and the record's fields.
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"id": "1", "text": "hello"}\n', encoding="utf-8")
+    [reject] = read([str(posts)], SourceOptions(field_map={"text": "msg_body"}))
+    assert reject.reason == "no field 'msg_body' (--field text=msg_body); this record's fields are 'id', 'text'"

@@ -115,8 +115,12 @@ class Sink:
             log.exception("reading event %s failed", ev.key)
             rejected.append((ev, f"could not read it: {type(e).__name__}: {e}"))
             return
-        if items:
-            stream.extend(items)
+        found = [i for i in items if not isinstance(i, Reject)]
+        rejected.extend((ev, r.reason) for r in items if isinstance(r, Reject))  # one bad post of a page
+        if found:
+            stream.extend(found)
+            return
+        if len(found) < len(items):
             return
         profile = _bluesky_profile(ev.payload, ctx) if ev.fmt == "bluesky" else None
         if profile is None:
@@ -153,7 +157,7 @@ class Sink:
                 found = fmt.to_items(raw, 0, self._context(fmt_name))
             except Exception:  # noqa: BLE001
                 continue
-            items.extend(i for i in found if i.id == item_id)
+            items.extend(i for i in found if not isinstance(i, Reject) and i.id == item_id)
         records = [item_record(x.item, x.identifiers, x.verdict) for x in score(items, self.detector)
                    if not isinstance(x, Reject)]
         for rec in records:

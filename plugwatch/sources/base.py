@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any, BinaryIO
 
 from plugwatch.model import Item
@@ -200,7 +201,23 @@ def _read_parquet(path: str, options: SourceOptions, forced: Format | None, grou
     path = printable(path)
     if forced is text.FORMAT or forced is csv_rows.FORMAT:
         forced = None  # Parquet rows are records already: --format text/csv names a framing they do not have
-    yield from _dispatch(parquet.units(path, groups, first_line), FileContext(path, options), forced, whole)
+    units = parquet.units(path, groups, first_line)
+    if forced is None:
+        first = next(units, None)
+        if first is None:
+            return
+        if first.__class__ is not Reject and not any(f.sniff(first[1], options) for f in _SNIFF_ORDER):
+            # Rows share their columns: if the first is no post, none is. One reject says so (from the part
+            # that holds row 1, when the file is read in parts), not one per row.
+            if first_line == 1:
+                names = list(first[1])
+                shown = ", ".join(repr(n) for n in names[:20]) + (", ..." if len(names) > 20 else "")
+                yield Reject(path, 0, f"Parquet file without a text column: its columns are {shown}; name the "
+                             "column that holds the post with --field text=COLUMN")
+            units.close()  # closes the file
+            return
+        units = chain((first,), units)
+    yield from _dispatch(units, FileContext(path, options), forced, whole)
 
 
 def _read_stream(
@@ -304,8 +321,9 @@ def _binary(line: bytes) -> bool:
 def _is_document(peeked: Peeked, first_line: bytes) -> bool:
     """A JSON document spanning lines (pretty-printed, or one huge line), as opposed to JSONL.
 
-    JSONL when the first line is a complete value, unless that value is an ActivityStreams collection
-    (Mastodon writes outbox.json on one line): its items are the records. When it is not, it is a document only if it
+    JSONL when the first line is a complete value, unless that value holds the records (an ActivityStreams
+    collection or a Telegram export written on one line: `jsondoc.holds_records`). When it is not, it is a
+    document only if it
     merely stops early (as `{` or `[` does) and the next line is not a value of its own either; a
     JSONL file whose first line is broken is still JSONL.
     """
@@ -314,7 +332,7 @@ def _is_document(peeked: Peeked, first_line: bytes) -> bool:
     # A bad byte in the first line must not hide a document: the reader rejects just its record.
     first = first_line.decode("utf-8", "replace")
     try:
-        return jsondoc.is_collection(json.loads(first))  # a one-line outbox.json is still a document
+        return jsondoc.holds_records(json.loads(first))  # a one-line outbox.json is still a document
     except RecursionError:
         return False
     except json.JSONDecodeError as error:
@@ -392,6 +410,16 @@ def _document_units(path: str, stream: BinaryIO) -> Iterator[Unit]:
         yield Reject(path, doc.last_line(), error.reason)
 
 
+def _unrecognised(record: dict[str, Any], options: SourceOptions) -> str:
+    """Why a record is no post: the field --field names for the text is missing, or no format knows it."""
+    text_field = options.field_map.get("text")
+    if text_field is not None and text_field not in record:
+        names = list(record)
+        shown = ", ".join(repr(n) for n in names[:20]) + (", ..." if len(names) > 20 else "")
+        return f"no field {text_field!r} (--field text={text_field}); this record's fields are {shown}"
+    return _UNRECOGNISED
+
+
 def _raw(raw: str | None, record: Any) -> str | None:
     if raw is not None:
         return raw.rstrip("\r\n")
@@ -419,7 +447,7 @@ def _dispatch(units: Iterator[Unit], ctx: FileContext, forced: Format | None, wh
         if fmt is None:
             fmt = next((f for f in _SNIFF_ORDER if f.sniff(record, ctx.options)), None)
             if fmt is None:
-                yield Reject(path, line, _UNRECOGNISED, _raw(raw, record))
+                yield Reject(path, line, _unrecognised(record, ctx.options), _raw(raw, record))
                 continue
         ctx.chat = chat
         try:

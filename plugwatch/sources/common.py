@@ -141,8 +141,9 @@ class Format(Protocol):
         """True when the record looks like this format (used on a file's first record)."""
         ...
 
-    def to_items(self, record: Any, line: int, ctx: FileContext) -> list[Item]:
-        """The items in one decoded record; raise RecordError for a bad record."""
+    def to_items(self, record: Any, line: int, ctx: FileContext) -> list[Item | Reject]:
+        """The items in one decoded record; raise RecordError for a bad record. A record that holds many
+        posts (a page of an API) gives a Reject for each bad one among its items, so the others are read."""
         ...
 
 

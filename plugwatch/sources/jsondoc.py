@@ -185,11 +185,19 @@ class JsonDocument:
             yield key
 
 
-def is_collection(value: Any) -> bool:
-    """Whether a value decoded whole is an ActivityStreams collection holding its items (Mastodon
-    writes an archive's outbox.json on one line): a document to read item by item, not one record."""
-    return (value.__class__ is dict and value.get("type") in _COLLECTIONS
-            and value.get("orderedItems").__class__ is list)
+def holds_records(value: Any) -> bool:
+    """Whether a value decoded whole is a container of records, a document to read record by record and
+    not one record: an ActivityStreams collection (Mastodon writes an archive's outbox.json on one line),
+    a Telegram chat export, or a whole Telegram account's export (as `jq -c` or `json.dump` write them,
+    on one line)."""
+    if value.__class__ is not dict:
+        return False
+    if value.get("type") in _COLLECTIONS and value.get("orderedItems").__class__ is list:
+        return True
+    if value.get("messages").__class__ is list and "text" not in value and ("type" in value or "name" in value):
+        return True  # a chat: {"name", "type", "id", "messages": [...]}
+    return any(value.get(key).__class__ is dict and value[key].get("list").__class__ is list
+               for key in _CHAT_CONTAINERS)  # an account: {"chats": {"list": [chat, ...]}, ...}
 
 
 # (line, decoded record or BadBytes, enclosing chat or None)

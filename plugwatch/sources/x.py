@@ -7,12 +7,14 @@ reappear across pages. `raw` is the tweet object.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from plugwatch.model import Account, Item, ItemKind, MediaRef, SourceRef
 from plugwatch.sources.common import (
     FileContext,
     RecordError,
+    Reject,
     SourceOptions,
     as_int,
     identifier,
@@ -72,7 +74,7 @@ class XFormat:
         meta = record.get("meta")
         return isinstance(meta, dict) and "result_count" in meta
 
-    def to_items(self, record: Any, line: int, ctx: FileContext) -> list[Item]:
+    def to_items(self, record: Any, line: int, ctx: FileContext) -> list[Item | Reject]:
         if not isinstance(record, dict):
             raise RecordError("not an X API v2 response: not a JSON object")
         data = record.get("data")
@@ -91,15 +93,38 @@ class XFormat:
         users = {identifier(u.get("id")): u for u in _list(includes.get("users")) if isinstance(u, dict)}
         media = {m.get("media_key"): m for m in _list(includes.get("media")) if isinstance(m, dict)}
         accounts: dict[str | None, Account | None] = {}
-        items = []
+        out: list[Item | Reject] = []
+        # A page holds up to 100 tweets: one bad tweet is a reject of its own, the others are read.
         for number, tweet in enumerate(tweets, 1):
-            if not isinstance(tweet, dict) or identifier(tweet.get("id")) is None:
-                raise RecordError(f"not an X API v2 response: tweet {number} in 'data' has no id")
-            author_id = identifier(tweet.get("author_id"))
-            if author_id not in accounts:
-                accounts[author_id] = _account(users.get(author_id) if author_id else None, author_id)
-            items.append(self._item(tweet, accounts[author_id], media, line, ctx))
-        return items
+            if isinstance(data, dict):  # a response of one tweet: its problem is the record's
+                out.append(self._tweet_item(tweet, users, accounts, media, line, ctx))
+                continue
+            try:
+                out.append(self._tweet_item(tweet, users, accounts, media, line, ctx))
+            except RecordError as error:
+                out.append(self._reject(tweet, number, error.reason, line, ctx))
+            except (AttributeError, TypeError, ValueError, KeyError, IndexError) as error:
+                reason = f"malformed x record: a field has an unexpected type ({error})"
+                out.append(self._reject(tweet, number, reason, line, ctx))
+        return out
+
+    def _tweet_item(self, tweet: Any, users: dict, accounts: dict, media: dict, line: int, ctx: FileContext) -> Item:
+        if not isinstance(tweet, dict) or identifier(tweet.get("id")) is None:
+            raise RecordError("not an X API v2 response: a tweet in 'data' has no id")
+        author_id = identifier(tweet.get("author_id"))
+        if author_id not in accounts:
+            accounts[author_id] = _account(users.get(author_id) if author_id else None, author_id)
+        return self._item(tweet, accounts[author_id], media, line, ctx)
+
+    @staticmethod
+    def _reject(tweet: Any, number: int, reason: str, line: int, ctx: FileContext) -> Reject:
+        tweet_id = identifier(tweet.get("id")) if isinstance(tweet, dict) else None
+        which = f"tweet {number} of the page" + (f" (id {tweet_id})" if tweet_id else "")
+        try:
+            raw = json.dumps(tweet, ensure_ascii=False)
+        except (TypeError, ValueError):
+            raw = None
+        return Reject(ctx.path, line, f"{which}: {reason}", raw)
 
     def _item(
         self,
@@ -132,7 +157,7 @@ class XFormat:
             url = string(found.get("url")) or string(found.get("preview_image_url"))
             media.append(MediaRef(url=url, kind=string(found.get("type")), name=str(key)))
         if not text.strip() and not media:
-            raise RecordError(f"record has no text (tweet {tweet['id']})")
+            raise RecordError("record has no text")
         native = identifier(tweet["id"])
         replied = next(
             (
