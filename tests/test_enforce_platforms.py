@@ -279,3 +279,22 @@ def test_ozone_post_without_a_cid_cannot_be_addressed_and_says_so(db_url, ozone)
     assert Worker(store, site_config.active()).drain() == {"dead": 1}
     assert "no CID" in rows(store)[0].last_error
     store.dispose()
+
+
+def test_ozone_takedown_of_a_post_read_from_jetstream_names_the_commit_cid(db_url, ozone):
+    """What `plugwatch watch` and the Jetstream example store is the event: the post's CID is under `commit`."""
+    from pathlib import Path
+
+    from plugwatch.model import Item
+    from plugwatch.sources import read
+
+    example = Path(__file__).parent.parent / "examples" / "bluesky_jetstream.jsonl"
+    [item] = [i for i in read([str(example)]) if isinstance(i, Item) and i.native_id.endswith("3l3qo3shroo2k")]
+    store = open_store(db_url)
+    record = post(1, platform="bluesky", native=item.native_id, author=f"bluesky:{item.author.native_id}",
+                  account_id=item.author.native_id, raw=item.raw)
+    decide_all(store, [record], action="remove")
+    assert Worker(store, site_config.active()).drain() == {"delivered": 1}
+    takedown = next(r for r in ozone.requests if r["path"] == "/xrpc/tools.ozone.moderation.emitEvent")
+    assert takedown["body"]["subject"]["cid"] == item.raw["commit"]["cid"] and item.raw.get("cid") is None
+    store.dispose()

@@ -96,10 +96,20 @@ def _subject(item: Item, account: Account | None, effect: str) -> dict[str, Any]
     return {
         "kind": EFFECTS.get(effect, "content"),
         "item_id": item.id, "platform": item.platform, "native_id": native, "url": item.url,
-        "cid": raw.get("cid") if isinstance(raw.get("cid"), str) else None,  # Bluesky: the post's version
+        "cid": _cid(raw),
         "account": {"key": account.key, "handle": account.handle, "native_id": account.native_id}
         if account is not None else None,
     }
+
+
+def _cid(raw: dict[str, Any]) -> str | None:
+    """A Bluesky post's version, which a takedown names: at the top of an exported post view, under
+    `commit` in a Jetstream event (what `plugwatch watch` and the firehose examples store)."""
+    commit = raw.get("commit")
+    for cid in (raw.get("cid"), commit.get("cid") if isinstance(commit, dict) else None):
+        if isinstance(cid, str) and cid:
+            return cid
+    return None
 
 
 def _payload(decision: Decision, item: Item, account: Account | None, effect: str, notice: str) -> dict[str, Any]:
