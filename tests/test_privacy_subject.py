@@ -67,6 +67,22 @@ def test_subject_export_holds_everything_about_the_account_and_no_requests(store
             subject_export(s, user(s, "ann"), "telegram:nobody")
 
 
+def test_subject_export_leaves_out_evidence_frozen_for_a_disclosure(store):
+    """Approving a request freezes the items in its scope that had no snapshot: that those snapshots exist
+    tells of the request ("tipping off"), so the export leaves them out as it leaves out the request."""
+    with store.session() as s:
+        req = rq.create_request(s, user(s, "ann"), agency="DEA", legal_basis="subpoena", reference="SECRET-REF",
+                                accounts=["telegram:shop_one"])
+    with store.session() as s:
+        rq.approve_request(s, user(s, "bob"), req.id)  # a second legal user
+    with store.session() as s:
+        classes = sorted(s.scalars(select(Snapshot.item_class).where(Snapshot.account_key == "telegram:shop_one")))
+        assert classes == ["disclosure", "remove", "warn"]  # telegram:3 was frozen for the request
+        data = subject_export(s, user(s, "root"), "telegram:shop_one")
+    assert sorted(x["item_class"] for x in data["snapshots"]) == ["remove", "warn"]
+    assert "disclosure" not in json.dumps(data["snapshots"]) and "SECRET-REF" not in json.dumps(data)
+
+
 def test_deletion_removes_the_account_but_keeps_held_snapshots(store):
     with store.session() as s:
         holds.add_hold(s, "snapshot", "1", "court order 5", "ann")

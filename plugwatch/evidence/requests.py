@@ -35,6 +35,7 @@ from plugwatch.evidence.holds import add_hold, lock_holds
 from plugwatch.evidence.package import Package, PackedSnapshot, build_package
 from plugwatch.evidence.signing import Signer, load_signer
 from plugwatch.evidence.snapshot import (
+    DISCLOSURE_CLASS,
     EvidenceError,
     NotFound,
     TamperedEvidence,
@@ -300,7 +301,7 @@ def _freeze_unfrozen(session: Session, req: DisclosureRequest, user: User, now: 
     frozen = []
     for item in _scope_items(session, req):
         if item.id not in have:
-            frozen.append(freeze(session, item.id, item_class="disclosure", actor=user.name, now=now).id)
+            frozen.append(freeze(session, item.id, item_class=DISCLOSURE_CLASS, actor=user.name, now=now).id)
     return frozen
 
 

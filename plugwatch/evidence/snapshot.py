@@ -30,6 +30,10 @@ from plugwatch.store.evidence_tables import ChainLink, Snapshot, SnapshotFile, S
 from plugwatch.store.schema import Decision, Item, User, utcnow
 
 FREEZE_ACTIONS = frozenset(names_where("freezes_evidence"))
+# Snapshots frozen for legal process, not for a moderation decision: a disclosure to law enforcement and a
+# legal hold. That they exist may be under a non-disclosure order: a subject-access export leaves them out.
+DISCLOSURE_CLASS, HOLD_CLASS = "disclosure", "hold"
+LEGAL_PROCESS_CLASSES = frozenset({DISCLOSURE_CLASS, HOLD_CLASS})
 MEDIA_ENV = "PLUGWATCH_MEDIA_DIR"
 MAX_MEDIA_BYTES = 100 * 1024 * 1024
 _CHAIN_LOCK = 0x706C7577  # "pluw": one advisory lock id for the chain head on PostgreSQL

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.evidence.holds import held_snapshot_ids, item_held, lock_holds
 from plugwatch.evidence.retention_reporters import forget_reporter, reporter_needed
-from plugwatch.evidence.snapshot import NotFound, delete_snapshots, freeze
+from plugwatch.evidence.snapshot import HOLD_CLASS, LEGAL_PROCESS_CLASSES, NotFound, delete_snapshots, freeze
 from plugwatch.privacy import optional_key
 from plugwatch.store import audit, schema
 from plugwatch.store.evidence_tables import Snapshot
@@ -126,8 +126,9 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
         "snapshots": [{"id": s.id, "item_id": s.item_id, "item_class": s.item_class,
                        "created_at": _iso(s.created_at), "manifest_digest": s.manifest_digest,
                        "files": sorted(s.manifest.get("files", {}))}
-                      for s in session.scalars(select(Snapshot).where(Snapshot.account_key == key)
-                                               .order_by(Snapshot.seq))],
+                      for s in session.scalars(select(Snapshot).where(
+                          Snapshot.account_key == key, Snapshot.item_class.not_in(LEGAL_PROCESS_CLASSES))
+                          .order_by(Snapshot.seq))],
         **_as_reporter(session, key),
         "not_included": "disclosure requests and legal holds (may be subject to non-disclosure obligations)",
     }
@@ -196,7 +197,7 @@ def delete_subject(session: Session, user: User, account_key: str, dry_run: bool
     for item in items:
         if item_held(session, item.id, key) and item.id not in snapped:
             if not dry_run:
-                result.frozen_for_hold.append(freeze(session, item.id, item_class="hold", actor=user.name, now=now).id)
+                result.frozen_for_hold.append(freeze(session, item.id, item_class=HOLD_CLASS, actor=user.name, now=now).id)
             else:
                 result.frozen_for_hold.append(-1)
     snaps = list(session.scalars(select(Snapshot).where(Snapshot.account_key == key).order_by(Snapshot.seq)))
