@@ -298,3 +298,19 @@ def test_ozone_takedown_of_a_post_read_from_jetstream_names_the_commit_cid(db_ur
     takedown = next(r for r in ozone.requests if r["path"] == "/xrpc/tools.ozone.moderation.emitEvent")
     assert takedown["body"]["subject"]["cid"] == item.raw["commit"]["cid"] and item.raw.get("cid") is None
     store.dispose()
+
+
+def test_a_dry_run_refuses_what_live_delivery_would_refuse(db_url, mastodon, tmp_path, monkeypatch):
+    """A shadow run that logs an effect live delivery would kill looks right when it is not: it is dead too,
+    with the same reason, and nothing is sent either way."""
+    path = tmp_path / "site.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('kind = "mastodon"', 'kind = "mastodon"\nshadow = true'),
+                    encoding="utf-8")
+    store = open_store(db_url)
+    decide_all(store, [_toot(1, "dealer@other.social"), *toots(2)[1:]], action="suspend")
+    assert Worker(store, site_config.active()).drain() == {"dead": 1, "logged": 1}
+    assert mastodon.requests == [] and mastodon.actions == []
+    dead, logged = rows(store)
+    assert dead.shadow and dead.last_error.startswith("dry run: the account @dealer@other.social is not local")
+    assert logged.shadow and logged.response["dry_run"]
+    store.dispose()

@@ -4,7 +4,8 @@ A back-end module has OPERATIONS (the platform operations it knows), DEFAULTS (e
 when the configuration names none), optionally NOTICES (operation -> the notice template that says
 what that operation really does to the account, or a table of it per subject kind, content or
 account; plugwatch.enforce.notices) and a class with `send(request) -> dict`, the platform's answer in
-short. It raises Transient for what may work later (a 5xx, a timeout, a refused connection, 429) and
+short, and optionally `check(request)`, which raises Permanent for a subject the platform cannot be told
+of, without sending anything: a dry run (shadow) runs it, so it shows what live delivery would refuse. It raises Transient for what may work later (a 5xx, a timeout, a refused connection, 429) and
 Permanent for what never will (a 4xx refusal, a subject the platform cannot address).
 
 Delivery is at least once; effects are applied once because every request carries its idempotency

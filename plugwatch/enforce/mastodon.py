@@ -99,9 +99,8 @@ class Backend:
             return f"the status {url} is not on {self.config.url}"
         return None
 
-    def send(self, request: EffectRequest) -> dict[str, Any]:
-        from mastodon import errors as me
-
+    def check(self, request: EffectRequest) -> str:
+        """The account id to act on; Permanent when this server cannot be told of the subject."""
         account = (request.subject.get("account") or {}).get("native_id")
         if not account:
             raise Permanent("the item's account has no Mastodon id (native_id) to act on")
@@ -109,6 +108,12 @@ class Backend:
         if why:
             raise Permanent(f"{why}: its ids are another server's, so nothing was sent (they would name "
                             "someone else here); act on it at its own server")
+        return str(account)
+
+    def send(self, request: EffectRequest) -> dict[str, Any]:
+        from mastodon import errors as me
+
+        account = self.check(request)
         try:
             if request.operation in REVERSES:
                 return self._reverse(request, account)

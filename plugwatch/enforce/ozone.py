@@ -132,6 +132,13 @@ class Backend:
             raise _classify(e) from None
         return {"event_id": view.id}
 
+    def check(self, request: EffectRequest) -> None:
+        """Permanent when Ozone cannot be told of the subject (a post without its CID, an account without
+        a DID), found without signing in."""
+        self._subject(request)
+        if self.config.options.get("email_notices") and request.payload.get("notice"):
+            self._account_ref(request)
+
     def send(self, request: EffectRequest) -> dict[str, Any]:
         from atproto_client import exceptions as ae
 

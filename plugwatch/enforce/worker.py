@@ -125,6 +125,13 @@ class Worker:
         """(state, platform answer, error) for one claimed row; never raises."""
         request = EffectRequest(row.id, row.effect, row.operation, row.idempotency_key, row.payload, row.attempts)
         if row.shadow or row.operation == LOG:
+            if row.shadow and row.operation != LOG:
+                try:  # what live delivery would refuse is refused in a dry run too, so it shows before going live
+                    check = getattr(self._backend(row.backend), "check", None)
+                    if check is not None:
+                        check(request)
+                except (DeliveryError, UserError) as e:
+                    return "failed", None, Permanent(f"dry run: {e}")
             return "logged", {"dry_run": True, "would_send": {"operation": row.operation, "payload": row.payload}}, None
         try:
             answer = self._backend(row.backend).send(request)
