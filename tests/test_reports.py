@@ -259,11 +259,25 @@ def test_the_reporters_name_is_in_nothing_a_reviewer_the_account_or_a_partner_re
 def test_an_account_report_waits_for_the_accounts_next_item(env):
     app, client, h = env
     made = report(client, h, account="telegram:newshop", reporter="telegram:r1")
-    assert made["queued"] is False
+    assert made["queued"] is False and "no account telegram:newshop is stored" in made["warning"]
     ingest(app, [quiet(9, "telegram:newshop")])
     assert task(app, "telegram:9") is not None
     with app.state.store.session() as s:
         assert s.get(UserReport, made["id"]).item_id == "telegram:9"
+
+
+def test_a_report_on_a_handle_without_its_server_names_the_one_stored_account_of_that_handle(env):
+    """Mastodon accounts are stored as handle@server; a moderator reports the bare local handle."""
+    app, client, h = env
+    ingest(app, [quiet(7, "mastodon:localplug@social.example"), quiet(8, "mastodon:twin@a.example"),
+                 quiet(9, "mastodon:twin@b.example")])
+    made = report(client, h, account="mastodon:localplug", reporter="telegram:r1")
+    assert made["queued"] is True and "warning" not in made and task(app, "telegram:7") is not None
+    with app.state.store.session() as s:
+        assert s.get(UserReport, made["id"]).account_key == "mastodon:localplug@social.example"
+    ambiguous = report(client, h, account="mastodon:twin", reporter="telegram:r1")  # two servers: which?
+    assert ambiguous["queued"] is False and "no account mastodon:twin is stored" in ambiguous["warning"]
+    assert report(client, h, account="mastodon:local%", reporter="telegram:r1")["queued"] is False  # no wildcard
 
 
 def test_a_threat_reply_or_a_mention_after_a_report_raises_a_retaliation_flag_to_a_lead(env):

@@ -20,7 +20,7 @@ from plugwatch.service.auth import require
 from plugwatch.store import reports
 from plugwatch.store.intake_tables import UserReport
 from plugwatch.store.review import ReviewError
-from plugwatch.store.schema import User
+from plugwatch.store.schema import Account, User
 
 router = APIRouter()
 Filer = Annotated[User, Depends(require("reports.file"))]
@@ -53,7 +53,11 @@ def file_report(request: Request, body: ReportBody, user: Filer):
         report, created = reports.file_report(
             s, reporter=body.reporter, reason=body.reason, filed_by=user.name, item_id=body.item_id,
             account_key=body.account, text=body.text, source="api", external_id=body.external_id)
-        return {**reports.outcome_view(report), "queued": report.item_id is not None}, created
+        view = {**reports.outcome_view(report), "queued": report.item_id is not None}
+        if report.item_id is None and report.account_key and s.get(Account, report.account_key) is None:
+            view["warning"] = (f"no account {report.account_key} is stored: the report waits for a post stored "
+                               "under exactly that key (Mastodon accounts are stored as handle@server)")
+        return view, created
 
     view, created = _run(request, work)
     return view if created else JSONResponse(view, status_code=200)

@@ -142,7 +142,7 @@ def file_report(session: Session, *, reporter: str, reason: str, filed_by: str, 
             raise ReviewError(f"no item {item_id} (send the item to /api/ingest first)", 404)
         account_key = item.account_key
     else:
-        account_key = account_key.strip().lower()
+        account_key = stored_account_key(session, account_key.strip().lower())
         item = _newest_item(session, account_key)
     if account_key and account_key == key:
         raise ReviewError("an account cannot report itself", 422)
@@ -156,6 +156,21 @@ def file_report(session: Session, *, reporter: str, reason: str, filed_by: str, 
     if item is not None:
         merge_into_queue(session, item, now)
     return report, True
+
+
+def stored_account_key(session: Session, key: str) -> str:
+    """The stored account a report names: as given, or, for a handle given without its server
+    ("mastodon:localplug", where accounts are stored as handle@server), the one stored account of that
+    handle. Else as given: a report may come before the account's first post."""
+    if session.get(Account, key) is not None:
+        return key
+    platform, _, handle = key.partition(":")
+    if platform and handle and "@" not in handle:
+        pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "@%"
+        found = session.scalars(select(Account.key).where(Account.key.like(pattern, escape="\\")).limit(2)).all()
+        if len(found) == 1:
+            return found[0]
+    return key
 
 
 def _newest_item(session: Session, account_key: str) -> Item | None:
