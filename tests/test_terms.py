@@ -83,6 +83,15 @@ def test_an_accepted_term_changes_the_verdict_without_retraining(tmp_path, monke
     before = jsonl(tmp_path / "before.jsonl")[0]
     rules = tmp_path / "rules"
     db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    for name, role in (("lead-ann", "lead"), ("rev1", "reviewer")):
+        assert cli("users", "add", name, "--role", role, "--db", db).exit_code == 0
+    # A lead accepts a term, into a category the detector knows; anything else changes nothing.
+    for args, message in ((["--category", "opioids", "--by", "lead-ann"], "not one of the vocabulary's: "),
+                          (["--category", "mdma", "--by", "rev1"], "'rev1' is not an active lead or admin"),
+                          (["--category", "mdma", "--by", "nobody"], "'nobody' is not an active lead or admin")):
+        out = cli("terms", "accept", "zorbl", *args, "--rules", rules, "--db", db)
+        assert out.exit_code == 2 and message in " ".join(out.stderr.split()), out.stderr
+        assert not (rules / "site_terms.tsv").exists()
     out = cli("terms", "accept", "zorbl", "--category", "mdma", "--rules", rules, "--by", "lead-ann", "--db", db)
     assert out.exit_code == 0, out.stderr
     assert (rules / "site_terms.tsv").read_text(encoding="utf-8").splitlines()[-1] == "zorbl\tmdma"

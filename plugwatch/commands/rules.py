@@ -138,32 +138,48 @@ def terms_suggest(
 @terms_app.command("accept")
 def terms_accept(
     term: Annotated[str, typer.Argument(help="The term as posts spell it (it is folded like posts are).")],
-    category: Annotated[str, typer.Option(help="Its drug category (e.g. mdma, opioids, cannabis).")],
+    category: Annotated[str, typer.Option(help="Its drug category, one of the vocabulary's (e.g. mdma, opioid, "
+                                               "cannabis; a wrong one lists them).")],
     rules: RulesOption = None,
-    by: Annotated[str, typer.Option(help="The lead who accepts it (recorded in the audit log).")] = "lead",
+    by: Annotated[str | None, typer.Option(help="The lead (or admin) who accepts it, a user of the database "
+                                                "(default $PLUGWATCH_USER); recorded in the audit log.")] = None,
     db: DbOption = None,
 ) -> None:
     """Add TERM to the site vocabulary (site_terms.tsv in the rules folder). The detector reads it at
     start-up: matches show in reasons as `site_term` and weigh as a vocabulary term, without retraining."""
-    import re
+    import os
 
+    from plugwatch.actions import ADMIN, LEAD
     from plugwatch.rules.terms import accept
     from plugwatch.settings import rules_dir
     from plugwatch.store import audit
+    from plugwatch.store.users import get_user
+    from plugwatch.text.vocabulary import Vocabulary
 
     folder = rules_dir(rules)
     if not folder:
         fail("name the rules folder the vocabulary lives beside: --rules DIR or $PLUGWATCH_RULES")
     if not term.strip() or "\t" in term or "\n" in term or len(term) > 100:
         fail("a term is 1-100 characters, without tabs or line breaks")
-    if not re.fullmatch(r"[a-z][a-z0-9_]{1,40}", category):
-        fail(f"category {category!r}: lower case letters, digits and _")
-    added = accept(Path(folder), term.strip(), category)
-    store = open_db(db)
-    with store.session() as s:
-        audit.append(s, by, "terms.accept", f"term:{term.strip()}", {"category": category, "added": added,
-                                                                     "folder": str(folder)})
-    store.dispose()
+    # A category the detector does not know would be a drug of its own in verdicts ("opioids" beside
+    # "opioid"), which rules and filters on the known ones miss.
+    known = sorted(Vocabulary.default().categories())
+    if category not in known:
+        fail(f"category {category!r} is not one of the vocabulary's: {', '.join(known)}")
+    name = by or os.environ.get("PLUGWATCH_USER")
+    if not name:
+        fail("say which lead accepts it: --by NAME (or set PLUGWATCH_USER)")
+    store = open_db(db, create=False)
+    try:
+        with store.session() as s:
+            user = get_user(s, name)
+            if user is None or not user.active or user.role not in (LEAD, ADMIN):
+                fail(f"{name!r} is not an active lead or admin (see `plugwatch users list`): a lead accepts a term")
+            added = accept(Path(folder), term.strip(), category)
+            audit.append(s, user.name, "terms.accept", f"term:{term.strip()}",
+                         {"category": category, "added": added, "folder": str(folder)})
+    finally:
+        store.dispose()
     err.print(f"{'added' if added else 'already in'} {escape(str(Path(folder) / 'site_terms.tsv'))}: "
               f"{escape(term.strip())} ({category}); restart the service to use it", soft_wrap=True)
 
