@@ -97,6 +97,9 @@ def test_a_rule_file_with_errors_names_file_line_and_rule(tmp_path):
     assert problems["heavy"].line == 4 and "suspend" in problems["heavy"].message
     assert "true or false" in problems["notbool"].message
     assert str(problems["typo"]).startswith(f"{tmp_path / 'typo.yaml'}:5: rule typo: ")
+    [wrong] = check(tmp_path / "typo.yaml")  # a file where the folder is wanted says so
+    assert wrong.message == f"a rules folder is wanted, not a file: give its folder ({tmp_path})"
+    assert [e.message for e in check(tmp_path / "nowhere")] == ["rules folder not found"]
 
 
 def test_the_wickr_rule_is_a_five_line_file_and_routes_to_the_leads_when_active(db_url, tmp_path):

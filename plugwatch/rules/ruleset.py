@@ -61,7 +61,9 @@ def _files(folder: Path | None) -> list[Path]:
     if folder is None:
         return []
     if not folder.is_dir():
-        raise RuleSetError([RuleError(str(folder), None, None, "rules folder not found")])
+        why = (f"a rules folder is wanted, not a file: give its folder ({folder.parent})" if folder.is_file()
+               else "rules folder not found")
+        raise RuleSetError([RuleError(str(folder), None, None, why)])
     return rule_files(folder)
 
 
