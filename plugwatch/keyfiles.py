@@ -60,6 +60,9 @@ def read_private(path: Path, what: str) -> bytes:
         data = path.read_bytes()
     except OSError as e:
         raise UserError(f"{path}: cannot read the {what} ({e.strerror})") from None
+    if b"PUBLIC KEY" in data[:200] and b"PRIVATE KEY" not in data:
+        raise UserError(f"{path} is a public key: give the private {what} it was made with"
+                        + (f" ({path.with_suffix('')})" if path.suffix == ".pub" else ""))
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise UserError(f"{path}: the {what} is readable by others (mode {stat.S_IMODE(mode):o}); "
                         f"make it owner-only: chmod 600 {path}")

@@ -163,6 +163,9 @@ def test_cli_users_add_prints_token_once_and_stores_hash(db_url):
     assert again.exit_code == 2 and "already exists" in again.output
     bad = runner.invoke(app, ["users", "add", "dave", "--role", "boss", "--db", db_url])
     assert bad.exit_code == 2 and "unknown role" in bad.output
+    empty = runner.invoke(app, ["users", "password", "carol", "--db", db_url], input="")
+    assert empty.exit_code == 2 and "no password on standard input" in empty.output
+    assert "--password-stdin" not in empty.output  # an option of `users add`, not of this command
 
 
 def test_every_committed_head_is_published_outside_the_database(db_url, store, key_dir):

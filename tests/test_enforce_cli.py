@@ -82,3 +82,11 @@ def test_worker_status_says_when_there_are_no_effects_yet(tmp_path):
     result = runner.invoke(app, ["worker", "status", "--db", db])
     assert result.exit_code == 0 and "no effects yet" in result.stderr
     assert result.stdout.strip() == "{}"  # piped: still JSON for scripts
+
+
+def test_worker_list_refuses_a_state_no_effect_can_be_in(tmp_path):
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    assert runner.invoke(app, ["users", "add", "ops", "--role", "admin", "--db", db]).exit_code == 0  # a database
+    assert runner.invoke(app, ["worker", "list", "--state", "dead", "--db", db]).exit_code == 0
+    result = runner.invoke(app, ["worker", "list", "--state", "bogus", "--db", db])
+    assert result.exit_code == 2 and "--state 'bogus': one of pending, sending, delivered" in one_line(result.output)

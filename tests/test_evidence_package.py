@@ -304,6 +304,9 @@ def test_keys_are_owner_only_and_never_overwritten(tmp_path, monkeypatch):
         signing.load_signer(key)
     with pytest.raises(UserError, match="is a private key"):
         signing.load_public_key(private)
+    with pytest.raises(UserError) as mixed_up:  # the .pub given where the private key is wanted
+        signing.load_signer(public)
+    assert str(mixed_up.value) == f"{public} is a public key: give the private signing key it was made with ({key})"
     monkeypatch.delenv(signing.KEY_ENV, raising=False)
     with pytest.raises(UserError, match="plugwatch evidence keygen KEYFILE"):
         signing.load_signer()

@@ -743,3 +743,11 @@ def test_dismissed_items_in_the_scope_of_a_pending_request_are_kept(store):
     assert result.deleted_items == ["telegram:2"]
     with store.session() as s:
         assert s.get(Item, "telegram:4") is not None and s.get(Item, "telegram:2") is None
+
+
+def test_a_bad_date_in_a_request_names_the_option_and_the_api_field():
+    with pytest.raises(EvidenceError) as bad:
+        rq.normalise_scope(["telegram:shop_one"], None, "2025-13-01")
+    assert str(bad.value) == "the first day (--from, date_from) '2025-13-01' is not a date (YYYY-MM-DD)"
+    with pytest.raises(EvidenceError, match=r"the last day \(--to, date_to\) 'soon'"):
+        rq.normalise_scope(["telegram:shop_one"], None, None, "soon")

@@ -171,3 +171,6 @@ def test_export_without_a_signing_key_is_422_and_unknown_things_are_404(env, mon
     res = client.post(f"/api/legal/requests/{rid}/export", headers=bob)
     assert res.status_code == 422, res.text
     assert "plugwatch evidence keygen" in res.json()["detail"]
+    # what the service's operator does, not a command-line option the API user cannot give
+    assert f"start `plugwatch serve` with {KEY_ENV}=KEYFILE" in res.json()["detail"]
+    assert "--signing-key" not in res.json()["detail"]

@@ -130,8 +130,10 @@ def worker_list(
     from sqlalchemy import select
 
     from plugwatch.commands.common import print_rows
-    from plugwatch.store.enforcement_tables import PlatformEffect
+    from plugwatch.store.enforcement_tables import EFFECT_STATES, PlatformEffect
 
+    if state is not None and state not in EFFECT_STATES:
+        fail(f"--state {state!r}: one of {', '.join(EFFECT_STATES)}")
     with open_db(db, create=False).session() as s:
         q = select(PlatformEffect).order_by(PlatformEffect.id.desc()).limit(limit)
         if state:

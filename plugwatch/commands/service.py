@@ -44,12 +44,12 @@ def _in_session(db: str | None, work):
         fail(str(e))
 
 
-def _password(password_stdin: bool) -> str | None:
+def _password(password_stdin: bool, empty: str = "--password-stdin: no password on standard input") -> str | None:
     if not password_stdin:
         return None
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        fail("--password-stdin: no password on standard input")
+        fail(empty)
     return password
 
 
@@ -122,7 +122,8 @@ def users_password(name: str, db: DbOption = None) -> None:
     """Set a user's sign-in password, read from stdin."""
     from plugwatch.store import users
 
-    password = _password(True)
+    password = _password(True, "no password on standard input: `plugwatch users password NAME` reads the new "
+                               "password from it (e.g. from a password manager's command, through a pipe)")
     _in_session(db, lambda s: users.set_password(s, name, password))
     err.print(f"password set for {name}")
 

@@ -97,7 +97,7 @@ def normalise_scope(accounts: list[str] | None, identifiers: list[str] | None, d
         except UserError as e:
             raise EvidenceError(str(e)) from None
         idents.append(f"{t}|{c}")
-    d0, d1 = parse_day(date_from, "date_from"), parse_day(date_to, "date_to")
+    d0, d1 = parse_day(date_from, "the first day (--from, date_from)"), parse_day(date_to, "the last day (--to, date_to)")
     if d0 and d1 and d0 > d1:
         raise EvidenceError(f"date range runs backwards: {d0} is after {d1}")
     if not accs and not idents:

@@ -77,11 +77,19 @@ def generate_keypair(path: str | Path) -> tuple[Path, Path, str]:
     return private, public, fingerprint(key.public_key())
 
 
+class NoSigningKey(UserError):
+    """No signing key is configured (NO_KEY says how to give one on the command line)."""
+
+
+SERVICE_NO_KEY = (f"the service has no evidence signing key: start `plugwatch serve` with {KEY_ENV}=KEYFILE "
+                  "(make one with `plugwatch evidence keygen KEYFILE`)")
+
+
 def load_signer(path: str | Path | None = None) -> Signer:
     """The signing key from `path`, else from the file $PLUGWATCH_SIGNING_KEY_FILE names."""
     where = path or os.environ.get(KEY_ENV)
     if not where:
-        raise UserError(NO_KEY)
+        raise NoSigningKey(NO_KEY)
     p = Path(where).expanduser()
     data = read_private(p, "signing key")
     try:

@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 from plugwatch.errors import UserError
 from plugwatch.evidence import holds as holds_mod
 from plugwatch.evidence import requests as rq
+from plugwatch.evidence.signing import SERVICE_NO_KEY, NoSigningKey
 from plugwatch.evidence.snapshot import EvidenceError, NotFound, TamperedEvidence, load_files
 from plugwatch.privacy import subject
 from plugwatch.service.auth import require
@@ -58,6 +59,8 @@ def _run(request: Request, fn, *args, on_tampered=None, **kwargs):
         raise HTTPException(403, str(e)) from None
     except NotFound as e:  # by type, never by the message's words ("no evidence signing key" is a 422)
         raise HTTPException(404, str(e)) from None
+    except NoSigningKey:  # the command line's advice (--signing-key) means nothing to a user of the API
+        raise HTTPException(422, SERVICE_NO_KEY) from None
     except (EvidenceError, UserError) as e:
         raise HTTPException(422, str(e)) from None
 
