@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from plugwatch.cli import app
 from plugwatch.share import hashing, importer, stix, validate
 from plugwatch.share.export import export_bundle
-from plugwatch.store.schema import Item, ReviewTask
+from plugwatch.store.schema import AuditEntry, Item, ReviewTask
 from plugwatch.store.sharing_tables import WatchEntry, WatchMatch
 from plugwatch.wiring import open_store
 from tests.share_helpers import confirm, ingest, record
@@ -158,6 +158,14 @@ def test_cli_export_import_between_two_databases(tmp_path):
         task = s.scalars(select(ReviewTask).where(ReviewTask.item_id == "x:b2")).one()
         assert task.state == "pending"
         assert any("notify-only" in r["meaning"] for r in s.get(Item, "x:b2").reasons)
+    store_b.dispose()
+    # --trust on a later import changes the partner's own trust, audited as `share partners set` is.
+    r = runner.invoke(app, ["share", "import", str(out), "--source", "platform-a", "--trust", "auto", "--db", b])
+    assert r.exit_code == 0 and "trust notify-only → auto" in " ".join(r.output.split()), r.output
+    store_b = open_store(b)
+    with store_b.session() as s:
+        changed = s.scalars(select(AuditEntry).where(AuditEntry.action == "partner changed")).one()
+        assert changed.subject == "partner:platform-a" and changed.details == {"trust": ["notify-only", "auto"]}
     store_b.dispose()
 
 

@@ -198,7 +198,8 @@ def export_cmd(
 def import_cmd(
     bundle: Annotated[Path, typer.Argument(help="A STIX 2.1 bundle from a partner.")],
     source: Annotated[str, typer.Option(help="The partner it came from (added if new).")],
-    trust: Annotated[str | None, typer.Option(help="auto or notify-only (default: the partner's, else "
+    trust: Annotated[str | None, typer.Option(help="auto or notify-only: sets the partner's trust, for its later "
+                                                   "bundles too (audited; default: the partner's, else "
                                                    "notify-only).")] = None,
     expires: Annotated[int | None, typer.Option(help="Entries expire after this many days at most.")] = None,
     salt_file: Annotated[Path | None, typer.Option(help="The salt agreed with the partner (for hashed bundles).")] = None,
@@ -222,10 +223,13 @@ def import_cmd(
                 err.print(f"new partner {source} (trust {partner.trust}); `plugwatch share partners set "
                           f"{source} --new-secret` gives it TAXII access")
             else:
-                if trust is not None:
-                    partner.trust = partners.check_trust(trust)
-                if salt_file is not None:
-                    partners.set_salt(partner, salt_file)
+                # The partner's own settings change, for later imports too: audited as `share partners set` is.
+                changes = partners.update(s, source, trust=trust if trust != partner.trust else None,
+                                          salt_file=salt_file)
+                if "trust" in changes:
+                    err.print(f"partner {source}: trust {changes['trust'][0]} → {changes['trust'][1]} "
+                              "(kept for its later bundles)")
+                partner = partners.get(s, source)
             salt = hashing.read_salt(partner.salt_path) if partner.salt_path else None
             result = importer.import_bundle(s, data, partner, salt=salt, expires_days=expires)
             audit.append(s, "cli", "share import", f"partner:{source}",

@@ -131,8 +131,8 @@ def import_bundle(session: Session, bundle: dict[str, Any], partner: Partner, *,
     report = validate.validate_bundle(bundle, enforce_refs=False)
     broken = {}
     for message in report.errors:
-        oid = message.split(":", 1)[0]
-        broken.setdefault(oid, message)
+        oid, _, reason = message.partition(":")
+        broken.setdefault(oid, reason.strip() or message)  # the id is said beside it, once
     result.warnings = report.warnings
     our_salt_id = hashing.salt_id(salt) if salt else partner.salt_id
     definitions = {o.get("id"): o.get("name", "").removeprefix("TLP:").lower()
