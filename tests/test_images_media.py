@@ -123,6 +123,11 @@ def test_scan_reads_pictures_flags_image_only_offer_and_names_missing_ones(tmp_p
             assert ocr["text"][r["span"][0]:r["span"][1]] == r["text"]
             x0, y0, x1, y1 = r["box"]
             assert 0 <= x0 < x1 <= 640 and 0 <= y0 < y1 <= 420
+    # The contact the menu gives joins the item's identifiers, marked as the picture's (networks link by it);
+    # the lunch picture's fictional phone number (Ofcom's drama range) does not.
+    pictured_ids = [i for i in offer["identifiers"] if i.get("source") == "media" and i["type"] != "pdq"]
+    assert [(i["type"], i["canonical"]) for i in pictured_ids] == [("snapchat", "snapchat:plugking420")]
+    assert not [i for i in lunch["identifiers"] if i["type"] == "phone"]
     assert missing["media"][0]["warning"] == "file not found"
     assert "gone.png" in result.stderr and "generic:3" in result.stderr
     # --no-images: the pictures are not read, and the post alone is not an offer
@@ -150,3 +155,28 @@ def test_scan_bank_adds_image_bank_match(tmp_path):
     (pdq,) = [i for i in rec["identifiers"] if i["type"] == "pdq"]
     assert pdq == {"type": "pdq", "value": rec["media"][0]["pdq"], "canonical": f"pdq:{rec['media'][0]['pdq']}",
                    "valid": True, "span": None, "source": "media"}
+
+
+def test_a_contact_read_from_two_different_pictures_links_their_accounts(tmp_path):
+    """Dealers put the contact in the picture, where text filters do not look: read from it, it joins the
+    item's identifiers and `networks` links the accounts by it, across platforms, as if it were written."""
+    pytest.importorskip("rapidocr_onnxruntime")
+    render(tmp_path / "a.png", ["MENU", "Xanax 2mg - 5 each", "Wickr: icecold99"])
+    render(tmp_path / "b.png", ["PRICES", "Ketamine 1g - 40", "Cocaine 1g - 80", "Wickr: icecold99"], (600, 380))
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(json.dumps(r) for r in [
+        {"id": 1, "text": "new menu 👇", "author": "alice", "platform": "x", "image": "a.png"},
+        {"id": 2, "text": "tap in", "author": "bob", "platform": "telegram", "image": "b.png"},
+    ]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = scan(posts, "-o", out)
+    assert result.returncode == 0, result.stderr
+    for rec in map(json.loads, out.read_text(encoding="utf-8").splitlines()):
+        assert {"type": "wickr", "canonical": "wickr:icecold99", "source": "media"}.items() <= next(
+            i for i in rec["identifiers"] if i["type"] == "wickr").items(), rec["identifiers"]
+    nets = subprocess.run([sys.executable, "-m", "plugwatch.cli", "networks", str(out), "--out", str(tmp_path / "n")],
+                          capture_output=True, text=True)
+    assert nets.returncode == 0, nets.stderr
+    [network] = [json.loads(x) for x in (tmp_path / "n" / "networks.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert network["members"] == ["telegram:bob", "x:alice"]
+    assert {i["type"] for i in network["identifiers"]} == {"wickr"}

@@ -16,7 +16,7 @@ from typing import Any
 
 from plugwatch.images import ImageError
 from plugwatch.images.bank import Bank
-from plugwatch.images.ocr import PictureReader, box_for
+from plugwatch.images.ocr import PictureReader, box_for, raw_text_of
 from plugwatch.images.pdq import MATCH_DISTANCE, MIN_QUALITY
 from plugwatch.model import Identifier, Item, OfferKind, Reason, Verdict
 from plugwatch.text.identifiers import extract_identifiers
@@ -53,6 +53,13 @@ class ImageDetector:
         if channels and self.base is not None:
             for (n, index, source), v in zip(owners, self.base.verdicts(channels), strict=True):
                 out[n] = combine(out[n], v, batch[n][0], index, source)
+        # After scoring, so the post's own verdict is the text's: then the contacts a picture gives (a menu's
+        # "Wickr: icecold99") join the item's identifiers, as its PDQ hash does, for networks and sharing.
+        # Read from the text as read (raw_text_of), not the one with spaces put back before numbers.
+        for (n, index, source), (_, found) in zip(owners, channels, strict=True):
+            if source == "ocr":
+                found = extract_identifiers(raw_text_of(batch[n][0].media[index].ocr), default_region=self.region)
+            batch[n][1].extend(media_identifiers(batch[n][1], found))
         for n, (item, _) in enumerate(batch):
             out[n] = self._bank_reasons(item, out[n])
         return out
@@ -108,6 +115,19 @@ def picture_identifiers(item: Item, ids: list[Identifier]) -> list[Identifier]:
         if m.pdq and (m.quality or 0) >= MIN_QUALITY and canonical not in have:
             have.add(canonical)
             out.append(Identifier("pdq", m.pdq, canonical, True, source="media"))
+    return out
+
+
+def media_identifiers(ids: list[Identifier], found: list[Identifier]) -> list[Identifier]:
+    """Identifiers read from a picture's text (OCR or alt text) that the item does not have yet, marked as
+    given by the media (no span in the post). One found invalid (a fictional phone number, a misread
+    wallet) is left out: OCR misreads, and a wrong contact would link strangers."""
+    have = {(i.type, i.canonical) for i in ids}
+    out = []
+    for i in found:
+        if i.valid is not False and (i.type, i.canonical) not in have:
+            have.add((i.type, i.canonical))
+            out.append(Identifier(i.type, i.value, i.canonical, i.valid, source="media", inferred=i.inferred))
     return out
 
 

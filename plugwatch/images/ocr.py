@@ -53,18 +53,31 @@ class Ocr:
         out, offset = [], 0
         # reading order: top to bottom, then left to right
         for quad, text, score in sorted(found or (), key=lambda r: (round(r[0][0][1] / 20), r[0][0][0])):
-            text = _WORD_NUMBER.sub(" ", text.strip())
+            raw = text.strip()
+            text = _WORD_NUMBER.sub(" ", raw)
             if float(score) < MIN_SCORE or not text:
                 continue
             xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-            out.append({"text": text, "box": [int(min(xs)), int(min(ys)), int(max(xs)), int(max(ys))],
-                        "span": [offset, offset + len(text)]})
+            line = {"text": text, "box": [int(min(xs)), int(min(ys)), int(max(xs)), int(max(ys))],
+                    "span": [offset, offset + len(text)]}
+            if raw != text:
+                line["raw"] = raw  # as read: "plugking420" is a handle, whatever "Xanax2mg" is
+            out.append(line)
             offset += len(text) + 1
         return out
 
 
 def text_of(lines: list[dict[str, Any]]) -> str:
     return "\n".join(line["text"] for line in lines)
+
+
+def raw_text_of(ocr: dict[str, Any]) -> str:
+    """The picture's text as read, without the spaces put back between words and numbers: where contacts
+    are read from ("Snapchat: plugking420" names plugking420, not plugking)."""
+    lines = ocr.get("lines")
+    if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
+        return str(ocr.get("text") or "")
+    return "\n".join(str(x.get("raw", x.get("text", ""))) for x in lines)
 
 
 def box_for(lines: list[dict[str, Any]], start: int, end: int) -> list[int] | None:
