@@ -239,3 +239,23 @@ def test_behind_the_stream_only_the_cheap_stage_scores_and_the_rest_is_scored_la
     shown = page.get("/fragments/stats").text
     assert 'data-intake="bsky"' in shown and "30 read · 0 dropped · 0 rejected" in shown
     app.state.store.dispose()
+
+
+def test_a_bad_post_of_a_pushed_page_is_rejected_alone(db_url, detector):
+    """A record holding many posts (an X API page) gives its good posts and a reject for the bad one."""
+    from plugwatch.intake.buffer import Event
+    from plugwatch.intake.runner import Runner
+
+    store = open_store(db_url)
+    runner = Runner(store, detector, parse_source("push", {"kind": "jetstream"}, "test"))
+    page = {"data": [{"id": "71", "text": "selling xanax bars, wickr plugman99", "author_id": "9"},
+                     {"id": "72", "author_id": "9"}],
+            "includes": {"users": [{"id": "9", "username": "plugman"}]}}
+    assert runner.put(Event("record", page, "page-1", "x"))
+    while runner.step(timeout=0.01):
+        pass
+    with store.session() as s:
+        assert s.get(Item, "x:71") is not None and s.get(Item, "x:72") is None
+    c = stats(store, "push")
+    assert (c["read"], c["stored"], c["rejected"]) == (1, 1, 1)
+    store.dispose()
