@@ -161,7 +161,7 @@ def _picture_summary(detector) -> None:
         return
     st = reader.stats
     err.print(f"pictures: {st['pictures']} read ({st['cached']} from the cache), OCR on {st['ocr_runs']}, "
-              f"{st['no_text']} without text, {len(detector.warnings)} unreadable")
+              f"{st['no_text']} without text, {len(detector.warnings)} not read (missing, unreadable or refused)")
     for item_id, index, reason in detector.warnings[:5]:
         err.print(f"[yellow]picture warning[/] {item_id} media {index}: {reason}")
     if len(detector.warnings) > 5:
