@@ -313,4 +313,8 @@ def test_a_dry_run_refuses_what_live_delivery_would_refuse(db_url, mastodon, tmp
     dead, logged = rows(store)
     assert dead.shadow and dead.last_error.startswith("dry run: the account @dealer@other.social is not local")
     assert logged.shadow and logged.response["dry_run"]
+    # A subject the check itself trips on (a URL urlsplit refuses) is a dead effect too, never a stalled worker.
+    decide_all(store, [_toot(3, "dealer3", "https://[bad/@x/1")], action="suspend")
+    assert Worker(store, site_config.active()).drain() == {"dead": 1}
+    assert rows(store)[-1].last_error.startswith("dry run: ValueError")
     store.dispose()

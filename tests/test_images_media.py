@@ -180,3 +180,21 @@ def test_a_contact_read_from_two_different_pictures_links_their_accounts(tmp_pat
     [network] = [json.loads(x) for x in (tmp_path / "n" / "networks.jsonl").read_text(encoding="utf-8").splitlines()]
     assert network["members"] == ["telegram:bob", "x:alice"]
     assert {i["type"] for i in network["identifiers"]} == {"wickr"}
+
+
+def test_the_picture_cache_is_read_back_and_an_older_format_is_read_again(tmp_path):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from plugwatch.images.ocr import CACHE_FORMAT, PictureReader
+
+    picture = render(tmp_path / "menu.png", ["MENU", "Snapchat: plugking420"])
+    cache = tmp_path / "cache"
+    first = PictureReader(cache_dir=cache).read(str(picture))
+    assert first["format"] == CACHE_FORMAT and any(line.get("raw") for line in first["ocr"]["lines"])
+    again = PictureReader(cache_dir=cache)
+    assert again.read(str(picture)) == first and again.stats["cached"] == 1 and again.stats["ocr_runs"] == 0
+    # A cache file written before OCR lines kept their raw text: its "plugking 420" would give a wrong handle.
+    [file] = cache.glob("*.json")
+    old = {k: v for k, v in first.items() if k != "format"}
+    file.write_text(json.dumps(old), encoding="utf-8")
+    reread = PictureReader(cache_dir=cache)
+    assert reread.read(str(picture))["format"] == CACHE_FORMAT and reread.stats["ocr_runs"] == 1

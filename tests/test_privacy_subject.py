@@ -81,6 +81,12 @@ def test_subject_export_leaves_out_evidence_frozen_for_a_disclosure(store):
         data = subject_export(s, user(s, "root"), "telegram:shop_one")
     assert sorted(x["item_class"] for x in data["snapshots"]) == ["remove", "warn"]
     assert "disclosure" not in json.dumps(data["snapshots"]) and "SECRET-REF" not in json.dumps(data)
+    # An account of which only evidence frozen for the request is left reads as one nothing is stored of.
+    with store.session() as s:
+        s.execute(Snapshot.__table__.update().where(Snapshot.account_key == "telegram:shop_one")
+                  .values(account_key="telegram:gone", item_class="disclosure"))
+        with pytest.raises(EvidenceError, match="nothing is stored"):
+            subject_export(s, user(s, "root"), "telegram:gone")
 
 
 def test_deletion_removes_the_account_but_keeps_held_snapshots(store):

@@ -278,6 +278,11 @@ def test_a_report_on_a_handle_without_its_server_names_the_one_stored_account_of
     ambiguous = report(client, h, account="mastodon:twin", reporter="telegram:r1")  # two servers: which?
     assert ambiguous["queued"] is False and "no account mastodon:twin is stored" in ambiguous["warning"]
     assert report(client, h, account="mastodon:local%", reporter="telegram:r1")["queued"] is False  # no wildcard
+    assert report(client, h, account="mastodon:@localplug", reporter="telegram:r1")["queued"] is True  # an @ too
+    # An account still cannot report itself, whichever form names it.
+    mine = client.post("/api/reports", headers=h["feed"], json={
+        "reporter": "mastodon:localplug", "account": "mastodon:localplug", "reason": "drug_sale"})
+    assert mine.status_code == 422 and "cannot report itself" in mine.text
 
 
 def test_a_threat_reply_or_a_mention_after_a_report_raises_a_retaliation_flag_to_a_lead(env):

@@ -127,6 +127,11 @@ def test_a_telegram_export_written_on_one_line_is_read_as_the_export(tmp_path, n
     compact.write_text(json.dumps(json.loads((FIXTURES / name).read_text(encoding="utf-8")), ensure_ascii=False),
                        encoding="utf-8")  # as `jq -c` or json.dump write it
     pretty, _ = read_fixture(name)
+    # JSON lines that only look like chats (a "messages" list, a type) stay one record per line
+    lines = tmp_path / "threads.jsonl"
+    lines.write_text("".join(json.dumps({"name": f"t{i}", "type": "thread", "body": f"selling xanax {i}",
+                                         "messages": [{"body": "hi"}]}) + "\n" for i in range(3)), encoding="utf-8")
+    assert [o.text for o in read([str(lines)])] == ["selling xanax 0", "selling xanax 1", "selling xanax 2"]
     for options in ({}, {"format": "telegram"}):
         out = list(read([str(compact)], SourceOptions(**options)))
         assert [o.id for o in out] == [i.id for i in pretty] and [o.text for o in out] == [i.text for i in pretty]
@@ -484,6 +489,16 @@ def test_a_parquet_file_without_a_text_column_is_one_reject_and_a_missing_mapped
     assert result.exit_code == 4, result.stderr
     lines = [line for f in sorted((tmp_path / "parts").glob("*rejects*")) for line in f.read_text().splitlines()]
     assert len(lines) == 1 and "without a text column" in lines[0]
+    # A file of no rows says so; a first row no format knows does not hide the posts after it.
+    empty = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"text": pa.array([], pa.string())}), empty)
+    assert [(r.line, r.reason) for r in read([str(empty)])] == [(0, "no records in file")]
+    pages = tmp_path / "pages.parquet"
+    pq.write_table(pa.Table.from_pylist([
+        {"errors": [{"title": "Not Found"}], "data": None},
+        {"errors": None, "data": [{"id": "1", "text": "selling weed dm me", "author_id": "9"}]}]), pages)
+    got = list(read([str(pages)]))
+    assert isinstance(got[0], Reject) and got[0].line == 1 and [i.id for i in got[1:]] == ["x:1"]
     # JSON lines lacking the field --field names for the text: the reject names it and the record's fields.
     posts = tmp_path / "posts.jsonl"
     posts.write_text('{"id": "1", "text": "hello"}\n', encoding="utf-8")

@@ -132,6 +132,8 @@ class Worker:
                         check(request)
                 except (DeliveryError, UserError) as e:
                     return "failed", None, Permanent(f"dry run: {e}")
+                except Exception as e:  # noqa: BLE001 - an odd subject or a missing client library: never raise
+                    return "failed", None, Permanent(f"dry run: {type(e).__name__}: {e}")
             return "logged", {"dry_run": True, "would_send": {"operation": row.operation, "payload": row.payload}}, None
         try:
             answer = self._backend(row.backend).send(request)

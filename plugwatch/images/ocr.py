@@ -26,6 +26,8 @@ MAX_BYTES = 30_000_000  # a picture larger than this is not read (no platform se
 MIN_EDGE_SHARE = 0.01  # text pictures have at least this share of sharp edges in a 256-pixel thumbnail
 MIN_SCORE = 0.6  # OCR lines read with less confidence are dropped
 CACHE_SIZE = 10_000  # pictures remembered in memory
+# 2: OCR lines keep their `raw` text (contacts are read from it). A cache file of another format is read again.
+CACHE_FORMAT = 2
 # PP-OCR's recogniser often drops the space between a word and a number ("Xanax2mg"): put it back
 _WORD_NUMBER = re.compile(r"(?<=[A-Za-z]{3})(?=\d)")
 
@@ -125,7 +127,8 @@ class PictureReader:
             return found
         img = load_rgb(io.BytesIO(data))
         h = hash_with_variants(img)
-        result: dict[str, Any] = {"sha256": digest, "pdq": h.pdq, "quality": h.quality, "variants": list(h.variants)}
+        result: dict[str, Any] = {"sha256": digest, "pdq": h.pdq, "quality": h.quality, "variants": list(h.variants),
+                                  "format": CACHE_FORMAT}
         if self.ocr is not None:
             if not likely_text(img):
                 self.stats["no_text"] += 1
@@ -147,7 +150,7 @@ class PictureReader:
                 found = json.loads(file.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 return None
-            if isinstance(found, dict) and ("ocr" in found or self.ocr is None):
+            if isinstance(found, dict) and found.get("format") == CACHE_FORMAT and ("ocr" in found or self.ocr is None):
                 self._memory[digest] = found
                 return found
         return None

@@ -55,12 +55,17 @@ def _need(user: User, what: str) -> None:
         raise RequestDenied(f"{what} needs the role legal or admin; {user.name} is {user.role}")
 
 
-def _account(session: Session, key: str) -> tuple[str, schema.Account | None]:
+def _account(session: Session, key: str, legal: bool = True) -> tuple[str, schema.Account | None]:
+    """The account key as stored and its row; NotFound when nothing is stored about it. `legal=False`: snapshots
+    frozen for legal process do not count (the subject's own export must not tell them apart)."""
     platform, sep, handle = key.strip().lower().partition(":")
     key = f"{platform}{sep}{handle.lstrip('@')}"  # "telegram:@shop" names the account "telegram:shop"
     acc = session.get(schema.Account, key)
     has_items = session.scalars(select(schema.Item.id).where(schema.Item.account_key == key).limit(1)).first()
-    has_snaps = session.scalars(select(Snapshot.id).where(Snapshot.account_key == key).limit(1)).first()
+    snaps = select(Snapshot.id).where(Snapshot.account_key == key)
+    if not legal:
+        snaps = snaps.where(Snapshot.item_class.not_in(LEGAL_PROCESS_CLASSES))
+    has_snaps = session.scalars(snaps.limit(1)).first()
     reported = _reporter_row(session, key)
     if acc is None and has_items is None and has_snaps is None and reported is None:
         raise NotFound(f"nothing is stored about account {key!r} (write it as platform:handle)")
@@ -81,7 +86,7 @@ def _about_items(session: Session, table: type, item_ids: list[str]) -> list[Any
 def subject_export(session: Session, user: User, account_key: str, now: datetime | None = None) -> dict[str, Any]:
     _need(user, "a subject-access export")
     now = now or utcnow()
-    key, acc = _account(session, account_key)
+    key, acc = _account(session, account_key, legal=False)
     # Staff are named by role, never by name: the subject may be the suspected dealer they acted against.
     # Who it was stays in the audit trail (and in decision.json of the evidence snapshots).
     roles = {uid: role for uid, role in session.execute(select(User.id, User.role))}

@@ -121,7 +121,8 @@ def update(session: Session, name: str, *, trust: str | None = None, salt_file: 
     if salt_file is not None:
         before = partner.salt_id
         set_salt(partner, salt_file)
-        changes["salt_id"] = [before, partner.salt_id]
+        if partner.salt_id != before:  # the same salt given again (each import may name it) is no change
+            changes["salt_id"] = [before, partner.salt_id]
     if active is not None:
         changes["active"] = [partner.active, active]
         partner.active = active

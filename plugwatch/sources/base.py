@@ -205,18 +205,24 @@ def _read_parquet(path: str, options: SourceOptions, forced: Format | None, grou
     if forced is None:
         first = next(units, None)
         if first is None:
+            if whole:
+                yield Reject(path, 0, "no records in file")
             return
-        if first.__class__ is not Reject and not any(f.sniff(first[1], options) for f in _SNIFF_ORDER):
-            # Rows share their columns: if the first is no post, none is. One reject says so (from the part
-            # that holds row 1, when the file is read in parts), not one per row.
-            if first_line == 1:
-                names = list(first[1])
-                shown = ", ".join(repr(n) for n in names[:20]) + (", ..." if len(names) > 20 else "")
-                yield Reject(path, 0, f"Parquet file without a text column: its columns are {shown}; name the "
-                             "column that holds the post with --field text=COLUMN")
-            units.close()  # closes the file
-            return
-        units = chain((first,), units)
+        if first.__class__ is not Reject and not _known(first[1], options):
+            # No format knows the first row. If no row of this part is a post either (a file without a text
+            # column), one reject says so, from the part that holds row 1, not one per row. Else the part is
+            # read again from its start, each row on its own (an X error response first, then the pages).
+            units.close()
+            if not any(u.__class__ is Reject or _known(u[1], options) for u in parquet.units(path, groups, first_line)):
+                if first_line == 1:
+                    names = list(first[1])
+                    shown = ", ".join(repr(n) for n in names[:20]) + (", ..." if len(names) > 20 else "")
+                    yield Reject(path, 0, f"Parquet file without a text column: its columns are {shown}; name the "
+                                 "column that holds the post with --field text=COLUMN")
+                return
+            units = parquet.units(path, groups, first_line)
+        else:
+            units = chain((first,), units)
     yield from _dispatch(units, FileContext(path, options), forced, whole)
 
 
@@ -408,6 +414,10 @@ def _document_units(path: str, stream: BinaryIO) -> Iterator[Unit]:
         yield Reject(path, error.line, f"{error.reason}; the rest of the document cannot be read", error.raw)
     except StreamBroken as error:
         yield Reject(path, doc.last_line(), error.reason)
+
+
+def _known(record: Any, options: SourceOptions) -> bool:
+    return record.__class__ is dict and any(f.sniff(record, options) for f in _SNIFF_ORDER)
 
 
 def _unrecognised(record: dict[str, Any], options: SourceOptions) -> str:

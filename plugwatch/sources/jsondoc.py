@@ -185,6 +185,10 @@ class JsonDocument:
             yield key
 
 
+def _telegram_message(value: Any) -> bool:
+    return value.__class__ is dict and value.get("type") in ("message", "service") and "date" in value
+
+
 def holds_records(value: Any) -> bool:
     """Whether a value decoded whole is a container of records, a document to read record by record and
     not one record: an ActivityStreams collection (Mastodon writes an archive's outbox.json on one line),
@@ -194,8 +198,10 @@ def holds_records(value: Any) -> bool:
         return False
     if value.get("type") in _COLLECTIONS and value.get("orderedItems").__class__ is list:
         return True
-    if value.get("messages").__class__ is list and "text" not in value and ("type" in value or "name" in value):
-        return True  # a chat: {"name", "type", "id", "messages": [...]}
+    messages = value.get("messages")
+    if messages.__class__ is list and "id" in value and "type" in value and "text" not in value and (
+            not messages or _telegram_message(messages[0])):
+        return True  # a chat: {"name", "type", "id", "messages": [{"id", "type": "message", "date", ...}]}
     return any(value.get(key).__class__ is dict and value[key].get("list").__class__ is list
                for key in _CHAT_CONTAINERS)  # an account: {"chats": {"list": [chat, ...]}, ...}
 

@@ -144,7 +144,7 @@ def file_report(session: Session, *, reporter: str, reason: str, filed_by: str, 
     else:
         account_key = stored_account_key(session, account_key.strip().lower())
         item = _newest_item(session, account_key)
-    if account_key and account_key == key:
+    if account_key and account_key in (key, stored_account_key(session, key)):  # in either form
         raise ReviewError("an account cannot report itself", 422)
     who = _reporter(session, key, filed_by, now)
     who.reports += 1
@@ -162,9 +162,12 @@ def stored_account_key(session: Session, key: str) -> str:
     """The stored account a report names: as given, or, for a handle given without its server
     ("mastodon:localplug", where accounts are stored as handle@server), the one stored account of that
     handle. Else as given: a report may come before the account's first post."""
+    platform, _, handle = key.partition(":")
+    if handle.startswith("@"):  # "mastodon:@localplug", as people write a handle
+        handle = handle.lstrip("@")
+        key = f"{platform}:{handle}"
     if session.get(Account, key) is not None:
         return key
-    platform, _, handle = key.partition(":")
     if platform and handle and "@" not in handle:
         pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "@%"
         found = session.scalars(select(Account.key).where(Account.key.like(pattern, escape="\\")).limit(2)).all()
