@@ -113,7 +113,7 @@ class Identifier:
     valid: bool | None = None
     start: int = -1  # offsets into the item's original text; -1 when it is not in the text
     end: int = -1
-    source: str | None = None  # where one not in the text came from: "link" or "mention" (platform-given)
+    source: str | None = None  # where one not in the text came from: "link", "mention" (platform-given), "media"
     inferred: str | None = None  # a guess behind the canonical form: "US: the text names Los Angeles"
 
     def to_dict(self) -> dict[str, Any]:
