@@ -116,6 +116,21 @@ def test_a_bad_tweet_of_a_page_is_its_own_reject_and_the_rest_of_the_page_is_rea
     assert json.loads(out[1].raw) == page["data"][1]  # the tweet, not the page, goes to the rejects file
 
 
+def test_an_x_account_archive_gives_its_tweets_by_the_archives_owner():
+    """tweets.js is a JavaScript assignment of the tweets; account.js beside it names their author."""
+    out = list(read([str(FIXTURES / "x_archive")]))
+    rejects = [(Path(o.path).name, o.line, o.reason) for o in out if isinstance(o, Reject)]
+    assert rejects == [("account.js", 0, "an X archive's account file holds no posts (they are in tweets.js)"),
+                       ("tweets.js", 37, "record has no text")]
+    menu, reply = [o for o in out if isinstance(o, Item)]
+    assert (menu.id, menu.source.line, menu.kind) == ("x:1790000000000000001", 2, ItemKind.POST)
+    assert menu.author.key == "x:snowline_uk" and menu.author.native_id == "1500000000000000000"
+    assert menu.created_at == datetime(2024, 5, 13, 9, 0, tzinfo=UTC) and menu.lang == "en"
+    assert menu.links == ["https://t.me/snowline_menu"] and "menu on tele" in menu.text
+    assert menu.url == "https://x.com/snowline_uk/status/1790000000000000001"
+    assert reply.kind is ItemKind.REPLY and reply.reply_to == "x:1789999999999999999" and reply.mentions == ["anna_k"]
+
+
 # -- Telegram -----------------------------------------------------------------------------------
 
 
@@ -397,6 +412,7 @@ def test_keep_raw_false_drops_raw():
     ("name", "fixture"),
     [
         ("x", "x_search.jsonl"),
+        ("x-archive", "x_archive/tweets.js"),
         ("telegram", "telegram_channel.json"),
         ("reddit", "reddit_dump.ndjson"),
         ("mastodon", "mastodon_timeline.json"),
@@ -410,7 +426,7 @@ def test_every_fixture_is_detected_as_its_format(name, fixture):
     forced, forced_rejects = read_fixture(fixture, format=name)
     assert items and [i.id for i in items] == [i.id for i in forced]
     assert len(rejects) == len(forced_rejects)
-    expected = {"jsonl": "tiktok", "csv": "instagram"}.get(name, name)
+    expected = {"jsonl": "tiktok", "csv": "instagram", "x-archive": "x"}.get(name, name)
     assert items[0].platform == expected
 
 

@@ -37,7 +37,7 @@ def scan(
     format: Annotated[
         str | None,
         typer.Option("--format", "-f",
-                     help="Force a format: jsonl, csv, text, x, telegram, reddit, mastodon, mastodon-archive, bluesky."),
+                     help="Force a format: jsonl, csv, text, x, x-archive, telegram, reddit, mastodon, mastodon-archive, bluesky."),
     ] = None,
     field: Annotated[
         list[str] | None,

@@ -27,6 +27,7 @@ from plugwatch.sources import (
     telegram,
     text,
     x,
+    x_archive,
 )
 from plugwatch.sources.common import (
     ESCAPED_NUL,
@@ -45,12 +46,12 @@ from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, StreamBroken, broken
 __all__ = ["FORMATS", "Reject", "SourceOptions", "missing_mapped_column", "read", "read_range", "read_row_groups",
            "settled_format"]
 
-_ALL = (jsonl, csv_rows, text, x, telegram, reddit, mastodon, activitypub, bluesky)
+_ALL = (jsonl, csv_rows, text, x, x_archive, telegram, reddit, mastodon, activitypub, bluesky)
 FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _ALL}
 # Most specific first: a Telegram message also has the generic `id` and `text`.
-_SNIFF_ORDER = (x.FORMAT, bluesky.FORMAT, mastodon.FORMAT, activitypub.FORMAT, reddit.FORMAT, telegram.FORMAT,
-                jsonl.FORMAT)
-_ALIASES = {"twitter": "x", "json": "jsonl", "ndjson": "jsonl", "tsv": "csv", "txt": "text", "plain": "text",
+_SNIFF_ORDER = (x.FORMAT, x_archive.FORMAT, bluesky.FORMAT, mastodon.FORMAT, activitypub.FORMAT, reddit.FORMAT,
+                telegram.FORMAT, jsonl.FORMAT)
+_ALIASES = {"twitter": "x", "twitter-archive": "x-archive", "json": "jsonl", "ndjson": "jsonl", "tsv": "csv", "txt": "text", "plain": "text",
             "outbox": "mastodon-archive", "activitypub": "mastodon-archive"}
 UNKNOWN = "unknown format: not JSON, JSONL, CSV or text"
 _UNRECOGNISED = (
@@ -247,7 +248,14 @@ def _read_stream(
         yield framing  # type: ignore[misc]
         return
     units: Iterator[Unit]
-    if framing == "text":
+    if framing == "x-archive":
+        part = x_archive.ASSIGNMENT.match(lines[0].lstrip())
+        if part is None or part.group(1) not in x_archive.POSTS:
+            name = part.group(1).decode("ascii", "replace") if part else "?"
+            yield Reject(path, 0, f"an X archive's {name} file holds no posts (they are in tweets.js)")
+            return
+        units, forced = _document_units(path, _after_assignment(peeked.stream())), x_archive.FORMAT
+    elif framing == "text":
         units, forced = text.lines(peeked.stream(), path), text.FORMAT
     elif framing == "csv":
         units = csv_rows.rows(peeked.stream(), path, lines[0].lstrip())
@@ -263,6 +271,8 @@ def _framing(path: str, peeked: Peeked, first: bytes, options: SourceOptions, fo
     for a file that is none of them. A named format decides; else the content, then the name."""
     if forced is text.FORMAT or forced is csv_rows.FORMAT:
         return forced.name
+    if x_archive.ASSIGNMENT.match(first):
+        return "x-archive"  # an X archive's tweets.js: a JavaScript assignment of a JSON array
     if forced is not None or _json_start(first):
         return "json"
     if _binary(first):
@@ -400,6 +410,32 @@ def _json_error(line: str) -> str:
     except RecursionError:
         return "invalid JSON: nested too deeply"
     return "invalid JSON"
+
+
+class _Blanked(io.RawIOBase):
+    """A stream with its first `n` bytes read as spaces: what the JSON reader skips, on the same line."""
+
+    def __init__(self, raw: BinaryIO, n: int) -> None:
+        self._raw, self._left = raw, n
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        data = self._raw.read(len(buffer))
+        if self._left and data:
+            cut = min(self._left, len(data))
+            data = b" " * cut + data[cut:]
+            self._left -= cut
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _after_assignment(stream: BinaryIO) -> BinaryIO:
+    """An X archive file with its `window.YTD.tweets.part0 = ` blanked, so line numbers stay the file's."""
+    head = stream.peek(512)[:512] if hasattr(stream, "peek") else b""
+    m = x_archive.ASSIGNMENT.match(head)
+    return io.BufferedReader(_Blanked(stream, m.end() if m else 0), 1 << 16)  # type: ignore[arg-type]
 
 
 def _document_units(path: str, stream: BinaryIO) -> Iterator[Unit]:
