@@ -41,7 +41,15 @@ from plugwatch.sources.common import (
     printable,
     without_nul,
 )
-from plugwatch.sources.inputs import STREAM_ERRORS, Peeked, StreamBroken, broken_reason, text_reader, walk
+from plugwatch.sources.inputs import (
+    STREAM_ERRORS,
+    Peeked,
+    Prefixed,
+    StreamBroken,
+    broken_reason,
+    text_reader,
+    walk,
+)
 
 __all__ = ["FORMATS", "Reject", "SourceOptions", "missing_mapped_column", "read", "read_range", "read_row_groups",
            "settled_format"]
@@ -412,30 +420,11 @@ def _json_error(line: str) -> str:
     return "invalid JSON"
 
 
-class _Blanked(io.RawIOBase):
-    """A stream with its first `n` bytes read as spaces: what the JSON reader skips, on the same line."""
-
-    def __init__(self, raw: BinaryIO, n: int) -> None:
-        self._raw, self._left = raw, n
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        data = self._raw.read(len(buffer))
-        if self._left and data:
-            cut = min(self._left, len(data))
-            data = b" " * cut + data[cut:]
-            self._left -= cut
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def _after_assignment(stream: BinaryIO) -> BinaryIO:
-    """An X archive file with its `window.YTD.tweets.part0 = ` blanked, so line numbers stay the file's."""
-    head = stream.peek(512)[:512] if hasattr(stream, "peek") else b""
-    m = x_archive.ASSIGNMENT.match(head)
-    return io.BufferedReader(_Blanked(stream, m.end() if m else 0), 1 << 16)  # type: ignore[arg-type]
+    """An X archive file with its `window.YTD.tweets.part0 = ` read as spaces, so line numbers stay the file's."""
+    m = x_archive.ASSIGNMENT.match(stream.peek(512)[:512])  # a Peeked stream: a BufferedReader
+    blank = stream.read(m.end()) if m else b""
+    return io.BufferedReader(Prefixed(b" " * len(blank), stream), 1 << 16)  # type: ignore[arg-type]
 
 
 def _document_units(path: str, stream: BinaryIO) -> Iterator[Unit]:

@@ -77,7 +77,7 @@ def walk(folder: str) -> Iterator[tuple[str, str | None]]:
             yield entry.path, None
 
 
-class _Prefixed(io.RawIOBase):
+class Prefixed(io.RawIOBase):
     """Bytes already read for detection, then the rest of the underlying stream."""
 
     def __init__(self, head: bytes, rest: BinaryIO) -> None:
@@ -144,7 +144,7 @@ class Peeked:
         self.first_long = False
         self.error: BaseException | None = None
         head = raw.read(2)
-        self._source: BinaryIO = io.BufferedReader(_Prefixed(head, raw), 1 << 16)  # type: ignore[arg-type]
+        self._source: BinaryIO = io.BufferedReader(Prefixed(head, raw), 1 << 16)  # type: ignore[arg-type]
         if head == GZIP_MAGIC:
             self._source = gzip.GzipFile(fileobj=self._source, mode="rb")  # type: ignore[assignment]
         if self._utf16():
@@ -187,7 +187,7 @@ class Peeked:
         return [line for line in self.lines if line.strip()]
 
     def stream(self) -> BinaryIO:
-        return io.BufferedReader(_Prefixed(b"".join(self.lines), self._source), 1 << 16)  # type: ignore[arg-type, return-value]
+        return io.BufferedReader(Prefixed(b"".join(self.lines), self._source), 1 << 16)  # type: ignore[arg-type, return-value]
 
 
 def text_reader(stream: BinaryIO) -> Callable[[int], str]:

@@ -82,6 +82,7 @@ class XArchiveFormat:
         mentions = [m["screen_name"] for m in entities.get("user_mentions") or () if isinstance(m, dict)
                     and isinstance(m.get("screen_name"), str) and m["screen_name"]]
         parent = identifier(tweet.get("in_reply_to_status_id_str"))
+        lang = string(tweet.get("lang"))
         owner = _owner(str(Path(ctx.path).parent))
         return [Item(
             platform="x",
@@ -94,7 +95,7 @@ class XArchiveFormat:
             url=f"https://x.com/{owner.handle}/status/{native}" if owner and owner.handle else None,
             links=list(dict.fromkeys(links)),
             mentions=list(dict.fromkeys(mentions)),
-            lang=string(tweet.get("lang")) if string(tweet.get("lang")) not in (None, "und") else None,
+            lang=lang if lang != "und" else None,  # "und": X could not tell
             raw=tweet if ctx.options.keep_raw else None,
             source=SourceRef(ctx.path, line),
         )]
