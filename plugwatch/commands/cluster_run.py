@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, UserError, err, fail
+from plugwatch.commands.common import EXIT_NOTHING, EXIT_REJECTS, UserError, err, fail, report_networks
 
 _UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
 
@@ -107,7 +107,6 @@ def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_si
 def networks_on_cluster(inputs: list[str], out: Path, spec: str, partition_size: str, settings, reject_path: Path,
                         graph: bool, events, **source) -> None:
     from plugwatch.cluster.networks import NetJob, run
-    from plugwatch.commands.networks import report
     from plugwatch.detect.model import ModelError
 
     if "-" in inputs:
@@ -130,7 +129,7 @@ def networks_on_cluster(inputs: list[str], out: Path, spec: str, partition_size:
     if result.items == 0:
         err.print(f"nothing could be read ({result.rejected} rejected)")
         raise typer.Exit(EXIT_NOTHING)
-    report(started, out, result.paths, reject_path, items=result.items, scored=result.scored,
-           prescored=result.prescored, offers=result.offers, accounts=result.accounts, networks=result.networks,
-           templates=result.templates, bots=result.bots, dropped=result.dropped, cap=result.cap,
-           rejected=result.rejected)
+    report_networks(started, out, result.paths, reject_path, items=result.items, scored=result.scored,
+                    prescored=result.prescored, offers=result.offers, accounts=result.accounts,
+                    networks=result.networks, templates=result.templates, bots=result.bots, dropped=result.dropped,
+                    cap=result.cap, rejected=result.rejected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import IO
 
@@ -177,3 +178,23 @@ class RejectWriter:
     def close(self) -> None:
         if self._fh is not None:
             self._fh.close()
+
+
+def report_networks(started: float, out: Path, paths: dict, reject_path: Path, *, items: int, scored: int, prescored: int,
+           offers: int, accounts: int, networks: int, templates: int, bots: int, dropped: int, cap: int,
+           rejected: int) -> None:
+    """A `networks` run's counts (local or on a cluster) on standard error; exit 1 when records were rejected
+    (as scan)."""
+    secs = time.perf_counter() - started
+    err.print(
+        f"items: {items:,} (scored here {scored:,}, pre-scored {prescored:,})  "
+        f"offers: {offers:,}  accounts: {accounts:,}  networks: {networks:,}  "
+        f"campaigns: {templates}  reply bots: {bots}  "
+        f"({items / secs if secs > 0 else 0:,.0f} items/s)"
+    )
+    if dropped:
+        err.print(f"{dropped} identifiers held by more than {cap} accounts did not link (see summary.json)")
+    err.print(f"wrote {', '.join(p.name for p in paths.values())} to {out}")
+    if rejected:
+        err.print(f"rejected records written to {reject_path}")
+        raise typer.Exit(EXIT_REJECTS)

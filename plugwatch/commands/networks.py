@@ -12,12 +12,12 @@ import typer
 
 from plugwatch.commands.common import (
     EXIT_NOTHING,
-    EXIT_REJECTS,
     RejectWriter,
     check_mapped_columns,
     check_source_options,
     err,
     fail,
+    report_networks,
 )
 from plugwatch.model import RECORD_FIELDS as FIELDS
 
@@ -130,29 +130,10 @@ def networks(
     except OSError as e:
         fail(f"cannot write to {out}: {e.strerror}")
     templates = sum(c.type == "template" for c in result.campaigns)
-    report(started, out, paths, reject_path, items=result.items, scored=reader.scored, prescored=reader.prescored,
-           offers=result.offers, accounts=len(result.table), networks=len(result.graph.networks),
-           templates=templates, bots=len(result.campaigns) - templates, dropped=len(result.graph.dropped),
-           cap=result.graph.cap, rejected=writer.count)
-
-
-def report(started: float, out: Path, paths: dict, reject_path: Path, *, items: int, scored: int, prescored: int,
-           offers: int, accounts: int, networks: int, templates: int, bots: int, dropped: int, cap: int,
-           rejected: int) -> None:
-    """The run's counts on standard error; exit 1 when records were rejected (as scan)."""
-    secs = time.perf_counter() - started
-    err.print(
-        f"items: {items:,} (scored here {scored:,}, pre-scored {prescored:,})  "
-        f"offers: {offers:,}  accounts: {accounts:,}  networks: {networks:,}  "
-        f"campaigns: {templates}  reply bots: {bots}  "
-        f"({items / secs if secs > 0 else 0:,.0f} items/s)"
-    )
-    if dropped:
-        err.print(f"{dropped} identifiers held by more than {cap} accounts did not link (see summary.json)")
-    err.print(f"wrote {', '.join(p.name for p in paths.values())} to {out}")
-    if rejected:
-        err.print(f"rejected records written to {reject_path}")
-        raise typer.Exit(EXIT_REJECTS)
+    report_networks(started, out, paths, reject_path, items=result.items, scored=reader.scored,
+                    prescored=reader.prescored, offers=result.offers, accounts=len(result.table),
+                    networks=len(result.graph.networks), templates=templates, bots=len(result.campaigns) - templates,
+                    dropped=len(result.graph.dropped), cap=result.graph.cap, rejected=writer.count)
 
 
 def register(app: typer.Typer) -> None:

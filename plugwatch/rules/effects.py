@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 
 from plugwatch.evidence.holds import add_hold, item_held
 from plugwatch.rules.model import Rule
-from plugwatch.rules.routing import set_decision
 from plugwatch.store import review, users
 from plugwatch.store.enforcement_tables import PlatformEffect
-from plugwatch.store.rules_tables import SYSTEM_USER
+from plugwatch.store.rules_tables import SYSTEM_USER, RuleMatch
 from plugwatch.store.schema import Item, ReviewTask, User
 
 log = logging.getLogger("plugwatch.rules")
@@ -67,3 +66,10 @@ def _apply(session: Session, item_id: str, rule: Rule) -> None:
         session.execute(update(PlatformEffect).where(PlatformEffect.decision_id == decision.id,
                                                      PlatformEffect.backend == rule.action.dry_run)
                         .values(shadow=True).execution_options(synchronize_session=False))
+
+
+def set_decision(session: Session, item_id: str, rule: str, decision_id: int) -> None:
+    """Tie the rule's active match on the item to the decision taken for it."""
+    session.execute(update(RuleMatch).where(RuleMatch.item_id == item_id, RuleMatch.rule == rule,
+                                            RuleMatch.mode == "active").values(decision_id=decision_id)
+                    .execution_options(synchronize_session=False))

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from plugwatch.rules.book import RuleBook
+from plugwatch.rules.effects import carry_out
 from plugwatch.rules.facts import Lookups, facts_context, from_record
 from plugwatch.rules.model import LEADS, Rule
 from plugwatch.store.hooks import Route
@@ -93,12 +93,4 @@ def after_ingest(session: Session, result) -> None:
     todo = session.info.pop(FOLLOWUPS, [])
     if not todo:
         return
-    from plugwatch.rules.effects import carry_out
-
     carry_out(session, todo)
-
-
-def set_decision(session: Session, item_id: str, rule: str, decision_id: int) -> None:
-    session.execute(update(RuleMatch).where(RuleMatch.item_id == item_id, RuleMatch.rule == rule,
-                                            RuleMatch.mode == "active").values(decision_id=decision_id)
-                    .execution_options(synchronize_session=False))
