@@ -372,3 +372,24 @@ secret = { env = "PW_TEST_WEBHOOK_SECRET" }
                          .where(PlatformEffect.effect == "remove_content")).all()
         assert rows == [("trial", True, "remove_content")]
     st.dispose()
+
+
+def test_rules_init_on_a_rule_file_says_a_folder_is_wanted(tmp_path):
+    """`rules init rules/wickr-new-account.yaml` (the file, not its folder) was a FileExistsError traceback."""
+    from cli_helpers import cli
+
+    assert cli("rules", "init", tmp_path / "rules").exit_code == 0
+    out = cli("rules", "init", tmp_path / "rules" / "wickr-new-account.yaml")
+    assert out.exit_code == 2
+    assert "a rules folder is wanted, not a file" in out.stderr and "wickr-new-account.yaml" in out.stderr
+
+
+def test_an_unquoted_when_true_says_to_quote_it(tmp_path):
+    """`when: true` is a valid CEL condition, but YAML hands the loader a boolean: 'when must be text'
+    left the user wondering what else `true` was."""
+    write_rule(tmp_path, "always", "description: x\nowner: y\nwhen: true\naction: review\nmode: shadow\n")
+    with pytest.raises(RuleError) as e:
+        load_file(tmp_path / "always.yaml")
+    assert e.value.line == 3 and 'YAML read true as a boolean; quote it (when: "true")' in e.value.message
+    write_rule(tmp_path, "always", "description: x\nowner: y\nwhen: \"true\"\naction: review\nmode: shadow\n")
+    assert load_file(tmp_path / "always.yaml").name == "always"
