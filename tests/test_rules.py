@@ -13,6 +13,7 @@ from test_store import record
 
 from plugwatch import store as store_pkg
 from plugwatch import wiring
+from plugwatch.errors import UserError
 from plugwatch.rules.model import RuleError, load_file
 from plugwatch.rules.ruleset import check
 from plugwatch.store import review, users
@@ -393,3 +394,31 @@ def test_an_unquoted_when_true_says_to_quote_it(tmp_path):
     assert e.value.line == 3 and 'YAML read true as a boolean; quote it (when: "true")' in e.value.message
     write_rule(tmp_path, "always", "description: x\nowner: y\nwhen: \"true\"\naction: review\nmode: shadow\n")
     assert load_file(tmp_path / "always.yaml").name == "always"
+
+
+def test_nobody_can_be_added_as_or_turn_into_the_rules_system_user(db_url, tmp_path):
+    """`users add rules --role admin` used to work: the rules then acted as that admin, whose claim is
+    refused, so every ingest with an `apply` rule failed (HTTP 500, a traceback on the CLI), and the
+    admin's own decisions were marked automated. The system user is not open to role, token or password."""
+    from cli_helpers import cli
+
+    out = cli("users", "add", "rules", "--role", "admin", "--db", db_url)
+    assert out.exit_code == 2 and "system user policy rules take automatic actions as" in out.stderr
+    write_rule(tmp_path / "rules", "remove", "description: remove offers\nowner: t\n"
+               "when: verdict.kind == 'offer'\naction: {apply: remove, reason: drug_sale}\nmode: active\n")
+    st = wiring.open_store(db_url, rules=str(tmp_path / "rules"))
+    with st.session() as s:
+        review.ingest_records(s, [record(1)])
+    st.dispose()
+    for args in (("set-role", "rules", "admin"), ("token", "rules")):
+        out = cli("users", *args, "--db", db_url)
+        assert out.exit_code == 2 and "system user" in out.stderr, args
+    with st.session() as s:
+        rules_user = s.scalars(select(User).where(User.name == "rules")).one()
+        assert (rules_user.role, rules_user.active) == ("reviewer", False)
+        with pytest.raises(UserError, match="system user"):
+            users.set_password(s, "rules", "a long passphrase")
+        with pytest.raises(UserError, match="system user"):
+            users.set_active(s, "rules", True)
+        assert s.scalars(select(Decision.action).where(Decision.item_id == "x:1")).one() == "remove"
+    st.dispose()
