@@ -422,3 +422,32 @@ def test_nobody_can_be_added_as_or_turn_into_the_rules_system_user(db_url, tmp_p
             users.set_active(s, "rules", True)
         assert s.scalars(select(Decision.action).where(Decision.item_id == "x:1")).one() == "remove"
     st.dispose()
+
+
+def test_a_rules_own_automatic_actions_are_not_counted_as_reviewers_decisions(db_url, tmp_path):
+    """An `apply` rule's stats said 'reviewers actioned 100.0% (1 of 1 decided)' and its backtest
+    'precision 100.0%' with nobody having looked: the rule's own decisions confirmed it. `train` and `eval
+    --from-decisions` likewise took them as reviewed items. A person's decision on such an item counts."""
+    from plugwatch.rules.backtest import run
+    from plugwatch.rules.stats import rule_stats
+
+    write_rule(tmp_path / "rules", "auto", "description: remove offers\nowner: t\n"
+               "when: verdict.flagged\naction: {apply: remove, reason: drug_sale}\nmode: active\n")
+    st = wiring.open_store(db_url, rules=str(tmp_path / "rules"))
+    with st.session() as s:
+        review.ingest_records(s, [record(1), record(2)])
+        assert len(s.scalars(select(Decision)).all()) == 2  # both removed by the rule
+        stats = {e["rule"]: e for e in rule_stats(s)}
+        assert (stats["auto"]["matches"], stats["auto"]["decided"], stats["auto"]["actioned_share"]) == (2, 0, None)
+        assert run(s, load_file(tmp_path / "rules" / "auto.yaml"))["decided"] == 0
+        assert review.reviewed_items(s) == []
+        # An appeal decided by a person: that item is reviewed now.
+        review.file_appeal(s, "x:1", "not mine", "adm")
+        ann = users.add_user(s, "ann", "reviewer")[0]
+        review.claim(s, ann, "x:1")
+        review.decide(s, ann, "x:1", "dismiss", "not_drugs")
+        report = run(s, load_file(tmp_path / "rules" / "auto.yaml"))
+        assert (report["matches"], report["decided"], report["precision"], report["dismissed_ids"]) == (2, 1, 0.0,
+                                                                                                        ["x:1"])
+        assert [(r["id"], r["action"]) for r in review.reviewed_items(s)] == [("x:1", "dismiss")]
+    st.dispose()

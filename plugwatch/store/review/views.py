@@ -15,7 +15,7 @@ from plugwatch.store.review.base import FINAL_ACTIONS, STRIKE_DAYS, SUSPEND_AFTE
 from plugwatch.store.review.claims import lead_reason
 from plugwatch.store.review.opinions import opinions_view
 from plugwatch.store.review.priority import priority_now
-from plugwatch.store.rules_tables import routes_of, rules_view
+from plugwatch.store.rules_tables import by_a_person, routes_of, rules_view
 from plugwatch.store.schema import (
     Account,
     AccountIdentifier,
@@ -198,14 +198,15 @@ def _network_view(session: Session, key: str, limit: int = 50) -> list[dict[str,
 
 def reviewed_items(session: Session) -> list[dict[str, Any]]:
     """Each decided item with its final decision (the newest one that was not an escalation); items
-    whose decision is under appeal are left out until the appeal is decided."""
+    whose decision is under appeal are left out until the appeal is decided, and so are those whose final
+    decision a policy rule took on its own: nobody reviewed them."""
     latest = (select(Decision.item_id, func.max(Decision.id).label("id"))
               .where(Decision.action.in_(FINAL_ACTIONS)).group_by(Decision.item_id).subquery())
     rows = session.execute(
         select(Item, Decision, Account.bio).join(latest, latest.c.item_id == Item.id)
         .join(Decision, Decision.id == latest.c.id).join(ReviewTask, ReviewTask.item_id == Item.id)
         .outerjoin(Account, Account.key == Item.account_key)
-        .where(ReviewTask.state == "decided").order_by(Item.id)).all()
+        .where(ReviewTask.state == "decided", by_a_person()).order_by(Item.id)).all()
     return [{"id": item.id, "text": item.text, "platform": item.platform, "bio": bio, "action": d.action,
              "policy_reason": d.policy_reason, "score": item.score, "flagged": item.flagged,
              "offer_kind": item.offer_kind} for item, d, bio in rows]
