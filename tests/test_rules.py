@@ -451,3 +451,25 @@ def test_a_rules_own_automatic_actions_are_not_counted_as_reviewers_decisions(db
                                                                                                         ["x:1"])
         assert [(r["id"], r["action"]) for r in review.reviewed_items(s)] == [("x:1", "dismiss")]
     st.dispose()
+
+
+def test_queue_statistics_time_people_not_a_rules_instant_actions(db_url, tmp_path):
+    """Median handling and waiting time are the review team's: a rule's automatic removal (no claim,
+    no wait) pulled both towards 0 s however long reviewers took."""
+    from datetime import timedelta
+
+    from plugwatch.store.schema import utcnow
+
+    write_rule(tmp_path / "rules", "auto", "description: remove one account's offers\nowner: t\n"
+               "when: account.handle == 'bot'\naction: {apply: remove, reason: drug_sale}\nmode: active\n")
+    st = wiring.open_store(db_url, rules=str(tmp_path / "rules"))
+    t0 = utcnow()
+    with st.session() as s:
+        review.ingest_records(s, [record(1, author="x:bot"), record(2)], now=t0)
+        ann = users.add_user(s, "ann", "reviewer")[0]
+        review.claim(s, ann, "x:2", now=t0 + timedelta(seconds=10))
+        review.decide(s, ann, "x:2", "remove", "drug_sale", now=t0 + timedelta(seconds=70))
+        stats = review.queue_stats(s, now=t0 + timedelta(minutes=2))
+    assert stats["decisions"] == 2 and stats["action_rate"] == 1.0  # the rule's decision is still a decision
+    assert (stats["median_handling_seconds"], stats["median_waiting_seconds"]) == (60.0, 70.0)
+    st.dispose()
