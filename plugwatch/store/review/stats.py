@@ -6,7 +6,7 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from plugwatch.actions import ACTIONS
@@ -28,7 +28,11 @@ def queue_stats(session: Session, now: datetime | None = None, days: int = 30) -
     now = now or utcnow()
     since = now - timedelta(days=days)
     pending = session.scalar(select(func.count()).select_from(ReviewTask).where(ReviewTask.state != "decided")) or 0
-    by_state = dict(session.execute(select(ReviewTask.state, func.count()).group_by(ReviewTask.state)).all())
+    # A claim that ran out counts as the open state it left (pending, escalated, appealed), not as claimed.
+    state = case((and_(ReviewTask.state == "claimed", or_(ReviewTask.claimed_until.is_(None),
+                                                          ReviewTask.claimed_until < now)), ReviewTask.open_state),
+                 else_=ReviewTask.state)
+    by_state = dict(session.execute(select(state, func.count()).group_by(state)).all())
     inbound = session.scalar(select(func.count()).select_from(ReviewTask).where(
         ReviewTask.created_at >= now - timedelta(hours=24))) or 0
     items_24h = session.scalar(select(func.count()).select_from(Item).where(

@@ -32,13 +32,17 @@ from plugwatch.store.schema import (
 
 
 def _task_row(task: ReviewTask, item: Item, names: dict[int, str], now: datetime) -> dict[str, Any]:
+    # A claim that ran out is no claim (anyone may take the item): the row shows the task's open state
+    # and no holder, not "claimed by X" until someone happens to take it.
+    live = task.state == "claimed" and task.claimed_until is not None and task.claimed_until >= now
     return {
-        "item_id": item.id, "state": task.state, "priority": priority_now(task.priority, now),
+        "item_id": item.id, "state": task.state if live or task.state != "claimed" else task.open_state,
+        "priority": priority_now(task.priority, now),
         "group_key": task.group_key, "score": item.score, "kind": item.offer_kind, "drugs": item.drugs,
         "platform": item.platform, "account_key": item.account_key, "text": item.text,
         "created_at": _iso(item.created_at), "queued_at": _iso(task.created_at),
-        "claimed_by": names.get(task.claimed_by) if task.claimed_by else None,
-        "claimed_until": _iso(task.claimed_until) if task.claimed_until and task.claimed_until >= now else None,
+        "claimed_by": names.get(task.claimed_by) if live and task.claimed_by else None,
+        "claimed_until": _iso(task.claimed_until) if live else None,
         "required_role": task.required_role, "appeal": task.open_state == "appealed",
         # Two reviewers needed, and whether a first opinion exists (never whose or what: see item_view).
         "two_reviewers": bool(task.two_reviewers), "first_opinion": task.first_opinion_by is not None,
