@@ -154,6 +154,21 @@ def test_unsafe_requests_without_csrf_token_are_refused(site):
     assert other.post(url("x:2", "/claim"), data={"csrf_token": csrf(c)}).status_code == 403
 
 
+def test_the_help_and_the_empty_panel_offer_only_what_the_role_can_do(site):
+    """Legal's queue page said 'claim the next one (n)' and every page's key list offered all six
+    actions, suspend and refer to reviewers too, who got nothing for pressing them."""
+    def help_keys(page):
+        dialog = re.search(r'<dialog id="help".*?</dialog>', page, re.S).group(0)
+        return re.findall(r"<kbd>(\w)</kbd></td>", dialog)
+
+    reviewer = sign_in(site, "rita").get("/").text
+    assert help_keys(reviewer) == ["k", "n", "c", "u", "d", "r", "w", "e", "p", "i"]
+    assert "claim the next one" in reviewer
+    assert help_keys(sign_in(site, "lena").get("/").text) == ["k", "n", "c", "u", "d", "r", "w", "s", "l", "p", "i"]
+    legal = sign_in(site, "lily").get("/").text
+    assert help_keys(legal) == ["i"] and "claim the next one" not in legal and "/items/ID" in legal
+
+
 def test_roles_decide_what_each_page_offers(site):
     admin = sign_in(site, "adam")
     page = admin.get("/")

@@ -173,6 +173,25 @@ def test_queue_groups_by_seller_and_network(store):
         assert review.claim_next(s, p["ann"]).item_id == "x:4"
 
 
+def test_a_claim_that_ran_out_is_not_shown_or_counted_as_claimed(store):
+    """The queue page kept a badge 'ann' ("claimed until —") and the statistics 'Claimed 1' on an item whose
+    lock ran out hours ago, though anyone could take it."""
+    load(store, [record(1), record(2)])
+    p = people(store)
+    now = utcnow()
+    with store.session() as s:
+        review.claim(s, p["ann"], "x:1", ttl_seconds=60, now=now)
+        rows = {t["item_id"]: t for g in review.queue(s, p["ben"], now=now) for t in g["tasks"]}
+        assert (rows["x:1"]["state"], rows["x:1"]["claimed_by"]) == ("claimed", "ann")
+        assert review.queue_stats(s, now=now)["claimed"] == 1
+        later = now + timedelta(seconds=61)
+        rows = {t["item_id"]: t for g in review.queue(s, p["ben"], now=later) for t in g["tasks"]}
+        assert (rows["x:1"]["state"], rows["x:1"]["claimed_by"], rows["x:1"]["claimed_until"]) == ("pending", None,
+                                                                                                    None)
+        stats = review.queue_stats(s, now=later)
+        assert (stats["claimed"], stats["pending"]) == (0, 2)
+
+
 def test_queue_stats(store):
     now = utcnow()
     load(store, [record(i) for i in range(5)], now=now)

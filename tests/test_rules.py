@@ -13,6 +13,7 @@ from test_store import record
 
 from plugwatch import store as store_pkg
 from plugwatch import wiring
+from plugwatch.errors import UserError
 from plugwatch.rules.model import RuleError, load_file
 from plugwatch.rules.ruleset import check
 from plugwatch.store import review, users
@@ -371,4 +372,104 @@ secret = { env = "PW_TEST_WEBHOOK_SECRET" }
         rows = s.execute(select(PlatformEffect.backend, PlatformEffect.shadow, PlatformEffect.effect)
                          .where(PlatformEffect.effect == "remove_content")).all()
         assert rows == [("trial", True, "remove_content")]
+    st.dispose()
+
+
+def test_rules_init_on_a_rule_file_says_a_folder_is_wanted(tmp_path):
+    """`rules init rules/wickr-new-account.yaml` (the file, not its folder) was a FileExistsError traceback."""
+    from cli_helpers import cli
+
+    assert cli("rules", "init", tmp_path / "rules").exit_code == 0
+    out = cli("rules", "init", tmp_path / "rules" / "wickr-new-account.yaml")
+    assert out.exit_code == 2
+    assert "a rules folder is wanted, not a file" in out.stderr and "wickr-new-account.yaml" in out.stderr
+
+
+def test_an_unquoted_when_true_says_to_quote_it(tmp_path):
+    """`when: true` is a valid CEL condition, but YAML hands the loader a boolean: 'when must be text'
+    left the user wondering what else `true` was."""
+    write_rule(tmp_path, "always", "description: x\nowner: y\nwhen: true\naction: review\nmode: shadow\n")
+    with pytest.raises(RuleError) as e:
+        load_file(tmp_path / "always.yaml")
+    assert e.value.line == 3 and 'YAML read true as a boolean; quote it (when: "true")' in e.value.message
+    write_rule(tmp_path, "always", "description: x\nowner: y\nwhen: \"true\"\naction: review\nmode: shadow\n")
+    assert load_file(tmp_path / "always.yaml").name == "always"
+
+
+def test_nobody_can_be_added_as_or_turn_into_the_rules_system_user(db_url, tmp_path):
+    """`users add rules --role admin` used to work: the rules then acted as that admin, whose claim is
+    refused, so every ingest with an `apply` rule failed (HTTP 500, a traceback on the CLI), and the
+    admin's own decisions were marked automated. The system user is not open to role, token or password."""
+    from cli_helpers import cli
+
+    out = cli("users", "add", "rules", "--role", "admin", "--db", db_url)
+    assert out.exit_code == 2 and "system user policy rules take automatic actions as" in out.stderr
+    write_rule(tmp_path / "rules", "remove", "description: remove offers\nowner: t\n"
+               "when: verdict.kind == 'offer'\naction: {apply: remove, reason: drug_sale}\nmode: active\n")
+    st = wiring.open_store(db_url, rules=str(tmp_path / "rules"))
+    with st.session() as s:
+        review.ingest_records(s, [record(1)])
+    st.dispose()
+    for args in (("set-role", "rules", "admin"), ("token", "rules")):
+        out = cli("users", *args, "--db", db_url)
+        assert out.exit_code == 2 and "system user" in out.stderr, args
+    with st.session() as s:
+        rules_user = s.scalars(select(User).where(User.name == "rules")).one()
+        assert (rules_user.role, rules_user.active) == ("reviewer", False)
+        with pytest.raises(UserError, match="system user"):
+            users.set_password(s, "rules", "a long passphrase")
+        with pytest.raises(UserError, match="system user"):
+            users.set_active(s, "rules", True)
+        assert s.scalars(select(Decision.action).where(Decision.item_id == "x:1")).one() == "remove"
+    st.dispose()
+
+
+def test_a_rules_own_automatic_actions_are_not_counted_as_reviewers_decisions(db_url, tmp_path):
+    """An `apply` rule's stats said 'reviewers actioned 100.0% (1 of 1 decided)' and its backtest
+    'precision 100.0%' with nobody having looked: the rule's own decisions confirmed it. `train` and `eval
+    --from-decisions` likewise took them as reviewed items. A person's decision on such an item counts."""
+    from plugwatch.rules.backtest import run
+    from plugwatch.rules.stats import rule_stats
+
+    write_rule(tmp_path / "rules", "auto", "description: remove offers\nowner: t\n"
+               "when: verdict.flagged\naction: {apply: remove, reason: drug_sale}\nmode: active\n")
+    st = wiring.open_store(db_url, rules=str(tmp_path / "rules"))
+    with st.session() as s:
+        review.ingest_records(s, [record(1), record(2)])
+        assert len(s.scalars(select(Decision)).all()) == 2  # both removed by the rule
+        stats = {e["rule"]: e for e in rule_stats(s)}
+        assert (stats["auto"]["matches"], stats["auto"]["decided"], stats["auto"]["actioned_share"]) == (2, 0, None)
+        assert run(s, load_file(tmp_path / "rules" / "auto.yaml"))["decided"] == 0
+        assert review.reviewed_items(s) == []
+        # An appeal decided by a person: that item is reviewed now.
+        review.file_appeal(s, "x:1", "not mine", "adm")
+        ann = users.add_user(s, "ann", "reviewer")[0]
+        review.claim(s, ann, "x:1")
+        review.decide(s, ann, "x:1", "dismiss", "not_drugs")
+        report = run(s, load_file(tmp_path / "rules" / "auto.yaml"))
+        assert (report["matches"], report["decided"], report["precision"], report["dismissed_ids"]) == (2, 1, 0.0,
+                                                                                                        ["x:1"])
+        assert [(r["id"], r["action"]) for r in review.reviewed_items(s)] == [("x:1", "dismiss")]
+    st.dispose()
+
+
+def test_queue_statistics_time_people_not_a_rules_instant_actions(db_url, tmp_path):
+    """Median handling and waiting time are the review team's: a rule's automatic removal (no claim,
+    no wait) pulled both towards 0 s however long reviewers took."""
+    from datetime import timedelta
+
+    from plugwatch.store.schema import utcnow
+
+    write_rule(tmp_path / "rules", "auto", "description: remove one account's offers\nowner: t\n"
+               "when: account.handle == 'bot'\naction: {apply: remove, reason: drug_sale}\nmode: active\n")
+    st = wiring.open_store(db_url, rules=str(tmp_path / "rules"))
+    t0 = utcnow()
+    with st.session() as s:
+        review.ingest_records(s, [record(1, author="x:bot"), record(2)], now=t0)
+        ann = users.add_user(s, "ann", "reviewer")[0]
+        review.claim(s, ann, "x:2", now=t0 + timedelta(seconds=10))
+        review.decide(s, ann, "x:2", "remove", "drug_sale", now=t0 + timedelta(seconds=70))
+        stats = review.queue_stats(s, now=t0 + timedelta(minutes=2))
+    assert stats["decisions"] == 2 and stats["action_rate"] == 1.0  # the rule's decision is still a decision
+    assert (stats["median_handling_seconds"], stats["median_waiting_seconds"]) == (60.0, 70.0)
     st.dispose()

@@ -123,7 +123,8 @@ def test_disagreement_goes_to_a_lead_who_sees_both_opinions(st):
     c = _counts(st)
     assert c == {"decisions": 0, "opinions": 2, "snapshots": 0, "effects": 0, "strikes": 0, "state": "escalated"}
     with st.session() as s:
-        with pytest.raises(ReviewError, match="escalated by a reviewer: it needs a lead"):
+        # Nobody escalated it: the refusal (and the item page) said "was escalated by a reviewer".
+        with pytest.raises(ReviewError, match="x:1 had two reviewers who disagreed: it needs a lead"):
             review.claim(s, users.get_user(s, "rex"), "x:1", now=NOW)
         view = review.item_view(s, "x:1", now=NOW)
     lead_view = redact_item(view, "lead")
@@ -155,6 +156,8 @@ def test_a_lead_alone_decides_at_once(st):
 def test_an_escalation_by_the_first_reviewer_is_an_ordinary_escalation(st):
     assert _decide(st, "ria", action="escalate", reason="needs_lead")[0] == "Decision"
     assert _counts(st)["state"] == "escalated"
+    with st.session() as s, pytest.raises(ReviewError, match="escalated by a reviewer: it needs a lead"):
+        review.claim(s, users.get_user(s, "rex"), "x:1", now=NOW)
 
 
 def test_two_reviewers_through_the_api(db_url, tmp_path, monkeypatch):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from plugwatch.cli import app
 from plugwatch.commands.service import _demo_user
 from plugwatch.service.auth import authenticate
 from plugwatch.store import audit
+from plugwatch.store.schema import AuditEntry
 from plugwatch.wiring import open_store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -70,3 +72,29 @@ def test_ingest_of_a_scan_output_keeps_its_ids_and_accounts(db_url, tmp_path):
     for again in ([str(p) for p in exports], [str(out)]):
         result = runner.invoke(app, ["ingest", *again, "--db", db_url])
         assert result.exit_code == 0 and "stored: 0  already stored: 9" in result.output, result.output
+
+
+def test_a_disabled_user_is_enabled_again_and_a_new_token_says_it_waits_for_that(db_url):
+    """There was no way back from `users disable`: `users token` printed a token that was then refused
+    ('unknown or revoked token') without a word, and `users add` said the name exists."""
+    from cli_helpers import cli
+
+    from plugwatch.store.users import find_by_token
+
+    assert cli("users", "add", "ria", "--role", "reviewer", "--db", db_url).exit_code == 0
+    assert cli("users", "disable", "ria", "--db", db_url).exit_code == 0
+    out = cli("users", "token", "ria", "--db", db_url)
+    token = out.stdout.strip()
+    assert out.exit_code == 0 and "ria is disabled" in out.stderr and "plugwatch users enable ria" in out.stderr
+    store = open_store(db_url)
+    with store.session() as s:
+        assert find_by_token(s, token) is None
+    store.dispose()
+    out = cli("users", "enable", "ria", "--db", db_url)
+    assert out.exit_code == 0 and "ria enabled" in out.stderr
+    with store.session() as s:
+        assert find_by_token(s, token).name == "ria"
+        assert s.scalars(select(AuditEntry.action).where(AuditEntry.subject == "user:ria")
+                         .order_by(AuditEntry.seq.desc())).first() == "user.enable"
+    store.dispose()
+    assert cli("users", "enable", "nobody", "--db", db_url).exit_code == 2

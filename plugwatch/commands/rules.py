@@ -46,7 +46,12 @@ def init(folder: Annotated[Path, typer.Argument(help="The rules folder to create
     import shutil
 
     examples = Path(__file__).resolve().parent.parent / "rules" / "examples"
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        fail(f"{folder}: a rules folder is wanted, not a file: give its folder ({folder.parent})")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file on the way, no permission: one line, not a traceback
+        fail(f"{folder}: cannot make the rules folder: {e.strerror}")
     for src in sorted(examples.glob("*.yaml")):
         dest = folder / src.name
         if dest.exists():

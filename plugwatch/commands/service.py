@@ -111,10 +111,19 @@ def users_token(name: str, days: TokenDays = None, db: DbOption = None) -> None:
     """Issue a new API token for a user (the old one stops working); prints it once."""
     from plugwatch.store import users
 
-    token, expires = _in_session(db, lambda s: (users.reset_token(s, name, days=days),
-                                                _expiry(users.get_user(s, name).token_expires_at)))
+    token, expires, active = _in_session(db, lambda s: (users.reset_token(s, name, days=days),
+                                                        _expiry(users.get_user(s, name).token_expires_at),
+                                                        users.get_user(s, name).active))
     err.print(f"new API token for {name} (shown once; {expires}):")
     print(token)
+    _still_disabled(name, active)
+
+
+def _still_disabled(name: str, active: bool) -> None:
+    # A new token or password does not let a disabled user in: say so, and what does.
+    if not active:
+        err.print(f"{name} is disabled: the token and password work once `plugwatch users enable {name}` "
+                  "lets them in again", markup=False)
 
 
 @users_app.command("password")
@@ -124,8 +133,9 @@ def users_password(name: str, db: DbOption = None) -> None:
 
     password = _password(True, "no password on standard input: `plugwatch users password NAME` reads the new "
                                "password from it (e.g. from a password manager's command, through a pipe)")
-    _in_session(db, lambda s: users.set_password(s, name, password))
+    active = _in_session(db, lambda s: users.set_password(s, name, password).active)
     err.print(f"password set for {name}")
+    _still_disabled(name, active)
 
 
 @users_app.command("disable")
@@ -135,6 +145,15 @@ def users_disable(name: str, db: DbOption = None) -> None:
 
     _in_session(db, lambda s: users.set_active(s, name, False))
     err.print(f"{name} disabled")
+
+
+@users_app.command("enable")
+def users_enable(name: str, db: DbOption = None) -> None:
+    """Let a disabled user sign in and use their token again (audited)."""
+    from plugwatch.store import users
+
+    _in_session(db, lambda s: users.set_active(s, name, True))
+    err.print(f"{name} enabled")
 
 
 @audit_app.command("verify")

@@ -1,8 +1,8 @@
 """A rule run over stored items and compared with reviewers' final decisions.
 
 An item is actioned when its final decision confirms a violation (remove, warn, suspend, refer:
-`confirms` in plugwatch/actions.py) and dismissed when it was dismissed; items under appeal and
-escalations still open count as undecided. Precision is actioned matches over decided matches; the
+`confirms` in plugwatch/actions.py) and dismissed when it was dismissed; items under appeal,
+escalations still open and items only a rule acted on (no person decided them) count as undecided. Precision is actioned matches over decided matches; the
 coverage is actioned matches over all actioned items in the period.
 """
 
@@ -19,6 +19,7 @@ from plugwatch.actions import names_where
 from plugwatch.rules.facts import Lookups, facts_context, need_of
 from plugwatch.rules.model import Rule
 from plugwatch.store.review import FINAL_ACTIONS
+from plugwatch.store.rules_tables import by_a_person
 from plugwatch.store.schema import Decision, Item, ReviewTask
 
 CONFIRMS = names_where("confirms")
@@ -26,11 +27,13 @@ BATCH = 20_000
 
 
 def final_decisions(session: Session, since: datetime | None = None) -> dict[str, str]:
-    """item id -> its final decision's action, for items whose task is decided."""
+    """item id -> its final decision's action, for items whose task is decided by a person (an item a
+    rule acted on, and nobody reviewed since, is not decided by reviewers)."""
     latest = (select(Decision.item_id, func.max(Decision.id).label("id"))
               .where(Decision.action.in_(FINAL_ACTIONS)).group_by(Decision.item_id).subquery())
     q = (select(Decision.item_id, Decision.action).join(latest, latest.c.id == Decision.id)
-         .join(ReviewTask, ReviewTask.item_id == Decision.item_id).where(ReviewTask.state == "decided"))
+         .join(ReviewTask, ReviewTask.item_id == Decision.item_id)
+         .where(ReviewTask.state == "decided", by_a_person()))
     if since is not None:
         q = q.join(Item, Item.id == Decision.item_id).where(func.coalesce(Item.created_at, Item.received_at) >= since)
     return dict(session.execute(q).all())

@@ -26,7 +26,7 @@ def system_user(session: Session) -> User:
     its token never shown)."""
     user = users.get_user(session, SYSTEM_USER)
     if user is None:
-        user, _ = users.add_user(session, SYSTEM_USER, "reviewer", actor="rules")
+        user, _ = users.add_user(session, SYSTEM_USER, "reviewer", actor="rules", system=True)
         user.active = False
         session.flush()
     return user

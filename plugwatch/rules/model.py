@@ -254,6 +254,12 @@ def load_bytes(data: bytes, where: str, default_name: str) -> Rule:
             raise RuleError(where, None, name, f"{key} is missing")
     for key in ("description", "owner", "when"):
         if not isinstance(doc[key], str):
+            if key == "when" and isinstance(doc[key], (bool, int, float)):
+                # `when: true` is a CEL condition, but YAML reads it as a boolean before CEL sees it.
+                word = str(doc[key]).lower() if isinstance(doc[key], bool) else str(doc[key])
+                raise RuleError(where, lines[key][0], name, f"when must be a condition as text: YAML read {word} "
+                                                            f"as a {'boolean' if isinstance(doc[key], bool) else 'number'}; quote it "
+                                                            f"(when: \"{word}\")")
             raise RuleError(where, lines[key][0], name, f"{key} must be text")
     mode = doc.get("mode", "shadow")
     if mode not in MODES:

@@ -210,7 +210,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     whole = not name.startswith("_")
     shown = (_read_flashes(request) if whole else []) + list(flashes or [])
     ctx = {"user": user, "csrf": csrf_token(request) if user else "", "flashes": shown,
-           "actions": ACTION_LIST, "appeal_roles": APPEAL_ROLES, "page": "", **context}
+           "actions": ACTION_LIST, "appeal_roles": APPEAL_ROLES, "review_roles": REVIEW_ROLES, "page": "", **context}
     response = HTMLResponse(templates.get_template(name).render(request=request, **ctx), status_code=status)
     if whole and FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="lax")

@@ -57,6 +57,17 @@ class RuleState(Base):
 SYSTEM_USER = "rules"  # the disabled user policy rules take automatic actions as
 
 
+def by_a_person():
+    """A where-clause on Decision: taken by a person, not automatically by a policy rule. What reviewers
+    decided (rule statistics, backtests, training and evaluation on decisions) must not count a rule's own
+    actions, which would confirm the rule, and the detector it reads, by construction."""
+    from sqlalchemy import select
+
+    from plugwatch.store.schema import Decision, User
+
+    return Decision.reviewer_id.not_in(select(User.id).where(User.name == SYSTEM_USER))
+
+
 def is_automated(session, decision) -> bool:
     """Whether a decision was taken by a policy rule rather than a person."""
     from plugwatch.store.schema import User

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.errors import UserError
 from plugwatch.store import audit
+from plugwatch.store.rules_tables import SYSTEM_USER
 from plugwatch.store.schema import ALL_ROLES, MACHINE_ROLES, User, UserSession, utcnow
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -92,12 +93,23 @@ def _check_role(role: str) -> None:
         raise UserError(f"unknown role {role!r}: choose one of {', '.join(ALL_ROLES)}")
 
 
+def _not_system(name: str) -> None:
+    # Policy rules act as the disabled reviewer `rules`, and every decision of a user by that name is
+    # recorded as automated (notices, DSA statements): a person by that name, or a role, token or
+    # password given to it, would make people's decisions "automated" and break the rules' actions.
+    if name == SYSTEM_USER:
+        raise UserError(f"{SYSTEM_USER!r} is the system user policy rules take automatic actions as: it cannot "
+                        "be added, changed or signed in with; choose another name")
+
+
 def add_user(session: Session, name: str, role: str, password: str | None = None, actor: str = "cli",
-             token_days: int | None = None) -> tuple[User, str]:
-    """The new user and its API token (shown once: only its hash is kept)."""
+             token_days: int | None = None, system: bool = False) -> tuple[User, str]:
+    """The new user and its API token (shown once: only its hash is kept). `system`: the rules' own user."""
     _check_role(role)
     if not name or len(name) > 80 or not set(name) <= NAME_CHARS:
         raise UserError(f"user name {name!r}: use 1-80 letters, digits and . _ - @")
+    if not system:
+        _not_system(name)
     if get_user(session, name) is not None:
         raise UserError(f"user {name!r} already exists (use `plugwatch users set-role` or `users token`)")
     if password is not None and role in MACHINE_ROLES:
@@ -117,6 +129,7 @@ def add_user(session: Session, name: str, role: str, password: str | None = None
 
 def set_role(session: Session, name: str, role: str, actor: str = "cli") -> User:
     _check_role(role)
+    _not_system(name)
     user = _existing(session, name)
     old, user.role = user.role, role
     audit.append(session, actor, "user.role", f"user:{name}", {"from": old, "to": role})
@@ -124,6 +137,8 @@ def set_role(session: Session, name: str, role: str, actor: str = "cli") -> User
 
 
 def set_active(session: Session, name: str, active: bool, actor: str = "cli") -> User:
+    if active:
+        _not_system(name)
     user = _existing(session, name)
     user.active = active
     if not active:
@@ -133,6 +148,7 @@ def set_active(session: Session, name: str, active: bool, actor: str = "cli") ->
 
 
 def reset_token(session: Session, name: str, actor: str = "cli", days: int | None = None) -> str:
+    _not_system(name)
     user = _existing(session, name)
     token = new_token()
     user.token_hash = token_digest(token)
@@ -144,6 +160,7 @@ def reset_token(session: Session, name: str, actor: str = "cli", days: int | Non
 
 
 def set_password(session: Session, name: str, password: str, actor: str = "cli") -> User:
+    _not_system(name)
     user = _existing(session, name)
     if user.role in MACHINE_ROLES:
         raise UserError(f"{name!r} is a machine user ({user.role}): it has a token, not a password")

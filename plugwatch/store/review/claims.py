@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, or_, select, true, update
+from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from plugwatch.actions import ACTIONS, allowed
@@ -14,6 +14,7 @@ from plugwatch.store.schema import (
     Appeal,
     Decision,
     Item,
+    ReviewOpinion,
     ReviewTask,
     User,
     utcnow,
@@ -124,8 +125,20 @@ def lead_reason(session: Session, task: ReviewTask) -> str:
     if task.open_state == "escalated":
         if session.scalar(select(RetaliationFlag.id).where(RetaliationFlag.item_id == task.item_id).limit(1)):
             return "is flagged as possible retaliation against someone who reported its author"
+        if task.two_reviewers and _disagreed(session, task):
+            return "had two reviewers who disagreed"
         return "was escalated by a reviewer"
     return f"was routed to the leads{by or ' when it was queued'}"
+
+
+def _disagreed(session: Session, task: ReviewTask) -> bool:
+    """Whether a two-reviewer task is escalated because its two opinions differed (store/review/opinions.py:
+    no decision, two opinions) rather than by someone's escalate decision since."""
+    count, last = session.execute(select(func.count(ReviewOpinion.id), func.max(ReviewOpinion.created_at))
+                                  .where(ReviewOpinion.task_id == task.id)).one()
+    escalated = session.scalar(select(func.max(Decision.created_at)).where(Decision.task_id == task.id,
+                                                                            Decision.action == "escalate"))
+    return count >= 2 and (escalated is None or escalated < last)
 
 
 def release(session: Session, user: User, item_id: str) -> ReviewTask:

@@ -6,11 +6,12 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from plugwatch.actions import ACTIONS
 from plugwatch.store.review.base import FINAL_ACTIONS
+from plugwatch.store.rules_tables import by_a_person
 from plugwatch.store.schema import (
     Appeal,
     Decision,
@@ -23,20 +24,27 @@ from plugwatch.store.schema import (
 def queue_stats(session: Session, now: datetime | None = None, days: int = 30) -> dict[str, Any]:
     """pending: open tasks; inbound_24h: tasks queued in the last 24 h; action_rate: share of final
     decisions in the last `days` days that acted (anything but dismiss); median_handling_seconds:
-    claim to decision; median_waiting_seconds: queue entry to decision."""
+    claim to decision; median_waiting_seconds: queue entry to decision (both a person's decisions only)."""
     now = now or utcnow()
     since = now - timedelta(days=days)
     pending = session.scalar(select(func.count()).select_from(ReviewTask).where(ReviewTask.state != "decided")) or 0
-    by_state = dict(session.execute(select(ReviewTask.state, func.count()).group_by(ReviewTask.state)).all())
+    # A claim that ran out counts as the open state it left (pending, escalated, appealed), not as claimed.
+    state = case((and_(ReviewTask.state == "claimed", or_(ReviewTask.claimed_until.is_(None),
+                                                          ReviewTask.claimed_until < now)), ReviewTask.open_state),
+                 else_=ReviewTask.state)
+    by_state = dict(session.execute(select(state, func.count()).group_by(state)).all())
     inbound = session.scalar(select(func.count()).select_from(ReviewTask).where(
         ReviewTask.created_at >= now - timedelta(hours=24))) or 0
     items_24h = session.scalar(select(func.count()).select_from(Item).where(
         Item.received_at >= now - timedelta(hours=24))) or 0
-    rows = session.execute(select(Decision.action, Decision.handling_seconds, Decision.waiting_seconds).where(
+    rows = session.execute(select(Decision.action, Decision.handling_seconds, Decision.waiting_seconds,
+                                  by_a_person()).where(
         Decision.created_at >= since, Decision.action.in_(FINAL_ACTIONS))).all()
-    acted = sum(1 for a, _, _ in rows if ACTIONS[a].confirms)
-    handling = [h for _, h, _ in rows if h is not None]
-    waiting = [w for _, _, w in rows if w is not None]
+    acted = sum(1 for a, _, _, _ in rows if ACTIONS[a].confirms)
+    # Handling and waiting are people's: a policy rule's automatic action takes no time and would pull
+    # both medians towards zero however long reviewers take.
+    handling = [h for _, h, _, person in rows if h is not None and person]
+    waiting = [w for _, _, w, person in rows if w is not None and person]
     actions = {a: 0 for a in ACTIONS}
     for a, n in session.execute(select(Decision.action, func.count()).where(Decision.created_at >= since)
                                 .group_by(Decision.action)):

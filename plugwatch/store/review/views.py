@@ -15,7 +15,7 @@ from plugwatch.store.review.base import FINAL_ACTIONS, STRIKE_DAYS, SUSPEND_AFTE
 from plugwatch.store.review.claims import lead_reason
 from plugwatch.store.review.opinions import opinions_view
 from plugwatch.store.review.priority import priority_now
-from plugwatch.store.rules_tables import routes_of, rules_view
+from plugwatch.store.rules_tables import by_a_person, routes_of, rules_view
 from plugwatch.store.schema import (
     Account,
     AccountIdentifier,
@@ -32,13 +32,17 @@ from plugwatch.store.schema import (
 
 
 def _task_row(task: ReviewTask, item: Item, names: dict[int, str], now: datetime) -> dict[str, Any]:
+    # A claim that ran out is no claim (anyone may take the item): the row shows the task's open state
+    # and no holder, not "claimed by X" until someone happens to take it.
+    live = task.state == "claimed" and task.claimed_until is not None and task.claimed_until >= now
     return {
-        "item_id": item.id, "state": task.state, "priority": priority_now(task.priority, now),
+        "item_id": item.id, "state": task.state if live or task.state != "claimed" else task.open_state,
+        "priority": priority_now(task.priority, now),
         "group_key": task.group_key, "score": item.score, "kind": item.offer_kind, "drugs": item.drugs,
         "platform": item.platform, "account_key": item.account_key, "text": item.text,
         "created_at": _iso(item.created_at), "queued_at": _iso(task.created_at),
-        "claimed_by": names.get(task.claimed_by) if task.claimed_by else None,
-        "claimed_until": _iso(task.claimed_until) if task.claimed_until and task.claimed_until >= now else None,
+        "claimed_by": names.get(task.claimed_by) if live and task.claimed_by else None,
+        "claimed_until": _iso(task.claimed_until) if live else None,
         "required_role": task.required_role, "appeal": task.open_state == "appealed",
         # Two reviewers needed, and whether a first opinion exists (never whose or what: see item_view).
         "two_reviewers": bool(task.two_reviewers), "first_opinion": task.first_opinion_by is not None,
@@ -198,14 +202,15 @@ def _network_view(session: Session, key: str, limit: int = 50) -> list[dict[str,
 
 def reviewed_items(session: Session) -> list[dict[str, Any]]:
     """Each decided item with its final decision (the newest one that was not an escalation); items
-    whose decision is under appeal are left out until the appeal is decided."""
+    whose decision is under appeal are left out until the appeal is decided, and so are those whose final
+    decision a policy rule took on its own: nobody reviewed them."""
     latest = (select(Decision.item_id, func.max(Decision.id).label("id"))
               .where(Decision.action.in_(FINAL_ACTIONS)).group_by(Decision.item_id).subquery())
     rows = session.execute(
         select(Item, Decision, Account.bio).join(latest, latest.c.item_id == Item.id)
         .join(Decision, Decision.id == latest.c.id).join(ReviewTask, ReviewTask.item_id == Item.id)
         .outerjoin(Account, Account.key == Item.account_key)
-        .where(ReviewTask.state == "decided").order_by(Item.id)).all()
+        .where(ReviewTask.state == "decided", by_a_person()).order_by(Item.id)).all()
     return [{"id": item.id, "text": item.text, "platform": item.platform, "bio": bio, "action": d.action,
              "policy_reason": d.policy_reason, "score": item.score, "flagged": item.flagged,
              "offer_kind": item.offer_kind} for item, d, bio in rows]
