@@ -177,6 +177,22 @@ def test_a_request_scope_is_shown_readably(store, db_url, tmp_path):
     assert b"wickr|" not in zf.read("summary.html") and b"wickr|" not in zf.read("manifest.json")
 
 
+def test_listing_requests_and_holds_on_the_command_line_is_audited_as_on_the_api(store, db_url):
+    """`evidence request list` and `hold list` show every request and hold to whoever names a legal
+    user; the API's lists were audit entries, the command line's were not (an unrecorded look)."""
+    from plugwatch.cli import app
+
+    with store.session() as s:
+        _request(s)
+    runner = CliRunner()
+    assert runner.invoke(app, ["evidence", "request", "list", "--user", "ann", "--db", db_url]).exit_code == 0
+    assert runner.invoke(app, ["hold", "list", "--user", "bob", "--db", db_url]).exit_code == 0
+    with store.session() as s:
+        looks = [(e.actor, e.action, e.details["count"]) for e in s.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(("request.list", "hold.list"))).order_by(AuditEntry.seq))]
+    assert looks == [("ann", "request.list", 1), ("bob", "hold.list", 1)]
+
+
 def test_export_holds_every_matching_snapshot_and_verifies(store):
     decide(store, "telegram:1", "remove")
     decide(store, "telegram:5", "remove")  # another account: out of scope

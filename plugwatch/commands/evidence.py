@@ -443,15 +443,13 @@ def hold_remove(hold_id: int, user: UserOption = None, db: DbOption = None) -> N
 @hold_app.command("list")
 def hold_list(user: UserOption = None, db: DbOption = None) -> None:
     """Active holds as JSON lines."""
-    from plugwatch.evidence.holds import active_holds
+    from plugwatch.evidence.holds import list_holds
 
     def go(s):
         u = _user(s, user)
         if u.role not in ("legal", "admin"):
             fail(f"legal holds need the role legal or admin; {u.name} is {u.role}")
-        return [{"id": h.id, "target_type": h.target_type, "target": h.target, "reason": h.reason,
-                 "request": h.request_id, "created_by": h.created_by, "created_at": h.created_at.isoformat()}
-                for h in active_holds(s)]
+        return list_holds(s, u.name)  # audited, as the API's list is
 
     for row in _run(db, go):
         print(json.dumps(row, ensure_ascii=False))

@@ -88,6 +88,15 @@ def active_holds(session: Session) -> list[LegalHold]:
     return list(session.scalars(select(LegalHold).where(LegalHold.released_at.is_(None)).order_by(LegalHold.id)))
 
 
+def list_holds(session: Session, actor: str) -> list[dict]:
+    """The active holds as shown to a legal user; the look is audited (by the API and the command line)."""
+    rows = [{"id": h.id, "target_type": h.target_type, "target": h.target, "reason": h.reason,
+             "request": h.request_id, "created_by": h.created_by, "created_at": h.created_at.isoformat()}
+            for h in active_holds(session)]
+    audit.append(session, actor, "hold.list", "holds", {"count": len(rows)})
+    return rows
+
+
 def _int(value: str) -> int:
     try:
         return int(value)

@@ -441,7 +441,10 @@ def recorded_export(session: Session, package_sha256: str) -> AuditEntry | None:
 
 
 def list_requests(session: Session, user: User) -> list[DisclosureRequest]:
+    """Every request, open ones first; the look is audited here, so the command line's is as the API's."""
     _need(user, EXPORT_ROLES, "listing disclosure requests")
-    return list(session.scalars(select(DisclosureRequest).order_by(
+    rows = list(session.scalars(select(DisclosureRequest).order_by(
         DisclosureRequest.state.in_(("exported", "rejected")), DisclosureRequest.emergency.desc(),
         DisclosureRequest.due_date.is_(None), DisclosureRequest.due_date, DisclosureRequest.id)))
+    audit.append(session, user.name, "request.list", "requests", {"count": len(rows)})
+    return rows

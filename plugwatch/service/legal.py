@@ -95,12 +95,7 @@ class DeleteIn(BaseModel):
 
 @router.get("/requests")
 def list_requests(request: Request, user: Legal) -> list[dict[str, Any]]:
-    def go(s):
-        rows = [rq.request_dict(r) for r in rq.list_requests(s, user)]
-        audit.append(s, user.name, "request.list", "requests", {"count": len(rows)})
-        return rows
-
-    return _run(request, go)
+    return _run(request, lambda s: [rq.request_dict(r) for r in rq.list_requests(s, user)])
 
 
 @router.post("/requests", status_code=201)
@@ -143,14 +138,7 @@ def export(request: Request, request_id: RowId, user: Legal) -> Response:
 
 @router.get("/holds")
 def list_holds(request: Request, user: Legal) -> list[dict[str, Any]]:
-    def go(s):
-        rows = [{"id": h.id, "target_type": h.target_type, "target": h.target, "reason": h.reason,
-                 "request": h.request_id, "created_by": h.created_by, "created_at": h.created_at.isoformat()}
-                for h in holds_mod.active_holds(s)]
-        audit.append(s, user.name, "hold.list", "holds", {"count": len(rows)})
-        return rows
-
-    return _run(request, go)
+    return _run(request, lambda s: holds_mod.list_holds(s, user.name))
 
 
 @router.post("/holds", status_code=201)
