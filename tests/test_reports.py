@@ -104,6 +104,23 @@ def test_five_reporters_give_one_queue_entry_with_higher_priority(env):
                        headers=h["rev"]).status_code == 403
 
 
+def test_another_feeds_report_with_the_same_external_id_is_refused_not_merged(env):
+    """Two platforms' feeds both number their reports: the second feed's report 'm-1' was answered
+    with the first feed's report (its id and outcome) and silently not filed."""
+    app, client, h = env
+    ingest(app, [quiet(1, "telegram:a"), quiet(2, "telegram:b")])
+    with app.state.store.session() as s:
+        add_user(s, "feed2", "ingest")
+        other = {"Authorization": f"Bearer {reset_token(s, 'feed2')}"}
+    first = report(client, h, "telegram:1", reporter="telegram:r1", external_id="m-1")
+    clash = client.post("/api/reports", json={"reporter": "telegram:r2", "item_id": "telegram:2",
+                                              "reason": "drug_sale", "external_id": "m-1"}, headers=other)
+    assert clash.status_code == 409 and "(feed)" in clash.json()["detail"] and set(clash.json()) == {"detail"}
+    assert report(client, h, "telegram:1", reporter="telegram:r1", external_id="m-1")["id"] == first["id"]  # a resend
+    with app.state.store.session() as s:
+        assert s.query(UserReport).count() == 1
+
+
 def test_accuracy_weighs_reporters_with_a_prior(env):
     app, client, h = env
     ingest(app, [quiet(1, "telegram:a"), quiet(2, "telegram:b")])
