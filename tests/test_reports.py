@@ -121,6 +121,20 @@ def test_another_feeds_report_with_the_same_external_id_is_refused_not_merged(en
         assert s.query(UserReport).count() == 1
 
 
+def test_a_report_naming_an_item_and_another_account_is_refused(env):
+    """Both `item_id` and `account` given, of two accounts: the report was filed on the item's account
+    without a word, against the account the reporter did not name."""
+    app, client, h = env
+    ingest(app, [quiet(1, "telegram:a"), quiet(2, "telegram:b")])
+    both = {"reporter": "telegram:r1", "item_id": "telegram:1", "reason": "drug_sale"}
+    wrong = client.post("/api/reports", json={**both, "account": "telegram:b"}, headers=h["feed"])
+    assert wrong.status_code == 422 and "telegram:1 is by telegram:a, not telegram:b" in wrong.json()["detail"]
+    with app.state.store.session() as s:
+        assert s.query(UserReport).count() == 0
+    assert report(client, h, account="Telegram:A", **{k: v for k, v in both.items() if k != "reporter"},
+                  reporter="telegram:r1")["queued"]  # the item's own account, as people write it
+
+
 def test_accuracy_weighs_reporters_with_a_prior(env):
     app, client, h = env
     ingest(app, [quiet(1, "telegram:a"), quiet(2, "telegram:b")])

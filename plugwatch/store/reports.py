@@ -146,6 +146,10 @@ def file_report(session: Session, *, reporter: str, reason: str, filed_by: str, 
         item = session.get(Item, item_id)
         if item is None:
             raise ReviewError(f"no item {item_id} (send the item to /api/ingest first)", 404)
+        if account_key and item.account_key != stored_account_key(session, account_key.strip().lower()):
+            # The report would go on another account than the one it names: say so, file nothing.
+            raise ReviewError(f"item {item_id} is by {item.account_key}, not {account_key}: name the item, "
+                              "or the account, or both of the same account", 422)
         account_key = item.account_key
     else:
         account_key = stored_account_key(session, account_key.strip().lower())
