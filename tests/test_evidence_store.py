@@ -193,6 +193,21 @@ def test_listing_requests_and_holds_on_the_command_line_is_audited_as_on_the_api
     assert looks == [("ann", "request.list", 1), ("bob", "hold.list", 1)]
 
 
+def test_a_hold_on_an_item_nothing_is_stored_of_is_recorded_with_a_warning(store, db_url):
+    """`hold add --item 1` (the native id without its platform) protected nothing and said nothing,
+    while a misspelt account was warned about and a missing snapshot refused."""
+    from plugwatch.cli import app
+
+    runner = CliRunner()
+    typo = runner.invoke(app, ["hold", "add", "--item", "1", "--reason", "court order 5", "--user", "ann", "--db", db_url])
+    assert typo.exit_code == 0 and "warning: no item 1 is stored yet" in _said(typo)
+    right = runner.invoke(app, ["hold", "add", "--item", "telegram:1", "--reason", "court order 5", "--user", "ann",
+                                "--db", db_url])
+    assert right.exit_code == 0 and "warning" not in right.output
+    with store.session() as s:
+        assert sorted(h.target for h in holds.active_holds(s)) == ["1", "telegram:1"]  # both recorded
+
+
 def test_export_holds_every_matching_snapshot_and_verifies(store):
     decide(store, "telegram:1", "remove")
     decide(store, "telegram:5", "remove")  # another account: out of scope

@@ -406,7 +406,7 @@ def hold_add(
     db: DbOption = None,
 ) -> None:
     """Put a legal hold on an account, item or snapshot (legal or admin). Prints the hold id."""
-    from plugwatch.evidence.holds import add_hold, unknown_accounts
+    from plugwatch.evidence.holds import add_hold, unknown_accounts, unknown_item
 
     targets = [(t, v) for t, v in (("account", account), ("item", item), ("snapshot", snapshot)) if v is not None]
     if len(targets) != 1:
@@ -417,10 +417,16 @@ def hold_add(
         if u.role not in ("legal", "admin"):
             fail(f"legal holds need the role legal or admin; {u.name} is {u.role}")
         hold = add_hold(s, targets[0][0], str(targets[0][1]), reason, u.name)
-        return hold.id, unknown_accounts(s, [hold.target]) if hold.target_type == "account" else []
+        if hold.target_type == "item":
+            return hold.id, [], unknown_item(s, hold.target)
+        return hold.id, unknown_accounts(s, [hold.target]) if hold.target_type == "account" else [], False
 
-    hid, unknown = _run(db, go)
+    hid, unknown, no_item = _run(db, go)
     _warn_unknown(unknown)
+    if no_item:
+        err.print(f"[bold yellow]warning:[/] no item {escape(str(item))} is stored yet: check the id "
+                  "(platform:native_id, as `plugwatch scan` writes it); the hold still applies to it if it is "
+                  "ingested later", soft_wrap=True)
     err.print(f"hold {hid} on {targets[0][0]} {targets[0][1]}")
     print(hid)
 

@@ -84,6 +84,15 @@ def unknown_accounts(session: Session, keys: Iterable[str]) -> list[str]:
     return unknown
 
 
+def unknown_item(session: Session, item_id: str) -> bool:
+    """No item and no snapshot of it is stored: a hold on it protects nothing until one is (a typo, or
+    the native id without its platform: `1009` for `telegram:1009`), so callers warn."""
+    from plugwatch.store.schema import Item
+
+    return (session.get(Item, item_id) is None
+            and session.scalars(select(Snapshot.id).where(Snapshot.item_id == item_id).limit(1)).first() is None)
+
+
 def active_holds(session: Session) -> list[LegalHold]:
     return list(session.scalars(select(LegalHold).where(LegalHold.released_at.is_(None)).order_by(LegalHold.id)))
 
