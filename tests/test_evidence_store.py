@@ -739,6 +739,25 @@ def test_the_approval_fixes_the_scope_a_later_export_does_not_grow(store, db_url
     assert len(covered) == 4 and shown == covered
 
 
+def test_an_export_missing_approved_snapshots_deleted_since_says_so(store, db_url, tmp_path):
+    """Approved, holds released, the snapshots deleted by retention: a re-export wrote a package with
+    none of them and said only "wrote …: 7 files" (the gap was in the audit entry alone)."""
+    from plugwatch.cli import app
+
+    rid = _approved_request(store, db_url)
+    with store.session() as s:
+        covered = [x.id for x in rq.matching_snapshots(s, user(s, "ann"), int(rid))]
+        for h in holds.active_holds(s):
+            holds.release_hold(s, h.id, "ann")
+        run_retention(s, parse_policy(POLICY, "t"), now=utcnow() + timedelta(days=400))
+    assert covered
+    res = CliRunner().invoke(app, ["evidence", "request", "export", rid, "-o", str(tmp_path / "p.zip"),
+                                   "--user", "bob", "--db", db_url])
+    assert res.exit_code == 0, res.output
+    said = _said(res)
+    assert f"warning: not in the package: snapshot(s) {', '.join(map(str, covered))}, which the approval covered" in said
+
+
 def test_holds_and_requests_on_accounts_never_seen_warn_but_go_ahead(store, db_url):
     """`hold add --account nosuch:acct` and `request create --account nosuch:acct` said nothing; a
     misspelt account protects nothing, so both warn on stderr naming it (and still succeed: a hold may

@@ -301,6 +301,10 @@ def request_export(request_id: int,
     pkg = _run(db, go, on_tampered=refused)
     err.print(f"wrote {out}: {pkg.files} files, {len(pkg.data):,} bytes; check with `plugwatch evidence verify "
               f"{out} --public-key KEYFILE.pub`", soft_wrap=True)
+    if pkg.deleted_since_approval:
+        err.print(f"[bold yellow]warning:[/] not in the package: snapshot(s) "
+                  f"{', '.join(map(str, pkg.deleted_since_approval))}, which the approval covered, were deleted since "
+                  "(their hold was released, then retention or a subject deletion took them)", soft_wrap=True)
     if pkg.signed_by:
         err.print(f"signed with key {pkg.signed_by}", soft_wrap=True)
     else:

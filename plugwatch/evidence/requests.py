@@ -399,6 +399,7 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
     pkg = build_package(request=request_info, snapshots=packed, chain=chain,
                         custody=_custody(session, req), exported_by=user.name, exported_role=user.role,
                         exported_at=now, signer=signer)
+    pkg.deleted_since_approval = gone
     e = pkg.export_entry
     session.add(CustodyEvent(request_id=req.id, seq=e["seq"], entry=e, hash=e["hash"]))
     req.state, req.exported_at, req.exports = "exported", now, (req.exports or 0) + 1
