@@ -108,6 +108,24 @@ def test_jetstream_survives_a_dropped_connection_and_resumes_from_its_cursor(db_
     store.dispose()
 
 
+def test_a_stream_that_cannot_connect_counts_its_reconnections(db_url, detector):
+    """Reconnections were added to the counters only with the next stored batch: a stream that kept
+    failing showed `reconnects` 0 on /api/stats and in `watch`'s totals, however often it retried."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed on leaving: nothing listens there
+    store = open_store(db_url)
+    cfg = parse_source("down", {"kind": "jetstream", "url": f"ws://127.0.0.1:{port}/subscribe",
+                                "backoff_min": 0.05, "backoff_max": 0.1}, "test")
+    with Watching(store, detector, cfg) as w:
+        wait_for(lambda: stats(store, "down").get("reconnects", 0) >= 2, state=lambda: stats(store, "down"))
+    c = stats(store, "down")
+    assert c["read"] == 0 and w.result[0].totals["reconnects"] == c["reconnects"] >= 2
+    store.dispose()
+
+
 def test_jetstream_url_asks_for_the_collections_the_accounts_and_a_rewound_cursor():
     cfg = parse_source("b", {"kind": "jetstream", "dids": ["did:plc:a"], "url": "wss://js.example/subscribe"}, "t")
     j = Jetstream(cfg, runner=None, cursor=str(T0))
