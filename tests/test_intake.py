@@ -179,6 +179,10 @@ def test_mastodon_stream_backfill_and_admin_reports(db_url, detector, monkeypatc
     ({"kind": "mastodon", "url": "https://m", "report_reason": "not_drugs"}, "report_reason"),
     ({"kind": "mastodon", "url": "https://m", "token": "plain-secret"}, "never the secret itself"),
     ({"kind": "jetstream", "buffer": 0}, "buffer"),
+    # a misspelt key was ignored: these watched the whole network, and polled no reports
+    ({"kind": "jetstream", "did": ["did:plc:x"]}, r"sources.x: unknown key did \(a jetstream source takes .*dids"),
+    ({"kind": "mastodon", "url": "https://m", "report": True}, "unknown key report "),
+    ({"kind": "mastodon", "url": "https://m", "reports": "no"}, r"sources.x.reports: true or false, not 'no'"),
 ])
 def test_bad_source_configuration_is_one_clear_message(raw, message):
     from plugwatch.errors import UserError
