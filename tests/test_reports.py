@@ -377,6 +377,30 @@ def test_signed_push_stores_without_a_token(db_url, detector, tmp_path, monkeypa
     app.state.store.dispose()
 
 
+def test_a_blank_push_secret_signs_nothing_and_a_misspelt_push_table_is_named(db_url, detector, tmp_path,
+                                                                             monkeypatch, caplog):
+    """A secret variable set to blanks was an empty HMAC key: anyone could sign a push. A [push.NAME]
+    table with a misspelt key was accepted, and each push refused as from an unknown source."""
+    from plugwatch.enforce.config import load
+    from plugwatch.errors import UserError
+
+    site = tmp_path / "site.toml"
+    site.write_text('[push.shop]\nsecret = { env = "PUSH_SECRET" }\n')
+    monkeypatch.setenv("PLUGWATCH_CONFIG", str(site))
+    monkeypatch.setenv("PUSH_SECRET", "  \n")
+    app = create_app(db_url, detector=detector)
+    body, ts = b'[{"id": "p1", "text": "hello", "author": "a"}]', str(int(time.time()))
+    forged = TestClient(app).post("/api/ingest", content=body, headers={
+        "Content-Type": "application/json", "X-Plugwatch-Source": "shop", "X-Plugwatch-Timestamp": ts,
+        "X-Plugwatch-Signature": sign("", ts, body)})
+    assert forged.status_code == 401
+    assert "push.shop.secret: the environment variable PUSH_SECRET is not set" in caplog.text  # the operator's log
+    app.state.store.dispose()
+    site.write_text('[push.shop]\nsecrte = { env = "PUSH_SECRET" }\n')
+    with pytest.raises(UserError, match=r"push.shop: takes one key, secret = .*\(found: secrte\)"):
+        load(site)
+
+
 def test_text_no_database_can_store_is_a_422_not_a_500(env):
     app, client, h = env
     ingest(app, [quiet(1)])
