@@ -758,6 +758,21 @@ def test_an_export_missing_approved_snapshots_deleted_since_says_so(store, db_ur
     assert f"warning: not in the package: snapshot(s) {', '.join(map(str, covered))}, which the approval covered" in said
 
 
+def test_the_legal_teams_note_on_a_request_is_not_in_the_package(store):
+    """`request create --note` is "for the legal team"; it was copied into the package's manifest.json,
+    which goes to the requesting agency."""
+    decide(store, "telegram:1", "remove")
+    with store.session() as s:
+        rid = _request(s, note="INTERNAL: weak basis, ask counsel").id
+    with store.session() as s:
+        rq.approve_request(s, user(s, "bob"), rid)
+        pkg = rq.export_request(s, user(s, "bob"), rid)
+        assert rq.request_dict(s.get(rq.DisclosureRequest, rid))["note"].startswith("INTERNAL")  # kept for the team
+    zf = zipfile.ZipFile(io.BytesIO(pkg.data))
+    assert not [n for n in zf.namelist() if b"INTERNAL" in zf.read(n)]
+    assert "note" not in json.loads(zf.read("manifest.json"))["request"] and verify_package(pkg.data).ok
+
+
 def test_holds_and_requests_on_accounts_never_seen_warn_but_go_ahead(store, db_url):
     """`hold add --account nosuch:acct` and `request create --account nosuch:acct` said nothing; a
     misspelt account protects nothing, so both warn on stderr naming it (and still succeed: a hold may

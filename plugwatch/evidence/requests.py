@@ -395,7 +395,8 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
     if problems:  # never sign evidence that no longer matches what was frozen
         raise TamperedEvidence(problems, f"request {req.id} not exported: stored evidence fails its integrity check")
     packed = [PackedSnapshot(str(s.id), s.manifest, files[s.id]) for s in snaps]  # the files just checked
-    request_info = {k: v for k, v in request_dict(req).items() if k not in ("state", "exports", "exported_at")}
+    # `note` is the legal team's own (`request create --note`): the package goes to the agency
+    request_info = {k: v for k, v in request_dict(req).items() if k not in ("state", "exports", "exported_at", "note")}
     pkg = build_package(request=request_info, snapshots=packed, chain=chain,
                         custody=_custody(session, req), exported_by=user.name, exported_role=user.role,
                         exported_at=now, signer=signer)
