@@ -773,6 +773,23 @@ def test_the_legal_teams_note_on_a_request_is_not_in_the_package(store):
     assert "note" not in json.loads(zf.read("manifest.json"))["request"] and verify_package(pkg.data).ok
 
 
+def test_holds_and_requests_take_a_handle_written_with_its_at_sign(store):
+    """`--account telegram:@shop_one` (as people write handles) was kept as written: it named no stored
+    account, so the hold protected nothing and the request disclosed nothing. An empty handle is refused."""
+    decide(store, "telegram:1", "remove")
+    with store.session() as s:
+        hold = holds.add_hold(s, "account", " Telegram:@Shop_One ", "court order 5", "ann")
+        assert hold.target == "telegram:shop_one" and holds.item_held(s, "telegram:2", "telegram:shop_one")
+        req = _request(s, accounts=["telegram:@shop_one"], identifiers=[])
+        assert req.scope["accounts"] == ["telegram:shop_one"]
+        assert [x.item_id for x in rq.matching_snapshots(s, user(s, "ann"), req.id)] == ["telegram:1"]
+        for bad in ("telegram:", "telegram:@", ":shop_one"):
+            with pytest.raises(EvidenceError, match="write it as platform:handle"):
+                holds.add_hold(s, "account", bad, "r", "ann")
+            with pytest.raises(EvidenceError, match="write it as platform:handle"):
+                rq.normalise_scope([bad], None)
+
+
 def test_holds_and_requests_on_accounts_never_seen_warn_but_go_ahead(store, db_url):
     """`hold add --account nosuch:acct` and `request create --account nosuch:acct` said nothing; a
     misspelt account protects nothing, so both warn on stderr naming it (and still succeed: a hold may

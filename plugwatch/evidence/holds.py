@@ -30,13 +30,23 @@ def lock_holds(session: Session) -> None:
     lock_name(session, "plugwatch.legal_holds")
 
 
+def account_key(raw: str) -> str:
+    """`platform:handle` as accounts are stored: lower case, without the `@` people write before a handle
+    (`telegram:@shop` named no account, so a hold or request on it protected and disclosed nothing)."""
+    platform, sep, handle = raw.strip().lower().partition(":")
+    handle = handle.strip().lstrip("@")
+    if not (platform and sep and handle):
+        raise EvidenceError(f"account {raw!r}: write it as platform:handle, e.g. telegram:shop_1")
+    return f"{platform}:{handle}"
+
+
 def add_hold(session: Session, target_type: str, target: str, reason: str, actor: str,
              request_id: int | None = None, now: datetime | None = None) -> LegalHold:
     if target_type not in HOLD_TARGETS:
         raise EvidenceError(f"a hold is on an account, item or snapshot, not {target_type!r}")
     target = target.strip()
-    if target_type == "account":
-        target = target.lower()
+    if target_type == "account" and target:
+        target = account_key(target)
     if not target:
         raise EvidenceError(f"a hold needs the {target_type} it covers")
     if not reason or not reason.strip():

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.evidence import custody as custody_log
 from plugwatch.evidence.chain import check_links
-from plugwatch.evidence.holds import add_hold, lock_holds
+from plugwatch.evidence.holds import account_key, add_hold, lock_holds
 from plugwatch.evidence.package import Package, PackedSnapshot, build_package
 from plugwatch.evidence.signing import Signer, load_signer
 from plugwatch.evidence.snapshot import (
@@ -84,10 +84,7 @@ def normalise_scope(accounts: list[str] | None, identifiers: list[str] | None, d
     from plugwatch.errors import UserError
     from plugwatch.text.identifier_types import read_identifier
 
-    accs = sorted({a.strip().lower() for a in accounts or [] if a and a.strip()})
-    for a in accs:
-        if ":" not in a:
-            raise EvidenceError(f"account {a!r}: write it as platform:handle, e.g. telegram:shop_1")
+    accs = sorted({account_key(a) for a in accounts or [] if a and a.strip()})
     idents = []
     for raw in identifiers or []:
         if not raw or not raw.strip():
