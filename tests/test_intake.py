@@ -263,8 +263,9 @@ def test_behind_the_stream_only_the_cheap_stage_scores_and_the_rest_is_scored_la
     app.state.store.dispose()
 
 
-def test_a_bad_post_of_a_pushed_page_is_rejected_alone(db_url, detector):
-    """A record holding many posts (an X API page) gives its good posts and a reject for the bad one."""
+def test_a_bad_post_of_a_pushed_page_is_rejected_alone(db_url, detector, caplog):
+    """A record holding many posts (an X API page) gives its good posts and a reject for the bad one,
+    and the reject's reason is in the log (`watch` and /api/stats gave only the count)."""
     from plugwatch.intake.buffer import Event
     from plugwatch.intake.runner import Runner
 
@@ -280,4 +281,7 @@ def test_a_bad_post_of_a_pushed_page_is_rejected_alone(db_url, detector):
         assert s.get(Item, "x:71") is not None and s.get(Item, "x:72") is None
     c = stats(store, "push")
     assert (c["read"], c["stored"], c["rejected"]) == (1, 1, 1)
+    with store.session() as s:
+        reason = intake_state.rejects(s, "push")[0]["reason"]
+    assert f"push: rejected page-1: {reason}" in caplog.text
     store.dispose()
