@@ -267,3 +267,16 @@ def test_cli_audit_verify_fails_on_a_cut_back_log(db_url, store, key_dir):
     # a copy of the database can still be checked on its own, against an empty head log
     alone = runner.invoke(app, ["audit", "verify", "--db", db_url], env={audit_heads.HEAD_LOG_ENV: os.devnull})
     assert alone.exit_code == 0, alone.output
+
+
+def test_cli_audit_verify_says_when_no_head_was_published_for_the_log(db_url, store, key_dir, tmp_path):
+    """With the head log missing (another key folder, a mistyped $PLUGWATCH_AUDIT_HEAD_LOG, a deleted
+    file) a cut-back log passed and `verify` said only "intact", as if checked against its head."""
+    cut_back(store, keep=3)
+    elsewhere = runner.invoke(app, ["audit", "verify", "--db", db_url],
+                              env={audit_heads.HEAD_LOG_ENV: str(tmp_path / "nosuch" / "heads.jsonl")})
+    assert elsewhere.exit_code == 0  # the chain itself is intact: checked on its own
+    said = " ".join(elsewhere.stderr.split())
+    assert "warning: no head of this audit log is published in" in said and "cut off would not be found" in said
+    caught = runner.invoke(app, ["audit", "verify", "--db", db_url])
+    assert caught.exit_code == 3 and "warning" not in caught.stderr

@@ -177,6 +177,37 @@ def test_a_request_scope_is_shown_readably(store, db_url, tmp_path):
     assert b"wickr|" not in zf.read("summary.html") and b"wickr|" not in zf.read("manifest.json")
 
 
+def test_listing_requests_and_holds_on_the_command_line_is_audited_as_on_the_api(store, db_url):
+    """`evidence request list` and `hold list` show every request and hold to whoever names a legal
+    user; the API's lists were audit entries, the command line's were not (an unrecorded look)."""
+    from plugwatch.cli import app
+
+    with store.session() as s:
+        _request(s)
+    runner = CliRunner()
+    assert runner.invoke(app, ["evidence", "request", "list", "--user", "ann", "--db", db_url]).exit_code == 0
+    assert runner.invoke(app, ["hold", "list", "--user", "bob", "--db", db_url]).exit_code == 0
+    with store.session() as s:
+        looks = [(e.actor, e.action, e.details["count"]) for e in s.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(("request.list", "hold.list"))).order_by(AuditEntry.seq))]
+    assert looks == [("ann", "request.list", 1), ("bob", "hold.list", 1)]
+
+
+def test_a_hold_on_an_item_nothing_is_stored_of_is_recorded_with_a_warning(store, db_url):
+    """`hold add --item 1` (the native id without its platform) protected nothing and said nothing,
+    while a misspelt account was warned about and a missing snapshot refused."""
+    from plugwatch.cli import app
+
+    runner = CliRunner()
+    typo = runner.invoke(app, ["hold", "add", "--item", "1", "--reason", "court order 5", "--user", "ann", "--db", db_url])
+    assert typo.exit_code == 0 and "warning: no item 1 is stored yet" in _said(typo)
+    right = runner.invoke(app, ["hold", "add", "--item", "telegram:1", "--reason", "court order 5", "--user", "ann",
+                                "--db", db_url])
+    assert right.exit_code == 0 and "warning" not in right.output
+    with store.session() as s:
+        assert sorted(h.target for h in holds.active_holds(s)) == ["1", "telegram:1"]  # both recorded
+
+
 def test_export_holds_every_matching_snapshot_and_verifies(store):
     decide(store, "telegram:1", "remove")
     decide(store, "telegram:5", "remove")  # another account: out of scope
@@ -706,6 +737,57 @@ def test_the_approval_fixes_the_scope_a_later_export_does_not_grow(store, db_url
     assert verify_package(again.data).ok
     covered = approved["details"].get("snapshots")
     assert len(covered) == 4 and shown == covered
+
+
+def test_an_export_missing_approved_snapshots_deleted_since_says_so(store, db_url, tmp_path):
+    """Approved, holds released, the snapshots deleted by retention: a re-export wrote a package with
+    none of them and said only "wrote …: 7 files" (the gap was in the audit entry alone)."""
+    from plugwatch.cli import app
+
+    rid = _approved_request(store, db_url)
+    with store.session() as s:
+        covered = [x.id for x in rq.matching_snapshots(s, user(s, "ann"), int(rid))]
+        for h in holds.active_holds(s):
+            holds.release_hold(s, h.id, "ann")
+        run_retention(s, parse_policy(POLICY, "t"), now=utcnow() + timedelta(days=400))
+    assert covered
+    res = CliRunner().invoke(app, ["evidence", "request", "export", rid, "-o", str(tmp_path / "p.zip"),
+                                   "--user", "bob", "--db", db_url])
+    assert res.exit_code == 0, res.output
+    said = _said(res)
+    assert f"warning: not in the package: snapshot(s) {', '.join(map(str, covered))}, which the approval covered" in said
+
+
+def test_the_legal_teams_note_on_a_request_is_not_in_the_package(store):
+    """`request create --note` is "for the legal team"; it was copied into the package's manifest.json,
+    which goes to the requesting agency."""
+    decide(store, "telegram:1", "remove")
+    with store.session() as s:
+        rid = _request(s, note="INTERNAL: weak basis, ask counsel").id
+    with store.session() as s:
+        rq.approve_request(s, user(s, "bob"), rid)
+        pkg = rq.export_request(s, user(s, "bob"), rid)
+        assert rq.request_dict(s.get(rq.DisclosureRequest, rid))["note"].startswith("INTERNAL")  # kept for the team
+    zf = zipfile.ZipFile(io.BytesIO(pkg.data))
+    assert not [n for n in zf.namelist() if b"INTERNAL" in zf.read(n)]
+    assert "note" not in json.loads(zf.read("manifest.json"))["request"] and verify_package(pkg.data).ok
+
+
+def test_holds_and_requests_take_a_handle_written_with_its_at_sign(store):
+    """`--account telegram:@shop_one` (as people write handles) was kept as written: it named no stored
+    account, so the hold protected nothing and the request disclosed nothing. An empty handle is refused."""
+    decide(store, "telegram:1", "remove")
+    with store.session() as s:
+        hold = holds.add_hold(s, "account", " Telegram:@Shop_One ", "court order 5", "ann")
+        assert hold.target == "telegram:shop_one" and holds.item_held(s, "telegram:2", "telegram:shop_one")
+        req = _request(s, accounts=["telegram:@shop_one"], identifiers=[])
+        assert req.scope["accounts"] == ["telegram:shop_one"]
+        assert [x.item_id for x in rq.matching_snapshots(s, user(s, "ann"), req.id)] == ["telegram:1"]
+        for bad in ("telegram:", "telegram:@", ":shop_one"):
+            with pytest.raises(EvidenceError, match="write it as platform:handle"):
+                holds.add_hold(s, "account", bad, "r", "ann")
+            with pytest.raises(EvidenceError, match="write it as platform:handle"):
+                rq.normalise_scope([bad], None)
 
 
 def test_holds_and_requests_on_accounts_never_seen_warn_but_go_ahead(store, db_url):

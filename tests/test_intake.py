@@ -108,6 +108,24 @@ def test_jetstream_survives_a_dropped_connection_and_resumes_from_its_cursor(db_
     store.dispose()
 
 
+def test_a_stream_that_cannot_connect_counts_its_reconnections(db_url, detector):
+    """Reconnections were added to the counters only with the next stored batch: a stream that kept
+    failing showed `reconnects` 0 on /api/stats and in `watch`'s totals, however often it retried."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed on leaving: nothing listens there
+    store = open_store(db_url)
+    cfg = parse_source("down", {"kind": "jetstream", "url": f"ws://127.0.0.1:{port}/subscribe",
+                                "backoff_min": 0.05, "backoff_max": 0.1}, "test")
+    with Watching(store, detector, cfg) as w:
+        wait_for(lambda: stats(store, "down").get("reconnects", 0) >= 2, state=lambda: stats(store, "down"))
+    c = stats(store, "down")
+    assert c["read"] == 0 and w.result[0].totals["reconnects"] == c["reconnects"] >= 2
+    store.dispose()
+
+
 def test_jetstream_url_asks_for_the_collections_the_accounts_and_a_rewound_cursor():
     cfg = parse_source("b", {"kind": "jetstream", "dids": ["did:plc:a"], "url": "wss://js.example/subscribe"}, "t")
     j = Jetstream(cfg, runner=None, cursor=str(T0))
@@ -161,6 +179,10 @@ def test_mastodon_stream_backfill_and_admin_reports(db_url, detector, monkeypatc
     ({"kind": "mastodon", "url": "https://m", "report_reason": "not_drugs"}, "report_reason"),
     ({"kind": "mastodon", "url": "https://m", "token": "plain-secret"}, "never the secret itself"),
     ({"kind": "jetstream", "buffer": 0}, "buffer"),
+    # a misspelt key was ignored: these watched the whole network, and polled no reports
+    ({"kind": "jetstream", "did": ["did:plc:x"]}, r"sources.x: unknown key did \(a jetstream source takes .*dids"),
+    ({"kind": "mastodon", "url": "https://m", "report": True}, "unknown key report "),
+    ({"kind": "mastodon", "url": "https://m", "reports": "no"}, r"sources.x.reports: true or false, not 'no'"),
 ])
 def test_bad_source_configuration_is_one_clear_message(raw, message):
     from plugwatch.errors import UserError
@@ -241,8 +263,9 @@ def test_behind_the_stream_only_the_cheap_stage_scores_and_the_rest_is_scored_la
     app.state.store.dispose()
 
 
-def test_a_bad_post_of_a_pushed_page_is_rejected_alone(db_url, detector):
-    """A record holding many posts (an X API page) gives its good posts and a reject for the bad one."""
+def test_a_bad_post_of_a_pushed_page_is_rejected_alone(db_url, detector, caplog):
+    """A record holding many posts (an X API page) gives its good posts and a reject for the bad one,
+    and the reject's reason is in the log (`watch` and /api/stats gave only the count)."""
     from plugwatch.intake.buffer import Event
     from plugwatch.intake.runner import Runner
 
@@ -258,4 +281,7 @@ def test_a_bad_post_of_a_pushed_page_is_rejected_alone(db_url, detector):
         assert s.get(Item, "x:71") is not None and s.get(Item, "x:72") is None
     c = stats(store, "push")
     assert (c["read"], c["stored"], c["rejected"]) == (1, 1, 1)
+    with store.session() as s:
+        reason = intake_state.rejects(s, "push")[0]["reason"]
+    assert f"push: rejected page-1: {reason}" in caplog.text
     store.dispose()

@@ -104,6 +104,37 @@ def test_five_reporters_give_one_queue_entry_with_higher_priority(env):
                        headers=h["rev"]).status_code == 403
 
 
+def test_another_feeds_report_with_the_same_external_id_is_refused_not_merged(env):
+    """Two platforms' feeds both number their reports: the second feed's report 'm-1' was answered
+    with the first feed's report (its id and outcome) and silently not filed."""
+    app, client, h = env
+    ingest(app, [quiet(1, "telegram:a"), quiet(2, "telegram:b")])
+    with app.state.store.session() as s:
+        add_user(s, "feed2", "ingest")
+        other = {"Authorization": f"Bearer {reset_token(s, 'feed2')}"}
+    first = report(client, h, "telegram:1", reporter="telegram:r1", external_id="m-1")
+    clash = client.post("/api/reports", json={"reporter": "telegram:r2", "item_id": "telegram:2",
+                                              "reason": "drug_sale", "external_id": "m-1"}, headers=other)
+    assert clash.status_code == 409 and "(feed)" in clash.json()["detail"] and set(clash.json()) == {"detail"}
+    assert report(client, h, "telegram:1", reporter="telegram:r1", external_id="m-1")["id"] == first["id"]  # a resend
+    with app.state.store.session() as s:
+        assert s.query(UserReport).count() == 1
+
+
+def test_a_report_naming_an_item_and_another_account_is_refused(env):
+    """Both `item_id` and `account` given, of two accounts: the report was filed on the item's account
+    without a word, against the account the reporter did not name."""
+    app, client, h = env
+    ingest(app, [quiet(1, "telegram:a"), quiet(2, "telegram:b")])
+    both = {"reporter": "telegram:r1", "item_id": "telegram:1", "reason": "drug_sale"}
+    wrong = client.post("/api/reports", json={**both, "account": "telegram:b"}, headers=h["feed"])
+    assert wrong.status_code == 422 and "telegram:1 is by telegram:a, not telegram:b" in wrong.json()["detail"]
+    with app.state.store.session() as s:
+        assert s.query(UserReport).count() == 0
+    assert report(client, h, account="Telegram:A", **{k: v for k, v in both.items() if k != "reporter"},
+                  reporter="telegram:r1")["queued"]  # the item's own account, as people write it
+
+
 def test_accuracy_weighs_reporters_with_a_prior(env):
     app, client, h = env
     ingest(app, [quiet(1, "telegram:a"), quiet(2, "telegram:b")])
@@ -344,6 +375,30 @@ def test_signed_push_stores_without_a_token(db_url, detector, tmp_path, monkeypa
     assert push().json()["duplicates"] == 1  # a replay stores nothing new
     assert client.post("/api/ingest", content=body, headers={"Content-Type": "application/json"}).status_code == 401
     app.state.store.dispose()
+
+
+def test_a_blank_push_secret_signs_nothing_and_a_misspelt_push_table_is_named(db_url, detector, tmp_path,
+                                                                             monkeypatch, caplog):
+    """A secret variable set to blanks was an empty HMAC key: anyone could sign a push. A [push.NAME]
+    table with a misspelt key was accepted, and each push refused as from an unknown source."""
+    from plugwatch.enforce.config import load
+    from plugwatch.errors import UserError
+
+    site = tmp_path / "site.toml"
+    site.write_text('[push.shop]\nsecret = { env = "PUSH_SECRET" }\n')
+    monkeypatch.setenv("PLUGWATCH_CONFIG", str(site))
+    monkeypatch.setenv("PUSH_SECRET", "  \n")
+    app = create_app(db_url, detector=detector)
+    body, ts = b'[{"id": "p1", "text": "hello", "author": "a"}]', str(int(time.time()))
+    forged = TestClient(app).post("/api/ingest", content=body, headers={
+        "Content-Type": "application/json", "X-Plugwatch-Source": "shop", "X-Plugwatch-Timestamp": ts,
+        "X-Plugwatch-Signature": sign("", ts, body)})
+    assert forged.status_code == 401
+    assert "push.shop.secret: the environment variable PUSH_SECRET is not set" in caplog.text  # the operator's log
+    app.state.store.dispose()
+    site.write_text('[push.shop]\nsecrte = { env = "PUSH_SECRET" }\n')
+    with pytest.raises(UserError, match=r"push.shop: takes one key, secret = .*\(found: secrte\)"):
+        load(site)
 
 
 def test_text_no_database_can_store_is_a_422_not_a_500(env):

@@ -301,6 +301,10 @@ def request_export(request_id: int,
     pkg = _run(db, go, on_tampered=refused)
     err.print(f"wrote {out}: {pkg.files} files, {len(pkg.data):,} bytes; check with `plugwatch evidence verify "
               f"{out} --public-key KEYFILE.pub`", soft_wrap=True)
+    if pkg.deleted_since_approval:
+        err.print(f"[bold yellow]warning:[/] not in the package: snapshot(s) "
+                  f"{', '.join(map(str, pkg.deleted_since_approval))}, which the approval covered, were deleted since "
+                  "(their hold was released, then retention or a subject deletion took them)", soft_wrap=True)
     if pkg.signed_by:
         err.print(f"signed with key {pkg.signed_by}", soft_wrap=True)
     else:
@@ -406,7 +410,7 @@ def hold_add(
     db: DbOption = None,
 ) -> None:
     """Put a legal hold on an account, item or snapshot (legal or admin). Prints the hold id."""
-    from plugwatch.evidence.holds import add_hold, unknown_accounts
+    from plugwatch.evidence.holds import add_hold, unknown_accounts, unknown_item
 
     targets = [(t, v) for t, v in (("account", account), ("item", item), ("snapshot", snapshot)) if v is not None]
     if len(targets) != 1:
@@ -417,10 +421,16 @@ def hold_add(
         if u.role not in ("legal", "admin"):
             fail(f"legal holds need the role legal or admin; {u.name} is {u.role}")
         hold = add_hold(s, targets[0][0], str(targets[0][1]), reason, u.name)
-        return hold.id, unknown_accounts(s, [hold.target]) if hold.target_type == "account" else []
+        if hold.target_type == "item":
+            return hold.id, [], unknown_item(s, hold.target)
+        return hold.id, unknown_accounts(s, [hold.target]) if hold.target_type == "account" else [], False
 
-    hid, unknown = _run(db, go)
+    hid, unknown, no_item = _run(db, go)
     _warn_unknown(unknown)
+    if no_item:
+        err.print(f"[bold yellow]warning:[/] no item {escape(str(item))} is stored yet: check the id "
+                  "(platform:native_id, as `plugwatch scan` writes it); the hold still applies to it if it is "
+                  "ingested later", soft_wrap=True)
     err.print(f"hold {hid} on {targets[0][0]} {targets[0][1]}")
     print(hid)
 
@@ -443,15 +453,13 @@ def hold_remove(hold_id: int, user: UserOption = None, db: DbOption = None) -> N
 @hold_app.command("list")
 def hold_list(user: UserOption = None, db: DbOption = None) -> None:
     """Active holds as JSON lines."""
-    from plugwatch.evidence.holds import active_holds
+    from plugwatch.evidence.holds import list_holds
 
     def go(s):
         u = _user(s, user)
         if u.role not in ("legal", "admin"):
             fail(f"legal holds need the role legal or admin; {u.name} is {u.role}")
-        return [{"id": h.id, "target_type": h.target_type, "target": h.target, "reason": h.reason,
-                 "request": h.request_id, "created_by": h.created_by, "created_at": h.created_at.isoformat()}
-                for h in active_holds(s)]
+        return list_holds(s, u.name)  # audited, as the API's list is
 
     for row in _run(db, go):
         print(json.dumps(row, ensure_ascii=False))

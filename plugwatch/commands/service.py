@@ -171,13 +171,24 @@ def audit_verify(
         if not sep or not seq.isdigit() or len(digest) != 64:
             fail("--expect-head takes SEQ:HASH as printed by `plugwatch audit verify`")
         expected = (int(seq), digest)
+    from plugwatch.store import audit_heads
+    from plugwatch.store.schema import AuditEntry
+
     with open_db(db, create=False).session() as s:
         problem = audit.verify(s, expected)
         seq, digest = audit.head(s)
+        heads = audit_heads.head_log_path()
+        published = audit_heads.read(heads, s.get(AuditEntry, 1).hash if seq else None,
+                                     audit_heads.database_name(s)).newest
     if problem is not None:
         err.print(f"[bold red]audit log broken:[/] {escape(str(problem))}", soft_wrap=True)
         raise typer.Exit(EXIT_PROBLEMS)  # like `evidence verify`: 1 stays reserved for bugs
     err.print(f"audit log intact: {seq} entries")
+    if seq and published is None:  # "intact" alone would claim a check against the published head
+        err.print(f"[bold yellow]warning:[/] no head of this audit log is published in {escape(str(heads))}: the "
+                  "chain was checked on its own, so newest entries cut off would not be found (point "
+                  f"${audit_heads.HEAD_LOG_ENV} or $PLUGWATCH_KEY_DIR at the head log the service writes)",
+                  soft_wrap=True)
     print(f"{seq}:{digest}")
 
 

@@ -50,10 +50,10 @@ class Secret:
 
     def read(self) -> str:
         if self.where == "env":
-            value = os.environ.get(self.name)
-            if not value:
+            value = (os.environ.get(self.name) or "").strip()
+            if not value:  # set to blanks is not set: an empty HMAC key would accept anyone's signature
                 raise UserError(f"{self.origin}: the environment variable {self.name} is not set")
-            return value.strip()
+            return value
         try:
             value = Path(self.name).expanduser().read_text(encoding="utf-8").strip()
         except OSError as e:
@@ -244,6 +244,19 @@ def _dsa(raw: Any, where: str) -> DsaConfig:
                      source_type=source, submit_url=raw.get("submit_url"), secrets=secrets)
 
 
+def _check_push(raw: Any, where: str) -> None:
+    """[push.NAME] tables hold one key, `secret`, given by reference. A table that did not (a misspelt
+    key) was found only when each push was refused as from an unknown source."""
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: push: expected [push.NAME] tables")
+    for name, table in raw.items():
+        if not isinstance(table, dict) or set(table) != {"secret"}:
+            keys = ", ".join(sorted(table)) if isinstance(table, dict) else type(table).__name__
+            raise UserError(f"{where}: push.{name}: takes one key, secret = {{ env = \"VARIABLE\" }} or "
+                            f"{{ file = \"/path\" }} (found: {keys or 'nothing'})")
+        _secret(table["secret"], f"{where}: push.{name}.secret")
+
+
 def parse(text: str, where: str = "configuration") -> SiteConfig:
     try:
         raw = tomllib.loads(text)
@@ -265,6 +278,7 @@ def parse(text: str, where: str = "configuration") -> SiteConfig:
     language = notices.get("language", "en")
     if language not in LANGUAGES:
         raise UserError(f"{where}: notices.language: {language!r}; templates exist for {', '.join(LANGUAGES)}")
+    _check_push(raw.get("push", {}), where)
     return SiteConfig(path=where, backends=backends, language=language,
                       appeal=str(notices.get("appeal", SiteConfig.appeal)), policy_url=notices.get("policy_url"),
                       dsa=_dsa(raw.get("dsa", {}), where),

@@ -30,13 +30,23 @@ def lock_holds(session: Session) -> None:
     lock_name(session, "plugwatch.legal_holds")
 
 
+def account_key(raw: str) -> str:
+    """`platform:handle` as accounts are stored: lower case, without the `@` people write before a handle
+    (`telegram:@shop` named no account, so a hold or request on it protected and disclosed nothing)."""
+    platform, sep, handle = raw.strip().lower().partition(":")
+    handle = handle.strip().lstrip("@")
+    if not (platform and sep and handle):
+        raise EvidenceError(f"account {raw!r}: write it as platform:handle, e.g. telegram:shop_1")
+    return f"{platform}:{handle}"
+
+
 def add_hold(session: Session, target_type: str, target: str, reason: str, actor: str,
              request_id: int | None = None, now: datetime | None = None) -> LegalHold:
     if target_type not in HOLD_TARGETS:
         raise EvidenceError(f"a hold is on an account, item or snapshot, not {target_type!r}")
     target = target.strip()
-    if target_type == "account":
-        target = target.lower()
+    if target_type == "account" and target:
+        target = account_key(target)
     if not target:
         raise EvidenceError(f"a hold needs the {target_type} it covers")
     if not reason or not reason.strip():
@@ -84,8 +94,26 @@ def unknown_accounts(session: Session, keys: Iterable[str]) -> list[str]:
     return unknown
 
 
+def unknown_item(session: Session, item_id: str) -> bool:
+    """No item and no snapshot of it is stored: a hold on it protects nothing until one is (a typo, or
+    the native id without its platform: `1009` for `telegram:1009`), so callers warn."""
+    from plugwatch.store.schema import Item
+
+    return (session.get(Item, item_id) is None
+            and session.scalars(select(Snapshot.id).where(Snapshot.item_id == item_id).limit(1)).first() is None)
+
+
 def active_holds(session: Session) -> list[LegalHold]:
     return list(session.scalars(select(LegalHold).where(LegalHold.released_at.is_(None)).order_by(LegalHold.id)))
+
+
+def list_holds(session: Session, actor: str) -> list[dict]:
+    """The active holds as shown to a legal user; the look is audited (by the API and the command line)."""
+    rows = [{"id": h.id, "target_type": h.target_type, "target": h.target, "reason": h.reason,
+             "request": h.request_id, "created_by": h.created_by, "created_at": h.created_at.isoformat()}
+            for h in active_holds(session)]
+    audit.append(session, actor, "hold.list", "holds", {"count": len(rows)})
+    return rows
 
 
 def _int(value: str) -> int:

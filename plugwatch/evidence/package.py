@@ -84,6 +84,9 @@ class Package:
     export_entry: dict[str, Any]
     files: int
     signed_by: str | None = None  # fingerprint of the signing key; None: an unsigned package
+    # snapshots the request's approval covered that were deleted since (hold released, then retention or
+    # a subject deletion): not in the package, which the one exporting it must be told
+    deleted_since_approval: list[int] = field(default_factory=list)
 
 
 def build_package(*, request: dict[str, Any], snapshots: list[PackedSnapshot], chain: list[dict[str, Any]],

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from plugwatch.evidence import custody as custody_log
 from plugwatch.evidence.chain import check_links
-from plugwatch.evidence.holds import add_hold, lock_holds
+from plugwatch.evidence.holds import account_key, add_hold, lock_holds
 from plugwatch.evidence.package import Package, PackedSnapshot, build_package
 from plugwatch.evidence.signing import Signer, load_signer
 from plugwatch.evidence.snapshot import (
@@ -84,10 +84,7 @@ def normalise_scope(accounts: list[str] | None, identifiers: list[str] | None, d
     from plugwatch.errors import UserError
     from plugwatch.text.identifier_types import read_identifier
 
-    accs = sorted({a.strip().lower() for a in accounts or [] if a and a.strip()})
-    for a in accs:
-        if ":" not in a:
-            raise EvidenceError(f"account {a!r}: write it as platform:handle, e.g. telegram:shop_1")
+    accs = sorted({account_key(a) for a in accounts or [] if a and a.strip()})
     idents = []
     for raw in identifiers or []:
         if not raw or not raw.strip():
@@ -395,10 +392,12 @@ def export_request(session: Session, user: User, request_id: int, now: datetime 
     if problems:  # never sign evidence that no longer matches what was frozen
         raise TamperedEvidence(problems, f"request {req.id} not exported: stored evidence fails its integrity check")
     packed = [PackedSnapshot(str(s.id), s.manifest, files[s.id]) for s in snaps]  # the files just checked
-    request_info = {k: v for k, v in request_dict(req).items() if k not in ("state", "exports", "exported_at")}
+    # `note` is the legal team's own (`request create --note`): the package goes to the agency
+    request_info = {k: v for k, v in request_dict(req).items() if k not in ("state", "exports", "exported_at", "note")}
     pkg = build_package(request=request_info, snapshots=packed, chain=chain,
                         custody=_custody(session, req), exported_by=user.name, exported_role=user.role,
                         exported_at=now, signer=signer)
+    pkg.deleted_since_approval = gone
     e = pkg.export_entry
     session.add(CustodyEvent(request_id=req.id, seq=e["seq"], entry=e, hash=e["hash"]))
     req.state, req.exported_at, req.exports = "exported", now, (req.exports or 0) + 1
@@ -441,7 +440,10 @@ def recorded_export(session: Session, package_sha256: str) -> AuditEntry | None:
 
 
 def list_requests(session: Session, user: User) -> list[DisclosureRequest]:
+    """Every request, open ones first; the look is audited here, so the command line's is as the API's."""
     _need(user, EXPORT_ROLES, "listing disclosure requests")
-    return list(session.scalars(select(DisclosureRequest).order_by(
+    rows = list(session.scalars(select(DisclosureRequest).order_by(
         DisclosureRequest.state.in_(("exported", "rejected")), DisclosureRequest.emergency.desc(),
         DisclosureRequest.due_date.is_(None), DisclosureRequest.due_date, DisclosureRequest.id)))
+    audit.append(session, user.name, "request.list", "requests", {"count": len(rows)})
+    return rows

@@ -57,6 +57,18 @@ class SourceConfig:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+_COMMON_KEYS = ("kind", "url", "buffer", "batch", "backoff_min", "backoff_max")
+KEYS = {"jetstream": (*_COMMON_KEYS, "collections", "dids", "rewind_seconds"),
+        "mastodon": (*_COMMON_KEYS, "token", "stream", "reports", "report_reason", "resolve_reports", "poll_seconds")}
+
+
+def _flag(raw: dict, key: str, origin: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):  # bool("no") is True
+        raise UserError(f"{origin}.{key}: true or false, not {value!r}")
+    return value
+
+
 def _number(raw: dict, key: str, default: float, origin: str, minimum: float = 0.0, whole: bool = False):
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum or (whole and not isinstance(value, int)):
@@ -68,6 +80,9 @@ def _number(raw: dict, key: str, default: float, origin: str, minimum: float = 0
 def parse_source(name: str, raw: Any, where: str) -> SourceConfig:
     origin = f"{where}: sources.{name}"
     kind = kind_of(raw, origin, KINDS)
+    unknown = sorted(set(raw) - set(KEYS[kind]))
+    if unknown:  # a misspelt key was ignored: `did = [...]` watched every account, `report = true` no reports
+        raise UserError(f"{origin}: unknown key {', '.join(unknown)} (a {kind} source takes {', '.join(KEYS[kind])})")
     default_url = JETSTREAM_URL if kind == "jetstream" else ""
     url = raw.get("url", default_url)
     schemes = ("ws://", "wss://") if kind == "jetstream" else ("http://", "https://")
@@ -92,8 +107,8 @@ def parse_source(name: str, raw: Any, where: str) -> SourceConfig:
     if reason not in REPORTABLE:
         raise UserError(f"{origin}.report_reason: {reason!r} is not one of {', '.join(REPORTABLE)}")
     token = site_config._secret(raw["token"], f"{origin}.token") if "token" in raw else None
-    return SourceConfig(name, kind, url.rstrip("/"), stream=stream, reports=bool(raw.get("reports", False)),
-                        report_reason=reason, resolve_reports=bool(raw.get("resolve_reports", False)),
+    return SourceConfig(name, kind, url.rstrip("/"), stream=stream, reports=_flag(raw, "reports", origin),
+                        report_reason=reason, resolve_reports=_flag(raw, "resolve_reports", origin),
                         poll_seconds=float(_number(raw, "poll_seconds", 60.0, origin, 0.05)), token=token, **common)
 
 

@@ -101,8 +101,10 @@ class Runner:
         done = self.sink.rescore(self.cfg.batch) if self._deferred_left else 0
         if done == 0:
             self._deferred_left = False
-            if idle and self.lag > 0:
-                self._record(Counter(), None, 0.0, None)  # caught up: no longer behind
+            if idle and (self.lag > 0 or self._reconnects):
+                # caught up: no longer behind; and a stream that keeps failing reads nothing, so its
+                # reconnections are counted here, not only with the next stored batch
+                self._record(Counter(), None, 0.0, None)
         return done > 0
 
     def _record(self, counts: Counter, cursor: str | None, lag: float | None, event_time: float | None) -> None:
@@ -128,6 +130,8 @@ class Runner:
             except Exception:  # noqa: BLE001 - a database hiccup must not end a long-running process
                 log.exception("intake %s: scoring a batch failed; retrying in 1 s", self.cfg.name)
                 time.sleep(1.0)
+        if self._reconnects:
+            self._record(Counter(), None, None, None)  # those since the last idle moment
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name=f"intake-{self.cfg.name}", daemon=True)

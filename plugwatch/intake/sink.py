@@ -97,6 +97,8 @@ class Sink:
             with self.store.session() as s:
                 for ev, reason in rejected:
                     intake_state.reject(s, self.source, ev.key, reason)
+                    # the operator's only view of why: `watch` and /api/stats give the count alone
+                    log.warning("%s: rejected %s: %s", self.source, ev.key, reason)
             counts["rejected"] += len(rejected)
         return counts
 

@@ -11,6 +11,7 @@ a request needs `legal` and another person than the one who recorded it. Every a
     POST /api/legal/requests/{id}/approve         {note}      legal only, not the creator
     POST /api/legal/requests/{id}/reject          {note}      legal only, not the creator
     POST /api/legal/requests/{id}/export          the package (application/zip); X-Package-SHA256 header;
+                                                  X-Package-Deleted-Snapshots: approved snapshots deleted since;
                                                   422 naming each problem when stored evidence in scope
                                                   fails its integrity check (nothing is signed; audited)
     GET  /api/legal/holds                         active holds
@@ -95,12 +96,7 @@ class DeleteIn(BaseModel):
 
 @router.get("/requests")
 def list_requests(request: Request, user: Legal) -> list[dict[str, Any]]:
-    def go(s):
-        rows = [rq.request_dict(r) for r in rq.list_requests(s, user)]
-        audit.append(s, user.name, "request.list", "requests", {"count": len(rows)})
-        return rows
-
-    return _run(request, go)
+    return _run(request, lambda s: [rq.request_dict(r) for r in rq.list_requests(s, user)])
 
 
 @router.post("/requests", status_code=201)
@@ -136,21 +132,16 @@ def export(request: Request, request_id: RowId, user: Legal) -> Response:
     pkg = _run(request, lambda s: rq.export_request(s, user, request_id),
                on_tampered=lambda s, e: rq.record_refused_export(s, user.name, request_id, e.problems))
     name = f"disclosure-{request_id}-{pkg.export_entry['at'][:10]}.zip"
-    return Response(pkg.data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "X-Package-SHA256": pkg.sha256, "Cache-Control": "no-store"})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Package-SHA256": pkg.sha256,
+               "Cache-Control": "no-store"}
+    if pkg.deleted_since_approval:  # approved, then deleted after their hold was released: not in the package
+        headers["X-Package-Deleted-Snapshots"] = ",".join(map(str, pkg.deleted_since_approval))
+    return Response(pkg.data, media_type="application/zip", headers=headers)
 
 
 @router.get("/holds")
 def list_holds(request: Request, user: Legal) -> list[dict[str, Any]]:
-    def go(s):
-        rows = [{"id": h.id, "target_type": h.target_type, "target": h.target, "reason": h.reason,
-                 "request": h.request_id, "created_by": h.created_by, "created_at": h.created_at.isoformat()}
-                for h in holds_mod.active_holds(s)]
-        audit.append(s, user.name, "hold.list", "holds", {"count": len(rows)})
-        return rows
-
-    return _run(request, go)
+    return _run(request, lambda s: holds_mod.list_holds(s, user.name))
 
 
 @router.post("/holds", status_code=201)

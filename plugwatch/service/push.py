@@ -18,6 +18,7 @@ replayed request within MAX_AGE stores nothing new: items are stored once, by id
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -28,6 +29,8 @@ from plugwatch.enforce.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, 
 from plugwatch.errors import UserError
 from plugwatch.service.auth import current_caller, current_user, optional_caller, require
 from plugwatch.store.schema import User
+
+log = logging.getLogger(__name__)
 
 SOURCE_HEADER = "X-Plugwatch-Source"
 MAX_AGE = 300
@@ -51,7 +54,8 @@ def push_secret(source: str) -> str | None:
         return None
     try:
         return site_config._secret(table["secret"], f"{cfg.path}: push.{source}.secret").read()
-    except UserError:
+    except UserError as e:  # the caller is told "unknown source" only; the operator must learn why
+        log.warning("signed push from %s refused: %s", source, e)
         return None
 
 

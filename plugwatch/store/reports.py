@@ -132,6 +132,12 @@ def file_report(session: Session, *, reporter: str, reason: str, filed_by: str, 
     if external_id:
         found = session.scalars(select(UserReport).where(UserReport.source == source,
                                                          UserReport.external_id == external_id)).first()
+        if found is not None and found.filed_by != filed_by:
+            # Another feed's report with the same id (two platforms both number theirs 1, 2, …): it is not
+            # a resend, and answering with it would drop this report and show that feed's outcome.
+            raise ReviewError(f"external_id {external_id!r} is already the id of a report another user "
+                              f"({found.filed_by}) filed; give this platform's reports ids of their own "
+                              "(e.g. prefixed with its name)", 409)
         if found is not None:
             return found, False
     key = reporter_key(reporter)
@@ -140,6 +146,10 @@ def file_report(session: Session, *, reporter: str, reason: str, filed_by: str, 
         item = session.get(Item, item_id)
         if item is None:
             raise ReviewError(f"no item {item_id} (send the item to /api/ingest first)", 404)
+        if account_key and item.account_key != stored_account_key(session, account_key.strip().lower()):
+            # The report would go on another account than the one it names: say so, file nothing.
+            raise ReviewError(f"item {item_id} is by {item.account_key}, not {account_key}: name the item, "
+                              "or the account, or both of the same account", 422)
         account_key = item.account_key
     else:
         account_key = stored_account_key(session, account_key.strip().lower())
