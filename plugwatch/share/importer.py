@@ -139,11 +139,11 @@ def import_bundle(session: Session, bundle: dict[str, Any], partner: Partner, *,
                    for o in bundle["objects"] if isinstance(o, dict) and o.get("type") == "marking-definition"
                    and o.get("definition_type") == "tlp"}
     existing = {e.indicator_id: e for e in session.scalars(select(WatchEntry).where(WatchEntry.partner_id == partner.id))}
-    for obj in bundle["objects"]:
-        if not isinstance(obj, dict):
-            result.rejected.append(("?", "not a JSON object"))
+    for i, obj in enumerate(bundle["objects"]):
+        oid = validate.object_label(obj, i)
+        if not (isinstance(obj, dict) and isinstance(obj.get("type"), str) and isinstance(obj.get("id"), str)):
+            result.rejected.append((oid, broken.get(oid, "not a STIX object")))  # said, not skipped
             continue
-        oid = str(obj.get("id", "?"))
         if obj.get("type") == "opinion":
             if oid in broken:
                 result.rejected.append((oid, broken[oid]))
