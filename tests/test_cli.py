@@ -633,3 +633,22 @@ def test_failure_messages_print_brackets_as_written(capsys):
     with pytest.raises(typer.Exit):
         fail("--out-format parquet needs pyarrow: pip install 'plugwatch[cluster]' (file [2024] posts.jsonl)")
     assert "pip install 'plugwatch[cluster]' (file [2024] posts.jsonl)" in " ".join(capsys.readouterr().err.split())
+
+
+def test_default_dev_files_are_said_and_their_absence_too(tmp_path, monkeypatch):
+    """`train` (or `eval`'s TF-IDF baseline) run outside the repository found no devdata/train*.jsonl and
+    was fitted on the proxies alone without a word: the hand-written files read, or that none were found,
+    are said."""
+    from plugwatch.detect import datasets
+
+    monkeypatch.setattr(datasets, "proxies", lambda data, part: [datasets.Example("p1", "x", "sale", "agora")])
+    monkeypatch.chdir(tmp_path)
+    result = cli("train", "--out", tmp_path / "m.json")  # stops at too few examples, after reading
+    assert result.exit_code == 2
+    assert f"no hand-written training files (devdata/train*.jsonl or devdata/v2/train*.jsonl) in {tmp_path}" \
+        in flat(result.stderr)
+    (tmp_path / "devdata").mkdir()
+    write_jsonl(tmp_path / "devdata" / "train.jsonl", {"id": "a", "text": "hi", "label": "sale"})
+    result = cli("train", "--out", tmp_path / "m.json")
+    assert "hand-written training files: 1" in flat(result.stderr), result.stderr
+    assert "no hand-written" not in flat(result.stderr)

@@ -253,3 +253,21 @@ def test_displacement_shift_after_enforcement_date():
     assert disp.undated == 1
     assert [p for p, d, _, _ in disp.rows() if d == "signal"] == ["2025-01", "2025-02", "2025-03", "2025-04",
                                                                    "2025-05", "2025-06"]
+
+
+def test_same_platform_handle_links_after_a_whole_contact_word_only():
+    """Three Telegram users mentioning one person ("great chat @anna", "what @anna said", "the flat
+    @anna has") were one seller network: "chat", "what" and "flat" end in the contact word "at". And an
+    Instagram seller's "ig: @backup" did not link, though the same words from X did."""
+    records = [
+        rec("telegram:user1", "great chat @anna_k thanks for the menu", flagged=False),
+        rec("telegram:user2", "what @anna_k said about prices was true", flagged=False),
+        rec("telegram:user3", "see the flat @anna_k has it too", flagged=False),
+        rec("instagram:carts_main", "🍃 carts and wax, ig: @carts_backup2 if this page goes"),
+        rec("instagram:carts_backup2", "🍃 carts and wax restocked, dm"),
+        rec("telegram:shop_a", "menu out, order via @shop_a_2"),
+        rec("telegram:shop_a_2", "🍃 menu out, orders open"),
+    ]
+    result = analyse(records)
+    assert groups(result) == [["instagram:carts_backup2", "instagram:carts_main"],
+                              ["telegram:shop_a", "telegram:shop_a_2"]]

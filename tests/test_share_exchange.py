@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from plugwatch.cli import app
 from plugwatch.share import hashing, importer, stix, validate
 from plugwatch.share.export import export_bundle
+from plugwatch.share.matching import retro_match
 from plugwatch.store.schema import AuditEntry, Item, ReviewTask
 from plugwatch.store.sharing_tables import WatchEntry, WatchMatch
 from plugwatch.wiring import open_store
@@ -352,3 +353,52 @@ def test_salt_written_over_a_readable_file_is_owner_only(tmp_path):
     assert stat.S_IMODE(salt_file.stat().st_mode) == 0o600
     assert hashing.read_salt(salt_file) == bytes(range(32))
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_bundle_members_that_are_not_stix_objects_are_errors_not_a_crash(tmp_path):
+    """A bundle from another tool whose list holds a number, null or an object without a string id
+    (stix2-validator raised TypeError/KeyError on them): each is an error naming its place, the rest is
+    checked and imported."""
+    good = {"type": "indicator", "spec_version": "2.1", "id": "indicator--44af6c39-c09b-49c5-9de2-394224b04990",
+            "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z", "name": "shop",
+            "description": "a shop", "pattern": "[domain-name:value = 'evil-shop.net']", "pattern_type": "stix",
+            "valid_from": "2025-01-01T00:00:00Z"}
+    odd = [5, None, {"spec_version": "2.0", "type": "indicator"}, {"type": "indicator", "id": 7}]
+    path = tmp_path / "other-tool.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04986",
+                                "objects": [good, *odd]}))
+    r = CliRunner().invoke(app, ["share", "validate", str(path)])
+    assert r.exit_code == 3 and "Traceback" not in r.output, r.output
+    message = " ".join(r.output.split())
+    assert "objects[1]: a JSON number, not a STIX object" in message and "4 errors" in message
+    r = CliRunner().invoke(app, ["share", "import", str(path), "--source", "p",
+                                 "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert r.exit_code == 3 and "1 added" in r.output, r.output
+    rejects = [json.loads(line) for line in (tmp_path / "other-tool.json.rejects.jsonl").read_text().splitlines()]
+    assert [x["id"] for x in rejects] == ["objects[1]", "objects[2]", "objects[3]", "objects[4]"]
+
+
+def test_a_partners_url_on_a_platform_is_the_handle_it_names(db_url):
+    """Other tools share a seller's Telegram channel or WhatsApp link as a URL indicator: that was
+    refused as generic ("would match ordinary posts"), and the seller never matched."""
+    from plugwatch.share import partners
+
+    def indicator(n: int, url: str) -> dict:
+        return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--44af6c39-c09b-49c5-9de2-39422400000{n}",
+                "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z", "name": "seller",
+                "description": "seller", "pattern": f"[url:value = '{url}']", "pattern_type": "stix",
+                "valid_from": "2025-01-01T00:00:00Z"}
+
+    store = open_store(db_url)
+    with store.session() as s:
+        ingest(s, [record("x", "h1", "buyer_side", "menu \U0001f343 tg: @Coke_Shop_LA", flagged=False)])
+        p, _ = partners.add(s, "other-tool", "notify-only")
+        bundle = {"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04986",
+                  "objects": [indicator(1, "https://t.me/Coke_Shop_LA"), indicator(2, "https://wa.me/447911123456"),
+                              indicator(3, "https://t.me/telegram")]}
+        res = importer.import_bundle(s, bundle, p)
+        entries = {(e.identifier_type, e.value) for e in s.scalars(select(WatchEntry))}
+        assert entries == {("telegram", "telegram:coke_shop_la"), ("whatsapp", "whatsapp:+447911123456")}
+        assert [oid for oid, _ in res.rejected] == ["indicator--44af6c39-c09b-49c5-9de2-394224000003"]
+        assert retro_match(s) == 1
+    store.dispose()

@@ -114,3 +114,22 @@ def test_credentials_and_permissions(service):
     r = httpx.post(f"{outbound.url}objects/", json={"objects": []}, auth=("platform-b", secrets["platform-b"]),
                    headers={"Content-Type": "application/taxii+json;version=2.1"})
     assert r.status_code == 403 and r.json()["http_status"] == "403"
+
+
+def test_envelope_members_that_are_not_stix_objects_are_failures(service):
+    """A number or an object without a string id in a posted envelope used to crash the validator
+    (HTTP 500): each is a failure of the status, named by its place, and the rest is stored."""
+    base, secrets, _, _ = service
+    good = {"type": "indicator", "spec_version": "2.1", "id": "indicator--44af6c39-c09b-49c5-9de2-394224b04990",
+            "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z", "name": "shop",
+            "description": "a shop", "pattern": "[domain-name:value = 'evil-shop.net']", "pattern_type": "stix",
+            "valid_from": "2025-01-01T00:00:00Z"}
+    r = httpx.post(f"{base}/taxii2/api/collections/from-platform-b/objects/",
+                   json={"objects": [5, good, {"type": "indicator", "id": 7}]},
+                   auth=("platform-b", secrets["platform-b"]),
+                   headers={"Content-Type": "application/taxii+json;version=2.1",
+                            "Accept": "application/taxii+json;version=2.1"})
+    assert r.status_code == 202, r.text
+    status = r.json()
+    assert status["success_count"] == 1
+    assert [f["id"] for f in status["failures"]] == ["objects[0]", "objects[2]"]

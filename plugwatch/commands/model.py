@@ -30,10 +30,19 @@ def _training_examples(data: Path, dev: list[Path] | None, no_proxies: bool):
     try:
         if not no_proxies:
             examples.extend(proxies(data, "train"))
-        for path in dev if dev is not None else [p for pattern in DEFAULT_DEV for p in sorted(Path().glob(pattern))]:
+        paths = dev if dev is not None else [p for pattern in DEFAULT_DEV for p in sorted(Path().glob(pattern))]
+        for path in paths:
             examples.extend(read_labelled(path, source="dev"))
     except DataError as e:
         fail(str(e))
+    if dev is None:
+        # The default is relative to the current folder: run elsewhere, it finds nothing, and the model
+        # (or the TF-IDF baseline) would be fitted on the proxies alone without a word.
+        if paths:
+            err.print(f"hand-written training files: {len(paths)} ({' and '.join(DEFAULT_DEV)} here)")
+        else:
+            err.print(f"[yellow]note[/]: no hand-written training files ({' or '.join(DEFAULT_DEV)}) in "
+                      f"{Path.cwd()}: run from the repository, or give --dev FILE.jsonl")
     if not examples:
         fail("no training data: give --data (shared proxies) and/or --dev FILE.jsonl")
     return examples

@@ -45,11 +45,13 @@ W_REQUESTS = -1.5  # x share of items asking to buy: a buyer, not a seller
 NEW_ACCOUNT_DAYS = 30
 HIGH_RATE = 20.0
 
-# A same-platform @handle links only when a contact word stands just before it ("order via @shop");
-# otherwise it is a conversation ("@anna thanks").
+# A same-platform @handle links only when a contact word stands just before it ("order via @shop",
+# "ig: @shop_2"); otherwise it is a conversation ("@anna thanks"). Whole words only: "great chat @anna"
+# or "what @anna said" does not end in the contact word "at".
 _CONTACT_BEFORE = re.compile(
-    r"(?i)(?:contact|order|orders|dm|pm|write|message|msg|text|call|reach|hmu|hit\s+up|hit|add|inbox|"
+    r"(?i)\b(?:contact|order|orders|dm|pm|write|message|msg|text|call|reach|hmu|hit\s+up|hit|add|inbox|"
     r"operator|admin|support|shop|store|menu|telegram|tele|tg|channel|backup|via|at|on|"
+    r"instagram|insta|ig|twitter|snapchat|snap|tiktok|"
     r"оператор|пиши|пишите|связь|заказ|магазин)\W{0,6}$"
 )
 _PLATFORM_ALIASES = {"twitter": "x"}

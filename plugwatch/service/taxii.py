@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 
 from plugwatch.service.limits import TAXII_LIMIT, BodyTooLarge, parse_json, read_body
 from plugwatch.service.throttle import client_address
-from plugwatch.share import hashing, importer, matching, partners, taxii_store
+from plugwatch.share import hashing, importer, matching, partners, taxii_store, validate
 from plugwatch.store import audit
 from plugwatch.store.sharing_tables import Partner, TaxiiAccess, TaxiiCollection, TaxiiStatus
 
@@ -260,11 +260,12 @@ async def add_objects(request: Request, coll_id: str):
         if not access.can_write:
             raise TaxiiError(403, "no write access", f"{partner.name} may not write to {coll.alias}")
         errors = taxii_store.envelope_errors(objects)
-        good = [o for o in objects if isinstance(o, dict) and o.get("id") not in errors]
+        # A member without a string id is named by its place in the list, as the errors name it.
+        labelled = [(validate.object_label(o, i), o) for i, o in enumerate(objects)]
+        good = [o for label, o in labelled if isinstance(o, dict) and label not in errors]
         successes, failures = taxii_store.add_objects(s, coll, good)
-        failures += [{"id": str(o.get("id") if isinstance(o, dict) else "?"),
-                      "message": errors.get(o.get("id") if isinstance(o, dict) else "?", "not a STIX object")}
-                     for o in objects if not isinstance(o, dict) or o.get("id") in errors]
+        failures += [{"id": label, "message": errors.get(label, "not a STIX object")}
+                     for label, o in labelled if not isinstance(o, dict) or label in errors]
         details: dict[str, Any] = {}
         if coll.alias == partners.collection_alias("from", partner.name):
             salt = None

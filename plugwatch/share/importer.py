@@ -23,6 +23,7 @@ from plugwatch.share import hashing, stix, validate
 from plugwatch.share.validate import BundleError, load_bundle  # noqa: F401  (import's readers use them here)
 from plugwatch.store.sharing_tables import Partner, ShareOpinion, WatchEntry
 from plugwatch.text.identifier_types import canonical_form
+from plugwatch.text.identifiers import link_identifiers
 
 DEFAULT_EXPIRY_DAYS = 180
 _COMPARISON = re.compile(r"""\s*([a-z0-9\-]+):((?:[A-Za-z0-9_]+|'[^']*'|\.|\[\*\])+)\s*=\s*'((?:[^'\\]|\\.)*)'\s*""")
@@ -115,6 +116,15 @@ def parse_pattern(pattern: str) -> Parsed:
     raise ValueError(f"pattern on {sco_type!r} names no identifier plugwatch matches")
 
 
+def _profile_handle(url: str) -> Parsed | None:
+    """The handle a profile link on a platform names (`https://t.me/shop` is telegram:shop), as a scan
+    links it: other tools share a seller's channel as a URL, and the URL itself is on a generic domain."""
+    for kind, canonical, valid in link_identifiers(url):
+        if kind not in ("url", "domain") and valid is not False and not is_generic(kind, canonical):
+            return Parsed(kind, canonical)
+    return None
+
+
 def _tlp(obj: dict[str, Any], definitions: dict[str, str]) -> str | None:
     for ref in obj.get("object_marking_refs") or ():
         if ref in stix.TLP_BY_ID:
@@ -139,11 +149,11 @@ def import_bundle(session: Session, bundle: dict[str, Any], partner: Partner, *,
                    for o in bundle["objects"] if isinstance(o, dict) and o.get("type") == "marking-definition"
                    and o.get("definition_type") == "tlp"}
     existing = {e.indicator_id: e for e in session.scalars(select(WatchEntry).where(WatchEntry.partner_id == partner.id))}
-    for obj in bundle["objects"]:
-        if not isinstance(obj, dict):
-            result.rejected.append(("?", "not a JSON object"))
+    for i, obj in enumerate(bundle["objects"]):
+        oid = validate.object_label(obj, i)
+        if not (isinstance(obj, dict) and isinstance(obj.get("type"), str) and isinstance(obj.get("id"), str)):
+            result.rejected.append((oid, broken.get(oid, "not a STIX object")))  # said, not skipped
             continue
-        oid = str(obj.get("id", "?"))
         if obj.get("type") == "opinion":
             if oid in broken:
                 result.rejected.append((oid, broken[oid]))
@@ -170,6 +180,8 @@ def import_bundle(session: Session, bundle: dict[str, Any], partner: Partner, *,
         except ValueError as e:
             result.rejected.append((oid, str(e)))
             continue
+        if parsed.value is not None and parsed.identifier_type == "url" and is_generic("url", parsed.value):
+            parsed = _profile_handle(parsed.value) or parsed
         if parsed.value is not None and is_generic(parsed.identifier_type, parsed.value):
             result.rejected.append((oid, f"{parsed.identifier_type} {parsed.value!r} is generic (a platform, "
                                          "shortener or placeholder): it would match ordinary posts"))

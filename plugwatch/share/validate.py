@@ -35,6 +35,18 @@ def validate_bundle(bundle: dict[str, Any] | str, enforce_refs: bool = True) -> 
     report = Report()
     if isinstance(instance, dict) and instance.get("type") == "bundle" and "id" not in instance:
         instance = {**instance, "id": f"bundle--{uuid.uuid4()}"}  # a TAXII envelope wrapped for checking
+    if isinstance(instance, dict) and isinstance(instance.get("objects"), list):
+        # stix2-validator raises (TypeError, KeyError) on a member that is not an object or has no
+        # string type and id: such members are errors of their own, and the rest is still checked.
+        kept = []
+        for i, obj in enumerate(instance["objects"]):
+            what = _not_an_object(obj)
+            if what is None:
+                kept.append(obj)
+            else:
+                report.errors.append(f"{object_label(obj, i)}: {what}")
+        if len(kept) < len(instance["objects"]):
+            instance = {**instance, "objects": kept}
     try:
         result = validate_instance(instance, _options(enforce_refs))
     except ValidationError as e:
@@ -48,6 +60,23 @@ def validate_bundle(bundle: dict[str, Any] | str, enforce_refs: bool = True) -> 
     if not result.is_valid and not report.errors:
         report.errors.append(f"{instance.get('id', 'bundle')}: rejected by stix2-validator")
     return report
+
+
+def _not_an_object(obj: Any) -> str | None:
+    """Why a bundle member cannot be checked as a STIX object, or None."""
+    if not isinstance(obj, dict):
+        return f"a JSON {_json_kind(obj)}, not a STIX object"
+    for key in ("type", "id"):
+        if not isinstance(obj.get(key), str):
+            return f"no {key!r} string, so not a STIX object" if key not in obj else \
+                f"{key!r} is a {_json_kind(obj[key])}, not a string"
+    return None
+
+
+def object_label(obj: Any, index: int) -> str:
+    """How an error names a bundle member: its id, else its place in the list."""
+    oid = obj.get("id") if isinstance(obj, dict) else None
+    return oid if isinstance(oid, str) and oid else f"objects[{index}]"
 
 
 class BundleError(ValueError):
@@ -81,7 +110,7 @@ def _not_a_bundle(doc: Any) -> str | None:
     if doc["type"] != "bundle":
         return f"its \"type\" is {doc['type']!r} (one STIX object, not a bundle of them?)"
     if not isinstance(doc.get("objects"), list):
-        return "\"objects\" is " + ("missing" if "objects" not in doc else f"a {_json_kind(doc['objects'])}")
+        return "\"objects\" is " + ("missing" if "objects" not in doc else f"a JSON {_json_kind(doc['objects'])}")
     return None
 
 
