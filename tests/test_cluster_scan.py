@@ -276,3 +276,26 @@ def test_a_rerun_with_nothing_to_do_gives_no_rate_and_an_absent_scheduler_fails_
     result = cli("scan", data, "-o", tmp_path / "o2", "--no-model", "--cluster", "tcp://127.0.0.1:1")
     assert result.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
     assert time.monotonic() - started < 10
+
+
+def test_an_address_where_something_else_listens_is_a_usage_error_not_a_hang(tmp_path):
+    """A wrong port that accepts connections (the dashboard's 8787, another service) never completes Dask's
+    handshake, and Dask's client waits for it without a time limit: the command hung, printing nothing."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    held = []  # accepted connections are kept open and never answered
+    threading.Thread(target=lambda: held.extend(server.accept() for _ in range(3)), daemon=True).start()
+    data = tmp_path / "a.jsonl"
+    data.write_text(json.dumps({"id": "1", "text": "hi"}) + "\n")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "plugwatch.cli", "scan", str(data), "-o", str(tmp_path / "o"),
+                               "--no-model", "--cluster", f"tcp://127.0.0.1:{port}"],
+                              capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        server.close()
+    assert proc.returncode == 2, proc.stderr
+    assert f"tcp://127.0.0.1:{port} accepted a connection but did not answer as a Dask scheduler" in proc.stderr
+    assert "Traceback" not in proc.stderr
