@@ -299,3 +299,34 @@ def test_an_address_where_something_else_listens_is_a_usage_error_not_a_hang(tmp
     assert proc.returncode == 2, proc.stderr
     assert f"tcp://127.0.0.1:{port} accepted a connection but did not answer as a Dask scheduler" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_pictures_are_read_with_cluster_as_without(tmp_path, scheduler):
+    """--cluster read no pictures: no hash, no OCR, no bank match, --media-dir ignored, so a menu posted as a
+    picture was flagged by a plain scan and not by a cluster scan of the same file."""
+    pytest.importorskip("pdqhash")
+    pytest.importorskip("rapidocr_onnxruntime")
+    from PIL import Image, ImageDraw
+
+    media = tmp_path / "media"
+    media.mkdir()
+    img = Image.new("RGB", (480, 240), "white")
+    for i, line in enumerate(["MENU", "Xanax bars 5 each", "Wickr: icecold99"]):
+        ImageDraw.Draw(img).text((20, 20 + 60 * i), line, fill="black", font_size=32)
+    img.save(media / "menu.png")
+    data = tmp_path / "posts.jsonl"
+    data.write_text("".join(json.dumps({"id": str(i), "text": "new menu", "image": "menu.png" if i % 2 else "gone.png"})
+                            + "\n" for i in range(4)), encoding="utf-8")
+    bank = tmp_path / "bank.jsonl"
+    assert cli("bank", "add", bank, media / "menu.png", "--label", "menu").exit_code == 0
+    extra = ("--no-model", "--bank", bank, "--media-dir", media)
+    local, _ = local_scan(tmp_path, data, extra=extra)
+    out = tmp_path / "out"
+    result = cli("scan", data, "-o", out, "--cluster", scheduler[0], *extra)
+    assert result.exit_code == 0, result.stderr
+    records, _ = cluster_output(out)
+    assert records == local
+    seen = records["generic:1"]
+    assert seen["media"][0]["pdq"] and "Xanax" in seen["media"][0]["ocr"]["text"]
+    assert [r["signal"] for r in seen["reasons"]] == ["image_bank_match"] and seen["flagged"]
+    assert records["generic:0"]["media"][0]["warning"] == "file not found"

@@ -150,3 +150,27 @@ def detector(model: str | None, threshold: float | None, use_model: bool):
             found = _detectors[key] = LazyDetector(model=Path(model) if model else None, threshold=threshold,
                                                    use_model=use_model)
     return found
+
+
+_pictures: dict[tuple, tuple] = {}
+
+
+def image_detector(base, read_pictures: bool, banks: tuple[str, ...], cache: str | None, region: str | None):
+    """`base` with the image channel around it (pictures hashed, read by OCR, matched against `banks`), as
+    `scan` without --cluster has it. The picture reader (its OCR models and cache) and the banks are kept
+    per worker process; the channel itself is new per partition."""
+    from pathlib import Path
+
+    from plugwatch.cluster.plan import stamp
+    from plugwatch.images.bank import load_bank
+    from plugwatch.images.channel import ImageDetector
+    from plugwatch.images.ocr import PictureReader
+
+    key = (read_pictures, cache, tuple((b, stamp(b)) for b in banks))
+    with _lock:
+        found = _pictures.get(key)
+        if found is None:
+            reader = PictureReader(ocr=read_pictures, cache_dir=Path(cache) if cache else None)
+            found = _pictures[key] = (reader, tuple(load_bank(Path(b))[0] for b in banks))
+    reader, loaded = found
+    return ImageDetector(base, reader, loaded, region=region)

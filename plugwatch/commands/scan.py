@@ -90,10 +90,16 @@ def scan(
     detector = None if no_model else load_detector(model, threshold, no_model)
     if cluster is not None:
         from plugwatch.commands.cluster_run import scan_on_cluster
+        from plugwatch.commands.images import pictures_readable
 
+        # The pictures are read on the workers as they are here, below (README, Pictures).
+        pictures = ((images and not no_model) or bool(bank)) and pictures_readable(images, bank or [])
         scan_on_cluster(inputs, out, cluster, partition_size, out_format=out_format, format=format,
                         field_map=field_map, platform=platform, keep_raw=not no_raw, region=region,
-                        model=model, threshold=threshold, use_model=not no_model)
+                        model=model, threshold=threshold, use_model=not no_model,
+                        images=images and pictures, media_dir=str(media_dir) if media_dir else None,
+                        banks=tuple(str(b) for b in bank or ()) if pictures else (),
+                        image_cache=str(image_cache) if image_cache and pictures else None)
         return
     reject_path = rejects or (rejects_beside(out) if out else Path("rejects.jsonl"))
     _remove_stale_rejects(reject_path)
