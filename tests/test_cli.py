@@ -387,6 +387,42 @@ def test_default_rejects_path_follows_the_output(tmp_path, monkeypatch):
     assert jsonl((tmp_path / "rejects.jsonl").read_text(encoding="utf-8"))[0]["line"] == 2
 
 
+def test_an_output_or_rejects_file_that_cannot_be_written_is_named_not_a_traceback(tmp_path):
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "hello"}, "{oops")
+    where = tmp_path / "posts.jsonl" / "out.jsonl"  # a file where the output's folder should be
+    result = cli("scan", posts, "-o", where, "--no-model")
+    assert result.exit_code == 2
+    assert f"cannot write {where}: {posts} is a file, not a folder" in flat(result.stderr)
+    result = cli("scan", posts, "-o", tmp_path / "o.jsonl", "--rejects", where, "--no-model")
+    assert result.exit_code == 2 and f"cannot write the rejects file {where}" in flat(result.stderr)
+    result = cli("scan", posts, "-o", tmp_path / "o.jsonl", "--rejects", tmp_path, "--no-model")
+    assert result.exit_code == 2 and "it is a folder" in result.stderr
+    if Path("/dev/full").exists():  # a full disk, mid-scan
+        clean = write_jsonl(tmp_path / "clean.jsonl", *({"id": i, "text": "hello " * 50} for i in range(200)))
+        result = cli("scan", clean, "-o", "/dev/full", "--no-model")
+        assert result.exit_code == 2 and "cannot write /dev/full: No space left on device" in flat(result.stderr)
+
+
+def test_rejects_to_a_pipe_or_device_is_written_to_never_deleted(tmp_path):
+    """`--rejects /dev/null` (or /dev/stderr, a named pipe): the stale-rejects clean-up deleted the path
+    and wrote a plain file in its place (as root, /dev/null itself)."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "rejects.pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "hello"}, "{oops")
+    result = cli("scan", posts, "-o", tmp_path / "o.jsonl", "--rejects", fifo, "--no-model")
+    assert result.exit_code == 3, result.stderr
+    reader.join(10)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert [r["line"] for r in jsonl(got[0])] == [2]
+
+
 # -- every importer through the CLI ---------------------------------------------------------------
 
 FORMAT_CASES = {

@@ -276,3 +276,57 @@ def test_a_rerun_with_nothing_to_do_gives_no_rate_and_an_absent_scheduler_fails_
     result = cli("scan", data, "-o", tmp_path / "o2", "--no-model", "--cluster", "tcp://127.0.0.1:1")
     assert result.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
     assert time.monotonic() - started < 10
+
+
+def test_an_address_where_something_else_listens_is_a_usage_error_not_a_hang(tmp_path):
+    """A wrong port that accepts connections (the dashboard's 8787, another service) never completes Dask's
+    handshake, and Dask's client waits for it without a time limit: the command hung, printing nothing."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    held = []  # accepted connections are kept open and never answered
+    threading.Thread(target=lambda: held.extend(server.accept() for _ in range(3)), daemon=True).start()
+    data = tmp_path / "a.jsonl"
+    data.write_text(json.dumps({"id": "1", "text": "hi"}) + "\n")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "plugwatch.cli", "scan", str(data), "-o", str(tmp_path / "o"),
+                               "--no-model", "--cluster", f"tcp://127.0.0.1:{port}"],
+                              capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        server.close()
+    assert proc.returncode == 2, proc.stderr
+    assert f"tcp://127.0.0.1:{port} accepted a connection but did not answer as a Dask scheduler" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_pictures_are_read_with_cluster_as_without(tmp_path, scheduler):
+    """--cluster read no pictures: no hash, no OCR, no bank match, --media-dir ignored, so a menu posted as a
+    picture was flagged by a plain scan and not by a cluster scan of the same file."""
+    pytest.importorskip("pdqhash")
+    pytest.importorskip("rapidocr_onnxruntime")
+    from PIL import Image, ImageDraw
+
+    media = tmp_path / "media"
+    media.mkdir()
+    img = Image.new("RGB", (480, 240), "white")
+    for i, line in enumerate(["MENU", "Xanax bars 5 each", "Wickr: icecold99"]):
+        ImageDraw.Draw(img).text((20, 20 + 60 * i), line, fill="black", font_size=32)
+    img.save(media / "menu.png")
+    data = tmp_path / "posts.jsonl"
+    data.write_text("".join(json.dumps({"id": str(i), "text": "new menu", "image": "menu.png" if i % 2 else "gone.png"})
+                            + "\n" for i in range(4)), encoding="utf-8")
+    bank = tmp_path / "bank.jsonl"
+    assert cli("bank", "add", bank, media / "menu.png", "--label", "menu").exit_code == 0
+    extra = ("--no-model", "--bank", bank, "--media-dir", media)
+    local, _ = local_scan(tmp_path, data, extra=extra)
+    out = tmp_path / "out"
+    result = cli("scan", data, "-o", out, "--cluster", scheduler[0], *extra)
+    assert result.exit_code == 0, result.stderr
+    records, _ = cluster_output(out)
+    assert records == local
+    seen = records["generic:1"]
+    assert seen["media"][0]["pdq"] and "Xanax" in seen["media"][0]["ocr"]["text"]
+    assert [r["signal"] for r in seen["reasons"]] == ["image_bank_match"] and seen["flagged"]
+    assert records["generic:0"]["media"][0]["warning"] == "file not found"

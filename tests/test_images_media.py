@@ -198,3 +198,21 @@ def test_the_picture_cache_is_read_back_and_an_older_format_is_read_again(tmp_pa
     file.write_text(json.dumps(old), encoding="utf-8")
     reread = PictureReader(cache_dir=cache)
     assert reread.read(str(picture))["format"] == CACHE_FORMAT and reread.stats["ocr_runs"] == 1
+
+
+def test_a_picture_of_too_many_pixels_is_a_warning_not_the_end_of_the_scan(tmp_path, monkeypatch):
+    """Pillow raises DecompressionBombError (not an OSError) for a picture of over twice MAX_IMAGE_PIXELS,
+    and only warns below that: a 30000x30000 PNG of 100 KB ended the whole scan with a traceback."""
+    from plugwatch.images.channel import ImageDetector
+    from plugwatch.images.ocr import PictureReader
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # the real limit (89 Mpx) costs a GB to render
+    Image.new("L", (100, 100), 255).save(tmp_path / "bomb.png")  # over twice the limit: Pillow raises
+    Image.new("L", (40, 40), 255).save(tmp_path / "big.png")  # between the limit and twice it: Pillow warns
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("".join(json.dumps({"id": n, "text": "tap in", "image": f"{n}.png"}) + "\n"
+                             for n in ("bomb", "big")), encoding="utf-8")
+    batch = [(item, []) for item in items(posts)]
+    ImageDetector(None, PictureReader(ocr=False)).verdicts(batch)
+    for item, _ in batch:
+        assert item.media[0].warning == "more than 1,000 pixels: not read" and item.media[0].pdq is None

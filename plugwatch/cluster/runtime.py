@@ -53,6 +53,30 @@ def reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
         why = "no answer" if isinstance(e, TimeoutError) else (e.strerror or str(e))
         raise UserError(f"cannot reach the Dask scheduler at {address}: {why} (within {timeout:g} s); is "
                         f"`dask scheduler` running there and port {port} open?") from None
+    _answers_as_scheduler(address, port, timeout)
+
+
+def _answers_as_scheduler(address: str, port: int, timeout: float) -> None:
+    """UserError unless what accepted the connection completes Dask's handshake within `timeout` seconds.
+    Dask's client waits for that answer without any time limit, so a port where something else listens
+    (the dashboard's 8787, a web server, a silent service) would hang the command for ever."""
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def probe() -> None:
+        comm = await connect(address, timeout=timeout, **Security().get_connection_args("client"))
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(probe(), timeout))
+    except TimeoutError:
+        raise UserError(f"{address} accepted a connection but did not answer as a Dask scheduler within "
+                        f"{timeout:g} s; is port {port} the scheduler's (8786 by default; 8787 is its "
+                        "dashboard)?") from None
+    except Exception as e:  # noqa: BLE001 - whatever a server that is not Dask's says, or how it hangs up
+        raise UserError(f"{address} did not answer as a Dask scheduler: {type(e).__name__}: {e}") from None
 
 
 class Cluster:
@@ -126,3 +150,27 @@ def detector(model: str | None, threshold: float | None, use_model: bool):
             found = _detectors[key] = LazyDetector(model=Path(model) if model else None, threshold=threshold,
                                                    use_model=use_model)
     return found
+
+
+_pictures: dict[tuple, tuple] = {}
+
+
+def image_detector(base, read_pictures: bool, banks: tuple[str, ...], cache: str | None, region: str | None):
+    """`base` with the image channel around it (pictures hashed, read by OCR, matched against `banks`), as
+    `scan` without --cluster has it. The picture reader (its OCR models and cache) and the banks are kept
+    per worker process; the channel itself is new per partition."""
+    from pathlib import Path
+
+    from plugwatch.cluster.plan import stamp
+    from plugwatch.images.bank import load_bank
+    from plugwatch.images.channel import ImageDetector
+    from plugwatch.images.ocr import PictureReader
+
+    key = (read_pictures, cache, tuple((b, stamp(b)) for b in banks))
+    with _lock:
+        found = _pictures.get(key)
+        if found is None:
+            reader = PictureReader(ocr=read_pictures, cache_dir=Path(cache) if cache else None)
+            found = _pictures[key] = (reader, tuple(load_bank(Path(b))[0] for b in banks))
+    reader, loaded = found
+    return ImageDetector(base, reader, loaded, region=region)

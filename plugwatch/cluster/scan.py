@@ -16,7 +16,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +47,24 @@ from plugwatch.sources.run_files import (
 class ScanJob(ReadJob):
     out: str
     out_format: str = "jsonl"  # jsonl | parquet
+    # The pictures, as `scan` reads them without --cluster (README, Pictures): hashed and read by OCR
+    # (`images`), matched against the banks at these paths, relative media paths resolved under media_dir.
+    images: bool = False
+    media_dir: str | None = None
+    banks: tuple[str, ...] = ()
+    image_cache: str | None = None
+
+    def options(self) -> SourceOptions:
+        return replace(super().options(), media_dir=self.media_dir)
 
     def fingerprint(self) -> str:
         """What decides a partition's output, besides its input: a change means scanning again."""
-        settings = {k: v for k, v in asdict(self).items() if k != "out"}
+        # the picture cache only saves time: a different one gives the same output
+        settings = {k: v for k, v in asdict(self).items() if k not in ("out", "image_cache")}
         if self.model:
             settings["model_stamp"] = stamp(self.model)
+        if self.banks:
+            settings["bank_stamps"] = [stamp(b) for b in self.banks]
         return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -75,6 +87,8 @@ def scan_part(index: int, part: dict, job: ScanJob, fingerprint: str) -> dict[st
     reject_name = name + REJECTS_SUFFIX
     data_tmp, reject_tmp = out / f".{data_name}.{token}.tmp", out / f".{reject_name}.{token}.tmp"
     detector = runtime.detector(job.model, job.threshold, True) if job.use_model else None
+    if (job.images and detector is not None) or job.banks:  # as scan without --cluster does
+        detector = runtime.image_detector(detector, job.images, job.banks, job.image_cache, job.region)
     rejects: list = []  # the file is opened on the first reject
 
     def on_reject(rej) -> None:

@@ -73,7 +73,8 @@ def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_si
         fail("--cluster reads files and folders, not standard input (-)")
     target = parse_size(partition_size)
     job = ScanJob(out=str(out), out_format=settings["out_format"], keep_raw=settings["keep_raw"],
-                  **ScanJob.fields_from(settings))
+                  images=settings["images"], media_dir=settings["media_dir"], banks=settings["banks"],
+                  image_cache=settings["image_cache"], **ScanJob.fields_from(settings))
     started = time.perf_counter()
     with open_cluster(spec) as cluster, partition_progress() as (on_start, on_done):
         try:

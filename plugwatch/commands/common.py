@@ -17,7 +17,7 @@ from plugwatch.settings import database_url
 
 __all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", "UserError", "database_url",
            "check_mapped_columns", "dash_means_stdout", "err", "fail", "log_progress", "load_detector", "open_db", "print_rows",
-           "write_output", "write_private", "RejectWriter", "threshold_help"]
+           "write_output", "write_private", "RejectWriter", "cannot_write", "threshold_help"]
 
 # Soft-wrapped: a message is one line, left to the terminal to fold, so a path in it is never cut in two
 # ("rows.par\nquet") and a log or `grep` of stderr finds it whole.
@@ -137,6 +137,13 @@ def write_output(out: Path | None, text: str) -> None:
         fail(f"cannot write {out}: {e.strerror}")
 
 
+def cannot_write(what: str, e: OSError) -> None:
+    """Usage error for a file that cannot be written, with the reason in words."""
+    # mkdir of the file's folder says "File exists" when a file holds that name
+    why = f"{e.filename} is a file, not a folder" if isinstance(e, FileExistsError) else (e.strerror or str(e))
+    fail(f"cannot write {what}: {why}")
+
+
 def print_rows(header: tuple[str, ...], rows, empty: str) -> int:
     """Tab-separated rows under a header line naming the columns (cut and awk read it as they read the
     rows); says `empty` on stderr when there are none. Returns how many rows were printed."""
@@ -164,10 +171,14 @@ class RejectWriter:
     def __call__(self, rej) -> None:
         from plugwatch.scan import reject_record
 
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("w", encoding="utf-8")
-        self._fh.write(json.dumps(reject_record(rej), ensure_ascii=False) + "\n")
+        try:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.path.open("w", encoding="utf-8")
+            self._fh.write(json.dumps(reject_record(rej), ensure_ascii=False) + "\n")
+        except OSError as e:  # a full disk, a file where its folder should be: say which, not a traceback
+            self.close(quiet=True)
+            cannot_write(f"the rejects file {self.path}", e)
         self.count += 1
         if self.count <= 5:
             where = f"{rej.path}:{rej.line}" if rej.line else rej.path
@@ -175,14 +186,21 @@ class RejectWriter:
         elif self.count == 6:
             err.print(f"[yellow]more rejects…[/] all are written to {self.path}")
 
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
+    def close(self, quiet: bool = False) -> None:
+        """`quiet`: after another error, which is the one to report."""
+        fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        try:
+            fh.close()
+        except OSError as e:
+            if not quiet:
+                cannot_write(f"the rejects file {self.path}", e)
 
 
-def report_networks(started: float, out: Path, paths: dict, reject_path: Path, *, items: int, scored: int, prescored: int,
-           offers: int, accounts: int, networks: int, templates: int, bots: int, dropped: int, cap: int,
-           rejected: int) -> None:
+def report_networks(started: float, out: Path, paths: dict, reject_path: Path, *, items: int, scored: int,
+                    prescored: int, offers: int, accounts: int, networks: int, templates: int, bots: int,
+                    dropped: int, cap: int, rejected: int) -> None:
     """A `networks` run's counts (local or on a cluster) on standard error; exit 1 when records were rejected
     (as scan)."""
     secs = time.perf_counter() - started

@@ -195,6 +195,18 @@ def bank_load(bank: BankArg,
 def image_detector(detector, read_pictures: bool, banks: list[Path], cache: Path | None, region: str | None):
     """The scan's detector with the image channel (plugwatch/images/channel.py) around it; the text
     detector alone when the image packages are absent (said once) and no bank is asked for."""
+    if not pictures_readable(read_pictures, banks):
+        return detector
+    from plugwatch.images.channel import ImageDetector
+    from plugwatch.images.ocr import PictureReader
+
+    loaded = [_open_bank(path) for path in banks]
+    return ImageDetector(detector, PictureReader(ocr=read_pictures, cache_dir=cache), tuple(loaded), region=region)
+
+
+def pictures_readable(read_pictures: bool, banks: list[Path]) -> bool:
+    """Whether the image packages are here (said once when not); exit 2 when a bank is asked for without
+    them, or is not there."""
     from plugwatch.images import INSTALL_HINT, missing
 
     absent = missing(("PIL", "pdqhash") + (("rapidocr_onnxruntime",) if read_pictures else ()))
@@ -203,16 +215,11 @@ def image_detector(detector, read_pictures: bool, banks: list[Path], cache: Path
             fail(f"--bank needs {', '.join(absent)}: {INSTALL_HINT}")
         err.print(f"[yellow]pictures are not read[/]: {', '.join(absent)} not installed ({escape(INSTALL_HINT)}; "
                   "--no-images silences this)")
-        return detector
-    from plugwatch.images.channel import ImageDetector
-    from plugwatch.images.ocr import PictureReader
-
-    loaded = []
+        return False
     for path in banks:
         if not path.exists():
             fail(f"no bank at {path}")
-        loaded.append(_open_bank(path))
-    return ImageDetector(detector, PictureReader(ocr=read_pictures, cache_dir=cache), tuple(loaded), region=region)
+    return True
 
 
 def register(app: typer.Typer) -> None:

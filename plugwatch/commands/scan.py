@@ -16,6 +16,7 @@ from plugwatch.commands.common import (
     EXIT_OK,
     EXIT_REJECTS,
     RejectWriter,
+    cannot_write,
     check_mapped_columns,
     check_source_options,
     dash_means_stdout,
@@ -89,13 +90,19 @@ def scan(
     detector = None if no_model else load_detector(model, threshold, no_model)
     if cluster is not None:
         from plugwatch.commands.cluster_run import scan_on_cluster
+        from plugwatch.commands.images import pictures_readable
 
+        # The pictures are read on the workers as they are here, below (README, Pictures).
+        pictures = ((images and not no_model) or bool(bank)) and pictures_readable(images, bank or [])
         scan_on_cluster(inputs, out, cluster, partition_size, out_format=out_format, format=format,
                         field_map=field_map, platform=platform, keep_raw=not no_raw, region=region,
-                        model=model, threshold=threshold, use_model=not no_model)
+                        model=model, threshold=threshold, use_model=not no_model,
+                        images=images and pictures, media_dir=str(media_dir) if media_dir else None,
+                        banks=tuple(str(b) for b in bank or ()) if pictures else (),
+                        image_cache=str(image_cache) if image_cache and pictures else None)
         return
     reject_path = rejects or (rejects_beside(out) if out else Path("rejects.jsonl"))
-    reject_path.unlink(missing_ok=True)  # a rejects file left by an earlier run would mislead
+    _remove_stale_rejects(reject_path)
     writer = RejectWriter(reject_path)
     own_files = frozenset(os.path.realpath(p) for p in (out, reject_path) if p is not None)
     options = SourceOptions(format=format, field_map=field_map, default_platform=platform, keep_raw=not no_raw,
@@ -113,18 +120,21 @@ def scan(
         else:
             fh = out.open("w", encoding="utf-8") if out else _utf8_stdout()
     except OSError as e:
-        fail(f"cannot write {out}: {e.strerror}")
+        cannot_write(str(out), e)
     started = time.perf_counter()
+    sink = _Guarded(fh, out or "standard output")
     try:
-        stats = _run_with_progress(run_scan, read(inputs, options), fh, writer, detector, region)
+        stats = _run_with_progress(run_scan, read(inputs, options), sink, writer, detector, region)
+        if out:
+            sink.close()
     except BrokenPipeError:
         # `plugwatch scan ... | head` closes the pipe early: the reader has what it wanted.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(EXIT_OK) from None
     finally:
-        writer.close()
         if out:
-            fh.close()
+            sink.close(quiet=True)
+        writer.close()
     secs = time.perf_counter() - started
     rate = stats.read / secs if secs > 0 else 0.0
     err.print(
@@ -144,6 +154,54 @@ def scan(
         raise typer.Exit(EXIT_NOTHING)
     if stats.rejected:
         raise typer.Exit(EXIT_REJECTS)
+
+
+def _remove_stale_rejects(path: Path) -> None:
+    """A rejects file left by an earlier run would mislead: remove it. Only a regular file: `--rejects
+    /dev/null` (or a pipe) is written to as it is, never deleted."""
+    if path.is_dir():
+        fail(f"cannot write the rejects file {path}: it is a folder")
+    if path.is_symlink() or not path.is_file():
+        return
+    try:
+        path.unlink()
+    except OSError as e:
+        cannot_write(f"the rejects file {path}", e)
+
+
+class _Guarded:
+    """The output (a text file, or the Parquet writer): a write that fails (a full disk, a lost network
+    share) is a message naming the file, not a traceback."""
+
+    __slots__ = ("fh", "_where", "_closed")
+
+    def __init__(self, fh, where) -> None:
+        self.fh = fh
+        self._where = where
+        self._closed = False
+
+    def write(self, data) -> None:
+        try:
+            self.fh.write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            self._failed(e)
+
+    def close(self, quiet: bool = False) -> None:
+        """Close once; `quiet`: after another error, which is the one to report."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.fh.close()
+        except OSError as e:
+            if not quiet:
+                self._failed(e)
+
+    def _failed(self, e: OSError) -> None:
+        self._closed = True  # nothing more is written; closing again would only fail again
+        cannot_write(str(self._where), e)
 
 
 def rejects_beside(out: Path) -> Path:
@@ -195,7 +253,7 @@ def _parquet_out(out: Path):
 def _run_with_progress(run_scan, stream, fh, writer, detector, region):
     from plugwatch.sources.parquet import ScanParquetWriter
 
-    if isinstance(fh, ScanParquetWriter):  # records, not text: run_scan hands each one over
+    if isinstance(fh.fh, ScanParquetWriter):  # records, not text: run_scan hands each one over
         run_scan = partial(run_scan, write_record=fh.write)
         fh = None
     if not err.is_terminal:

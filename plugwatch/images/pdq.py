@@ -33,12 +33,20 @@ class PdqHash:
 
 def load_rgb(path: str | Path):
     """The picture at `path` as an RGB Pillow image; ImageError with the reason when it cannot be read."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
-            img.load()
-            return img.convert("RGB")
+        with warnings.catch_warnings():
+            # Pillow only warns of a picture over MAX_IMAGE_PIXELS (and raises, not an OSError, over twice
+            # that): either is refused here, as one over MAX_BYTES is, rather than ending the scan.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                return img.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"more than {Image.MAX_IMAGE_PIXELS:,} pixels: not read") from None
     except FileNotFoundError:
         raise ImageError("file not found") from None
     except UnidentifiedImageError:
