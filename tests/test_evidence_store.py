@@ -390,6 +390,23 @@ def test_policy_parsing_names_the_bad_key(tmp_path):
     assert built_in.days_for("refer") == 2555 and built_in.dismissed_items == 90
 
 
+def test_a_policy_with_too_many_days_or_a_misspelt_class_is_one_clear_error(store, db_url, tmp_path):
+    """`default = 1000000` ended `retention run` in a traceback (OverflowError: date value out of
+    range); `remvoe = 5` was accepted and removals kept for the default instead."""
+    from plugwatch.cli import app
+
+    with pytest.raises(EvidenceError, match=r'x.toml: items.dismissed: 1000000 days is more than a hundred years: '
+                                            r'write "forever"'):
+        parse_policy("[items]\ndismissed = 1000000\n", "x.toml")
+    with pytest.raises(EvidenceError, match=r"x.toml: unknown key snapshots.remvoe \(snapshot classes: .*remove"):
+        parse_policy("[snapshots]\nremvoe = 5\n", "x.toml")
+    assert parse_policy("[snapshots]\nmanual = 36525\nhold = 0\n", "x.toml").days_for("manual") == 36525
+    decide(store, "telegram:1", "remove")
+    (tmp_path / "p.toml").write_text("[snapshots]\ndefault = 99999999999\n")
+    res = CliRunner().invoke(app, ["retention", "run", "--dry-run", "--policy", str(tmp_path / "p.toml"), "--db", db_url])
+    assert res.exit_code == 2 and "more than a hundred years" in _said(res) and "Traceback" not in res.output
+
+
 def test_retention_deletes_what_it_should_and_never_a_held_snapshot(store):
     old, recent = NOW - timedelta(days=100), NOW - timedelta(days=10)
     decide(store, "telegram:1", "warn", now=old)  # 1: warn, 100 days: expired
