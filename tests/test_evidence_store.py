@@ -844,6 +844,19 @@ def test_dismissed_items_in_the_scope_of_a_pending_request_are_kept(store):
         assert s.get(Item, "telegram:4") is not None and s.get(Item, "telegram:2") is None
 
 
+def test_a_request_to_the_last_day_there_is_covers_every_day(store):
+    """`--to 9999-12-31` ("no end") was recorded, then `request show` and `approve` ended in an
+    OverflowError traceback (the day after it does not exist)."""
+    decide(store, "telegram:1", "remove")
+    with store.session() as s:
+        rid = _request(s, date_from="0001-01-01", date_to="9999-12-31").id
+    with store.session() as s:
+        assert [x.item_id for x in rq.matching_snapshots(s, user(s, "ann"), rid)] == ["telegram:1"]
+        rq.approve_request(s, user(s, "bob"), rid)
+    with store.session() as s:
+        assert verify_package(rq.export_request(s, user(s, "bob"), rid).data).ok
+
+
 def test_a_bad_date_in_a_request_names_the_option_and_the_api_field():
     with pytest.raises(EvidenceError) as bad:
         rq.normalise_scope(["telegram:shop_one"], None, "2025-13-01")
