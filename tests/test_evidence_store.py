@@ -98,6 +98,32 @@ def test_local_media_is_frozen_but_never_from_outside_its_folder(db_url, tmp_pat
     st.dispose()
 
 
+def test_media_beside_an_export_ingested_by_a_relative_path_is_frozen_from_any_folder(db_url, detector, tmp_path,
+                                                                                     monkeypatch):
+    """`plugwatch ingest tg/result.json` kept the path as typed; the service, started in another folder,
+    looked for tg/photos/ there and froze the item without its photo, saying nothing."""
+    from plugwatch.evidence.snapshot import freeze
+    from plugwatch.service.ingest import ingest_paths
+
+    monkeypatch.delenv("PLUGWATCH_MEDIA_DIR", raising=False)
+    (tmp_path / "tg" / "photos").mkdir(parents=True)
+    (tmp_path / "tg" / "photos" / "p1.jpg").write_bytes(b"\xff\xd8jpeg")
+    (tmp_path / "tg" / "result.json").write_text(json.dumps({
+        "name": "Shop", "type": "public_channel", "id": 15, "messages": [
+            {"id": 777, "type": "message", "date": "2025-01-01T10:00:00", "from": "Shop", "from_id": "channel15",
+             "text": "pressed bars, wickr shop_one", "photo": "photos/p1.jpg"}]}))
+    st = make_store(db_url)
+    monkeypatch.chdir(tmp_path)
+    assert ingest_paths(st, detector, ["tg/result.json"]).stored == 1
+    monkeypatch.chdir(tmp_path / "tg")  # the service runs somewhere else
+    with st.session() as s:
+        item_id = s.scalars(select(Item.id)).one()
+        sid = freeze(s, item_id, item_class="manual", actor="ann").id
+    with st.session() as s:
+        assert load_files(s, sid)["media/p1.jpg"] == b"\xff\xd8jpeg"
+    st.dispose()
+
+
 def _request(s, who="ann", **kw):
     args = dict(agency="DEA Boston", legal_basis="subpoena 18 USC 2703(c)(2)", reference="DEA-2025-1",
                 accounts=["telegram:shop_one"], identifiers=["wickr:shop_one_1"])
