@@ -176,6 +176,18 @@ def test_subject_cli_needs_a_role_and_yes(store, db_url, tmp_path):
     assert res.exit_code == 0 and json.loads(res.stdout)["deleted_snapshots"] == [1, 2]
 
 
+def test_a_subject_export_that_could_not_be_written_is_not_in_the_audit_trail(store, db_url, tmp_path):
+    """`subject export -o FOLDER` failed ("cannot write") but left a `subject.export` audit entry, as
+    if the export had been made; `request export` already rolled back in that case."""
+    from plugwatch.cli import app
+
+    res = CliRunner().invoke(app, ["subject", "export", "telegram:shop_one", "-o", str(tmp_path), "--user", "ann",
+                                   "--db", db_url])
+    assert res.exit_code == 2 and "cannot write" in res.output
+    with store.session() as s:
+        assert not s.scalars(select(schema.AuditEntry).where(schema.AuditEntry.action == "subject.export")).all()
+
+
 def test_subject_export_names_staff_by_role_only_and_the_audit_trail_keeps_names(store):
     """The export goes to the data subject, maybe the suspected dealer: it must not name the reviewer
     (it gave `"reviewer": "lead1"`) nor the legal user who made it."""
