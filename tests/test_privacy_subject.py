@@ -203,6 +203,18 @@ def test_subject_export_names_staff_by_role_only_and_the_audit_trail_keeps_names
         assert any(e.actor == "ann" and e.action == "subject.export" for e in entries)
 
 
+def test_subject_export_blanks_staff_names_in_the_notes_it_gives(store):
+    """A decision's note ("checked with Lead1, ann agrees") reached the subject word for word, naming the
+    staff whom the export names by role only; other words stay."""
+    with store.session() as s:
+        d = s.scalars(select(schema.Decision).where(schema.Decision.item_id == "telegram:1")).one()
+        d.note = "checked with Lead1, @ann agrees; leads1 and announcement stay"
+    with store.session() as s:
+        out = subject_export(s, user(s, "root"), "telegram:shop_one")
+    notes = [d["note"] for d in out["decisions"] if d["item_id"] == "telegram:1"]
+    assert notes == ["checked with [staff], [staff] agrees; leads1 and announcement stay"]
+
+
 def test_files_with_personal_data_are_owner_only(store, db_url, tmp_path, monkeypatch):
     """`subject export -o` and `request export -o` wrote 0644 files; they are 0600 now, also when they
     replace an existing file, and a missing folder is created as for every -o (scan -o does too)."""
