@@ -98,6 +98,32 @@ def test_local_media_is_frozen_but_never_from_outside_its_folder(db_url, tmp_pat
     st.dispose()
 
 
+def test_media_beside_an_export_ingested_by_a_relative_path_is_frozen_from_any_folder(db_url, detector, tmp_path,
+                                                                                     monkeypatch):
+    """`plugwatch ingest tg/result.json` kept the path as typed; the service, started in another folder,
+    looked for tg/photos/ there and froze the item without its photo, saying nothing."""
+    from plugwatch.evidence.snapshot import freeze
+    from plugwatch.service.ingest import ingest_paths
+
+    monkeypatch.delenv("PLUGWATCH_MEDIA_DIR", raising=False)
+    (tmp_path / "tg" / "photos").mkdir(parents=True)
+    (tmp_path / "tg" / "photos" / "p1.jpg").write_bytes(b"\xff\xd8jpeg")
+    (tmp_path / "tg" / "result.json").write_text(json.dumps({
+        "name": "Shop", "type": "public_channel", "id": 15, "messages": [
+            {"id": 777, "type": "message", "date": "2025-01-01T10:00:00", "from": "Shop", "from_id": "channel15",
+             "text": "pressed bars, wickr shop_one", "photo": "photos/p1.jpg"}]}))
+    st = make_store(db_url)
+    monkeypatch.chdir(tmp_path)
+    assert ingest_paths(st, detector, ["tg/result.json"]).stored == 1
+    monkeypatch.chdir(tmp_path / "tg")  # the service runs somewhere else
+    with st.session() as s:
+        item_id = s.scalars(select(Item.id)).one()
+        sid = freeze(s, item_id, item_class="manual", actor="ann").id
+    with st.session() as s:
+        assert load_files(s, sid)["media/p1.jpg"] == b"\xff\xd8jpeg"
+    st.dispose()
+
+
 def _request(s, who="ann", **kw):
     args = dict(agency="DEA Boston", legal_basis="subpoena 18 USC 2703(c)(2)", reference="DEA-2025-1",
                 accounts=["telegram:shop_one"], identifiers=["wickr:shop_one_1"])
@@ -388,6 +414,23 @@ def test_policy_parsing_names_the_bad_key(tmp_path):
         parse_policy("[snapshots\n", "x.toml")
     built_in = load_policy()
     assert built_in.days_for("refer") == 2555 and built_in.dismissed_items == 90
+
+
+def test_a_policy_with_too_many_days_or_a_misspelt_class_is_one_clear_error(store, db_url, tmp_path):
+    """`default = 1000000` ended `retention run` in a traceback (OverflowError: date value out of
+    range); `remvoe = 5` was accepted and removals kept for the default instead."""
+    from plugwatch.cli import app
+
+    with pytest.raises(EvidenceError, match=r'x.toml: items.dismissed: 1000000 days is more than a hundred years: '
+                                            r'write "forever"'):
+        parse_policy("[items]\ndismissed = 1000000\n", "x.toml")
+    with pytest.raises(EvidenceError, match=r"x.toml: unknown key snapshots.remvoe \(snapshot classes: .*remove"):
+        parse_policy("[snapshots]\nremvoe = 5\n", "x.toml")
+    assert parse_policy("[snapshots]\nmanual = 36525\nhold = 0\n", "x.toml").days_for("manual") == 36525
+    decide(store, "telegram:1", "remove")
+    (tmp_path / "p.toml").write_text("[snapshots]\ndefault = 99999999999\n")
+    res = CliRunner().invoke(app, ["retention", "run", "--dry-run", "--policy", str(tmp_path / "p.toml"), "--db", db_url])
+    assert res.exit_code == 2 and "more than a hundred years" in _said(res) and "Traceback" not in res.output
 
 
 def test_retention_deletes_what_it_should_and_never_a_held_snapshot(store):
@@ -825,6 +868,19 @@ def test_dismissed_items_in_the_scope_of_a_pending_request_are_kept(store):
     assert result.deleted_items == ["telegram:2"]
     with store.session() as s:
         assert s.get(Item, "telegram:4") is not None and s.get(Item, "telegram:2") is None
+
+
+def test_a_request_to_the_last_day_there_is_covers_every_day(store):
+    """`--to 9999-12-31` ("no end") was recorded, then `request show` and `approve` ended in an
+    OverflowError traceback (the day after it does not exist)."""
+    decide(store, "telegram:1", "remove")
+    with store.session() as s:
+        rid = _request(s, date_from="0001-01-01", date_to="9999-12-31").id
+    with store.session() as s:
+        assert [x.item_id for x in rq.matching_snapshots(s, user(s, "ann"), rid)] == ["telegram:1"]
+        rq.approve_request(s, user(s, "bob"), rid)
+    with store.session() as s:
+        assert verify_package(rq.export_request(s, user(s, "bob"), rid).data).ok
 
 
 def test_a_bad_date_in_a_request_names_the_option_and_the_api_field():

@@ -176,6 +176,18 @@ def test_subject_cli_needs_a_role_and_yes(store, db_url, tmp_path):
     assert res.exit_code == 0 and json.loads(res.stdout)["deleted_snapshots"] == [1, 2]
 
 
+def test_a_subject_export_that_could_not_be_written_is_not_in_the_audit_trail(store, db_url, tmp_path):
+    """`subject export -o FOLDER` failed ("cannot write") but left a `subject.export` audit entry, as
+    if the export had been made; `request export` already rolled back in that case."""
+    from plugwatch.cli import app
+
+    res = CliRunner().invoke(app, ["subject", "export", "telegram:shop_one", "-o", str(tmp_path), "--user", "ann",
+                                   "--db", db_url])
+    assert res.exit_code == 2 and "cannot write" in res.output
+    with store.session() as s:
+        assert not s.scalars(select(schema.AuditEntry).where(schema.AuditEntry.action == "subject.export")).all()
+
+
 def test_subject_export_names_staff_by_role_only_and_the_audit_trail_keeps_names(store):
     """The export goes to the data subject, maybe the suspected dealer: it must not name the reviewer
     (it gave `"reviewer": "lead1"`) nor the legal user who made it."""
@@ -189,6 +201,18 @@ def test_subject_export_names_staff_by_role_only_and_the_audit_trail_keeps_names
         entries = s.scalars(select(schema.AuditEntry).order_by(schema.AuditEntry.seq)).all()
         assert any(e.actor == "lead1" for e in entries)  # the decisions, by name
         assert any(e.actor == "ann" and e.action == "subject.export" for e in entries)
+
+
+def test_subject_export_blanks_staff_names_in_the_notes_it_gives(store):
+    """A decision's note ("checked with Lead1, ann agrees") reached the subject word for word, naming the
+    staff whom the export names by role only; other words stay."""
+    with store.session() as s:
+        d = s.scalars(select(schema.Decision).where(schema.Decision.item_id == "telegram:1")).one()
+        d.note = "checked with Lead1, @ann agrees; leads1 and announcement stay"
+    with store.session() as s:
+        out = subject_export(s, user(s, "root"), "telegram:shop_one")
+    notes = [d["note"] for d in out["decisions"] if d["item_id"] == "telegram:1"]
+    assert notes == ["checked with [staff], [staff] agrees; leads1 and announcement stay"]
 
 
 def test_files_with_personal_data_are_owner_only(store, db_url, tmp_path, monkeypatch):

@@ -76,3 +76,15 @@ def test_cli_issues_tokens_with_a_lifetime_and_lists_when_they_expire(db_url):
     assert "carol\tlegal\tactive" in listed.stdout and "token never expires" in listed.stdout
     bad = runner.invoke(cli_app, ["users", "token", "carol", "--days", "-3", "--db", db_url])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_a_token_lifetime_too_long_for_a_date_is_a_usage_error(db_url):
+    """`users token NAME --days 100000000` ended in an OverflowError traceback (no such date)."""
+    open_store(db_url).dispose()
+    for args in (["users", "add", "dora", "--role", "ingest", "--token-days", "99999999999"],
+                 ["users", "add", "dora", "--role", "ingest"], ["users", "token", "dora", "--days", "100000000"]):
+        res = runner.invoke(cli_app, [*args, "--db", db_url])
+        assert "Traceback" not in res.output and not isinstance(res.exception, OverflowError), res.output
+    assert res.exit_code == 2 and "36525" in res.output
+    with pytest.raises(UserError, match="up to 36525"):
+        users.token_expiry("ingest", 40_000)

@@ -476,15 +476,20 @@ def subject_export_cmd(account: Annotated[str, typer.Argument(help="platform:han
     """Everything stored about one account, as JSON (legal or admin; audited)."""
     from plugwatch.privacy.subject import subject_export
 
-    data = _run(db, lambda s: subject_export(s, _user(s, user), account))
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    def go(s):
+        data = subject_export(s, _user(s, user), account)
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+        if out is not None:
+            try:
+                write_private(out, text.encode("utf-8"))  # owner-only: everything stored about a person
+            except OSError as e:
+                fail(f"cannot write {out}: {e.strerror}")  # rolls back: no export is in the audit trail
+        return data, text
+
+    data, text = _run(db, go)
     if out is None:
         sys.stdout.write(text)
         return
-    try:
-        write_private(out, text.encode("utf-8"))  # owner-only: everything stored about a person
-    except OSError as e:
-        fail(f"cannot write {out}: {e.strerror}")
     err.print(f"wrote {out}: {len(data['items'])} items, {len(data['snapshots'])} snapshots")
 
 

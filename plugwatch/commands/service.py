@@ -54,8 +54,8 @@ def _password(password_stdin: bool, empty: str = "--password-stdin: no password 
 
 
 TokenDays = Annotated[int | None, typer.Option(
-    "--token-days", "--days", min=0,
-    help="Days until the API token expires (0: never). Default 90 for people, 365 for machine users.")]
+    "--token-days", "--days", min=0, max=36_525,  # more ended in an OverflowError traceback; 0 is "never"
+    help="Days until the API token expires (0: never; at most 36525). Default 90 for people, 365 for machine users.")]
 
 
 def _expiry(at) -> str:

@@ -288,8 +288,9 @@ def _range(scope: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
     from datetime import timedelta
 
     d0 = datetime.combine(date.fromisoformat(scope["date_from"]), time(), UTC) if scope.get("date_from") else None
-    d1 = (datetime.combine(date.fromisoformat(scope["date_to"]), time(), UTC) + timedelta(days=1)
-          if scope.get("date_to") else None)
+    last = date.fromisoformat(scope["date_to"]) if scope.get("date_to") else None
+    # the end is the next midnight; after 9999-12-31 there is none (it was an OverflowError): no end
+    d1 = datetime.combine(last + timedelta(days=1), time(), UTC) if last and last < date.max else None
     return d0, d1
 
 

@@ -12,9 +12,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from plugwatch.evidence.snapshot import EvidenceError
+from plugwatch.evidence.snapshot import DISCLOSURE_CLASS, FREEZE_ACTIONS, HOLD_CLASS, EvidenceError
 
 FOREVER = None
+MAX_DAYS = 36_525  # a hundred years; more is "forever" (and a date that far back does not exist)
+SNAPSHOT_CLASSES = frozenset({*FREEZE_ACTIONS, DISCLOSURE_CLASS, HOLD_CLASS, "manual"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ def _days(value: Any, where: str) -> int | None:
         return FOREVER
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise EvidenceError(f"{where}: {value!r} is not a number of days (0 or more) or \"forever\"")
+    if value > MAX_DAYS:
+        raise EvidenceError(f"{where}: {value} days is more than a hundred years: write \"forever\" to keep it")
     return value
 
 
@@ -54,6 +58,10 @@ def parse_policy(text: str, source: str) -> Policy:
     reporters = data.get("reporters", {})
     if not all(isinstance(x, dict) for x in (snaps, items, accounts, reporters)):
         raise EvidenceError(f"{source}: [snapshots], [items], [accounts] and [reporters] must be tables")
+    bad = set(snaps) - SNAPSHOT_CLASSES - {"default"}
+    if bad:  # a misspelt class was kept for `default` days instead of its own
+        raise EvidenceError(f"{source}: unknown key snapshots.{sorted(bad)[0]} (snapshot classes: "
+                            f"{', '.join(sorted(SNAPSHOT_CLASSES))}, and default)")
     classes = {k: _days(v, f"{source}: snapshots.{k}") for k, v in snaps.items() if k != "default"}
     default = _days(snaps["default"], f"{source}: snapshots.default") if "default" in snaps else FOREVER
     bad = set(items) - {"dismissed", "never_queued"}

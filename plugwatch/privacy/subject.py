@@ -2,7 +2,7 @@
 
 The export holds the account, its identifiers, items (as received and as scanned), review
 decisions (who took them by role only, e.g. "reviewer" or "lead": staff are not named to the
-subject; the audit trail keeps their names), strikes, appeals and the metadata of its evidence
+subject, also not in the free text of notes and appeals; the audit trail keeps their names), strikes, appeals and the metadata of its evidence
 snapshots, and, when the same
 `platform:handle` reported others, the reports it filed (its own words, what it reported and the
 outcome, as the platform may tell it) and its track record; never other reporters of its items. It leaves out disclosure
@@ -22,6 +22,7 @@ is a trusted flagger's. The result says what was kept and why.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,6 +54,16 @@ def _need(user: User, what: str) -> None:
 
     if user.role not in SUBJECT_ROLES:
         raise RequestDenied(f"{what} needs the role legal or admin; {user.name} is {user.role}")
+
+
+def _staff_blanker(session: Session):
+    """Replaces staff user names in free text (a decision's note, an appeal's reason) by `[staff]`: the
+    export goes to the person they acted against, who is told roles, never names."""
+    names = sorted((n for n in session.scalars(select(User.name)) if len(n) >= 3), key=len, reverse=True)
+    if not names:
+        return lambda text: text
+    pattern = re.compile(r"(?<![\w-])@?(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])", re.IGNORECASE)
+    return lambda text: pattern.sub("[staff]", text) if text else text
 
 
 def _account(session: Session, key: str, legal: bool = True) -> tuple[str, schema.Account | None]:
@@ -90,6 +101,7 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
     # Staff are named by role, never by name: the subject may be the suspected dealer they acted against.
     # Who it was stays in the audit trail (and in decision.json of the evidence snapshots).
     roles = {uid: role for uid, role in session.execute(select(User.id, User.role))}
+    unnamed = _staff_blanker(session)
     items = _items(session, key)
     item_ids = [i.id for i in items]
     idents = session.execute(
@@ -119,13 +131,13 @@ def subject_export(session: Session, user: User, account_key: str, now: datetime
                           "decided_at": _iso(t.decided_at)}
                          for t in _about_items(session, schema.ReviewTask, item_ids)],
         "decisions": [{"id": d.id, "item_id": d.item_id, "action": d.action, "policy_reason": d.policy_reason,
-                       "note": d.note, "reviewer": roles.get(d.reviewer_id), "created_at": _iso(d.created_at)}
+                       "note": unnamed(d.note), "reviewer": roles.get(d.reviewer_id), "created_at": _iso(d.created_at)}
                       for d in decisions],
         "strikes": [{"decision_id": s.decision_id, "created_at": _iso(s.created_at), "expires_at": _iso(s.expires_at),
                      "revoked_at": _iso(s.revoked_at)}
                     for s in session.scalars(select(schema.Strike).where(schema.Strike.account_key == key)
                                              .order_by(schema.Strike.id))],
-        "appeals": [{"id": a.id, "item_id": a.item_id, "decision_id": a.decision_id, "reason": a.reason,
+        "appeals": [{"id": a.id, "item_id": a.item_id, "decision_id": a.decision_id, "reason": unnamed(a.reason),
                      "state": a.state, "created_at": _iso(a.created_at), "decided_at": _iso(a.decided_at)}
                     for a in _about_items(session, schema.Appeal, item_ids)],
         "snapshots": [{"id": s.id, "item_id": s.item_id, "item_class": s.item_class,

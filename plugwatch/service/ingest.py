@@ -67,6 +67,10 @@ def item_record(item: Item, identifiers, verdict, source_name: str | None = None
         # Not the temporary file the upload went through, and no server path at all: nothing may
         # later look for files "beside" an uploaded record on the server.
         rec["source"] = {"upload": source_name, "line": rec["source"]["line"]}
+    elif isinstance((rec.get("source") or {}).get("path"), str) and rec["source"]["path"][:1] not in ("", "-", "<"):
+        # A file read from disk: kept absolute, so the evidence freeze finds the media beside it from
+        # whatever folder the service runs in (a relative path was read against the service's folder).
+        rec["source"] = {**rec["source"], "path": os.path.abspath(rec["source"]["path"])}
     return rec
 
 

@@ -62,8 +62,8 @@ def token_expiry(role: str, days: int | None = None, now: datetime | None = None
     """When a token issued now for `role` stops working; `days` 0 means never."""
     if days is None:
         days = TOKEN_DAYS["machine" if role in MACHINE_ROLES else "person"]
-    if days < 0:
-        raise UserError("a token's lifetime is 0 (never expires) or a number of days")
+    if days < 0 or days > 36_525:
+        raise UserError("a token's lifetime is 0 (never expires) or a number of days up to 36525")
     return None if days == 0 else (now or utcnow()) + timedelta(days=days)
 
 
