@@ -403,6 +403,20 @@ def test_an_output_or_rejects_file_that_cannot_be_written_is_named_not_a_traceba
         assert result.exit_code == 2 and "cannot write /dev/full: No space left on device" in flat(result.stderr)
 
 
+def test_an_output_that_is_an_input_file_is_refused_before_the_input_is_destroyed(tmp_path):
+    """`scan posts.jsonl -o posts.jsonl` emptied the export before reading it, then rejected it as an empty
+    file; `--rejects` naming an input deleted it as a stale rejects file."""
+    original = "".join(json.dumps({"id": i, "text": f"post {i}"}) + "\n" for i in range(3))
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(original, encoding="utf-8")
+    (tmp_path / "link.jsonl").symlink_to(posts)
+    for args in (["-o", posts], ["-o", posts, "--out-format", "parquet"], ["-o", tmp_path / "o.jsonl", "--rejects", posts]):
+        for given in (posts, tmp_path / "link.jsonl"):
+            result = cli("scan", given, *args, "--no-model")
+            assert result.exit_code == 2 and "writing it would destroy it" in flat(result.stderr), result.stderr
+            assert posts.read_text(encoding="utf-8") == original
+
+
 def test_rejects_to_a_pipe_or_device_is_written_to_never_deleted(tmp_path):
     """`--rejects /dev/null` (or /dev/stderr, a named pipe): the stale-rejects clean-up deleted the path
     and wrote a plain file in its place (as root, /dev/null itself)."""
