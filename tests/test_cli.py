@@ -437,6 +437,22 @@ def test_rejects_to_a_pipe_or_device_is_written_to_never_deleted(tmp_path):
     assert [r["line"] for r in jsonl(got[0])] == [2]
 
 
+def test_the_model_stage_shares_are_shares_of_items(tmp_path):
+    """Each window of a long post and each picture's text went through the stages as an item of its own and
+    was counted as one: a scan of these posts printed 'signal gate only -1150.0%, character n-grams 1250.0%'."""
+    pics = [{"url": f"https://cdn.example/{n}.jpg", "alt": f"menu: xanax bars 5 each, dm wickr plug{n}"}
+            for n in range(3)]
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "buy xanax " * 500},
+                        {"id": 2, "text": "new menu", "media": pics})
+    result = cli("scan", posts, "-o", tmp_path / "out.jsonl")
+    assert result.exit_code == 0, result.stderr
+    shares = re.search(r"signal gate only (-?[\d.]+)%, character n-grams (-?[\d.]+)%, embedding (-?[\d.]+)%",
+                       flat(result.stderr))
+    assert shares, result.stderr
+    gate, ngrams, embedding = map(float, shares.groups())
+    assert (gate, ngrams) == (0.0, 100.0) and 0.0 <= embedding <= 100.0
+
+
 # -- every importer through the CLI ---------------------------------------------------------------
 
 FORMAT_CASES = {
