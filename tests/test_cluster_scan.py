@@ -217,6 +217,9 @@ def test_cluster_usage_errors(tmp_path):
         assert result.exit_code == 2 and message in result.stderr, result.stderr
     result = cli("scan", data, "--no-model", "--cluster", "local:1")
     assert result.exit_code == 2 and "-o OUTDIR" in result.stderr
+    # --rejects was ignored with --cluster: the rejects went beside the partitions and PATH stayed absent
+    result = cli("scan", data, "-o", tmp_path / "o", "--no-model", "--cluster", "local:1", "--rejects", tmp_path / "r")
+    assert result.exit_code == 2 and "--rejects does not apply with --cluster" in " ".join(result.stderr.split())
     result = cli("scan", data, "--no-model", "--out-format", "parquet")
     assert result.exit_code == 2 and "needs -o" in result.stderr
 

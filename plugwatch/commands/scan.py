@@ -89,6 +89,9 @@ def scan(
     check_mapped_columns(inputs, format, field_map)
     detector = None if no_model else load_detector(model, threshold, no_model)
     if cluster is not None:
+        if rejects is not None:  # else ignored: a pipeline would look for its rejects there and find none
+            fail("--rejects does not apply with --cluster: each partition's rejects are written beside it, "
+                 "as OUTDIR/part-NNNNN.rejects.jsonl")
         from plugwatch.commands.cluster_run import scan_on_cluster
         from plugwatch.commands.images import pictures_readable
 
