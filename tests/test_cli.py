@@ -417,6 +417,27 @@ def test_an_output_that_is_an_input_file_is_refused_before_the_input_is_destroye
             assert posts.read_text(encoding="utf-8") == original
 
 
+def test_a_folders_broken_link_pipe_and_linked_folder_are_rejects_not_skipped_in_silence(tmp_path):
+    """A link to an export on a share that is not mounted gave a clean scan (exit 0) without its posts."""
+    import os
+
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    write_jsonl(data / "posts.jsonl", {"id": 1, "text": "hello"})
+    write_jsonl(data / "sub" / "more.jsonl", {"id": 2, "text": "hi"})
+    (data / "gone.jsonl").symlink_to(tmp_path / "unmounted" / "export.jsonl")
+    (data / "linked").symlink_to(data / "sub")
+    os.mkfifo(data / "pipe.jsonl")
+    result = cli("scan", data, "-o", tmp_path / "out.jsonl", "--no-model")
+    assert result.exit_code == 3, result.stderr
+    reasons = {Path(r["path"]).name: r["reason"] for r in jsonl((tmp_path / "out.rejects.jsonl").read_text())}
+    assert reasons == {"gone.jsonl": f"broken link: {tmp_path / 'unmounted' / 'export.jsonl'} is not there",
+                       "linked": "a link to a folder, not followed (a link loop could trap the walk): name the "
+                                 "folder itself",
+                       "pipe.jsonl": "not a regular file (a named pipe, socket or device): not read"}
+    assert [r["id"] for r in jsonl((tmp_path / "out.jsonl").read_text())] == ["generic:1", "generic:2"]
+
+
 def test_rejects_to_a_pipe_or_device_is_written_to_never_deleted(tmp_path):
     """`--rejects /dev/null` (or /dev/stderr, a named pipe): the stale-rejects clean-up deleted the path
     and wrote a plain file in its place (as root, /dev/null itself)."""
