@@ -438,6 +438,23 @@ def test_a_folders_broken_link_pipe_and_linked_folder_are_rejects_not_skipped_in
     assert [r["id"] for r in jsonl((tmp_path / "out.jsonl").read_text())] == ["generic:1", "generic:2"]
 
 
+def test_a_file_compressed_other_than_with_gzip_is_named_as_such(tmp_path):
+    """A Pushshift Reddit dump (.zst), or a .bz2 / .xz export, was rejected as 'binary data'."""
+    import bz2
+    import lzma
+
+    data = (EXAMPLES / "reddit_dump.ndjson").read_bytes()
+    (tmp_path / "RC.ndjson.bz2").write_bytes(bz2.compress(data))
+    (tmp_path / "RC.ndjson.xz").write_bytes(lzma.compress(data))
+    (tmp_path / "RC.ndjson.zst").write_bytes(b"\x28\xb5\x2f\xfd" + bytes(range(40)))  # a zstd frame's magic
+    result = cli("scan", tmp_path, "-o", tmp_path / "out" / "o.jsonl", "--no-model")
+    assert result.exit_code == 4
+    reasons = {Path(r["path"]).name: r["reason"] for r in jsonl((tmp_path / "out" / "o.rejects.jsonl").read_text())}
+    for name, kind, tool in (("RC.ndjson.bz2", "a bzip2", "bunzip2"), ("RC.ndjson.xz", "an xz", "unxz"),
+                             ("RC.ndjson.zst", "a zstd", "zstd -d")):
+        assert f"({kind}-compressed file: decompress it with `{tool}`" in reasons[name], reasons
+
+
 def test_rejects_to_a_pipe_or_device_is_written_to_never_deleted(tmp_path):
     """`--rejects /dev/null` (or /dev/stderr, a named pipe): the stale-rejects clean-up deleted the path
     and wrote a plain file in its place (as root, /dev/null itself)."""
