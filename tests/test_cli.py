@@ -405,6 +405,58 @@ def test_an_output_or_rejects_file_that_cannot_be_written_is_named_not_a_traceba
         assert result.exit_code == 2 and "cannot write /dev/full: No space left on device" in flat(result.stderr)
 
 
+def test_an_output_that_is_an_input_file_is_refused_before_the_input_is_destroyed(tmp_path):
+    """`scan posts.jsonl -o posts.jsonl` emptied the export before reading it, then rejected it as an empty
+    file; `--rejects` naming an input deleted it as a stale rejects file."""
+    original = "".join(json.dumps({"id": i, "text": f"post {i}"}) + "\n" for i in range(3))
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(original, encoding="utf-8")
+    (tmp_path / "link.jsonl").symlink_to(posts)
+    for args in (["-o", posts], ["-o", posts, "--out-format", "parquet"], ["-o", tmp_path / "o.jsonl", "--rejects", posts]):
+        for given in (posts, tmp_path / "link.jsonl"):
+            result = cli("scan", given, *args, "--no-model")
+            assert result.exit_code == 2 and "writing it would destroy it" in flat(result.stderr), result.stderr
+            assert posts.read_text(encoding="utf-8") == original
+
+
+def test_a_folders_broken_link_pipe_and_linked_folder_are_rejects_not_skipped_in_silence(tmp_path):
+    """A link to an export on a share that is not mounted gave a clean scan (exit 0) without its posts."""
+    import os
+
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    write_jsonl(data / "posts.jsonl", {"id": 1, "text": "hello"})
+    write_jsonl(data / "sub" / "more.jsonl", {"id": 2, "text": "hi"})
+    (data / "gone.jsonl").symlink_to(tmp_path / "unmounted" / "export.jsonl")
+    (data / "linked").symlink_to(data / "sub")
+    os.mkfifo(data / "pipe.jsonl")
+    result = cli("scan", data, "-o", tmp_path / "out.jsonl", "--no-model")
+    assert result.exit_code == 3, result.stderr
+    reasons = {Path(r["path"]).name: r["reason"] for r in jsonl((tmp_path / "out.rejects.jsonl").read_text())}
+    assert reasons == {"gone.jsonl": f"broken link: {tmp_path / 'unmounted' / 'export.jsonl'} is not there",
+                       "linked": "a link to a folder, not followed (a link loop could trap the walk): name the "
+                                 "folder itself",
+                       "pipe.jsonl": "not a regular file (a named pipe, socket or device): not read"}
+    assert [r["id"] for r in jsonl((tmp_path / "out.jsonl").read_text())] == ["generic:1", "generic:2"]
+
+
+def test_a_file_compressed_other_than_with_gzip_is_named_as_such(tmp_path):
+    """A Pushshift Reddit dump (.zst), or a .bz2 / .xz export, was rejected as 'binary data'."""
+    import bz2
+    import lzma
+
+    data = (EXAMPLES / "reddit_dump.ndjson").read_bytes()
+    (tmp_path / "RC.ndjson.bz2").write_bytes(bz2.compress(data))
+    (tmp_path / "RC.ndjson.xz").write_bytes(lzma.compress(data))
+    (tmp_path / "RC.ndjson.zst").write_bytes(b"\x28\xb5\x2f\xfd" + bytes(range(40)))  # a zstd frame's magic
+    result = cli("scan", tmp_path, "-o", tmp_path / "out" / "o.jsonl", "--no-model")
+    assert result.exit_code == 4
+    reasons = {Path(r["path"]).name: r["reason"] for r in jsonl((tmp_path / "out" / "o.rejects.jsonl").read_text())}
+    for name, kind, tool in (("RC.ndjson.bz2", "a bzip2", "bunzip2"), ("RC.ndjson.xz", "an xz", "unxz"),
+                             ("RC.ndjson.zst", "a zstd", "zstd -d")):
+        assert f"({kind}-compressed file: decompress it with `{tool}`" in reasons[name], reasons
+
+
 def test_rejects_to_a_pipe_or_device_is_written_to_never_deleted(tmp_path):
     """`--rejects /dev/null` (or /dev/stderr, a named pipe): the stale-rejects clean-up deleted the path
     and wrote a plain file in its place (as root, /dev/null itself)."""
@@ -423,6 +475,22 @@ def test_rejects_to_a_pipe_or_device_is_written_to_never_deleted(tmp_path):
     reader.join(10)
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert [r["line"] for r in jsonl(got[0])] == [2]
+
+
+def test_the_model_stage_shares_are_shares_of_items(tmp_path):
+    """Each window of a long post and each picture's text went through the stages as an item of its own and
+    was counted as one: a scan of these posts printed 'signal gate only -1150.0%, character n-grams 1250.0%'."""
+    pics = [{"url": f"https://cdn.example/{n}.jpg", "alt": f"menu: xanax bars 5 each, dm wickr plug{n}"}
+            for n in range(3)]
+    posts = write_jsonl(tmp_path / "posts.jsonl", {"id": 1, "text": "buy xanax " * 500},
+                        {"id": 2, "text": "new menu", "media": pics})
+    result = cli("scan", posts, "-o", tmp_path / "out.jsonl")
+    assert result.exit_code == 0, result.stderr
+    shares = re.search(r"signal gate only (-?[\d.]+)%, character n-grams (-?[\d.]+)%, embedding (-?[\d.]+)%",
+                       flat(result.stderr))
+    assert shares, result.stderr
+    gate, ngrams, embedding = map(float, shares.groups())
+    assert (gate, ngrams) == (0.0, 100.0) and 0.0 <= embedding <= 100.0
 
 
 # -- every importer through the CLI ---------------------------------------------------------------

@@ -217,6 +217,9 @@ def test_cluster_usage_errors(tmp_path):
         assert result.exit_code == 2 and message in result.stderr, result.stderr
     result = cli("scan", data, "--no-model", "--cluster", "local:1")
     assert result.exit_code == 2 and "-o OUTDIR" in result.stderr
+    # --rejects was ignored with --cluster: the rejects went beside the partitions and PATH stayed absent
+    result = cli("scan", data, "-o", tmp_path / "o", "--no-model", "--cluster", "local:1", "--rejects", tmp_path / "r")
+    assert result.exit_code == 2 and "--rejects does not apply with --cluster" in " ".join(result.stderr.split())
     result = cli("scan", data, "--no-model", "--out-format", "parquet")
     assert result.exit_code == 2 and "needs -o" in result.stderr
 
@@ -330,3 +333,20 @@ def test_pictures_are_read_with_cluster_as_without(tmp_path, scheduler):
     assert seen["media"][0]["pdq"] and "Xanax" in seen["media"][0]["ocr"]["text"]
     assert [r["signal"] for r in seen["reasons"]] == ["image_bank_match"] and seen["flagged"]
     assert records["generic:0"]["media"][0]["warning"] == "file not found"
+
+
+def test_a_folder_of_the_users_files_is_refused_as_output_not_cleaned(tmp_path):
+    """A run removes the part-* files of its output folder that are not its own: -o naming a Spark export's
+    folder deleted its part-0000N.parquet files, and -o naming the input folder read none of its files."""
+    spark = tmp_path / "spark"
+    spark.mkdir()
+    for k in range(3):
+        pq.write_table(pa.Table.from_pylist([{"id": f"{k}-{i}", "text": "hello"} for i in range(5)]),
+                       spark / f"part-{k:05d}.parquet")
+    before = {p.name: p.read_bytes() for p in spark.iterdir()}
+    data = tmp_path / "a.jsonl"
+    data.write_text("".join(posts(20)), encoding="utf-8")
+    for inputs in ([data], [spark]):
+        result = cli("scan", *inputs, "-o", spark, "--no-model", "--cluster", "local:1")
+        assert result.exit_code == 2 and "is not a cluster scan's output folder" in " ".join(result.stderr.split())
+        assert {p.name: p.read_bytes() for p in spark.iterdir()} == before

@@ -199,12 +199,23 @@ def _clean(out: Path, keep: int, out_format: str) -> None:
             path.unlink(missing_ok=True)
 
 
+def check_out_folder(out: Path) -> None:
+    """UserError unless `out` can be the output folder: absent, empty, or an earlier cluster scan's."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file: with --cluster it names a folder for the partition files")
+    if out.is_dir() and not (out / PARTS).is_dir() and not (out / SUCCESS).exists() and any(out.iterdir()):
+        # A run removes the part-* files of its folder that are not its own: in a folder of the user's
+        # (a Spark export's part-00000.parquet, the inputs themselves) those are the user's data.
+        raise UserError(f"-o {out} already holds files and is not a cluster scan's output folder (it has no "
+                        f"{PARTS}/ or {SUCCESS}): a cluster scan removes the part-* files of its folder that are "
+                        "not its own; name a new or empty folder")
+
+
 def run(inputs: list[str], job: ScanJob, cluster: runtime.Cluster, target: int = TARGET,
         on_start: Callable[[int, int], None] | None = None,
         on_done: Callable[[dict], None] | None = None) -> ClusterScan:
     out = Path(job.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file: with --cluster it names a folder for the partition files")
+    check_out_folder(out)
     try:
         (out / PARTS).mkdir(parents=True, exist_ok=True)
     except OSError as e:

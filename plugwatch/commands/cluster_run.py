@@ -64,7 +64,7 @@ def partition_progress():
 
 
 def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_size: str, **settings) -> None:
-    from plugwatch.cluster.scan import PartitionsFailed, ScanJob, run
+    from plugwatch.cluster.scan import PartitionsFailed, ScanJob, check_out_folder, run
     from plugwatch.sources.run_files import SUCCESS
 
     if out is None:
@@ -72,6 +72,10 @@ def scan_on_cluster(inputs: list[str], out: Path | None, spec: str, partition_si
     if "-" in inputs:
         fail("--cluster reads files and folders, not standard input (-)")
     target = parse_size(partition_size)
+    try:
+        check_out_folder(out)  # before a cluster is started or joined
+    except UserError as e:
+        fail(str(e))
     job = ScanJob(out=str(out), out_format=settings["out_format"], keep_raw=settings["keep_raw"],
                   images=settings["images"], media_dir=settings["media_dir"], banks=settings["banks"],
                   image_cache=settings["image_cache"], **ScanJob.fields_from(settings))

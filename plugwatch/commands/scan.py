@@ -89,6 +89,9 @@ def scan(
     check_mapped_columns(inputs, format, field_map)
     detector = None if no_model else load_detector(model, threshold, no_model)
     if cluster is not None:
+        if rejects is not None:  # else ignored: a pipeline would look for its rejects there and find none
+            fail("--rejects does not apply with --cluster: each partition's rejects are written beside it, "
+                 "as OUTDIR/part-NNNNN.rejects.jsonl")
         from plugwatch.commands.cluster_run import scan_on_cluster
         from plugwatch.commands.images import pictures_readable
 
@@ -102,6 +105,7 @@ def scan(
                         image_cache=str(image_cache) if image_cache and pictures else None)
         return
     reject_path = rejects or (rejects_beside(out) if out else Path("rejects.jsonl"))
+    _refuse_writing_inputs(inputs, {"-o": out, "--rejects": reject_path})
     _remove_stale_rejects(reject_path)
     writer = RejectWriter(reject_path)
     own_files = frozenset(os.path.realpath(p) for p in (out, reject_path) if p is not None)
@@ -154,6 +158,22 @@ def scan(
         raise typer.Exit(EXIT_NOTHING)
     if stats.rejected:
         raise typer.Exit(EXIT_REJECTS)
+
+
+def _refuse_writing_inputs(inputs: list[str], outputs: dict[str, Path | None]) -> None:
+    """Exit 2 when an output file is one of the input files (`scan posts.jsonl -o posts.jsonl`): it is
+    emptied or removed before it is read, and the user's data is gone."""
+    for given in inputs:
+        if given == "-" or os.path.isdir(given):
+            continue  # a folder walk skips the scan's own files
+        for option, path in outputs.items():
+            try:
+                same = path is not None and os.path.samefile(given, path)
+            except OSError:
+                continue  # one of them is not there: nothing to overwrite
+            if same:
+                fail(f"{option} {path} is the input file {given}: writing it would destroy it before it is read; "
+                     "write the output elsewhere")
 
 
 def _remove_stale_rejects(path: Path) -> None:

@@ -171,7 +171,9 @@ class Detector:
         self.model = model
         self.threshold = model.threshold if threshold is None else threshold
         self.use_model = use_model
-        self.stage_runs = {"text": 0, "full": 0}  # how often each costlier stage was needed
+        self.stage_runs = {"text": 0, "full": 0}  # how many items each costlier stage was needed for
+        self._reached = (np.empty(0, np.intp), np.empty(0, np.intp))  # the last call's contexts at each stage
+        self.reached_items: tuple[set[int], ...] = (set(), set())  # the last verdicts' items at each stage
         self._embed = embedding.CachedEmbedder()
         self._ngram_bound: NgramBound | None = None  # built on first need: cheap-stage-only detectors never do
 
@@ -191,10 +193,12 @@ class Detector:
         run_signals_over(contexts)
         return contexts
 
-    def probabilities(self, contexts: list[Context], bound: bool = True) -> np.ndarray:
+    def probabilities(self, contexts: list[Context], bound: bool = True, count: bool = True) -> np.ndarray:
         """Each stage decides what it is sure of and passes the rest on. `bound`: items without evidence whose
-        n-grams could make the text stage doubt go on to it (not for windows: see _windowed)."""
+        n-grams could make the text stage doubt go on to it (not for windows: see _windowed). `count`: add
+        the contexts each stage saw to stage_runs (not for windows: their item is counted once)."""
         m = self.model
+        self._reached = (np.empty(0, np.intp), np.empty(0, np.intp))
         feats = feature_matrix([(c.hits, c.norm.text) for c in contexts])
         proba = m.gate.proba(feats)
         if not self.use_model:
@@ -217,7 +221,9 @@ class Detector:
         doubt = np.flatnonzero(passed)
         if not doubt.size:
             return proba
-        self.stage_runs["text"] += int(doubt.size)
+        self._reached = (doubt, self._reached[1])
+        if count:
+            self.stage_runs["text"] += int(doubt.size)
         texts = [model_text(contexts[i]) for i in doubt]
         grams = m.text.hashing.transform(texts)
         p_text = m.text.proba(feats[doubt], grams=grams)
@@ -232,7 +238,9 @@ class Detector:
         unsure |= news
         if unsure.any():
             idx = doubt[unsure]
-            self.stage_runs["full"] += int(idx.size)
+            self._reached = (doubt, idx)
+            if count:
+                self.stage_runs["full"] += int(idx.size)
             rows = np.flatnonzero(unsure)
             sub = [texts[j] for j in rows]
             same = m.full.hashing == m.text.hashing  # then reuse the n-grams hashed above
@@ -250,6 +258,9 @@ class Detector:
             return []
         contexts = self.analyse_all(batch)
         proba = self.probabilities(contexts)
+        # The items (by index) each costlier stage saw, whole or in a window: stage_runs counts items, so
+        # the scan's summary gives shares of items (a long post's windows once, never above 100%).
+        self.reached_items = tuple(set(a.tolist()) for a in self._reached)
         if self.use_model:
             self._windowed(batch, contexts, proba)
         return [self._verdict(ctx, p) for ctx, p in zip(contexts, proba, strict=True)]
@@ -273,9 +284,13 @@ class Detector:
         parts = self.analyse_all(pieces)
         # A window without evidence stays at the gate: read out of its post, a line of care advice ("dispose
         # of them safely") or a site's footer could otherwise outvote the whole post.
-        for i, p in zip(owners, self.probabilities(parts, bound=False), strict=True):
+        for i, p in zip(owners, self.probabilities(parts, bound=False, count=False), strict=True):
             if p[SALE] > proba[i, SALE]:
                 proba[i] = p
+        for key, seen, reached in zip(("text", "full"), self.reached_items, self._reached, strict=True):
+            new = {owners[j] for j in reached.tolist()} - seen  # an item is counted once, whole or in windows
+            seen.update(new)
+            self.stage_runs[key] += len(new)
 
     # -- verdict ----------------------------------------------------------------
     def _verdict(self, ctx: Context, p: np.ndarray) -> Verdict:

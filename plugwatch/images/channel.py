@@ -44,6 +44,7 @@ class ImageDetector:
             self.read_pictures(item)
             ids.extend(picture_identifiers(item, ids))
         out = self.base.verdicts(batch) if self.base is not None else [Verdict() for _ in batch]
+        posts = [set(x) for x in getattr(self.base, "reached_items", ())]  # a copy: the next call resets it
         channels, owners = [], []
         for n, (item, _) in enumerate(batch):
             for index, source, text in picture_texts(item):
@@ -51,8 +52,15 @@ class ImageDetector:
                 channels.append((sub, extract_identifiers(text, default_region=self.region)))
                 owners.append((n, index, source))
         if channels and self.base is not None:
+            runs = getattr(self.base, "stage_runs", None)
+            before = dict(runs) if runs is not None and posts else None
             for (n, index, source), v in zip(owners, self.base.verdicts(channels), strict=True):
                 out[n] = combine(out[n], v, batch[n][0], index, source)
+            if before is not None:
+                # A picture's text is its item's: stage_runs counts items (the scan's summary gives shares of
+                # items), so a stage counts once for an item that only its pictures brought there.
+                for key, seen, subs in zip(("text", "full"), posts, self.base.reached_items, strict=True):
+                    runs[key] = before[key] + len({owners[j][0] for j in subs} - seen)
         # After scoring, so the post's own verdict is the text's: then the contacts a picture gives (a menu's
         # "Wickr: icecold99") join the item's identifiers, as its PDQ hash does, for networks and sharing.
         # Read from the text as read (raw_text_of), not the one with spaces put back before numbers.

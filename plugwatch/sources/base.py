@@ -274,6 +274,10 @@ def _read_stream(
     yield from _dispatch(units, FileContext(path, options), forced)
 
 
+_COMPRESSED = ((b"\x28\xb5\x2f\xfd", "a zstd", "`zstd -d`"), (b"BZh", "a bzip2", "`bunzip2`"),
+               (b"\xfd7zXZ\x00", "an xz", "`unxz`"))
+
+
 def _framing(path: str, peeked: Peeked, first: bytes, options: SourceOptions, forced: Format | None) -> str | Reject:
     """How a file is cut into records: "json" (JSONL or a document), "csv" or "text"; or a Reject
     for a file that is none of them. A named format decides; else the content, then the name."""
@@ -289,6 +293,10 @@ def _framing(path: str, peeked: Peeked, first: bytes, options: SourceOptions, fo
         if first.startswith(ZIP_MAGIC):
             return Reject(path, 0, f"{UNKNOWN} (a zip archive: unzip it and scan the files inside; a Mastodon "
                           "account archive's posts are in its outbox.json)")
+        for magic, name, tool in _COMPRESSED:
+            if first.startswith(magic):  # Pushshift's Reddit dumps are .zst, older ones .bz2 and .xz
+                return Reject(path, 0, f"{UNKNOWN} ({name}-compressed file: decompress it with {tool} and scan "
+                              "the result; only gzip is read as it is)")
         return Reject(path, 0, f"{UNKNOWN} (binary data)")
     if text.is_text_file(path):
         # A .txt that is a table with a text column (Excel's "Unicode Text" export is a UTF-16 TSV named

@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
+from plugwatch.sources.common import printable
 from plugwatch.sources.run_files import is_run_byproduct
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -75,6 +76,14 @@ def walk(folder: str) -> Iterator[tuple[str, str | None]]:
             yield from walk(entry.path)
         elif entry.is_file():
             yield entry.path, None
+        # Not read, and said so: skipped in silence, a link to an export on a share that is not mounted
+        # gave a clean scan without its posts.
+        elif not os.path.exists(entry.path):
+            yield entry.path, f"broken link: {printable(os.readlink(entry.path))} is not there"
+        elif os.path.isdir(entry.path):
+            yield entry.path, "a link to a folder, not followed (a link loop could trap the walk): name the folder itself"
+        else:
+            yield entry.path, "not a regular file (a named pipe, socket or device): not read"
 
 
 class Prefixed(io.RawIOBase):
