@@ -473,3 +473,12 @@ def test_queue_statistics_time_people_not_a_rules_instant_actions(db_url, tmp_pa
     assert stats["decisions"] == 2 and stats["action_rate"] == 1.0  # the rule's decision is still a decision
     assert (stats["median_handling_seconds"], stats["median_waiting_seconds"]) == (60.0, 70.0)
     st.dispose()
+
+
+def test_every_problem_is_one_line_even_when_cel_says_more(tmp_path):
+    """A bad regular expression in `matches` gave CEL's parser output over five lines (the pattern, a
+    caret, 'error: unclosed character class'), where the README promises one line per problem."""
+    write_rule(tmp_path / "rules", "re", "description: x\nowner: y\nwhen: post.text.matches('[')\naction: review\n")
+    (problem,) = check(tmp_path / "rules")
+    assert "\n" not in str(problem) and str(problem).startswith(f"{tmp_path / 'rules' / 're.yaml'}:3: rule re: ")
+    assert "not a valid regex" in problem.message and problem.message.endswith("unclosed character class")

@@ -40,6 +40,9 @@ class RuleError(ValueError):
     """A rule file that cannot be used: says which file, which line and which rule."""
 
     def __init__(self, path: str, line: int | None, rule: str | None, message: str):
+        # One line per problem (`rules check`, logs, audit): CEL's own messages can span several, e.g. a bad
+        # regular expression's parser output with a caret line under the pattern.
+        message = " ".join(part for part in (ln.strip() for ln in message.splitlines()) if part.strip("^~ "))
         self.path, self.line, self.rule, self.message = path, line, rule, message
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: " + (f"rule {rule}: " if rule else "") + message)
