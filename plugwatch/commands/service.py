@@ -171,9 +171,12 @@ def audit_verify(
         if not sep or not seq.isdigit() or len(digest) != 64:
             fail("--expect-head takes SEQ:HASH as printed by `plugwatch audit verify`")
         expected = (int(seq), digest)
-    with open_db(db, create=False).session() as s:
-        problem = audit.verify(s, expected)
-        seq, digest = audit.head(s)
+    try:
+        with open_db(db, create=False).session() as s:
+            problem = audit.verify(s, expected)
+            seq, digest = audit.head(s)
+    except UserError as e:  # e.g. a head log that cannot be read
+        fail(str(e))
     if problem is not None:
         err.print(f"[bold red]audit log broken:[/] {escape(str(problem))}", soft_wrap=True)
         raise typer.Exit(EXIT_PROBLEMS)  # like `evidence verify`: 1 stays reserved for bugs
