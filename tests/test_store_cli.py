@@ -108,3 +108,15 @@ def test_serve_refuses_a_port_or_worker_count_it_cannot_use(db_url):
     for args in (("--port", "99999"), ("--port", "0"), ("--workers", "0"), ("--workers", "-3")):
         out = cli("serve", "--db", db_url, *args)
         assert out.exit_code == 2 and "Invalid value" in out.stderr and args[0] in out.stderr, args
+
+
+def test_a_token_lifetime_past_the_calendar_is_a_usage_error(db_url):
+    """`users token NAME --days 10000000` was an OverflowError traceback (date value out of range)."""
+    from cli_helpers import cli
+
+    assert cli("users", "add", "col", "--role", "ingest", "--db", db_url).exit_code == 0
+    for args in (("users", "token", "col", "--days", "10000000"),
+                 ("users", "add", "col2", "--role", "ingest", "--token-days", "99999999")):
+        out = cli(*args, "--db", db_url)
+        assert out.exit_code == 2 and "Invalid value" in out.stderr, args
+    assert cli("users", "token", "col", "--days", "36500", "--db", db_url).exit_code == 0

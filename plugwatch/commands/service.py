@@ -54,7 +54,7 @@ def _password(password_stdin: bool, empty: str = "--password-stdin: no password 
 
 
 TokenDays = Annotated[int | None, typer.Option(
-    "--token-days", "--days", min=0,
+    "--token-days", "--days", min=0, max=36500,  # beyond a century the expiry date overflowed (a traceback)
     help="Days until the API token expires (0: never). Default 90 for people, 365 for machine users.")]
 
 
