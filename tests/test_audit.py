@@ -150,6 +150,18 @@ def test_cli_audit_verify_exit_codes(db_url, store):
     assert "audit entry 4 changed" in bad.output
 
 
+def test_cli_audit_verify_says_when_the_head_log_cannot_be_read(db_url, store, tmp_path, monkeypatch):
+    """A head log path through a file, or naming a folder, was a NotADirectoryError / IsADirectoryError
+    traceback from `audit verify`."""
+    (tmp_path / "a-file").write_text("x")
+    for where, why in ((tmp_path / "a-file" / "heads.jsonl", "Not a directory"), (tmp_path, "Is a directory")):
+        monkeypatch.setenv(audit_heads.HEAD_LOG_ENV, str(where))
+        out = runner.invoke(app, ["audit", "verify", "--db", db_url])
+        assert out.exit_code == 2, out.stderr
+        assert f"cannot read the audit head log {where} ({why})" in " ".join(out.stderr.split()), out.stderr
+        assert "Traceback" not in out.stderr and out.stdout == ""
+
+
 def test_cli_users_add_prints_token_once_and_stores_hash(db_url):
     result = runner.invoke(app, ["users", "add", "carol", "--role", "legal", "--db", db_url])
     assert result.exit_code == 0, result.output

@@ -62,3 +62,25 @@ def test_the_readme_says_where_the_session_key_is_and_that_the_cli_is_not_authen
     people = " ".join(README.split("### People and roles", 1)[1].split("### API", 1)[0].split())
     assert "`session.key` in the key folder: `$PLUGWATCH_KEY_DIR`" in people
     assert "`--user NAME`" in people and "is not authentication" in people
+
+
+def test_the_readme_does_not_promise_audit_entries_for_claims(db_url):
+    """People and roles said reviewers' and leads' 'claims and decisions are' audit entries; a claim
+    writes none (it is a lock on the task), only the decision does."""
+    from sqlalchemy import func, select
+    from test_store import record
+
+    from plugwatch.store import review, users
+    from plugwatch.store.schema import AuditEntry
+    from plugwatch.wiring import open_store
+
+    store = open_store(db_url)
+    with store.session() as s:
+        review.ingest_records(s, [record(1)])
+        ann = users.add_user(s, "ann", "reviewer")[0]
+        before = s.scalar(select(func.count()).select_from(AuditEntry))
+        review.claim(s, ann, "x:1")
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == before
+    store.dispose()
+    assert "their claims and decisions are" not in README
+    assert "their decisions are; a claim is a lock on the task, not an audit entry" in " ".join(README.split())

@@ -266,3 +266,23 @@ def test_a_reviewer_may_still_overturn_what_a_reviewer_may_decide(store, removed
         review.claim(s, p["ben"], "x:1")
         review.decide(s, p["ben"], "x:1", "warn", "drug_sale")
         assert s.get(Appeal, appeal.id).state == "overturned"
+
+
+def test_a_lead_made_a_reviewer_cannot_decide_the_leads_task_they_held(store):
+    """Roles were checked at the claim only: a lead demoted with `users set-role` while holding an
+    escalated item still decided it as a reviewer."""
+    load(store, [record(1)])
+    p = people(store)
+    with store.session() as s:
+        review.claim(s, p["ann"], "x:1")
+        review.decide(s, p["ann"], "x:1", "escalate", "needs_lead")
+        review.claim(s, p["lea"], "x:1")
+        users.set_role(s, "lea", "reviewer")
+    with store.session() as s:
+        lea = users.get_user(s, "lea")
+        with pytest.raises(ReviewError, match="x:1 was escalated by a reviewer: it needs a lead") as e:
+            review.decide(s, lea, "x:1", "remove", "drug_sale")
+        assert e.value.status == 403
+    with store.session() as s:
+        users.set_role(s, "lea", "lead")
+        assert review.decide(s, users.get_user(s, "lea"), "x:1", "remove", "drug_sale").action == "remove"

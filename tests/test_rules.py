@@ -473,3 +473,26 @@ def test_queue_statistics_time_people_not_a_rules_instant_actions(db_url, tmp_pa
     assert stats["decisions"] == 2 and stats["action_rate"] == 1.0  # the rule's decision is still a decision
     assert (stats["median_handling_seconds"], stats["median_waiting_seconds"]) == (60.0, 70.0)
     st.dispose()
+
+
+def test_every_problem_is_one_line_even_when_cel_says_more(tmp_path):
+    """A bad regular expression in `matches` gave CEL's parser output over five lines (the pattern, a
+    caret, 'error: unclosed character class'), where the README promises one line per problem."""
+    write_rule(tmp_path / "rules", "re", "description: x\nowner: y\nwhen: post.text.matches('[')\naction: review\n")
+    (problem,) = check(tmp_path / "rules")
+    assert "\n" not in str(problem) and str(problem).startswith(f"{tmp_path / 'rules' / 're.yaml'}:3: rule re: ")
+    assert "not a valid regex" in problem.message and problem.message.endswith("unclosed character class")
+
+
+def test_a_rule_file_is_read_whatever_the_case_of_its_suffix_and_a_bad_file_name_is_named(tmp_path):
+    """OTHER.YAML was left out of the set without a word; 'My Rule.yaml' was refused as 'name: lower case
+    letters ...' at line 1, a key the file does not have."""
+    body = "description: x\nowner: y\nwhen: verdict.flagged\naction: review\nmode: shadow\n"
+    write_rule(tmp_path / "rules", "My Rule", body)
+    (problem,) = check(tmp_path / "rules")
+    assert problem.line is None and "the file name makes the rule's name 'My Rule'" in problem.message
+    (tmp_path / "rules" / "My Rule.yaml").rename(tmp_path / "rules" / "other.YAML")
+    assert check(tmp_path / "rules") == []
+    from plugwatch.rules.ruleset import load
+
+    assert "other" in [r.name for r in load(tmp_path / "rules").rules]

@@ -98,3 +98,25 @@ def test_a_disabled_user_is_enabled_again_and_a_new_token_says_it_waits_for_that
                          .order_by(AuditEntry.seq.desc())).first() == "user.enable"
     store.dispose()
     assert cli("users", "enable", "nobody", "--db", db_url).exit_code == 2
+
+
+def test_serve_refuses_a_port_or_worker_count_it_cannot_use(db_url):
+    """`serve --port 99999` was an OverflowError traceback (after loading everything), and `--workers 0`
+    a server whose every database request, and whose shutdown, hung."""
+    from cli_helpers import cli
+
+    for args in (("--port", "99999"), ("--port", "0"), ("--workers", "0"), ("--workers", "-3")):
+        out = cli("serve", "--db", db_url, *args)
+        assert out.exit_code == 2 and "Invalid value" in out.stderr and args[0] in out.stderr, args
+
+
+def test_a_token_lifetime_past_the_calendar_is_a_usage_error(db_url):
+    """`users token NAME --days 10000000` was an OverflowError traceback (date value out of range)."""
+    from cli_helpers import cli
+
+    assert cli("users", "add", "col", "--role", "ingest", "--db", db_url).exit_code == 0
+    for args in (("users", "token", "col", "--days", "10000000"),
+                 ("users", "add", "col2", "--role", "ingest", "--token-days", "99999999")):
+        out = cli(*args, "--db", db_url)
+        assert out.exit_code == 2 and "Invalid value" in out.stderr, args
+    assert cli("users", "token", "col", "--days", "36500", "--db", db_url).exit_code == 0

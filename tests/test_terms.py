@@ -107,3 +107,27 @@ def test_an_accepted_term_changes_the_verdict_without_retraining(tmp_path, monke
     assert after["drugs"] == ["mdma"]
     reason = next(r for r in after["reasons"] if r["signal"] == "site_term")
     assert reason["text"] == "zorbl" and "accepted by a lead" in reason["meaning"]
+
+
+def test_a_term_the_vocabulary_knows_is_not_accepted_into_another_category(tmp_path):
+    """`terms accept xanax --category mdma` was written, and every Xanax post was then tagged mdma too
+    (verdict.drugs, which rules and statements read). An ambiguous term may still be promoted in one of
+    its own categories; a term already there says the category the file gives it."""
+    rules = tmp_path / "rules"
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    assert cli("users", "add", "lead-ann", "--role", "lead", "--db", db).exit_code == 0
+
+    def accept(term, category):
+        return cli("terms", "accept", term, "--category", category, "--rules", rules, "--by", "lead-ann", "--db", db)
+
+    for term, category, message in (("xanax", "mdma", "'xanax' is in the detector's vocabulary as benzodiazepine"),
+                                    ("X4n4x", "benzodiazepine", "already in the detector's vocabulary as "
+                                                                "benzodiazepine, unambiguous: nothing to add")):
+        out = accept(term, category)
+        assert out.exit_code == 2 and message in " ".join(out.stderr.split()), out.stderr
+    assert not (rules / "site_terms.tsv").exists()
+    assert accept("snow", "cocaine").exit_code == 0  # ambiguous in the vocabulary: this site says it is cocaine
+    assert accept("zorbl", "mdma").exit_code == 0
+    again = accept("zorbl", "opioid")
+    assert again.exit_code == 0 and "already in" in again.stderr and "zorbl (mdma)" in again.stderr
+    assert (rules / "site_terms.tsv").read_text(encoding="utf-8").splitlines()[1:] == ["snow\tcocaine", "zorbl\tmdma"]

@@ -155,7 +155,7 @@ def terms_accept(
     import os
 
     from plugwatch.actions import ADMIN, LEAD
-    from plugwatch.rules.terms import accept
+    from plugwatch.rules.terms import accept, vocabulary_conflict
     from plugwatch.settings import rules_dir
     from plugwatch.store import audit
     from plugwatch.store.users import get_user
@@ -171,6 +171,8 @@ def terms_accept(
     known = sorted(Vocabulary.default().categories())
     if category not in known:
         fail(f"category {category!r} is not one of the vocabulary's: {', '.join(known)}")
+    if why := vocabulary_conflict(term.strip(), category):
+        fail(why)
     name = by or os.environ.get("PLUGWATCH_USER")
     if not name:
         fail("say which lead accepts it: --by NAME (or set PLUGWATCH_USER)")
@@ -180,13 +182,14 @@ def terms_accept(
             user = get_user(s, name)
             if user is None or not user.active or user.role not in (LEAD, ADMIN):
                 fail(f"{name!r} is not an active lead or admin (see `plugwatch users list`): a lead accepts a term")
-            added = accept(Path(folder), term.strip(), category)
+            there = accept(Path(folder), term.strip(), category)
             audit.append(s, user.name, "terms.accept", f"term:{term.strip()}",
-                         {"category": category, "added": added, "folder": str(folder)})
+                         {"category": category, "added": there is None, "folder": str(folder)})
     finally:
         store.dispose()
-    err.print(f"{'added' if added else 'already in'} {escape(str(Path(folder) / 'site_terms.tsv'))}: "
-              f"{escape(term.strip())} ({category}); restart the service to use it", soft_wrap=True)
+    # Already there: say the category the file gives it, which may not be the one asked for.
+    err.print(f"{'added' if there is None else 'already in'} {escape(str(Path(folder) / 'site_terms.tsv'))}: "
+              f"{escape(term.strip())} ({there or category}); restart the service to use it", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

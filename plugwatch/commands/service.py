@@ -174,12 +174,15 @@ def audit_verify(
     from plugwatch.store import audit_heads
     from plugwatch.store.schema import AuditEntry
 
-    with open_db(db, create=False).session() as s:
-        problem = audit.verify(s, expected)
-        seq, digest = audit.head(s)
-        heads = audit_heads.head_log_path()
-        published = audit_heads.read(heads, s.get(AuditEntry, 1).hash if seq else None,
-                                     audit_heads.database_name(s)).newest
+    try:
+        with open_db(db, create=False).session() as s:
+            problem = audit.verify(s, expected)
+            seq, digest = audit.head(s)
+            heads = audit_heads.head_log_path()
+            published = audit_heads.read(heads, s.get(AuditEntry, 1).hash if seq else None,
+                                         audit_heads.database_name(s)).newest
+    except UserError as e:  # e.g. a head log that cannot be read
+        fail(str(e))
     if problem is not None:
         err.print(f"[bold red]audit log broken:[/] {escape(str(problem))}", soft_wrap=True)
         raise typer.Exit(EXIT_PROBLEMS)  # like `evidence verify`: 1 stays reserved for bugs
@@ -277,10 +280,11 @@ def _demo_user(store, name: str, role: str) -> str:
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
     example: Annotated[bool, typer.Option("--example", help="Load examples/ and create demo users "
                                                              "(demo-reviewer, demo-lead) whose passwords are printed.")] = False,
-    workers: Annotated[int, typer.Option(help="Threads for requests that touch the database.")] = 40,
+    # At least one: with none, every request that touches the database waited forever (and so did stopping).
+    workers: Annotated[int, typer.Option(min=1, max=1000, help="Threads for requests that touch the database.")] = 40,
     session_key_file: Annotated[str | None, typer.Option(
         help="Key file that signs session cookies (made on first start, mode 0600; default "
              "$PLUGWATCH_SESSION_KEY_FILE, else session.key beside the pseudonym key, else "

@@ -40,6 +40,9 @@ class RuleError(ValueError):
     """A rule file that cannot be used: says which file, which line and which rule."""
 
     def __init__(self, path: str, line: int | None, rule: str | None, message: str):
+        # One line per problem (`rules check`, logs, audit): CEL's own messages can span several, e.g. a bad
+        # regular expression's parser output with a caret line under the pattern.
+        message = " ".join(part for part in (ln.strip() for ln in message.splitlines()) if part.strip("^~ "))
         self.path, self.line, self.rule, self.message = path, line, rule, message
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: " + (f"rule {rule}: " if rule else "") + message)
@@ -244,6 +247,9 @@ def load_bytes(data: bytes, where: str, default_name: str) -> Rule:
         raise RuleError(where, 1, default_name, "a rule file is a mapping with " + ", ".join(KEYS))
     name = doc.get("name", default_name)
     if not isinstance(name, str) or not NAME.match(name):
+        if "name" not in doc:  # the name comes from the file name: say so, not "name:" at line 1
+            raise RuleError(where, None, str(name), f"the file name makes the rule's name {name!r}: rename the file "
+                                                    "or give a name: (lower case letters, digits, - _ ., up to 80)")
         raise RuleError(where, lines.get("name", (1,))[0], str(name), "name: lower case letters, digits, - _ . "
                                                                         "(up to 80)")
     unknown = sorted(set(doc) - set(KEYS))
@@ -273,4 +279,5 @@ def load_bytes(data: bytes, where: str, default_name: str) -> Rule:
 
 
 def rule_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+    # Any case of the suffix: a rule saved as RULE.YAML was left out without a word.
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith("."))

@@ -158,17 +158,39 @@ def text_report(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def accept(folder, term: str, category: str) -> bool:
-    """Add `term` to the site vocabulary beside the rules; False if it is there already."""
+def vocabulary_conflict(term: str, category: str) -> str | None:
+    """Why `term` may not join the site vocabulary in `category`, when the detector's vocabulary already
+    knows it: in other categories only (every post naming it would gain a drug it does not name), or
+    unambiguously in this one (a site term would count it twice). An ambiguous term ('snow') may be
+    accepted in one of its own categories: that is what makes it weigh as unambiguous on this site."""
+    from plugwatch.text.vocabulary import Vocabulary
+
+    folded = normalize(term.lstrip("#")).text
+    senses = [m.term for m in Vocabulary.default().find(folded) if m.start == 0 and m.end == len(folded)]
+    if not senses:
+        return None
+    cats = sorted({t.category for t in senses})
+    if category not in cats:
+        return (f"{term!r} is in the detector's vocabulary as {', '.join(cats)}: in {category} every post naming "
+                f"it would also be tagged {category}")
+    if all(t.ambiguity == "low" for t in senses if t.category == category):
+        return f"{term!r} is already in the detector's vocabulary as {category}, unambiguous: nothing to add"
+    return None
+
+
+def accept(folder, term: str, category: str) -> str | None:
+    """Add `term` to the site vocabulary beside the rules; None when added, else the category the file
+    already gives it."""
     from plugwatch.signals.site_terms import FILE, read_terms
 
     path = folder / FILE
     known = read_terms(path) if path.is_file() else []
-    if any(t.lower() == term.lower() for t, _ in known):
-        return False
+    for t, cat in known:
+        if t.lower() == term.lower():
+            return cat
     folder.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
         if not known and path.stat().st_size == 0:
             fh.write("# site vocabulary: term<TAB>drug category (plugwatch terms accept)\n")
         fh.write(f"{term}\t{category}\n")
-    return True
+    return None

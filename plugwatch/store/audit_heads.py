@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import URL, event, select
 from sqlalchemy.orm import Session
 
+from plugwatch.errors import UserError
 from plugwatch.keyfiles import key_dir, make_private_dir
 from plugwatch.store.schema import AuditEntry, AuditHead
 
@@ -153,6 +154,9 @@ def read(path: Path, chain: str | None, database: str) -> HeadLog:
         fh = path.open("rb")
     except FileNotFoundError:
         return result
+    except OSError as e:  # a folder, a file on the way, no permission: the check cannot be made
+        raise UserError(f"cannot read the audit head log {path} ({e.strerror}): set {HEAD_LOG_ENV} to the head "
+                        "log, or to /dev/null to check the log on its own") from None
     with fh:
         for n, raw in enumerate(fh, 1):
             if not raw.strip():

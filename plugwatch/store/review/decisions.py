@@ -13,7 +13,7 @@ from plugwatch.detect.tactics import techniques_for_record
 from plugwatch.store import audit
 from plugwatch.store.hooks import hooks_of
 from plugwatch.store.review.base import STRIKE_DAYS, ReviewError
-from plugwatch.store.review.claims import _task_for
+from plugwatch.store.review.claims import _task_for, lead_reason
 from plugwatch.store.review.opinions import give_opinion, needs_opinion
 from plugwatch.store.schema import (
     Account,
@@ -50,6 +50,10 @@ def decide(session: Session, user: User, item_id: str, action: str, policy_reaso
     if task.state != "claimed" or task.claimed_by != user.id:
         raise ReviewError(f"claim {item_id} before deciding it (it is {task.state}"
                           + (", held by someone else" if task.claimed_by not in (None, user.id) else "") + ")")
+    if task.required_role and user.role != task.required_role and user.role != "lead":
+        # Checked again here, not only at the claim: a lead made a reviewer while holding a lead's task
+        # could otherwise still decide it.
+        raise ReviewError(f"item {item_id} {lead_reason(session, task)}: it needs a {task.required_role}", 403)
     first = None
     if needs_opinion(task, user, action):
         opinion, first = give_opinion(session, user, task, action, policy_reason, note, now)
