@@ -402,3 +402,33 @@ def test_a_partners_url_on_a_platform_is_the_handle_it_names(db_url):
         assert [oid for oid, _ in res.rejected] == ["indicator--44af6c39-c09b-49c5-9de2-394224000003"]
         assert retro_match(s) == 1
     store.dispose()
+
+
+def test_import_whose_rejects_cannot_be_written_imports_nothing(tmp_path):
+    """`--rejects` under a file (or a bundle in a read-only folder) was a traceback after the import had
+    been committed: the rejected indicators' reasons were lost. Now it is one line, and nothing is imported."""
+    bundle = tmp_path / "b.json"
+    good = {"type": "indicator", "spec_version": "2.1", "id": "indicator--44af6c39-c09b-49c5-9de2-394224b04990",
+            "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z", "name": "shop",
+            "description": "a shop", "pattern": "[domain-name:value = 'evil-shop.net']", "pattern_type": "stix",
+            "valid_from": "2025-01-01T00:00:00Z"}
+    bad = dict(good, id="indicator--44af6c39-c09b-49c5-9de2-394224b04991", pattern="[ipv4-addr:value = '1.2.3.4']")
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04986",
+                                  "objects": [good, bad]}))
+    (tmp_path / "a-file").write_text("x")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    r = CliRunner().invoke(app, ["share", "import", str(bundle), "--source", "p", "--db", db,
+                                 "--rejects", str(tmp_path / "a-file" / "r.jsonl")])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "cannot write the rejects file" in " ".join(r.output.split()) and "nothing imported" in r.output
+    store = open_store(db)
+    with store.session() as s:
+        assert s.scalars(select(WatchEntry)).first() is None
+    store.dispose()
+    r = CliRunner().invoke(app, ["share", "import", str(bundle), "--source", "p", "--db", db])
+    assert r.exit_code == 3 and "1 added" in r.output, r.output
+    assert (tmp_path / "b.json.rejects.jsonl").exists()
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04987",
+                                  "objects": [good]}))
+    r = CliRunner().invoke(app, ["share", "import", str(bundle), "--source", "p", "--db", db])
+    assert r.exit_code == 0 and not (tmp_path / "b.json.rejects.jsonl").exists()  # a stale one goes
