@@ -652,3 +652,25 @@ def test_default_dev_files_are_said_and_their_absence_too(tmp_path, monkeypatch)
     result = cli("train", "--out", tmp_path / "m.json")
     assert "hand-written training files: 1" in flat(result.stderr), result.stderr
     assert "no hand-written" not in flat(result.stderr)
+
+
+def test_an_output_that_cannot_be_written_is_said_before_the_work(tmp_path, monkeypatch):
+    """`train --out`, `eval --out-dir` and `proxies -o` under a file were tracebacks, `train`'s after the
+    whole training (the model was lost), `eval`'s after the whole evaluation: one line (exit 2), before."""
+    from plugwatch.detect import baselines, datasets, training
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained although the model cannot be written"))
+    result = cli("train", "--no-proxies", "--dev", small_training_set(tmp_path / "small.jsonl"),
+                 "--out", blocker / "model.json")
+    assert result.exit_code == 2 and "cannot write" in flat(result.stderr) and "a-file" in flat(result.stderr)
+    # the shared data folder is not needed to see it: its readers stand in
+    monkeypatch.setattr(datasets, "proxies", lambda data, part: [datasets.Example("p1", "x", "sale", "agora")])
+    monkeypatch.setattr(baselines.KeywordBaseline, "from_data", classmethod(lambda cls, data: object()))
+    monkeypatch.setattr(baselines.TfidfBaseline, "fit", lambda *a: pytest.fail("evaluated with nowhere to write"))
+    labelled = write_jsonl(tmp_path / "test.jsonl", {"id": "a", "text": "hi", "label": "sale"})
+    result = cli("eval", labelled, "--dev", labelled, "--out-dir", blocker / "eval-out")
+    assert result.exit_code == 2 and "cannot write --out-dir" in flat(result.stderr), result.stderr
+    result = cli("proxies", "-o", blocker / "p.jsonl")
+    assert result.exit_code == 2 and "cannot write" in flat(result.stderr), result.stderr

@@ -16,7 +16,7 @@ from plugwatch.settings import database_url
 
 __all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", "UserError", "database_url",
            "check_mapped_columns", "dash_means_stdout", "err", "fail", "log_progress", "load_detector", "open_db", "print_rows",
-           "write_output", "write_private", "RejectWriter", "threshold_help"]
+           "write_output", "write_private", "RejectWriter", "threshold_help", "writable_dir", "writable_file"]
 
 # Soft-wrapped: a message is one line, left to the terminal to fold, so a path in it is never cut in two
 # ("rows.par\nquet") and a log or `grep` of stderr finds it whole.
@@ -134,6 +134,30 @@ def write_output(out: Path | None, text: str) -> None:
         out.write_text(text, encoding="utf-8")
     except OSError as e:
         fail(f"cannot write {out}: {e.strerror}")
+
+
+def writable_file(path: Path, what: str) -> None:
+    """Exit 2 now when `path` cannot be written (its folder is a file, it is a folder, no permission),
+    before the work that would be lost with it: minutes of training, a whole evaluation."""
+    import os
+
+    writable_dir(path.parent, f"the folder of {what}")
+    if path.is_dir():
+        fail(f"cannot write {what} {path}: it is a folder")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        fail(f"cannot write {what} {path}: permission denied")
+
+
+def writable_dir(path: Path, what: str) -> None:
+    """Make the folder `path` (exit 2 when it cannot be made or written)."""
+    import os
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"cannot write {what} {path}: {'a file is in the way' if isinstance(e, FileExistsError) else e.strerror}")
+    if not os.access(path, os.W_OK):
+        fail(f"cannot write {what} {path}: permission denied")
 
 
 def print_rows(header: tuple[str, ...], rows, empty: str) -> int:
