@@ -244,6 +244,11 @@ def test_cli_user_errors_are_one_line(tmp_path):
     assert r.exit_code == 2 and "--tlp" in flat(r)
     r = runner.invoke(app, ["share", "export", "--db", db, "--hash-for", "nobody"])
     assert r.exit_code == 2 and "no partner nobody" in flat(r)
+    # a hand-written opinion on a mistyped indicator id was a traceback (the bundle failed validation)
+    assert runner.invoke(app, ["share", "partners", "add", "p", "--db", db]).exit_code == 0
+    r = runner.invoke(app, ["share", "feedback", "--partner", "p", "--indicator", "indicator--x", "--opinion", "agree",
+                            "--db", db])
+    assert r.exit_code == 2 and "--indicator takes a STIX indicator id" in flat(r) and "Traceback" not in flat(r)
 
 
 def test_generic_and_invalid_identifiers_are_never_shared_nor_accepted(db_url):

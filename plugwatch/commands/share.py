@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -352,7 +353,10 @@ def feedback_cmd(
         if indicator is not None:
             if opinion not in op.OPINIONS:
                 fail(f"--opinion is one of {', '.join(op.OPINIONS)}")
-            answers = [(indicator, opinion, note)]
+            if not _STIX_INDICATOR_ID.fullmatch(indicator.strip()):
+                fail(f"--indicator takes a STIX indicator id, indicator--<UUID> as the partner's bundle "
+                     f"gives it, got {indicator!r}")
+            answers = [(indicator.strip(), opinion, note)]
         else:
             answers = op.decided_feedback(s, p)
         if not answers:
@@ -366,6 +370,9 @@ def feedback_cmd(
             taxii_store.publish(s, partners.collection_alias("to", partner), bundle["objects"])
     write_output(out, stix.dumps(bundle))
     err.print(f"{len(answers)} opinions for {partner}" + (f"; wrote {out}" if out else ""))
+
+
+_STIX_INDICATOR_ID = re.compile(r"indicator--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @share_app.command("validate")
