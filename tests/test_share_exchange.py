@@ -437,3 +437,39 @@ def test_import_whose_rejects_cannot_be_written_imports_nothing(tmp_path):
                                   "objects": [good]}))
     r = CliRunner().invoke(app, ["share", "import", str(bundle), "--source", "p", "--db", db])
     assert r.exit_code == 0 and not (tmp_path / "b.json.rejects.jsonl").exists()  # a stale one goes
+
+
+def test_a_partners_fictional_phone_or_bad_wallet_matches_no_ordinary_post(db_url, tmp_path):
+    """Another tool's bundle with a fictional number (+1 555 555 1234) and a wallet failing its checksum
+    was imported, and queued ordinary posts that carry the same strings: the clear ones are refused, and a
+    hashed one (which cannot be checked) matches no identifier the scan found invalid."""
+    from plugwatch.share import partners
+
+    def indicator(n: int, pattern: str, **extra) -> dict:
+        return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--44af6c39-c09b-49c5-9de2-39422400001{n}",
+                "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z", "name": "seller",
+                "description": "seller", "pattern": pattern, "pattern_type": "stix",
+                "valid_from": "2025-01-01T00:00:00Z", **extra}
+
+    bad_wallet = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"  # the genesis address with its last letter changed
+    hashed = hashing.identifier_hash(SALT, "phone", "+15555551234")
+    store = open_store(db_url)
+    with store.session() as s:
+        ingest(s, [record("x", "o1", "party_guy", "lol call me at +1 555 555 1234 for the party", flagged=False),
+                   record("x", "o2", "tipper", f"tip jar btc {bad_wallet} thanks", flagged=False)])
+        salt_file = tmp_path / "p.salt"
+        hashing.write_salt(salt_file, SALT)
+        p, _ = partners.add(s, "other-tool", "auto", salt_file)
+        bundle = {"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04986", "objects": [
+            indicator(1, "[x-plugwatch-phone-number:number = '+1 555 555 1234']"),
+            indicator(2, f"[x-plugwatch-crypto-wallet:currency = 'btc' AND x-plugwatch-crypto-wallet:address = "
+                         f"'{bad_wallet}']"),
+            indicator(3, "[x-plugwatch-contact-handle:platform = 'whatsapp' AND "
+                         "x-plugwatch-contact-handle:handle = '+15555551234']"),
+            indicator(4, f"[x-plugwatch-phone-number:hashes.'HMAC-SHA256' = '{hashed}']",
+                      salt_id=hashing.salt_id(SALT))]}
+        res = importer.import_bundle(s, bundle, p, salt=SALT)
+        assert len(res.rejected) == 3 and all("not a valid" in why for _, why in res.rejected), res.rejected
+        assert res.added == 1  # the hashed one: its value cannot be checked here
+        assert retro_match(s) == 0
+    store.dispose()
