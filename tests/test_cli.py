@@ -674,3 +674,13 @@ def test_an_output_that_cannot_be_written_is_said_before_the_work(tmp_path, monk
     assert result.exit_code == 2 and "cannot write --out-dir" in flat(result.stderr), result.stderr
     result = cli("proxies", "-o", blocker / "p.jsonl")
     assert result.exit_code == 2 and "cannot write" in flat(result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("threshold", ["61", "-0.1"])
+def test_eval_threshold_outside_0_1_is_a_usage_error(tmp_path, threshold):
+    """scan and networks refused it; eval measured a detector that flags nothing (or everything)."""
+    labelled = write_jsonl(tmp_path / "test.jsonl", {"id": "a", "text": "hi", "label": "sale"})
+    result = cli("eval", labelled, "--threshold", threshold, "--out-dir", tmp_path / "eval-out")
+    assert result.exit_code == 2 and "--threshold must be between 0 and 1" in flat(result.stderr)
+    result = cli("eval", "--from-decisions", "--threshold", threshold, "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.exit_code == 2 and "--threshold must be between 0 and 1" in flat(result.stderr)

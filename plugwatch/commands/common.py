@@ -16,7 +16,8 @@ from plugwatch.settings import database_url
 
 __all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", "UserError", "database_url",
            "check_mapped_columns", "dash_means_stdout", "err", "fail", "log_progress", "load_detector", "open_db", "print_rows",
-           "write_output", "write_private", "RejectWriter", "threshold_help", "writable_dir", "writable_file"]
+           "write_output", "write_private", "RejectWriter", "threshold_help", "writable_dir", "writable_file",
+           "check_threshold"]
 
 # Soft-wrapped: a message is one line, left to the terminal to fold, so a path in it is never cut in two
 # ("rows.par\nquet") and a log or `grep` of stderr finds it whole.
@@ -88,10 +89,17 @@ def check_mapped_columns(inputs: list[str], format: str | None, field_map: dict[
         fail(problem)
 
 
+def check_threshold(threshold: float | None) -> None:
+    """--threshold is a probability: "--threshold 61" would flag nothing, "-0.1" everything."""
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        fail(f"--threshold must be between 0 and 1, got {threshold}")
+
+
 def load_detector(model: Path | None, threshold: float | None, no_model: bool = False):
     """The detector from `--model` (default: the shipped one); an unreadable model file is exit 2."""
     from plugwatch.detect import Detector, ModelError
 
+    check_threshold(threshold)
     try:
         return Detector.load(model, threshold=threshold, use_model=not no_model)
     except ModelError as e:

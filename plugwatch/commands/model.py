@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from plugwatch.commands.common import (
+    check_threshold,
     err,
     fail,
     load_detector,
@@ -131,6 +132,7 @@ def evaluate_cmd(
 ) -> None:
     """Precision, recall, F1, false-positive rate, per-slice, per-length and per-language tables beside two
     baselines, and the detector's errors grouped by slice and by the signals present."""
+    check_threshold(threshold)
     if from_decisions:
         _eval_decisions(db, model, threshold, out_dir)
         return
