@@ -427,10 +427,26 @@ def bad_labelled(tmp_path) -> dict[str, Path]:
         "malformed": write_jsonl(tmp_path / "malformed.jsonl", {"id": "a", "text": "hi", "label": "sale"}, "{oops"),
         "bad label": write_jsonl(tmp_path / "label.jsonl", {"id": "a", "text": "hi", "label": "maybe"}),
         "no text": write_jsonl(tmp_path / "notext.jsonl", {"id": "a", "label": "sale"}),
+        # Excel's and Notepad's "Unicode" and an old editor's Latin-1 were UnicodeDecodeError tracebacks
+        "utf-16": _written(tmp_path / "utf16.jsonl", '{"id": "a", "text": "hi", "label": "sale"}\n'.encode("utf-16")),
+        "latin-1": _written(tmp_path / "latin1.jsonl", '{"id": "a", "text": "café", "label": "sale"}\n'.encode("latin-1")),
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text"])
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_a_labelled_file_with_a_utf8_byte_order_mark_is_read(tmp_path):
+    """Windows editors start UTF-8 files with a byte order mark: it is not part of the first record."""
+    from plugwatch.detect.datasets import read_labelled
+
+    path = _written(tmp_path / "bom.jsonl", '{"id": "a", "text": "hi", "label": "sale"}\r\n'.encode("utf-8-sig"))
+    assert [(ex.id, ex.label) for ex in read_labelled(path)] == [("a", "sale")]
+
+
+@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text", "utf-16", "latin-1"])
 def test_eval_with_a_bad_labelled_file_is_a_usage_error(tmp_path, bad_labelled, case):
     path = bad_labelled[case]
     result = cli("eval", path, "--out-dir", tmp_path / "eval-out")
@@ -439,7 +455,7 @@ def test_eval_with_a_bad_labelled_file_is_a_usage_error(tmp_path, bad_labelled, 
     assert not (tmp_path / "eval-out").exists()
 
 
-@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text"])
+@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text", "utf-16", "latin-1"])
 def test_train_with_a_bad_dev_file_is_a_usage_error(tmp_path, bad_labelled, case):
     path, model = bad_labelled[case], tmp_path / "model.json"
     result = cli("train", "--no-proxies", "--dev", path, "--out", model)

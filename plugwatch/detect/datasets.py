@@ -98,19 +98,30 @@ def read_labelled(path: Path, source: str | None = None) -> list[Example]:
     """JSONL with id, text, label (sale / not_sale / buy) and optional slice, lang, bio, platform."""
     out: list[Example] = []
     try:
-        fh = path.open(encoding="utf-8")
+        fh = path.open("rb")
     except OSError as e:
         raise DataError(f"{path}: cannot open ({e.strerror})") from None
     with fh:
-        for n, line in enumerate(fh, 1):
+        for n, raw in enumerate(fh, 1):
+            if n == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+                raise DataError(f"{path}: UTF-16 text; save it as UTF-8 (one JSON object per line)")
+            try:  # a UTF-8 byte order mark (Windows editors write one) is not part of the first record
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"{path}:{n}: not UTF-8 (byte {raw[e.start]:#04x} at column {e.start + 1}); "
+                                "save the file as UTF-8") from None
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as e:
                 raise DataError(f"{path}:{n}: invalid JSON ({e.msg})") from None
+            except RecursionError:
+                raise DataError(f"{path}:{n}: invalid JSON (nested too deeply)") from None
             if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
                 raise DataError(f"{path}:{n}: a record needs a text string")
+            if rec.get("bio") is not None and not isinstance(rec["bio"], str):
+                raise DataError(f"{path}:{n}: bio must be a string, got {rec['bio']!r:.40}")
             label = rec.get("label")
             if label not in LABELS:
                 raise DataError(f"{path}:{n}: label must be one of {', '.join(LABELS)}, got {label!r}")
