@@ -700,3 +700,34 @@ def test_eval_threshold_outside_0_1_is_a_usage_error(tmp_path, threshold):
     assert result.exit_code == 2 and "--threshold must be between 0 and 1" in flat(result.stderr)
     result = cli("eval", "--from-decisions", "--threshold", threshold, "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert result.exit_code == 2 and "--threshold must be between 0 and 1" in flat(result.stderr)
+
+
+def _proxy_folder(root: Path) -> Path:
+    """The four proxy CSVs with the columns `train`, `eval` and `proxies` read, a few rows each."""
+    files = {
+        "agora/agora_2014Q1_listings.csv": "title,cat\n" + "".join(f"listing {i} mdma 10 pills,Drugs\n" for i in range(5)),
+        "dream/dream_market_cocaine_listings.csv": "product_title\n" + "".join(f"1g cocaine {i}\n" for i in range(5)),
+        "darknet_paragraphs/choshen2019_paragraphs_trainval.csv": "text,label,split\n" + "".join(
+            f"a long paragraph about shipping number {i},onion_drugs_illegal,train\n" for i in range(5)),
+        "reddit_opiates_ner/drugs_ner_compact.csv": "split,text\n" + "".join(f"train,comment {i}\n" for i in range(5)),
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda p: p.write_text(p.read_text().replace("title,cat", "name,cat")), "no column title (its columns: name, cat)"),
+    (lambda p: p.write_text(""), "no column title, cat (its columns: none, an empty file)"),
+    (lambda p: p.write_text("title,cat\n"), "no rows under its header"),
+    (lambda p: p.write_bytes("title,cat\ncafé,Drugs\n".encode("latin-1")), "not UTF-8 (byte 0xe9)"),
+])
+def test_a_proxy_file_without_its_columns_or_rows_is_an_error(tmp_path, damage, why):
+    """A renamed column, an empty file or a header alone silently dropped that source (the agora titles:
+    1,264 held-out examples instead of 3,009, a different model); Latin-1 was a traceback."""
+    data = _proxy_folder(tmp_path / "data")
+    assert cli("proxies", "--data", data, "-o", tmp_path / "ok.jsonl").exit_code == 0
+    damage(data / "agora" / "agora_2014Q1_listings.csv")
+    result = cli("proxies", "--data", data, "-o", tmp_path / "p.jsonl")
+    assert result.exit_code == 2 and "agora_2014Q1_listings.csv" in flat(result.stderr) and why in flat(result.stderr)
