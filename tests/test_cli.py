@@ -731,3 +731,14 @@ def test_a_proxy_file_without_its_columns_or_rows_is_an_error(tmp_path, damage, 
     damage(data / "agora" / "agora_2014Q1_listings.csv")
     result = cli("proxies", "--data", data, "-o", tmp_path / "p.jsonl")
     assert result.exit_code == 2 and "agora_2014Q1_listings.csv" in flat(result.stderr) and why in flat(result.stderr)
+
+
+def test_a_dea_list_without_its_column_is_an_error(tmp_path):
+    """eval's keyword baseline read row["slang_term"]: a renamed column was a KeyError traceback."""
+    data = _proxy_folder(tmp_path / "data")
+    dea = data / "lexicons" / "dea_slang_2018" / "dea_slang_pairs.csv"
+    dea.parent.mkdir(parents=True)
+    dea.write_text("drug,term\ncocaine,snow\n", encoding="utf-8")
+    labelled = write_jsonl(tmp_path / "test.jsonl", {"id": "a", "text": "hi", "label": "sale"})
+    result = cli("eval", labelled, "--data", data, "--out-dir", tmp_path / "eval-out")
+    assert result.exit_code == 2 and "no column slang_term (its columns: drug, term)" in flat(result.stderr)

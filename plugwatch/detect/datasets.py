@@ -40,7 +40,7 @@ def held_out(key: str, percent: int = 20) -> bool:
     return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 100 < percent
 
 
-def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
+def csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
     """The rows of a proxy CSV; DataError naming the file when it lacks a column read here, holds no row,
     or cannot be read (a source silently dropped would change the model without a word)."""
     rows = 0
@@ -63,7 +63,7 @@ def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
 
 
 def agora(data: Path) -> Iterator[Example]:
-    for i, row in enumerate(_csv_rows(data / "agora" / "agora_2014Q1_listings.csv", ("title", "cat"))):
+    for i, row in enumerate(csv_rows(data / "agora" / "agora_2014Q1_listings.csv", ("title", "cat"))):
         title = (row.get("title") or "").strip()
         if title:
             label = "sale" if row.get("cat") == "Drugs" else "not_sale"
@@ -71,7 +71,7 @@ def agora(data: Path) -> Iterator[Example]:
 
 
 def dream(data: Path) -> Iterator[Example]:
-    for i, row in enumerate(_csv_rows(data / "dream" / "dream_market_cocaine_listings.csv", ("product_title",))):
+    for i, row in enumerate(csv_rows(data / "dream" / "dream_market_cocaine_listings.csv", ("product_title",))):
         title = (row.get("product_title") or "").strip()
         if title:
             yield Example(f"dream-{i}", title, "sale", "dream", slice="dream_cocaine")
@@ -79,7 +79,7 @@ def dream(data: Path) -> Iterator[Example]:
 
 def darknet_paragraphs(data: Path) -> Iterator[Example]:
     path = data / "darknet_paragraphs" / "choshen2019_paragraphs_trainval.csv"
-    for i, row in enumerate(_csv_rows(path, ("text", "label", "split"))):
+    for i, row in enumerate(csv_rows(path, ("text", "label", "split"))):
         text = (row.get("text") or "").strip()
         if len(text) >= 20:  # shorter rows are page furniture ("More Info", menu fragments)
             label = "sale" if row["label"] == "onion_drugs_illegal" else "not_sale"
@@ -87,7 +87,7 @@ def darknet_paragraphs(data: Path) -> Iterator[Example]:
 
 
 def reddit_opiates(data: Path) -> Iterator[Example]:
-    for i, row in enumerate(_csv_rows(data / "reddit_opiates_ner" / "drugs_ner_compact.csv", ("split", "text"))):
+    for i, row in enumerate(csv_rows(data / "reddit_opiates_ner" / "drugs_ner_compact.csv", ("split", "text"))):
         text = (row.get("text") or "").strip()
         if len(text) >= 3:
             yield Example(f"reddit-{row['split']}-{i}", text, "not_sale", "reddit_opiates", slice="reddit_drug_talk")
