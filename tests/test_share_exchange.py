@@ -16,7 +16,7 @@ from plugwatch.share.matching import retro_match
 from plugwatch.store.schema import AuditEntry, Item, ReviewTask
 from plugwatch.store.sharing_tables import WatchEntry, WatchMatch
 from plugwatch.wiring import open_store
-from tests.share_helpers import confirm, ingest, record
+from tests.share_helpers import confirm, ingest, record, reviewer
 
 SALT = bytes(range(32))
 WALLET = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"
@@ -473,3 +473,40 @@ def test_a_partners_fictional_phone_or_bad_wallet_matches_no_ordinary_post(db_ur
         assert res.added == 1  # the hashed one: its value cannot be checked here
         assert retro_match(s) == 0
     store.dispose()
+
+
+def test_an_indicator_no_longer_confirmed_is_revoked_at_the_next_export(tmp_path):
+    """A removal overturned on appeal stops counting, but the indicator shared before stayed on the
+    partner's watch list (and in our TAXII collection) until it expired: the next full export revokes it,
+    and the partner's import drops it."""
+    from plugwatch.store import review
+
+    runner = CliRunner()
+    a, b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    store = open_store(a)
+    with store.session() as s:
+        ingest(s, [record("x", "1", "dealer1", "menu \U0001f343 wickr: plugshop99, ships discreet"),
+                   record("x", "2", "dealer2", "\U0001f343 za 3.5 $45, tele: @ExoticZ_Plug")])
+        confirm(s, "x:1")
+        confirm(s, "x:2")
+    out = tmp_path / "first.json"
+    assert runner.invoke(app, ["share", "export", "--db", a, "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["share", "import", str(out), "--source", "platform-a", "--db", b]).exit_code == 0
+    with store.session() as s:
+        review.file_appeal(s, "x:1", "not a sale", filed_by="adm")
+        other = reviewer(s, "otto")
+        review.claim(s, other, "x:1")
+        review.decide(s, other, "x:1", "dismiss", "not_drugs")
+    store.dispose()
+    out = tmp_path / "second.json"
+    r = runner.invoke(app, ["share", "export", "--db", a, "-o", str(out)])
+    assert r.exit_code == 0 and "1 revoked" in r.output, r.output
+    assert runner.invoke(app, ["share", "validate", str(out)]).exit_code == 0
+    revoked = [o for o in json.loads(out.read_text())["objects"] if o.get("revoked")]
+    assert len(revoked) == 1 and "plugshop99" in revoked[0]["pattern"]
+    r = runner.invoke(app, ["share", "import", str(out), "--source", "platform-a", "--db", b])
+    assert r.exit_code == 0 and "1 revoked" in r.output, r.output
+    store_b = open_store(b)
+    with store_b.session() as s:
+        assert [e.value for e in s.scalars(select(WatchEntry))] == ["telegram:exoticz_plug"]
+    store_b.dispose()

@@ -191,7 +191,8 @@ def export_cmd(
         fail(str(e))
     write_output(out, stix.dumps(result.bundle))
     mode = f"hashed for {hash_for}" if hash_for else "hashed" if salt else "in the clear"
-    err.print(f"{result.indicators} indicators ({mode}, TLP:{tlp.upper()}) from {result.items} confirmed items; "
+    err.print(f"{result.indicators} indicators ({mode}, TLP:{tlp.upper()}) from {result.items} confirmed items"
+              + (f", {result.revoked} revoked (no longer confirmed)" if result.revoked else "") + "; "
               f"valid STIX 2.1 ({len(report.warnings)} warnings)" + (f"; wrote {out}" if out else ""))
 
 
