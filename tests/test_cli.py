@@ -533,10 +533,26 @@ def bad_labelled(tmp_path) -> dict[str, Path]:
         "malformed": write_jsonl(tmp_path / "malformed.jsonl", {"id": "a", "text": "hi", "label": "sale"}, "{oops"),
         "bad label": write_jsonl(tmp_path / "label.jsonl", {"id": "a", "text": "hi", "label": "maybe"}),
         "no text": write_jsonl(tmp_path / "notext.jsonl", {"id": "a", "label": "sale"}),
+        # Excel's and Notepad's "Unicode" and an old editor's Latin-1 were UnicodeDecodeError tracebacks
+        "utf-16": _written(tmp_path / "utf16.jsonl", '{"id": "a", "text": "hi", "label": "sale"}\n'.encode("utf-16")),
+        "latin-1": _written(tmp_path / "latin1.jsonl", '{"id": "a", "text": "café", "label": "sale"}\n'.encode("latin-1")),
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text"])
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_a_labelled_file_with_a_utf8_byte_order_mark_is_read(tmp_path):
+    """Windows editors start UTF-8 files with a byte order mark: it is not part of the first record."""
+    from plugwatch.detect.datasets import read_labelled
+
+    path = _written(tmp_path / "bom.jsonl", '{"id": "a", "text": "hi", "label": "sale"}\r\n'.encode("utf-8-sig"))
+    assert [(ex.id, ex.label) for ex in read_labelled(path)] == [("a", "sale")]
+
+
+@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text", "utf-16", "latin-1"])
 def test_eval_with_a_bad_labelled_file_is_a_usage_error(tmp_path, bad_labelled, case):
     path = bad_labelled[case]
     result = cli("eval", path, "--out-dir", tmp_path / "eval-out")
@@ -545,7 +561,7 @@ def test_eval_with_a_bad_labelled_file_is_a_usage_error(tmp_path, bad_labelled, 
     assert not (tmp_path / "eval-out").exists()
 
 
-@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text"])
+@pytest.mark.parametrize("case", ["missing", "malformed", "bad label", "no text", "utf-16", "latin-1"])
 def test_train_with_a_bad_dev_file_is_a_usage_error(tmp_path, bad_labelled, case):
     path, model = bad_labelled[case], tmp_path / "model.json"
     result = cli("train", "--no-proxies", "--dev", path, "--out", model)
@@ -769,3 +785,77 @@ def test_default_dev_files_are_said_and_their_absence_too(tmp_path, monkeypatch)
     result = cli("train", "--out", tmp_path / "m.json")
     assert "hand-written training files: 1" in flat(result.stderr), result.stderr
     assert "no hand-written" not in flat(result.stderr)
+
+
+def test_an_output_that_cannot_be_written_is_said_before_the_work(tmp_path, monkeypatch):
+    """`train --out`, `eval --out-dir` and `proxies -o` under a file were tracebacks, `train`'s after the
+    whole training (the model was lost), `eval`'s after the whole evaluation: one line (exit 2), before."""
+    from plugwatch.detect import baselines, datasets, training
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained although the model cannot be written"))
+    result = cli("train", "--no-proxies", "--dev", small_training_set(tmp_path / "small.jsonl"),
+                 "--out", blocker / "model.json")
+    assert result.exit_code == 2 and "cannot write" in flat(result.stderr) and "a-file" in flat(result.stderr)
+    # the shared data folder is not needed to see it: its readers stand in
+    monkeypatch.setattr(datasets, "proxies", lambda data, part: [datasets.Example("p1", "x", "sale", "agora")])
+    monkeypatch.setattr(baselines.KeywordBaseline, "from_data", classmethod(lambda cls, data: object()))
+    monkeypatch.setattr(baselines.TfidfBaseline, "fit", lambda *a: pytest.fail("evaluated with nowhere to write"))
+    labelled = write_jsonl(tmp_path / "test.jsonl", {"id": "a", "text": "hi", "label": "sale"})
+    result = cli("eval", labelled, "--dev", labelled, "--out-dir", blocker / "eval-out")
+    assert result.exit_code == 2 and "cannot write --out-dir" in flat(result.stderr), result.stderr
+    result = cli("proxies", "-o", blocker / "p.jsonl")
+    assert result.exit_code == 2 and "cannot write" in flat(result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("threshold", ["61", "-0.1"])
+def test_eval_threshold_outside_0_1_is_a_usage_error(tmp_path, threshold):
+    """scan and networks refused it; eval measured a detector that flags nothing (or everything)."""
+    labelled = write_jsonl(tmp_path / "test.jsonl", {"id": "a", "text": "hi", "label": "sale"})
+    result = cli("eval", labelled, "--threshold", threshold, "--out-dir", tmp_path / "eval-out")
+    assert result.exit_code == 2 and "--threshold must be between 0 and 1" in flat(result.stderr)
+    result = cli("eval", "--from-decisions", "--threshold", threshold, "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.exit_code == 2 and "--threshold must be between 0 and 1" in flat(result.stderr)
+
+
+def _proxy_folder(root: Path) -> Path:
+    """The four proxy CSVs with the columns `train`, `eval` and `proxies` read, a few rows each."""
+    files = {
+        "agora/agora_2014Q1_listings.csv": "title,cat\n" + "".join(f"listing {i} mdma 10 pills,Drugs\n" for i in range(5)),
+        "dream/dream_market_cocaine_listings.csv": "product_title\n" + "".join(f"1g cocaine {i}\n" for i in range(5)),
+        "darknet_paragraphs/choshen2019_paragraphs_trainval.csv": "text,label,split\n" + "".join(
+            f"a long paragraph about shipping number {i},onion_drugs_illegal,train\n" for i in range(5)),
+        "reddit_opiates_ner/drugs_ner_compact.csv": "split,text\n" + "".join(f"train,comment {i}\n" for i in range(5)),
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda p: p.write_text(p.read_text().replace("title,cat", "name,cat")), "no column title (its columns: name, cat)"),
+    (lambda p: p.write_text(""), "no column title, cat (its columns: none, an empty file)"),
+    (lambda p: p.write_text("title,cat\n"), "no rows under its header"),
+    (lambda p: p.write_bytes("title,cat\ncafé,Drugs\n".encode("latin-1")), "not UTF-8 (byte 0xe9)"),
+])
+def test_a_proxy_file_without_its_columns_or_rows_is_an_error(tmp_path, damage, why):
+    """A renamed column, an empty file or a header alone silently dropped that source (the agora titles:
+    1,264 held-out examples instead of 3,009, a different model); Latin-1 was a traceback."""
+    data = _proxy_folder(tmp_path / "data")
+    assert cli("proxies", "--data", data, "-o", tmp_path / "ok.jsonl").exit_code == 0
+    damage(data / "agora" / "agora_2014Q1_listings.csv")
+    result = cli("proxies", "--data", data, "-o", tmp_path / "p.jsonl")
+    assert result.exit_code == 2 and "agora_2014Q1_listings.csv" in flat(result.stderr) and why in flat(result.stderr)
+
+
+def test_a_dea_list_without_its_column_is_an_error(tmp_path):
+    """eval's keyword baseline read row["slang_term"]: a renamed column was a KeyError traceback."""
+    data = _proxy_folder(tmp_path / "data")
+    dea = data / "lexicons" / "dea_slang_2018" / "dea_slang_pairs.csv"
+    dea.parent.mkdir(parents=True)
+    dea.write_text("drug,term\ncocaine,snow\n", encoding="utf-8")
+    labelled = write_jsonl(tmp_path / "test.jsonl", {"id": "a", "text": "hi", "label": "sale"})
+    result = cli("eval", labelled, "--data", data, "--out-dir", tmp_path / "eval-out")
+    assert result.exit_code == 2 and "no column slang_term (its columns: drug, term)" in flat(result.stderr)

@@ -147,3 +147,20 @@ def test_an_invalid_identifier_of_any_type_neither_links_nor_is_shared(tmp_path,
     assert found and all(i.valid is links for i in found)
     for i in found:  # the identity graph and share export decide alike
         assert is_linkable(i.type, i.canonical, i.valid) is shareable(i.type, i.canonical, i.valid) is links
+
+
+def test_a_hand_edited_scan_record_with_fields_of_the_wrong_kind_is_rejected(tmp_path):
+    """A scan-output line whose score is "high" was a TypeError traceback (exit 1) and nothing written:
+    such lines are rejects naming the field, and the others are analysed."""
+    first = {"id": "x:1", "platform": "x", "author": "x:seller_a", "text": "selling xans, wickr: plug_a1",
+             "identifiers": [{"type": "wickr", "value": "plug_a1", "canonical": "wickr:plug_a1", "valid": True,
+                              "span": [21, 28]}], "score": 0.9, "flagged": True, "kind": "offer"}
+    lines = [first, dict(first, id="x:2", author="x:seller_b"), dict(first, id="x:3", score="high"),
+             dict(first, id="x:4", score=7), dict(first, id="x:5", identifiers=[5]), dict(first, id="x:6", flagged="yes")]
+    path = tmp_path / "edited.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    result = cli("networks", path, "--out", tmp_path / "out")
+    assert result.exit_code == 3, result.stderr
+    reasons = {r["line"]: r["reason"] for r in jsonl(tmp_path / "out" / "rejects.jsonl")}
+    assert sorted(reasons) == [3, 4, 5, 6] and "score is 'high'" in reasons[3]
+    assert [n["members"] for n in jsonl(tmp_path / "out" / "networks.jsonl")] == [["x:seller_a", "x:seller_b"]]

@@ -16,7 +16,7 @@ from plugwatch.share.matching import retro_match
 from plugwatch.store.schema import AuditEntry, Item, ReviewTask
 from plugwatch.store.sharing_tables import WatchEntry, WatchMatch
 from plugwatch.wiring import open_store
-from tests.share_helpers import confirm, ingest, record
+from tests.share_helpers import confirm, ingest, record, reviewer
 
 SALT = bytes(range(32))
 WALLET = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"
@@ -244,6 +244,11 @@ def test_cli_user_errors_are_one_line(tmp_path):
     assert r.exit_code == 2 and "--tlp" in flat(r)
     r = runner.invoke(app, ["share", "export", "--db", db, "--hash-for", "nobody"])
     assert r.exit_code == 2 and "no partner nobody" in flat(r)
+    # a hand-written opinion on a mistyped indicator id was a traceback (the bundle failed validation)
+    assert runner.invoke(app, ["share", "partners", "add", "p", "--db", db]).exit_code == 0
+    r = runner.invoke(app, ["share", "feedback", "--partner", "p", "--indicator", "indicator--x", "--opinion", "agree",
+                            "--db", db])
+    assert r.exit_code == 2 and "--indicator takes a STIX indicator id" in flat(r) and "Traceback" not in flat(r)
 
 
 def test_generic_and_invalid_identifiers_are_never_shared_nor_accepted(db_url):
@@ -402,3 +407,106 @@ def test_a_partners_url_on_a_platform_is_the_handle_it_names(db_url):
         assert [oid for oid, _ in res.rejected] == ["indicator--44af6c39-c09b-49c5-9de2-394224000003"]
         assert retro_match(s) == 1
     store.dispose()
+
+
+def test_import_whose_rejects_cannot_be_written_imports_nothing(tmp_path):
+    """`--rejects` under a file (or a bundle in a read-only folder) was a traceback after the import had
+    been committed: the rejected indicators' reasons were lost. Now it is one line, and nothing is imported."""
+    bundle = tmp_path / "b.json"
+    good = {"type": "indicator", "spec_version": "2.1", "id": "indicator--44af6c39-c09b-49c5-9de2-394224b04990",
+            "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z", "name": "shop",
+            "description": "a shop", "pattern": "[domain-name:value = 'evil-shop.net']", "pattern_type": "stix",
+            "valid_from": "2025-01-01T00:00:00Z"}
+    bad = dict(good, id="indicator--44af6c39-c09b-49c5-9de2-394224b04991", pattern="[ipv4-addr:value = '1.2.3.4']")
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04986",
+                                  "objects": [good, bad]}))
+    (tmp_path / "a-file").write_text("x")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    r = CliRunner().invoke(app, ["share", "import", str(bundle), "--source", "p", "--db", db,
+                                 "--rejects", str(tmp_path / "a-file" / "r.jsonl")])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "cannot write the rejects file" in " ".join(r.output.split()) and "nothing imported" in r.output
+    store = open_store(db)
+    with store.session() as s:
+        assert s.scalars(select(WatchEntry)).first() is None
+    store.dispose()
+    r = CliRunner().invoke(app, ["share", "import", str(bundle), "--source", "p", "--db", db])
+    assert r.exit_code == 3 and "1 added" in r.output, r.output
+    assert (tmp_path / "b.json.rejects.jsonl").exists()
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04987",
+                                  "objects": [good]}))
+    r = CliRunner().invoke(app, ["share", "import", str(bundle), "--source", "p", "--db", db])
+    assert r.exit_code == 0 and not (tmp_path / "b.json.rejects.jsonl").exists()  # a stale one goes
+
+
+def test_a_partners_fictional_phone_or_bad_wallet_matches_no_ordinary_post(db_url, tmp_path):
+    """Another tool's bundle with a fictional number (+1 555 555 1234) and a wallet failing its checksum
+    was imported, and queued ordinary posts that carry the same strings: the clear ones are refused, and a
+    hashed one (which cannot be checked) matches no identifier the scan found invalid."""
+    from plugwatch.share import partners
+
+    def indicator(n: int, pattern: str, **extra) -> dict:
+        return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--44af6c39-c09b-49c5-9de2-39422400001{n}",
+                "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z", "name": "seller",
+                "description": "seller", "pattern": pattern, "pattern_type": "stix",
+                "valid_from": "2025-01-01T00:00:00Z", **extra}
+
+    bad_wallet = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"  # the genesis address with its last letter changed
+    hashed = hashing.identifier_hash(SALT, "phone", "+15555551234")
+    store = open_store(db_url)
+    with store.session() as s:
+        ingest(s, [record("x", "o1", "party_guy", "lol call me at +1 555 555 1234 for the party", flagged=False),
+                   record("x", "o2", "tipper", f"tip jar btc {bad_wallet} thanks", flagged=False)])
+        salt_file = tmp_path / "p.salt"
+        hashing.write_salt(salt_file, SALT)
+        p, _ = partners.add(s, "other-tool", "auto", salt_file)
+        bundle = {"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04986", "objects": [
+            indicator(1, "[x-plugwatch-phone-number:number = '+1 555 555 1234']"),
+            indicator(2, f"[x-plugwatch-crypto-wallet:currency = 'btc' AND x-plugwatch-crypto-wallet:address = "
+                         f"'{bad_wallet}']"),
+            indicator(3, "[x-plugwatch-contact-handle:platform = 'whatsapp' AND "
+                         "x-plugwatch-contact-handle:handle = '+15555551234']"),
+            indicator(4, f"[x-plugwatch-phone-number:hashes.'HMAC-SHA256' = '{hashed}']",
+                      salt_id=hashing.salt_id(SALT))]}
+        res = importer.import_bundle(s, bundle, p, salt=SALT)
+        assert len(res.rejected) == 3 and all("not a valid" in why for _, why in res.rejected), res.rejected
+        assert res.added == 1  # the hashed one: its value cannot be checked here
+        assert retro_match(s) == 0
+    store.dispose()
+
+
+def test_an_indicator_no_longer_confirmed_is_revoked_at_the_next_export(tmp_path):
+    """A removal overturned on appeal stops counting, but the indicator shared before stayed on the
+    partner's watch list (and in our TAXII collection) until it expired: the next full export revokes it,
+    and the partner's import drops it."""
+    from plugwatch.store import review
+
+    runner = CliRunner()
+    a, b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    store = open_store(a)
+    with store.session() as s:
+        ingest(s, [record("x", "1", "dealer1", "menu \U0001f343 wickr: plugshop99, ships discreet"),
+                   record("x", "2", "dealer2", "\U0001f343 za 3.5 $45, tele: @ExoticZ_Plug")])
+        confirm(s, "x:1")
+        confirm(s, "x:2")
+    out = tmp_path / "first.json"
+    assert runner.invoke(app, ["share", "export", "--db", a, "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["share", "import", str(out), "--source", "platform-a", "--db", b]).exit_code == 0
+    with store.session() as s:
+        review.file_appeal(s, "x:1", "not a sale", filed_by="adm")
+        other = reviewer(s, "otto")
+        review.claim(s, other, "x:1")
+        review.decide(s, other, "x:1", "dismiss", "not_drugs")
+    store.dispose()
+    out = tmp_path / "second.json"
+    r = runner.invoke(app, ["share", "export", "--db", a, "-o", str(out)])
+    assert r.exit_code == 0 and "1 revoked" in r.output, r.output
+    assert runner.invoke(app, ["share", "validate", str(out)]).exit_code == 0
+    revoked = [o for o in json.loads(out.read_text())["objects"] if o.get("revoked")]
+    assert len(revoked) == 1 and "plugshop99" in revoked[0]["pattern"]
+    r = runner.invoke(app, ["share", "import", str(out), "--source", "platform-a", "--db", b])
+    assert r.exit_code == 0 and "1 revoked" in r.output, r.output
+    store_b = open_store(b)
+    with store_b.session() as s:
+        assert [e.value for e in s.scalars(select(WatchEntry))] == ["telegram:exoticz_plug"]
+    store_b.dispose()

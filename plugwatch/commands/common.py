@@ -17,7 +17,8 @@ from plugwatch.settings import database_url
 
 __all__ = ["EXIT_BUG", "EXIT_NOTHING", "EXIT_OK", "EXIT_REJECTS", "EXIT_USAGE", "UserError", "database_url",
            "check_mapped_columns", "dash_means_stdout", "err", "fail", "log_progress", "load_detector", "open_db", "print_rows",
-           "write_output", "write_private", "RejectWriter", "cannot_write", "threshold_help"]
+           "write_output", "write_private", "RejectWriter", "cannot_write", "threshold_help", "writable_dir",
+           "writable_file", "check_threshold"]
 
 # Soft-wrapped: a message is one line, left to the terminal to fold, so a path in it is never cut in two
 # ("rows.par\nquet") and a log or `grep` of stderr finds it whole.
@@ -89,10 +90,17 @@ def check_mapped_columns(inputs: list[str], format: str | None, field_map: dict[
         fail(problem)
 
 
+def check_threshold(threshold: float | None) -> None:
+    """--threshold is a probability: "--threshold 61" would flag nothing, "-0.1" everything."""
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        fail(f"--threshold must be between 0 and 1, got {threshold}")
+
+
 def load_detector(model: Path | None, threshold: float | None, no_model: bool = False):
     """The detector from `--model` (default: the shipped one); an unreadable model file is exit 2."""
     from plugwatch.detect import Detector, ModelError
 
+    check_threshold(threshold)
     try:
         return Detector.load(model, threshold=threshold, use_model=not no_model)
     except ModelError as e:
@@ -142,6 +150,30 @@ def cannot_write(what: str, e: OSError) -> None:
     # mkdir of the file's folder says "File exists" when a file holds that name
     why = f"{e.filename} is a file, not a folder" if isinstance(e, FileExistsError) else (e.strerror or str(e))
     fail(f"cannot write {what}: {why}")
+
+
+def writable_file(path: Path, what: str) -> None:
+    """Exit 2 now when `path` cannot be written (its folder is a file, it is a folder, no permission),
+    before the work that would be lost with it: minutes of training, a whole evaluation."""
+    import os
+
+    writable_dir(path.parent, f"the folder of {what}")
+    if path.is_dir():
+        fail(f"cannot write {what} {path}: it is a folder")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        fail(f"cannot write {what} {path}: permission denied")
+
+
+def writable_dir(path: Path, what: str) -> None:
+    """Make the folder `path` (exit 2 when it cannot be made or written)."""
+    import os
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"cannot write {what} {path}: {'a file is in the way' if isinstance(e, FileExistsError) else e.strerror}")
+    if not os.access(path, os.W_OK):
+        fail(f"cannot write {what} {path}: permission denied")
 
 
 def print_rows(header: tuple[str, ...], rows, empty: str) -> int:

@@ -11,7 +11,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from plugwatch.commands.common import err, fail, load_detector, open_db, threshold_help
+from plugwatch.commands.common import (
+    check_threshold,
+    err,
+    fail,
+    load_detector,
+    open_db,
+    threshold_help,
+    writable_dir,
+    writable_file,
+)
 
 THRESHOLD_DEFAULT = threshold_help()
 vocab_app = typer.Typer(no_args_is_help=True, help="Build the drug vocabulary from lexicons.")
@@ -81,6 +90,10 @@ def train(
     from plugwatch.detect.model import DEFAULT_MODEL
     from plugwatch.detect.training import train as fit
 
+    if out is None:
+        from importlib import resources
+
+        out = Path(str(resources.files("plugwatch.data").joinpath(DEFAULT_MODEL)))
     examples = _training_examples(data, dev, no_proxies)
     if from_decisions:
         reviewed = _decision_examples(db, "train")
@@ -90,14 +103,13 @@ def train(
     if min(counts.values()) < 10:
         fail("training needs at least 10 examples of each label (sale, not_sale, buy); got "
               + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    writable_file(out, "the model")  # now, not after the training
     started = time.perf_counter()
     model = fit(examples, seed=seed, progress=lambda m: err.print(f"[dim]{m}[/]"))
-    if out is None:
-        from importlib import resources
-
-        out = Path(str(resources.files("plugwatch.data").joinpath(DEFAULT_MODEL)))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out)
+    try:
+        model.save(out)
+    except OSError as e:
+        fail(f"cannot write the model {out}: {e.strerror or e}")
     err.print(f"trained on {len(examples):,} examples in {time.perf_counter() - started:.0f}s; wrote {out}")
     err.print(f"gate threshold {model.gate_threshold:.4f}, "
               f"gate passes {model.meta['gate_pass_rate_on_training']:.1%} of training items")
@@ -120,6 +132,7 @@ def evaluate_cmd(
 ) -> None:
     """Precision, recall, F1, false-positive rate, per-slice, per-length and per-language tables beside two
     baselines, and the detector's errors grouped by slice and by the signals present."""
+    check_threshold(threshold)
     if from_decisions:
         _eval_decisions(db, model, threshold, out_dir)
         return
@@ -138,6 +151,7 @@ def evaluate_cmd(
         fail(str(e))
     detector = load_detector(model, threshold, False)
     train_examples = _training_examples(data, dev, False)
+    writable_dir(out_dir, "--out-dir")
     err.print(f"[dim]fitting TF-IDF baseline on {len(train_examples):,} training examples[/]")
     tfidf = TfidfBaseline.fit(train_examples, source_weights(train_examples))
     results = ev.evaluate(examples, detector, [keyword, tfidf])
@@ -274,11 +288,14 @@ def proxies(
         examples = load(data, part)
     except DataError as e:
         fail(str(e))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
-        for ex in examples:
-            fh.write(json.dumps({"id": ex.id, "text": ex.text, "label": ex.label, "slice": ex.slice,
-                                 "source": ex.source}, ensure_ascii=False) + "\n")
+    writable_file(out, "--out")
+    try:
+        with out.open("w", encoding="utf-8") as fh:
+            for ex in examples:
+                fh.write(json.dumps({"id": ex.id, "text": ex.text, "label": ex.label, "slice": ex.slice,
+                                     "source": ex.source}, ensure_ascii=False) + "\n")
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror or e}")
     err.print(f"wrote {len(examples):,} labelled {part} examples to {out}")
 
 

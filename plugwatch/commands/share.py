@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -190,7 +191,8 @@ def export_cmd(
         fail(str(e))
     write_output(out, stix.dumps(result.bundle))
     mode = f"hashed for {hash_for}" if hash_for else "hashed" if salt else "in the clear"
-    err.print(f"{result.indicators} indicators ({mode}, TLP:{tlp.upper()}) from {result.items} confirmed items; "
+    err.print(f"{result.indicators} indicators ({mode}, TLP:{tlp.upper()}) from {result.items} confirmed items"
+              + (f", {result.revoked} revoked (no longer confirmed)" if result.revoked else "") + "; "
               f"valid STIX 2.1 ({len(report.warnings)} warnings)" + (f"; wrote {out}" if out else ""))
 
 
@@ -232,6 +234,9 @@ def import_cmd(
                 partner = partners.get(s, source)
             salt = hashing.read_salt(partner.salt_path) if partner.salt_path else None
             result = importer.import_bundle(s, data, partner, salt=salt, expires_days=expires)
+            # Before the import is committed: rejects that cannot be written undo it, rather than be lost.
+            reject_path = _write_import_rejects(rejects or bundle.with_name(bundle.name + ".rejects.jsonl"),
+                                                bundle, result.rejected)
             audit.append(s, "cli", "share import", f"partner:{source}",
                          {"bundle": data.get("id"), "added": result.added, "updated": result.updated,
                           "revoked": result.revoked, "rejected": len(result.rejected)})
@@ -239,17 +244,28 @@ def import_cmd(
     except (partners.PartnerError, hashing.SaltError) as e:
         fail(str(e))
     if result.rejected:
-        path = rejects or bundle.with_name(bundle.name + ".rejects.jsonl")
-        with path.open("w", encoding="utf-8") as fh:
-            for oid, reason in result.rejected:
-                fh.write(json.dumps({"path": str(bundle), "id": oid, "reason": reason}, ensure_ascii=False) + "\n")
         for oid, reason in result.rejected[:5]:
             err.print(f"[yellow]rejected[/] {bundle}: {oid}: {reason}")
-        err.print(f"{len(result.rejected)} rejected objects written to {path}")
+        err.print(f"{len(result.rejected)} rejected objects written to {reject_path}")
     err.print(f"{source}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged, "
               f"{result.revoked} revoked, {result.opinions} opinions; {matched} matches on stored items")
     if result.rejected:
         raise typer.Exit(EXIT_REJECTS if result.added + result.updated + result.unchanged else EXIT_NOTHING)
+
+
+def _write_import_rejects(path: Path, bundle: Path, rejected: list[tuple[str, str]]) -> Path:
+    """The rejects file, written (a stale one removed when nothing was rejected); exit 2 when it cannot be."""
+    try:
+        if not rejected:
+            if path.is_file():
+                path.unlink()
+            return path
+        with path.open("w", encoding="utf-8") as fh:
+            for oid, reason in rejected:
+                fh.write(json.dumps({"path": str(bundle), "id": oid, "reason": reason}, ensure_ascii=False) + "\n")
+    except OSError as e:
+        fail(f"cannot write the rejects file {path}: {e.strerror or e}; nothing imported (give --rejects PATH)")
+    return path
 
 
 @share_app.command("match")
@@ -338,7 +354,10 @@ def feedback_cmd(
         if indicator is not None:
             if opinion not in op.OPINIONS:
                 fail(f"--opinion is one of {', '.join(op.OPINIONS)}")
-            answers = [(indicator, opinion, note)]
+            if not _STIX_INDICATOR_ID.fullmatch(indicator.strip()):
+                fail(f"--indicator takes a STIX indicator id, indicator--<UUID> as the partner's bundle "
+                     f"gives it, got {indicator!r}")
+            answers = [(indicator.strip(), opinion, note)]
         else:
             answers = op.decided_feedback(s, p)
         if not answers:
@@ -352,6 +371,9 @@ def feedback_cmd(
             taxii_store.publish(s, partners.collection_alias("to", partner), bundle["objects"])
     write_output(out, stix.dumps(bundle))
     err.print(f"{len(answers)} opinions for {partner}" + (f"; wrote {out}" if out else ""))
+
+
+_STIX_INDICATOR_ID = re.compile(r"indicator--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @share_app.command("validate")

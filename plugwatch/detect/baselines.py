@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from plugwatch.detect.datasets import DataError, Example
+from plugwatch.detect.datasets import DataError, Example, csv_rows
 
 
 class KeywordBaseline:
@@ -31,8 +30,7 @@ class KeywordBaseline:
     def from_data(cls, data: Path) -> KeywordBaseline:
         path = data / "lexicons" / "dea_slang_2018" / "dea_slang_pairs.csv"
         try:
-            with path.open(newline="", encoding="utf-8") as fh:
-                return cls([row["slang_term"] for row in csv.DictReader(fh)])
+            return cls([row["slang_term"] for row in csv_rows(path, ("slang_term",))])
         except FileNotFoundError:
             raise DataError(f"{path}: DEA slang list not found (give --data PATH)") from None
 

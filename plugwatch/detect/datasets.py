@@ -40,13 +40,30 @@ def held_out(key: str, percent: int = 20) -> bool:
     return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 100 < percent
 
 
-def _csv_rows(path: Path) -> Iterator[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
+def csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """The rows of a proxy CSV; DataError naming the file when it lacks a column read here, holds no row,
+    or cannot be read (a source silently dropped would change the model without a word)."""
+    rows = 0
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in columns if c not in (reader.fieldnames or ())]
+            if missing:
+                raise DataError(f"{path}: no column {', '.join(missing)} (its columns: "
+                                f"{', '.join(reader.fieldnames or ()) or 'none, an empty file'})")
+            for row in reader:
+                rows += 1
+                yield row
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 (byte {e.object[e.start]:#04x}); save it as UTF-8") from None
+    except csv.Error as e:
+        raise DataError(f"{path}: line {reader.line_num}: {e}") from None
+    if not rows:
+        raise DataError(f"{path}: no rows under its header")
 
 
 def agora(data: Path) -> Iterator[Example]:
-    for i, row in enumerate(_csv_rows(data / "agora" / "agora_2014Q1_listings.csv")):
+    for i, row in enumerate(csv_rows(data / "agora" / "agora_2014Q1_listings.csv", ("title", "cat"))):
         title = (row.get("title") or "").strip()
         if title:
             label = "sale" if row.get("cat") == "Drugs" else "not_sale"
@@ -54,7 +71,7 @@ def agora(data: Path) -> Iterator[Example]:
 
 
 def dream(data: Path) -> Iterator[Example]:
-    for i, row in enumerate(_csv_rows(data / "dream" / "dream_market_cocaine_listings.csv")):
+    for i, row in enumerate(csv_rows(data / "dream" / "dream_market_cocaine_listings.csv", ("product_title",))):
         title = (row.get("product_title") or "").strip()
         if title:
             yield Example(f"dream-{i}", title, "sale", "dream", slice="dream_cocaine")
@@ -62,7 +79,7 @@ def dream(data: Path) -> Iterator[Example]:
 
 def darknet_paragraphs(data: Path) -> Iterator[Example]:
     path = data / "darknet_paragraphs" / "choshen2019_paragraphs_trainval.csv"
-    for i, row in enumerate(_csv_rows(path)):
+    for i, row in enumerate(csv_rows(path, ("text", "label", "split"))):
         text = (row.get("text") or "").strip()
         if len(text) >= 20:  # shorter rows are page furniture ("More Info", menu fragments)
             label = "sale" if row["label"] == "onion_drugs_illegal" else "not_sale"
@@ -70,7 +87,7 @@ def darknet_paragraphs(data: Path) -> Iterator[Example]:
 
 
 def reddit_opiates(data: Path) -> Iterator[Example]:
-    for i, row in enumerate(_csv_rows(data / "reddit_opiates_ner" / "drugs_ner_compact.csv")):
+    for i, row in enumerate(csv_rows(data / "reddit_opiates_ner" / "drugs_ner_compact.csv", ("split", "text"))):
         text = (row.get("text") or "").strip()
         if len(text) >= 3:
             yield Example(f"reddit-{row['split']}-{i}", text, "not_sale", "reddit_opiates", slice="reddit_drug_talk")
@@ -98,19 +115,30 @@ def read_labelled(path: Path, source: str | None = None) -> list[Example]:
     """JSONL with id, text, label (sale / not_sale / buy) and optional slice, lang, bio, platform."""
     out: list[Example] = []
     try:
-        fh = path.open(encoding="utf-8")
+        fh = path.open("rb")
     except OSError as e:
         raise DataError(f"{path}: cannot open ({e.strerror})") from None
     with fh:
-        for n, line in enumerate(fh, 1):
+        for n, raw in enumerate(fh, 1):
+            if n == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+                raise DataError(f"{path}: UTF-16 text; save it as UTF-8 (one JSON object per line)")
+            try:  # a UTF-8 byte order mark (Windows editors write one) is not part of the first record
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"{path}:{n}: not UTF-8 (byte {raw[e.start]:#04x} at column {e.start + 1}); "
+                                "save the file as UTF-8") from None
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as e:
                 raise DataError(f"{path}:{n}: invalid JSON ({e.msg})") from None
+            except RecursionError:
+                raise DataError(f"{path}:{n}: invalid JSON (nested too deeply)") from None
             if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
                 raise DataError(f"{path}:{n}: a record needs a text string")
+            if rec.get("bio") is not None and not isinstance(rec["bio"], str):
+                raise DataError(f"{path}:{n}: bio must be a string, got {rec['bio']!r:.40}")
             label = rec.get("label")
             if label not in LABELS:
                 raise DataError(f"{path}:{n}: label must be one of {', '.join(LABELS)}, got {label!r}")

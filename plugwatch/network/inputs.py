@@ -183,6 +183,23 @@ def scan_file_kind(path: str, on_reject: Callable[[Reject], None]) -> str | None
     return "jsonl" if is_scan_record(first) else None
 
 
+def scan_record_problem(rec: dict[str, Any]) -> str | None:
+    """What keeps a scan-output record from being used as one (fields of the wrong kind, as a hand-edited
+    or another tool's file has them), or None. The analysis compares and sums these fields."""
+    if not isinstance(rec.get("identifiers", []), list):
+        return "identifiers is not a list"
+    if not all(isinstance(i, dict) for i in rec.get("identifiers") or ()):
+        return "identifiers holds something other than objects"
+    score = rec.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)
+                              or not 0.0 <= score <= 1.0):
+        return f"score is {score!r}, not a number from 0 to 1"
+    for name, kinds in (("author", str), ("text", str), ("flagged", bool), ("kind", str), ("account", dict)):
+        if rec.get(name) is not None and not isinstance(rec[name], kinds):
+            return f"{name} is {type(rec[name]).__name__} {rec[name]!r:.40}"
+    return None
+
+
 def scanned_records(path: str, stream, on_reject: Callable[[Reject], None], first_line: int = 1
                     ) -> Iterator[dict[str, Any]]:
     """The records of scan output JSON lines, numbered from `first_line`; bad lines are rejected."""
@@ -200,8 +217,9 @@ def scanned_records(path: str, stream, on_reject: Callable[[Reject], None], firs
             if not isinstance(rec, dict) or not isinstance(rec.get("id"), str):
                 on_reject(Reject(path, number, "scan record without a string id", line))
                 continue
-            if not isinstance(rec.get("identifiers", []), list):
-                on_reject(Reject(path, number, "scan record: identifiers is not a list", line))
+            problem = scan_record_problem(rec)
+            if problem:
+                on_reject(Reject(path, number, f"scan record: {problem}", line))
                 continue
             yield rec
     except STREAM_ERRORS as error:

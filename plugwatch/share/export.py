@@ -34,6 +34,7 @@ class ExportResult:
     bundle: dict[str, Any]
     indicators: int
     items: int
+    revoked: int = 0
 
 
 def confirmed_items(session: Session, since: datetime | None = None) -> list[Item]:
@@ -99,12 +100,14 @@ def export_bundle(session: Session, options: stix.ExportOptions, since: datetime
     ident_ids = {(k, c): i for k, c, i in session.execute(select(Identifier.type, Identifier.canonical, Identifier.id)
                                                           .where(Identifier.canonical.in_([a.canonical for a in aggregates])))}
     indicators = 0
+    current: set[str] = set()
     for agg in aggregates:
         if agg.type not in stix.SHAREABLE_TYPES:
             continue
         hashed = options.salt is not None and agg.type not in stix.IMAGE_HASH_TYPES
         key = hashing.identifier_hash(options.salt, agg.type, agg.canonical) if hashed else agg.canonical
         ind_id = stix.indicator_id(options.organisation, agg.type, key)
+        current.add(ind_id)
         indicators += 1
         row = session.scalars(select(SharedIndicator).where(SharedIndicator.indicator_id == ind_id,
                                                             SharedIndicator.partner_name == partner_name)).first()
@@ -114,4 +117,34 @@ def export_bundle(session: Session, options: stix.ExportOptions, since: datetime
             session.add(row)
         row.hashed, row.tlp, row.confidence, row.last_exported = hashed, options.tlp, agg.confidence, now
     session.flush()
-    return ExportResult(bundle, indicators, len(items))
+    revoked = 0 if since is not None else _revoke_withdrawn(session, bundle, options, partner_name, current, now)
+    return ExportResult(bundle, indicators, len(items), revoked)
+
+
+def _revoke_withdrawn(session: Session, bundle: dict[str, Any], options: stix.ExportOptions, partner_name: str,
+                      current: set[str], now: datetime) -> int:
+    """A full export also revokes what we shared before and no longer confirm (the decision overturned on
+    appeal, or dismissed later): otherwise the partner, and our TAXII collection, kept it until it expired.
+    (An export --since leaves out older decisions by choice: it revokes nothing.)"""
+    creator = next(o["id"] for o in bundle["objects"] if o["type"] == "identity")
+    markings = [next(o["id"] for o in bundle["objects"] if o["type"] == "marking-definition")]
+    rows = session.execute(select(SharedIndicator, Identifier).join(
+        Identifier, Identifier.id == SharedIndicator.identifier_id).where(
+        SharedIndicator.partner_name == partner_name, SharedIndicator.indicator_id.not_in(current)))
+    n = 0
+    for row, ident in rows:
+        hashed = options.salt is not None and ident.type not in stix.IMAGE_HASH_TYPES
+        key = hashing.identifier_hash(options.salt, ident.type, ident.canonical) if hashed else ident.canonical
+        if row.hashed != hashed or stix.indicator_id(options.organisation, ident.type, key) != row.indicator_id:
+            continue  # shared in another form (another salt or organisation): not ours to rebuild here
+        _, pattern = stix.observable(ident.type, ident.canonical, key if hashed else None)
+        created = stix.stamp(min(row.first_exported.replace(tzinfo=row.first_exported.tzinfo or UTC), now))
+        bundle["objects"].append({
+            "type": "indicator", "spec_version": "2.1", "id": row.indicator_id, "created_by_ref": creator,
+            "created": created, "modified": stix.stamp(now), "revoked": True,
+            "name": f"{stix.type_label(ident.type)}{' (salted hash)' if hashed else ''}: no longer confirmed",
+            "description": "Withdrawn: the decisions that confirmed it were overturned.",
+            "indicator_types": ["malicious-activity"], "pattern": pattern, "pattern_type": "stix",
+            "pattern_version": "2.1", "valid_from": created, "object_marking_refs": markings})
+        n += 1
+    return n

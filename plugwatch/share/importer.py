@@ -23,12 +23,13 @@ from plugwatch.share import hashing, stix, validate
 from plugwatch.share.validate import BundleError, load_bundle  # noqa: F401  (import's readers use them here)
 from plugwatch.store.sharing_tables import Partner, ShareOpinion, WatchEntry
 from plugwatch.text.identifier_types import canonical_form
-from plugwatch.text.identifiers import link_identifiers
+from plugwatch.text.identifiers import extract_identifiers, link_identifiers
 
 DEFAULT_EXPIRY_DAYS = 180
 _COMPARISON = re.compile(r"""\s*([a-z0-9\-]+):((?:[A-Za-z0-9_]+|'[^']*'|\.|\[\*\])+)\s*=\s*'((?:[^'\\]|\\.)*)'\s*""")
 _HASH_KEYS = {f"hashes.'{hashing.ALGORITHM}'", f"extensions.'{stix.EXT_HASHES}'.hashes.'{hashing.ALGORITHM}'"}
 _ACCOUNT_TYPES = {"twitter": "x"}  # user-account account_type -> our identifier type
+PHONE_BACKED = frozenset({"whatsapp", "signal", "zelle"})  # handles that may be a phone number
 _OPINIONS = ("strongly-disagree", "disagree", "neutral", "agree", "strongly-agree")
 
 
@@ -85,6 +86,9 @@ def parse_pattern(pattern: str) -> Parsed:
         canonical = canonical_form(kind, raw)
         if canonical is None:
             raise ValueError(f"{raw!r} is not a valid {kind} identifier")
+        if _found_invalid(kind, raw):
+            raise ValueError(f"{raw!r} is not a valid {kind} (a fictional phone number or a wallet failing its "
+                             "checksum): it would match ordinary posts")
         return Parsed(kind, value=canonical)
 
     if sco_type == stix.PHONE:
@@ -114,6 +118,14 @@ def parse_pattern(pattern: str) -> Parsed:
             if key in terms:
                 return Parsed(kind, value=f"{kind}:{terms[key].lower()}")
     raise ValueError(f"pattern on {sco_type!r} names no identifier plugwatch matches")
+
+
+def _found_invalid(kind: str, raw: str) -> bool:
+    """The scan's own verdict on a partner's phone number or wallet (also a WhatsApp or Signal number):
+    what it marks `valid: false` is never shared by us, so it is not taken from a partner either."""
+    value = raw.split(":", 1)[1] if raw.lower().startswith(kind + ":") else raw
+    wanted = "phone" if kind in PHONE_BACKED and value.lstrip().startswith("+") else kind
+    return any(i.type == wanted and i.valid is False for i in extract_identifiers(value))
 
 
 def _profile_handle(url: str) -> Parsed | None:

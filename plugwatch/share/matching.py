@@ -61,7 +61,10 @@ def match_identifiers(session: Session, identifiers: Iterable[tuple[str, str]],
 
 def match_item(session: Session, item: Item, now: datetime | None = None,
                salts: dict[int, bytes] | None = None) -> list[WatchEntry]:
-    pairs = [(i.get("type"), i.get("canonical")) for i in item.identifiers or () if isinstance(i, dict)]
+    # An identifier the scan found invalid (a fictional phone number, a wallet failing its checksum) is
+    # written by strangers alike: it matches nobody's list, as it links no accounts and is never shared.
+    pairs = [(i.get("type"), i.get("canonical")) for i in item.identifiers or ()
+             if isinstance(i, dict) and i.get("valid") is not False]
     return match_identifiers(session, pairs, now, salts)
 
 
