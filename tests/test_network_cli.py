@@ -119,6 +119,9 @@ def test_usage_errors_and_nothing_read(tmp_path):
     assert result.exit_code == 2 and "week or month" in result.stderr
     result = cli("networks", FIXTURE / "posts.jsonl", "--out", tmp_path / "o", "--event", "March:ban")
     assert result.exit_code == 2 and "DATE:label" in result.stderr
+    for rate in ("-1", "nan"):  # a negative rate made every account with enough replies a bot
+        result = cli("networks", FIXTURE / "posts.jsonl", "--out", tmp_path / "o", "--bot-rate", rate)
+        assert result.exit_code == 2 and "--bot-rate" in result.stderr, rate
     result = cli("networks", tmp_path / "missing.jsonl", "--out", tmp_path / "o")
     assert result.exit_code == 4
     assert "no such file" in (tmp_path / "o" / "rejects.jsonl").read_text()

@@ -84,6 +84,8 @@ def networks(
         fail("--min-cap must be at least 1 and --cap-share between 0 and 1")
     if campaign_accounts < 2 or bot_replies < 1:
         fail("--campaign-accounts must be at least 2 and --bot-replies at least 1")
+    if not bot_rate >= 0:  # also NaN; 0 asks no rate of a reply bot
+        fail(f"--bot-rate is replies per day, 0 or more, got {bot_rate}")
     events = _events(event)
     inputs, byproducts = drop_byproducts(inputs)
     if byproducts:
