@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -129,6 +130,14 @@ def test_an_x_account_archive_gives_its_tweets_by_the_archives_owner():
     assert menu.links == ["https://t.me/snowline_menu"] and "menu on tele" in menu.text
     assert menu.url == "https://x.com/snowline_uk/status/1790000000000000001"
     assert reply.kind is ItemKind.REPLY and reply.reply_to == "x:1789999999999999999" and reply.mentions == ["anna_k"]
+
+
+def test_an_x_archive_without_its_account_file_still_links_each_tweet(tmp_path):
+    """Without account.js the author is unknown, and x.com/i/web/status/ID opens the tweet, as for the API."""
+    shutil.copy(FIXTURES / "x_archive" / "tweets.js", tmp_path / "tweets.js")
+    items = [o for o in read([str(tmp_path / "tweets.js")]) if isinstance(o, Item)]
+    assert items and all(i.author is None for i in items)
+    assert items[0].url == "https://x.com/i/web/status/1790000000000000001"
 
 
 # -- Telegram -----------------------------------------------------------------------------------

@@ -24,6 +24,11 @@ from plugwatch.sources.common import (
 )
 
 
+def tweet_url(handle: str | None, native: str) -> str:
+    """A tweet's page; x.com/i/web/status/ID opens it when the author's handle is not known."""
+    return f"https://x.com/{handle or 'i/web'}/status/{native}"
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -179,7 +184,7 @@ class XFormat:
             created_at=record_time(tweet.get("created_at")),
             reply_to=f"x:{replied}" if replied else None,
             thread_id=f"x:{conversation}" if conversation else None,
-            url=f"https://x.com/{handle or 'i/web'}/status/{native}",
+            url=tweet_url(handle, native),
             links=links,
             mentions=mentions,
             media=media,

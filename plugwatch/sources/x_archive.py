@@ -19,6 +19,7 @@ from typing import Any
 
 from plugwatch.model import Account, Item, ItemKind, SourceRef
 from plugwatch.sources.common import FileContext, RecordError, SourceOptions, identifier, string
+from plugwatch.sources.x import tweet_url
 
 # `window.YTD.tweets.part0 = ` (also `tweet.js`, `community-tweet.js`, `part1`...): what precedes the array.
 ASSIGNMENT = re.compile(rb"^\s*window\.YTD\.(\w+)\.part\d+\s*=\s*")
@@ -92,7 +93,7 @@ class XArchiveFormat:
             author=owner,
             created_at=_time(tweet.get("created_at")),
             reply_to=f"x:{parent}" if parent else None,
-            url=f"https://x.com/{owner.handle}/status/{native}" if owner and owner.handle else None,
+            url=tweet_url(owner.handle if owner else None, native),
             links=list(dict.fromkeys(links)),
             mentions=list(dict.fromkeys(mentions)),
             lang=lang if lang != "und" else None,  # "und": X could not tell
