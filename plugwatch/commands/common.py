@@ -233,8 +233,8 @@ class RejectWriter:
 def report_networks(started: float, out: Path, paths: dict, reject_path: Path, *, items: int, scored: int,
                     prescored: int, offers: int, accounts: int, networks: int, templates: int, bots: int,
                     dropped: int, cap: int, rejected: int) -> None:
-    """A `networks` run's counts (local or on a cluster) on standard error; exit 1 when records were rejected
-    (as scan)."""
+    """A `networks` run's counts (local or on a cluster) on standard error; exit 3 (EXIT_REJECTS) when records
+    were rejected, as scan does."""
     secs = time.perf_counter() - started
     err.print(
         f"items: {items:,} (scored here {scored:,}, pre-scored {prescored:,})  "
